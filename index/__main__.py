@@ -1,0 +1,303 @@
+"""Admin command line: ``python -m index {build,update,stats,search,eval} --help``.
+
+Settings come from the environment and ``.env`` (see ``index.settings``); flags
+override them for one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from .settings import Settings
+
+EXAMPLES = """examples:
+  python -m index build --articles samples/articles --index var/index
+  python -m index update --articles var/articles
+  python -m index search "من هو أمين حركة النجباء في العراق؟"
+  echo "متى افتتح المعرض؟" | python -m index search --json
+  python -m index eval questions.jsonl --compare
+"""
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index", type=Path, help="index directory (default: INDEX_DIR, now %(default)s)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+
+def _add_build_flags(p: argparse.ArgumentParser, full: bool) -> None:
+    p.add_argument(
+        "--articles", nargs="+", type=Path, metavar="PATH", help="article files or directories (default: ARTICLES_DIR)"
+    )
+    p.add_argument("--strict", action="store_true", help="fail (and keep the old index) if any file has a problem")
+    if full:
+        p.add_argument("--model", help="embedding model (default: EMBEDDING_MODEL)")
+        p.add_argument("--faiss-index", choices=("auto", "flat", "hnsw", "ivf-sq8", "ivf-pq"), help="vector index type")
+        p.add_argument("--chunk-words", type=int, help="target words per chunk (default: CHUNK_TARGET_WORDS)")
+        p.add_argument("--overlap-words", type=int, help="words shared by neighbouring chunks")
+        p.add_argument("--no-titles", action="store_true", help="do not add titles to the BM25 documents")
+        p.add_argument("--no-cache", action="store_true", help="re-embed every chunk instead of using the cache")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m index",
+        description="Build, update, inspect and query the news-article index used by the bot.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "build",
+        help="full rebuild from article files",
+        description="Read every article, chunk, embed and write a new index, then switch to it atomically.",
+    )
+    _add_common(p)
+    _add_build_flags(p, full=True)
+
+    p = sub.add_parser(
+        "update",
+        help="incremental update (only new or changed chunks are embedded)",
+        description="Re-read the articles and write a new build with the existing index's model and parameters; "
+        "unchanged chunks come from the embeddings cache. Prints what was added, changed and removed.",
+    )
+    _add_common(p)
+    _add_build_flags(p, full=False)
+
+    p = sub.add_parser(
+        "stats", help="what is in the index", description="Articles, chunks, model, dimension, build time and sizes on disk."
+    )
+    _add_common(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser(
+        "search",
+        help="answer questions from the command line",
+        description="Answer QUESTION, or with no QUESTION one question per line from standard input (model loaded once).",
+    )
+    _add_common(p)
+    p.add_argument("question", nargs="*", metavar="QUESTION", help="the question (omit to read questions from stdin)")
+    p.add_argument("--k", type=int, default=5, help="articles to return (default: 5)")
+    p.add_argument("--mode", choices=("hybrid", "lexical", "dense"), default="hybrid", help="retriever (default: hybrid)")
+    p.add_argument("--passages", type=int, default=1, help="passages per article (default: 1)")
+    p.add_argument("--json", action="store_true", help='one JSON object per question: {"question", "results": [...]}')
+
+    p = sub.add_parser(
+        "eval",
+        help="measure retrieval quality on a questions file",
+        description="Article-hit@1/@5, MRR@10, answer-hit@1/@5, no-answer count and latency over a JSONL "
+        'questions file ({"qid", "question", "answers", "relevant_article_ids"}).',
+    )
+    _add_common(p)
+    p.add_argument("questions", type=Path, help="questions JSONL file")
+    p.add_argument("--k", type=int, default=10, help="results per question (default: 10)")
+    p.add_argument("--mode", choices=("hybrid", "lexical", "dense"), default="hybrid")
+    p.add_argument("--compare", action="store_true", help="evaluate all three modes side by side")
+    p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.add_argument("--dense-weight", type=float, help="override DENSE_WEIGHT for this run")
+    p.add_argument("--no-refusal", action="store_true", help="never answer 'no answer' (measure ranking alone)")
+    return parser
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    return (not args.quiet and sys.stderr.isatty()) or os.environ.get("FORCE_PROGRESS") == "1"
+
+
+def _print_problems(problems: Iterable[object]) -> None:
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+
+
+def cmd_build(args: argparse.Namespace, settings: Settings, incremental: bool) -> int:
+    from dataclasses import replace
+
+    from .builder import run_build
+
+    config = settings.build_config()
+    if not incremental:
+        chunking = config.chunking
+        if args.chunk_words:
+            chunking = replace(
+                chunking, target_words=args.chunk_words, max_words=max(chunking.max_words, int(args.chunk_words * 4 / 3))
+            )
+        if args.overlap_words is not None:
+            chunking = replace(chunking, overlap_words=args.overlap_words)
+        lexical = replace(config.lexical, index_titles=False) if args.no_titles else config.lexical
+        config = replace(
+            config,
+            model=args.model or config.model,
+            faiss_index=args.faiss_index or config.faiss_index,
+            chunking=chunking,
+            lexical=lexical,
+        )
+    paths = args.articles or [settings.articles_dir]
+    report = run_build(
+        paths,
+        settings.index_dir,
+        config,
+        incremental=incremental,
+        progress=_progress(args),
+        use_cache=not getattr(args, "no_cache", False),
+        strict=args.strict,
+    )
+    _print_problems(report.problems)
+    verb = "updated" if incremental else "built"
+    print(f"{verb} {report.path}")
+    print(
+        f"  {report.articles} articles ({report.duplicates} duplicates skipped) from {report.files} files, "
+        f"{report.chunks} chunks, {report.encoded} newly embedded"
+    )
+    print(f"  {report.seconds:.1f} s, {report.chunks_per_second:.0f} chunks/s")
+    if incremental:
+        for label, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
+            shown = ", ".join(ids[:10]) + (f" … (+{len(ids) - 10})" if len(ids) > 10 else "")
+            print(f"  {label}: {len(ids)}" + (f" — {shown}" if ids else ""))
+    if report.problems:
+        print(f"  {len(report.problems)} problem(s) reported above; those files or lines were skipped")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    from .store import CURRENT_FILE, list_builds, open_index
+
+    stored = open_index(settings.index_dir)
+    m = stored.manifest
+    cache = settings.index_dir / "cache" / "embeddings.sqlite"
+    info = {
+        "index_dir": str(settings.index_dir),
+        "build": m["build_id"],
+        "current": (settings.index_dir / CURRENT_FILE).read_text().strip()
+        if (settings.index_dir / CURRENT_FILE).exists()
+        else None,
+        "built_at": m["built_at"],
+        "articles": m["articles"],
+        "chunks": m["chunks"],
+        "model": m["model"],
+        "dimension": m["dimension"],
+        "faiss_index": m["faiss_index"],
+        "chunking": m["chunking"],
+        "lexical": m["lexical"],
+        "sizes_bytes": m.get("sizes_bytes", {}),
+        "cache_bytes": cache.stat().st_size if cache.exists() else 0,
+        "builds_kept": list_builds(settings.index_dir),
+    }
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False))
+        return 0
+    total = sum(info["sizes_bytes"].values())
+    print(f"index      {info['index_dir']} (build {info['build']})")
+    print(f"built at   {info['built_at']}")
+    print(f"articles   {info['articles']}")
+    print(f"chunks     {info['chunks']}")
+    print(f"model      {info['model']} ({info['dimension']}-d, FAISS {info['faiss_index']})")
+    print(f"chunking   {info['chunking']['target_words']} words target, {info['chunking']['overlap_words']} overlap")
+    print(
+        f"bm25       {info['lexical']['method']} k1={info['lexical']['k1']} b={info['lexical']['b']} "
+        f"stemmer={info['lexical']['stemmer']} titles={info['lexical']['index_titles']}"
+    )
+    print(f"on disk    {_mb(total)} in this build:")
+    for name, size in info["sizes_bytes"].items():
+        print(f"  {name:<14} {_mb(size)}")
+    print(f"cache      {_mb(info['cache_bytes'])} (embeddings cache)")
+    print(f"builds     {', '.join(info['builds_kept'])}")
+    return 0
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.2f} MB" if n >= 100_000 else f"{n / 1e3:.1f} kB"
+
+
+def _read_questions(args: argparse.Namespace) -> Iterable[str]:
+    if args.question:
+        yield " ".join(args.question)
+        return
+    for line in sys.stdin:
+        if line.strip():
+            yield line.strip()
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from .render_text import format_result
+    from .search import Searcher
+
+    searcher = Searcher.open(
+        settings.index_dir, _explicit_model(settings), settings.search_params(), threads=settings.embedding_threads
+    )
+    for question in _read_questions(args):
+        result = searcher.search(question, k=args.k, mode=args.mode, passages_per_article=args.passages)
+        if args.json:
+            print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
+        else:
+            print(format_result(result, color=sys.stdout.isatty()), flush=True)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import replace
+
+    from .evaluate import evaluate, format_table, load_questions
+    from .search import Searcher
+
+    params = settings.search_params()
+    if args.dense_weight is not None:
+        params = replace(params, dense_weight=args.dense_weight)
+    if args.no_refusal:
+        params = replace(params, min_confidence=0.0)
+    questions = load_questions(args.questions)[: args.limit]
+    searcher = Searcher.open(settings.index_dir, _explicit_model(settings), params, threads=settings.embedding_threads)
+    modes = ("lexical", "dense", "hybrid") if args.compare else (args.mode,)
+    rows = [evaluate(searcher, questions, k=args.k, mode=mode, progress=_progress(args)) for mode in modes]
+    if args.json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+    else:
+        print(format_table(rows, title=f"{args.questions} — {len(questions)} questions, index {settings.index_dir}"))
+    return 0
+
+
+def _explicit_model(settings: Settings) -> str | None:
+    """The model the user asked for explicitly (env/.env), to check against the index's."""
+    return settings.embedding_model if "embedding_model" in settings.model_fields_set else None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from .builder import BuildError
+    from .embedding import ModelLoadError
+    from .search import ModelMismatch
+    from .store import StoreError
+
+    try:
+        settings = Settings()
+        if args.index:
+            settings.index_dir = args.index
+        if args.command in ("build", "update"):
+            return cmd_build(args, settings, incremental=args.command == "update")
+        if args.command == "stats":
+            return cmd_stats(args, settings)
+        if args.command == "search":
+            return cmd_search(args, settings)
+        return cmd_eval(args, settings)
+    except BuildError as exc:
+        _print_problems(exc.problems)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (StoreError, ModelLoadError, ModelMismatch, FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; the previous index is untouched", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,360 @@
+"""Arabic text normalisation, tokenising and stemming for matching.
+
+Everything here works on *copies* used for matching (BM25 terms, answer checks,
+duplicate detection). Text shown to users is never passed through these
+functions and stored back, so what a reader sees is exactly what the outlet
+wrote.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+# Harakat, tanwin, shadda, sukun, superscript alef, Quranic annotation marks.
+_DIACRITICS = "".join(chr(c) for c in (*range(0x0610, 0x061B), *range(0x064B, 0x0660), 0x0670, *range(0x06D6, 0x06EE)))
+_TATWEEL = "\u0640"
+# Zero-width and bidi control characters that break word matching.
+_INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u00ad"
+
+_CHAR_MAP = str.maketrans(
+    {
+        **{c: None for c in _DIACRITICS + _TATWEEL + _INVISIBLE},
+        # alef forms -> bare alef
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ٲ": "ا",
+        "ٳ": "ا",
+        # alef maqsura and Persian yeh -> yaa
+        "ى": "ي",
+        "ی": "ي",
+        "ې": "ي",
+        # taa marbuta -> haa
+        "ة": "ه",
+        # hamza carriers -> their bare letter
+        "ؤ": "و",
+        "ئ": "ي",
+        # Persian / Urdu kaf and heh
+        "ک": "ك",
+        "ە": "ه",
+        "ہ": "ه",
+        # Arabic-Indic and Persian digits -> ASCII digits
+        **{chr(0x0660 + i): str(i) for i in range(10)},
+        **{chr(0x06F0 + i): str(i) for i in range(10)},
+        # Arabic punctuation that should read as its Latin counterpart
+        "٫": ".",
+        "٬": ",",
+        "،": ",",
+        "؛": ";",
+        "؟": "?",
+    }
+)
+
+_TOKEN_RE = re.compile(r"[^\W_]+(?:[.,][0-9]+)*", re.UNICODE)
+_SPACES_RE = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """Return a matching copy of ``text``: unified letter forms, ASCII digits, case-folded.
+
+    Compatibility forms (presentation ligatures such as ﻻ) are decomposed first so
+    that text pasted from PDFs matches text typed on a keyboard.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = text.translate(_CHAR_MAP)
+    return _SPACES_RE.sub(" ", text).strip().casefold()
+
+
+def tokenize(text: str) -> list[str]:
+    """Split normalised ``text`` into word tokens (letters and digits; 3.5 and 1,000 stay whole)."""
+    return _TOKEN_RE.findall(normalize(text))
+
+
+# Function words that carry no topic: prepositions, pronouns, particles,
+# auxiliaries and the question words readers start questions with. Written in
+# normalised form (no hamza on alef, taa marbuta as haa, yaa for alef maqsura).
+STOPWORDS: frozenset[str] = frozenset(
+    normalize(word)
+    for word in [
+        "في",
+        "من",
+        "الي",
+        "عن",
+        "مع",
+        "حتي",
+        "منذ",
+        "لدي",
+        "لدى",
+        "عند",
+        "بين",
+        "خلال",
+        "ضد",
+        "نحو",
+        "حول",
+        "دون",
+        "عبر",
+        "تجاه",
+        "و",
+        "او",
+        "ام",
+        "ثم",
+        "بل",
+        "لكن",
+        "لكن",
+        "غير",
+        "سوي",
+        "الا",
+        "اما",
+        "اذا",
+        "اذ",
+        "ان",
+        "انه",
+        "انها",
+        "انهم",
+        "لان",
+        "كان",
+        "كانت",
+        "كانوا",
+        "يكون",
+        "تكون",
+        "هو",
+        "هي",
+        "هم",
+        "هن",
+        "هما",
+        "انا",
+        "نحن",
+        "انت",
+        "انتم",
+        "انتن",
+        "هذا",
+        "هذه",
+        "ذلك",
+        "تلك",
+        "هؤلاء",
+        "هولاء",
+        "اولئك",
+        "الذي",
+        "التي",
+        "الذين",
+        "اللذين",
+        "اللتين",
+        "اللاتي",
+        "ما",
+        "ماذا",
+        "لماذا",
+        "كيف",
+        "متي",
+        "اين",
+        "اي",
+        "ايه",
+        "كم",
+        "هل",
+        "من",
+        "منذ",
+        "لم",
+        "لن",
+        "لا",
+        "ليس",
+        "ليست",
+        "قد",
+        "لقد",
+        "سوف",
+        "كل",
+        "بعض",
+        "جميع",
+        "به",
+        "بها",
+        "بهم",
+        "له",
+        "لها",
+        "لهم",
+        "لنا",
+        "لي",
+        "منه",
+        "منها",
+        "منهم",
+        "عليه",
+        "عليها",
+        "عليهم",
+        "فيه",
+        "فيها",
+        "فيهم",
+        "عنه",
+        "عنها",
+        "كما",
+        "ايضا",
+        "حيث",
+        "التي",
+        "الذي",
+        "وقد",
+        "وكان",
+        "وهو",
+        "وهي",
+        "وفي",
+        "ومن",
+        "وان",
+        "وما",
+        "ولا",
+        "كذلك",
+        "هناك",
+        "هنا",
+        "يا",
+        "ذو",
+        "ذات",
+        "اذن",
+        "مثل",
+        "قبل",
+        "بعد",
+        "فوق",
+        "تحت",
+        "امام",
+        "خلف",
+        "اكثر",
+        "اقل",
+        "جدا",
+        "فقط",
+        "the",
+        "a",
+        "an",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "by",
+        "and",
+        "or",
+        "with",
+        "what",
+        "who",
+        "whom",
+        "which",
+        "when",
+        "where",
+        "why",
+        "how",
+    ]
+)
+
+# Question words are dropped on the lexical side of a *question* only: in an
+# article "متى" or "كم" is ordinary text, in a question it is noise.
+QUESTION_WORDS: frozenset[str] = frozenset(
+    normalize(word)
+    for word in [
+        "ما",
+        "ماذا",
+        "ماهو",
+        "ماهي",
+        "لماذا",
+        "لم",
+        "كيف",
+        "متى",
+        "أين",
+        "أي",
+        "أية",
+        "كم",
+        "هل",
+        "من",
+        "منو",
+        "شو",
+        "ليش",
+        "وين",
+        "امتى",
+        "بكم",
+        "إلى",
+        "what",
+        "who",
+        "whom",
+        "which",
+        "when",
+        "where",
+        "why",
+        "how",
+    ]
+)
+
+# Clitic prefixes stripped by the "light" stemmer (longest first). Only stripped
+# when at least three letters remain, so short words are left alone.
+_PREFIXES = ("وبال", "وكال", "فبال", "وال", "فال", "بال", "كال", "لل", "ال")
+
+
+def strip_prefixes(token: str) -> str:
+    """Remove a leading conjunction/preposition + article cluster (وال، بال، لل ...)."""
+    for prefix in _PREFIXES:
+        if token.startswith(prefix) and len(token) - len(prefix) >= 3:
+            return token[len(prefix) :]
+    return token
+
+
+STEMMERS = ("none", "light", "snowball", "light+snowball")
+
+
+@lru_cache(maxsize=4)
+def _snowball():
+    import Stemmer  # PyStemmer: Snowball's Arabic stemmer in C
+
+    return Stemmer.Stemmer("arabic")
+
+
+def stem_tokens(tokens: list[str], stemmer: str = "light+snowball") -> list[str]:
+    """Stem already-normalised tokens with the named variant (see ``STEMMERS``).
+
+    Snowball leaves conjunction+article clusters such as "والمدارس" whole, so the
+    default strips those first ("light") and then applies Snowball.
+    Latin-script and numeric tokens pass through unchanged.
+    """
+    if stemmer not in STEMMERS:
+        raise ValueError(f"unknown stemmer {stemmer!r}; choose one of {', '.join(STEMMERS)}")
+    if stemmer == "none":
+        return tokens
+    out = tokens
+    if "light" in stemmer:
+        out = [strip_prefixes(t) if _is_arabic(t) else t for t in out]
+    if "snowball" in stemmer:
+        sb = _snowball()
+        out = [sb.stemWord(t) if _is_arabic(t) else t for t in out]
+    return out
+
+
+def _is_arabic(token: str) -> bool:
+    return bool(token) and "\u0600" <= token[0] <= "\u06ff"
+
+
+def analyze(
+    text: str,
+    stemmer: str = "light+snowball",
+    stopwords: Iterable[str] = STOPWORDS,
+) -> list[str]:
+    """Text -> BM25 terms: normalise, tokenise, drop stopwords, stem."""
+    stop = stopwords if isinstance(stopwords, (set, frozenset)) else frozenset(stopwords)
+    tokens = [t for t in tokenize(text) if t not in stop]
+    return [t for t in stem_tokens(tokens, stemmer) if t]
+
+
+def analyze_question(text: str, stemmer: str = "light+snowball") -> list[str]:
+    """Like ``analyze`` but also drops question words; falls back to all terms if none remain."""
+    terms = analyze(text, stemmer, STOPWORDS | QUESTION_WORDS)
+    return terms or analyze(text, stemmer, frozenset())
+
+
+def is_mostly_latin(text: str) -> bool:
+    """True when most letters in ``text`` are Latin: used to answer English questions in English."""
+    latin = arabic = 0
+    for ch in text:
+        if ch.isalpha():
+            if "a" <= ch.lower() <= "z":
+                latin += 1
+            elif "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f":
+                arabic += 1
+    return latin > arabic

@@ -1,0 +1,405 @@
+"""Load and clean news articles from files: JSONL, JSON, text/Markdown, HTML, page dumps.
+
+One bad file, or one bad line of a JSONL file, is reported as a ``Problem``
+(file, line, reason) and skipped; everything else is still loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .arabic import normalize
+from .outlets import display_source
+from .pagedump import looks_like_page_dump, parse_page_dump
+
+JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
+TEXT_SUFFIXES = (".txt", ".md", ".markdown")
+HTML_SUFFIXES = (".html", ".htm")
+SUPPORTED_SUFFIXES = JSON_SUFFIXES + TEXT_SUFFIXES + HTML_SUFFIXES
+
+DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
+DEFAULT_MAX_ARTICLE_CHARS = 1_000_000
+
+# Known article fields and the other names corpora use for them.
+_FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "article_id", "doc_id", "_id"),
+    "title": ("title", "headline"),
+    "text": ("text", "body", "content", "article"),
+    "url": ("url", "link", "href"),
+    "date": ("date", "published", "published_at", "datetime", "time"),
+    "source": ("source", "outlet", "publisher", "site", "sitename"),
+    "author": ("author", "authors", "byline"),
+}
+
+
+@dataclass
+class Article:
+    """A cleaned article. ``text`` is shown to readers exactly as stored here."""
+
+    id: str
+    title: str
+    text: str
+    url: str = ""
+    date: str = ""
+    source: str = ""
+    author: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    path: str = ""
+
+    @property
+    def content_hash(self) -> str:
+        """Hash of what is indexed for this article; changes when title, text or attribution change."""
+        payload = json.dumps([self.title, self.text, self.url, self.date, self.source, self.author], ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+    @property
+    def body_key(self) -> str:
+        """Key of the normalised body, used to index identical bodies once."""
+        return hashlib.sha256(normalize(self.text).encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something in the input that could not be used, with where it is and why."""
+
+    path: str
+    line: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.reason}"
+
+
+@dataclass
+class LoadResult:
+    """Articles loaded from some paths, and what was skipped and why."""
+
+    articles: list[Article] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    files: int = 0
+    duplicates: int = 0
+
+
+class ArticleError(ValueError):
+    """An article record that cannot be used (missing text, wrong types...)."""
+
+
+# --------------------------------------------------------------------- cleaning
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_BLANKS_RE = re.compile(r"\n{3,}")
+
+
+def clean_text(text: str) -> str:
+    """Tidy whitespace without touching words: unify line ends, drop control characters,
+    strip each line, keep at most one blank line between paragraphs."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    text = _CONTROL_RE.sub("", text)
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    return _BLANKS_RE.sub("\n\n", text).strip()
+
+
+def clean_line(text: str) -> str:
+    """A one-line field (title, source): whitespace collapsed."""
+    return " ".join(clean_text(text).split())
+
+
+def _drop_leading_title(text: str, title: str) -> str:
+    """Scraped bodies often start with the headline again; drop that first line."""
+    first, sep, rest = text.partition("\n")
+    if title and sep and normalize(first) == normalize(title):
+        return rest.strip()
+    return text
+
+
+def make_id(given: str = "", url: str = "", text: str = "") -> str:
+    """Stable article id: the given one, else derived from the URL, else from the content."""
+    if given:
+        return given
+    if url:
+        return "u-" + hashlib.sha1(url.strip().encode("utf-8")).hexdigest()[:16]
+    return "h-" + hashlib.sha1(normalize(text).encode("utf-8")).hexdigest()[:16]
+
+
+def _pick(record: dict[str, Any], name: str) -> tuple[str | None, Any]:
+    for key in _FIELD_ALIASES[name]:
+        if key in record and record[key] not in (None, ""):
+            return key, record[key]
+    return None, None
+
+
+def _as_text(value: Any, name: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ", ".join(value) if name in ("author", "source") else "\n\n".join(value)
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise ArticleError(f"field {name!r} must be text, got {type(value).__name__}")
+
+
+def article_from_record(record: Any, path: str = "", max_chars: int = DEFAULT_MAX_ARTICLE_CHARS) -> Article:
+    """Build an ``Article`` from a JSON object; unknown fields are kept in ``metadata``."""
+    if not isinstance(record, dict):
+        raise ArticleError(f"expected a JSON object, got {type(record).__name__}")
+    used: set[str] = set()
+    values: dict[str, str] = {}
+    for name in _FIELD_ALIASES:
+        key, value = _pick(record, name)
+        if key:
+            used.add(key)
+        values[name] = _as_text(value, name)
+    title = clean_line(values["title"])
+    text = _drop_leading_title(clean_text(values["text"]), title)
+    if not text:
+        raise ArticleError("article has no text")
+    metadata = {k: v for k, v in record.items() if k not in used}
+    if len(text) > max_chars:
+        metadata["truncated_from_chars"] = len(text)
+        text = text[:max_chars]
+    url = values["url"].strip()
+    return Article(
+        id=make_id(values["id"].strip(), url, text),
+        title=title,
+        text=text,
+        url=url,
+        date=values["date"].strip(),
+        source=display_source(clean_line(values["source"]), url),
+        author=clean_line(values["author"]),
+        metadata=metadata,
+        path=path,
+    )
+
+
+# ---------------------------------------------------------------- file formats
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _decode(data: bytes, path: str) -> str:
+    """Decode UTF-8 (with or without BOM), or raise a Problem-worthy error naming the line."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _FileProblem(_line_of(data, exc.start), f"not valid UTF-8 (byte 0x{data[exc.start]:02x})") from None
+
+
+class _FileProblem(Exception):
+    def __init__(self, line: int | None, reason: str):
+        super().__init__(reason)
+        self.line = line
+        self.reason = reason
+
+
+def _load_jsonl(data: bytes, path: str, result: LoadResult, max_chars: int) -> Iterator[Article]:
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            yield article_from_record(json.loads(line), path, max_chars)
+        except UnicodeDecodeError as exc:
+            result.problems.append(Problem(path, number, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})"))
+        except json.JSONDecodeError as exc:
+            result.problems.append(Problem(path, number, f"bad JSON: {exc.msg} (column {exc.colno})"))
+        except (ArticleError, RecursionError) as exc:
+            result.problems.append(Problem(path, number, str(exc) or "JSON nested too deeply"))
+
+
+def _load_json(data: bytes, path: str, result: LoadResult, max_chars: int) -> Iterator[Article]:
+    text = _decode(data, path)
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as exc:
+        # Some ".json" files are really JSON Lines.
+        if exc.msg == "Extra data" and text.lstrip().startswith("{"):
+            yield from _load_jsonl(data, path, result, max_chars)
+            return
+        raise _FileProblem(exc.lineno, f"bad JSON: {exc.msg} (column {exc.colno})") from None
+    except RecursionError:
+        raise _FileProblem(None, "JSON nested too deeply") from None
+    records = parsed if isinstance(parsed, list) else [parsed]
+    if isinstance(parsed, dict) and isinstance(parsed.get("articles"), list):
+        records = parsed["articles"]
+    for i, record in enumerate(records):
+        try:
+            yield article_from_record(record, path, max_chars)
+        except ArticleError as exc:
+            result.problems.append(Problem(path, None, f"item {i}: {exc}"))
+
+
+_FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.S)
+_MD_MARKUP_RE = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?)")
+
+
+def _front_matter(text: str) -> tuple[dict[str, str], str]:
+    match = _FRONT_MATTER_RE.match(text)
+    if not match:
+        return {}, text
+    fields: dict[str, str] = {}
+    for line in match.group(1).splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip():
+            fields[key.strip().lower()] = value.strip().strip("\"'")
+    return fields, text[match.end() :]
+
+
+def _load_text(data: bytes, path: str, result: LoadResult, max_chars: int) -> Iterator[Article]:
+    text = _decode(data, path).replace("\r\n", "\n")
+    if looks_like_page_dump(text):
+        for page in parse_page_dump(text):
+            record = {"title": page.title, "text": page.text, "source": display_source("", "", path)}
+            if page.captions:
+                record["captions"] = page.captions
+            try:
+                yield article_from_record(record, path, max_chars)
+            except ArticleError as exc:
+                result.problems.append(Problem(path, page.line, str(exc)))
+        return
+    fields, body = _front_matter(text)
+    lines = body.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        raise _FileProblem(None, "no title or text")
+    title = lines[first]
+    if path.endswith((".md", ".markdown")):
+        title = _MD_MARKUP_RE.sub("", title)
+    record: dict[str, Any] = {**fields, "title": title, "text": "\n".join(lines[first + 1 :])}
+    if not record.get("source"):
+        record["source"] = display_source("", fields.get("url", ""), path)
+    try:
+        yield article_from_record(record, path, max_chars)
+    except ArticleError as exc:
+        raise _FileProblem(first + 1, str(exc)) from None
+
+
+def _load_html(data: bytes, path: str, result: LoadResult, max_chars: int) -> Iterator[Article]:
+    import trafilatura  # imported here: only HTML needs it
+
+    try:
+        html = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        html = data.decode("cp1256", errors="replace")  # legacy Arabic pages
+    try:
+        extracted = trafilatura.bare_extraction(html, with_metadata=True, favor_precision=True, include_comments=False)
+    except (RecursionError, ValueError) as exc:
+        raise _FileProblem(None, f"could not parse HTML ({type(exc).__name__})") from None
+    if extracted is None:
+        raise _FileProblem(None, "no article text found in HTML")
+    doc = extracted if isinstance(extracted, dict) else extracted.as_dict()
+    record = {
+        "title": doc.get("title") or "",
+        "text": doc.get("text") or "",
+        "url": doc.get("url") or "",
+        "date": doc.get("date") or "",
+        "source": doc.get("sitename") or "",
+        "author": doc.get("author") or "",
+    }
+    try:
+        yield article_from_record(record, path, max_chars)
+    except ArticleError as exc:
+        raise _FileProblem(None, str(exc)) from None
+
+
+_LOADERS = {
+    **dict.fromkeys((".jsonl", ".ndjson"), _load_jsonl),
+    ".json": _load_json,
+    **dict.fromkeys(TEXT_SUFFIXES, _load_text),
+    **dict.fromkeys(HTML_SUFFIXES, _load_html),
+}
+
+
+def load_file(
+    path: Path,
+    result: LoadResult,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    max_chars: int = DEFAULT_MAX_ARTICLE_CHARS,
+) -> list[Article]:
+    """Load the articles of one file; problems are appended to ``result`` rather than raised."""
+    name = str(path)
+    loader = _LOADERS.get(path.suffix.lower())
+    if loader is None:
+        result.problems.append(Problem(name, None, f"skipped: unsupported file type {path.suffix or '(none)'}"))
+        return []
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            raise _FileProblem(None, "empty file")
+        if size > max_file_bytes:
+            raise _FileProblem(None, f"file too large ({size / 1e6:.1f} MB > {max_file_bytes / 1e6:.0f} MB)")
+        data = path.read_bytes()
+        if b"\x00" in data[:8192]:
+            raise _FileProblem(None, "binary file, not text")
+        articles = list(loader(data, name, result, max_chars))
+        if not articles and not any(p.path == name for p in result.problems):
+            raise _FileProblem(None, "no articles found")
+        return articles
+    except _FileProblem as exc:
+        result.problems.append(Problem(name, exc.line, exc.reason))
+    except OSError as exc:
+        result.problems.append(Problem(name, None, f"cannot read: {exc.strerror or exc}"))
+    return []
+
+
+def iter_files(paths: Iterable[str | Path], result: LoadResult) -> Iterator[Path]:
+    """Walk files and directories (recursively, sorted, hidden entries skipped, symlink loops cut)."""
+    seen: set[str] = set()
+    for root in paths:
+        root = Path(root)
+        if not root.exists():
+            result.problems.append(Problem(str(root), None, "no such file or directory"))
+            continue
+        if root.is_file():
+            yield root
+            continue
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+            real = os.path.realpath(dirpath)
+            if real in seen:
+                dirnames[:] = []
+                result.problems.append(Problem(dirpath, None, "skipped: directory already visited (symlink loop)"))
+                continue
+            seen.add(real)
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for filename in sorted(filenames):
+                if not filename.startswith("."):
+                    yield Path(dirpath) / filename
+
+
+def load_articles(
+    paths: Iterable[str | Path],
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    max_chars: int = DEFAULT_MAX_ARTICLE_CHARS,
+    progress: bool = False,
+) -> LoadResult:
+    """Load every article under ``paths``; identical bodies and repeated ids are kept once."""
+    from tqdm.auto import tqdm
+
+    result = LoadResult()
+    by_id: dict[str, Article] = {}
+    bodies: set[str] = set()
+    files = list(iter_files(paths, result))
+    for path in tqdm(files, desc="reading", unit="file", disable=not progress or len(files) < 2):
+        result.files += 1
+        for article in load_file(path, result, max_file_bytes, max_chars):
+            if article.body_key in bodies:
+                result.duplicates += 1
+                continue
+            if article.id in by_id:
+                result.problems.append(
+                    Problem(str(path), None, f"article id {article.id!r} already used by {by_id[article.id].path}; skipped")
+                )
+                continue
+            bodies.add(article.body_key)
+            by_id[article.id] = article
+            result.articles.append(article)
+    return result

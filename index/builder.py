@@ -1,0 +1,288 @@
+"""Build and update an index directory from article files.
+
+Both commands do the same honest work: read every article, chunk it, look each
+chunk up in the embeddings cache, encode only what is missing, and write a
+complete new build aside before switching to it. ``update`` additionally keeps
+the existing build's model and parameters and reports what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .articles import DEFAULT_MAX_ARTICLE_CHARS, DEFAULT_MAX_FILE_BYTES, Article, LoadResult, Problem, load_articles
+from .cache import EmbeddingCache
+from .chunking import Chunk, ChunkParams, chunk_article, embedding_input
+from .embedding import BUILTIN_MODEL, Embedder, is_builtin, load_embedder
+from .lexical import LexicalIndex, LexicalParams, document_terms
+from .store import (
+    BUILDS_DIR,
+    IndexCorrupt,
+    build_lock,
+    cleanup,
+    current_build_id,
+    new_build_id,
+    read_manifest,
+    utc_now,
+    write_build,
+)
+from .vectors import build_index, resolve_type
+
+log = logging.getLogger(__name__)
+
+
+class BuildError(RuntimeError):
+    """The build could not produce an index (nothing to index, model mismatch...)."""
+
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Everything that decides what a build contains; written to its manifest."""
+
+    model: str = BUILTIN_MODEL
+    query_prompt: str | None = None
+    passage_prompt: str | None = None
+    chunking: ChunkParams = field(default_factory=ChunkParams)
+    lexical: LexicalParams = field(default_factory=LexicalParams)
+    faiss_index: str = "auto"
+    batch_size: int = 64
+    threads: int = 2
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    max_article_chars: int = DEFAULT_MAX_ARTICLE_CHARS
+
+    @classmethod
+    def from_manifest(cls, manifest: dict[str, Any], **overrides: Any) -> BuildConfig:
+        """The configuration an existing build was made with (so an update stays consistent)."""
+        config = cls(
+            model=manifest["model"],
+            query_prompt=manifest.get("query_prompt", ""),
+            passage_prompt=manifest.get("passage_prompt", ""),
+            chunking=ChunkParams(**manifest["chunking"]),
+            lexical=LexicalParams(**manifest["lexical"]),
+            faiss_index=manifest.get("faiss_index_setting", "auto"),
+        )
+        return cls(**{**config.__dict__, **overrides})
+
+
+@dataclass
+class BuildReport:
+    """What a build or update did, for the CLI and the bot to tell the admin."""
+
+    build_id: str = ""
+    path: str = ""
+    articles: int = 0
+    chunks: int = 0
+    encoded: int = 0
+    files: int = 0
+    duplicates: int = 0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+    unchanged: bool = False
+
+    @property
+    def chunks_per_second(self) -> float:
+        return self.chunks / self.seconds if self.seconds else 0.0
+
+
+class _LazyEmbedder:
+    """Loads the model on first use, so a build whose chunks are all cached never pays for it."""
+
+    def __init__(self, config: BuildConfig, embedder: Embedder | None) -> None:
+        self.config = config
+        self._embedder = embedder
+        self.calls = 0
+
+    def get(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(
+                self.config.model,
+                self.config.query_prompt,
+                self.config.passage_prompt,
+                self.config.batch_size,
+                self.config.threads,
+            )
+        return self._embedder
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.calls += 1
+        return self.get().encode_passages(texts)
+
+    def prompts(self) -> tuple[str, str]:
+        """Query and passage prompts, without loading the model when they are already known."""
+        q, p = self.config.query_prompt, self.config.passage_prompt
+        if q is not None and p is not None:
+            return q, p
+        if is_builtin(self.config.model) and self._embedder is None:
+            return q or "", p or ""
+        embedder = self.get()
+        return embedder.query_prompt, embedder.passage_prompt
+
+
+def chunk_corpus(articles: Sequence[Article], params: ChunkParams, progress: bool = False) -> list[Chunk]:
+    from tqdm.auto import tqdm
+
+    chunks: list[Chunk] = []
+    for article in tqdm(articles, desc="chunking", unit="article", disable=not progress):
+        chunks.extend(chunk_article(article.id, article.text, params))
+    return chunks
+
+
+def corpus_hash(articles: Sequence[Article]) -> str:
+    digest = hashlib.sha256()
+    for a in sorted(articles, key=lambda a: a.id):
+        digest.update(f"{a.id}\x00{a.content_hash}\n".encode())
+    return digest.hexdigest()[:32]
+
+
+def _previous_manifest(index_dir: Path) -> dict[str, Any] | None:
+    build_id = current_build_id(index_dir)
+    if not build_id:
+        return None
+    try:
+        return read_manifest(index_dir / BUILDS_DIR / build_id)
+    except IndexCorrupt as exc:
+        log.warning("ignoring the damaged current build: %s", exc)
+        return None
+
+
+def _previous_hashes(index_dir: Path, manifest: dict[str, Any] | None) -> dict[str, str]:
+    if manifest is None:
+        return {}
+    import sqlite3
+
+    path = index_dir / BUILDS_DIR / manifest["build_id"] / "meta.sqlite"
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return dict(db.execute("SELECT id, content_hash FROM articles"))
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return {}
+
+
+def run_build(
+    paths: Sequence[str | Path],
+    index_dir: str | Path,
+    config: BuildConfig | None = None,
+    *,
+    incremental: bool = False,
+    embedder: Embedder | None = None,
+    progress: bool = True,
+    use_cache: bool = True,
+    strict: bool = False,
+    on_stage: Callable[[str], None] | None = None,
+) -> BuildReport:
+    """Build (or with ``incremental`` update) the index in ``index_dir`` from ``paths``.
+
+    ``embedder`` lets callers that already hold a model (the bot, tests) skip
+    loading it again. ``on_stage`` receives short progress notes ("reading",
+    "embedding 120 new chunks"...), used by the bot's /reindex messages.
+    """
+    started = time.perf_counter()
+    index_dir = Path(index_dir)
+    note = on_stage or (lambda _msg: None)
+    with build_lock(index_dir):
+        cleanup(index_dir)
+        previous = _previous_manifest(index_dir)
+        if incremental and previous is not None:
+            overrides = {"batch_size": config.batch_size, "threads": config.threads} if config else {}
+            if config and config.model != previous["model"] and not (is_builtin(config.model) and is_builtin(previous["model"])):
+                raise BuildError(
+                    f"the index was built with {previous['model']!r} but EMBEDDING_MODEL is {config.model!r}; "
+                    "run `python -m index build` to rebuild it with the new model"
+                )
+            config = BuildConfig.from_manifest(previous, **overrides)
+        config = config or BuildConfig()
+
+        note("reading articles")
+        loaded: LoadResult = load_articles(paths, config.max_file_bytes, config.max_article_chars, progress=progress)
+        report = BuildReport(files=loaded.files, duplicates=loaded.duplicates, problems=loaded.problems)
+        articles = loaded.articles
+        if not articles:
+            raise BuildError("no articles could be loaded from " + ", ".join(map(str, paths)), loaded.problems)
+        if strict and loaded.problems:
+            raise BuildError(
+                f"{len(loaded.problems)} input problem(s) and --strict is set; the index was not changed", loaded.problems
+            )
+
+        old = _previous_hashes(index_dir, previous)
+        new = {a.id: a.content_hash for a in articles}
+        report.added = sorted(set(new) - set(old))
+        report.changed = sorted(i for i in new if i in old and old[i] != new[i])
+        report.removed = sorted(set(old) - set(new))
+
+        note("chunking")
+        chunks = chunk_corpus(articles, config.chunking, progress)
+        if not chunks:
+            raise BuildError("the articles produced no text chunks")
+        by_id = {a.id: a for a in articles}
+        inputs = [embedding_input(by_id[c.article_id].title, c.text) for c in chunks]
+
+        lazy = _LazyEmbedder(config, embedder)
+        query_prompt, passage_prompt = lazy.prompts()
+        model_name = BUILTIN_MODEL if is_builtin(config.model) else config.model
+        with EmbeddingCache(index_dir / "cache" / "embeddings.sqlite") as cache:
+            if not use_cache:
+                cache.prune(model_name, set())
+            dim = _dimension(cache, model_name, lazy, previous)
+            note(f"embedding {len(chunks)} chunks")
+            vectors, report.encoded = cache.embed(model_name, inputs, passage_prompt, dim, lazy.encode, progress=progress)
+
+        note("indexing")
+        faiss_index = build_index(vectors, config.faiss_index)
+        lexical = LexicalIndex.build(
+            [document_terms(c.text, by_id[c.article_id].title, config.lexical) for c in chunks], config.lexical, progress
+        )
+        now = utc_now()
+        manifest = {
+            "build_id": new_build_id(index_dir),
+            "built_at": now.isoformat(),
+            "model": model_name,
+            "dimension": int(dim),
+            "query_prompt": query_prompt,
+            "passage_prompt": passage_prompt,
+            "chunking": asdict(config.chunking),
+            "lexical": asdict(config.lexical),
+            "faiss_index": resolve_type(config.faiss_index, len(chunks)),
+            "faiss_index_setting": config.faiss_index,
+            "articles": len(articles),
+            "chunks": len(chunks),
+            "corpus_hash": corpus_hash(articles),
+            "sources": [str(p) for p in paths],
+        }
+        note("writing")
+        final = write_build(index_dir, articles, chunks, faiss_index, lexical, manifest)
+        cleanup(index_dir)
+
+    report.build_id = manifest["build_id"]
+    report.path = str(final)
+    report.articles = len(articles)
+    report.chunks = len(chunks)
+    report.unchanged = previous is not None and previous.get("corpus_hash") == manifest["corpus_hash"]
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _dimension(cache: EmbeddingCache, model: str, lazy: _LazyEmbedder, previous: dict[str, Any] | None) -> int:
+    """The model's vector size, known from the previous build or the built-in model without loading it."""
+    if previous is not None and previous["model"] == model:
+        return int(previous["dimension"])
+    if is_builtin(model):
+        return 512
+    return lazy.get().dimension

@@ -1,0 +1,369 @@
+"""Hybrid retrieval: dense (FAISS) + lexical (BM25) candidates, fused, grouped per article.
+
+For each question: BM25 scores every chunk and FAISS returns the nearest
+chunks; the union of both top lists is re-scored as a linear combination of
+per-query min-max-normalised scores (``dense_weight`` on the dense side).
+Results are grouped per article, near-duplicate articles (one wire story in
+several outlets) are collapsed, the answering sentence is highlighted, and a
+confidence check says "no answer" instead of returning noise.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .arabic import analyze, tokenize
+from .embedding import Embedder, is_builtin, load_embedder
+from .highlight import best_sentences
+from .store import StoredIndex, open_index
+from .vectors import search as faiss_search
+
+MODES = ("hybrid", "lexical", "dense")
+
+
+class ModelMismatch(RuntimeError):
+    """The index was built with another embedding model than the one configured."""
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """Retrieval knobs; defaults are the values tuned on the dev sets (docs/benchmarks.md)."""
+
+    dense_weight: float = 0.3
+    candidates: int = 100
+    passages_per_article: int = 1
+    collapse_duplicates: bool = True
+    duplicate_similarity: float = 0.5
+    min_confidence: float = 0.2
+    highlight_sentences: int = 1
+
+
+@dataclass
+class Passage:
+    """One chunk of an article; ``highlights`` are spans into ``text`` of the answering sentence(s)."""
+
+    row: int
+    text: str
+    start: int
+    end: int
+    score: float
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def answer(self) -> str:
+        """The best highlighted sentence (the one-line answer), or ``""``."""
+        if not self.highlights:
+            return ""
+        s, e = self.highlights[0]
+        return self.text[s:e]
+
+
+@dataclass
+class Hit:
+    """One article in the results, with its best passage first."""
+
+    rank: int
+    article_id: str
+    title: str
+    source: str
+    url: str
+    date: str
+    score: float
+    passage: Passage
+    more: list[Passage] = field(default_factory=list)
+    also_in: list[dict[str, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON shape of ``search --json`` (extra keys may be added, none removed)."""
+        return {
+            "rank": self.rank,
+            "article_id": self.article_id,
+            "title": self.title,
+            "source": self.source,
+            "url": self.url,
+            "date": self.date,
+            "text": self.passage.text,
+            "score": round(float(self.score), 6),
+            "answer": self.passage.answer,
+            "highlights": [list(span) for span in self.passage.highlights],
+            "also_in": self.also_in,
+            "more": [{"text": p.text, "score": round(float(p.score), 6)} for p in self.more],
+        }
+
+
+@dataclass
+class SearchResult:
+    question: str
+    mode: str
+    hits: list[Hit]
+    no_answer: bool = False
+    confidence: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "results": [h.to_json() for h in self.hits],
+            "no_answer": self.no_answer,
+            "confidence": round(float(self.confidence), 4),
+            "mode": self.mode,
+        }
+
+
+def minmax(scores: np.ndarray) -> np.ndarray:
+    """Scale to [0, 1] within one query; a constant vector maps to 1 (if positive) or 0."""
+    if scores.size == 0:
+        return scores
+    lo, hi = float(scores.min()), float(scores.max())
+    if hi - lo < 1e-12:
+        return np.full_like(scores, 1.0 if hi > 0 else 0.0)
+    return (scores - lo) / (hi - lo)
+
+
+def fuse(dense: np.ndarray, lexical: np.ndarray, dense_weight: float) -> np.ndarray:
+    """Linear fusion of per-query min-max-normalised scores over the same candidates."""
+    return dense_weight * minmax(dense) + (1.0 - dense_weight) * minmax(lexical)
+
+
+def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` largest scores, best first."""
+    k = min(k, scores.shape[0])
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    part = np.argpartition(-scores, k - 1)[:k]
+    return part[np.argsort(-scores[part], kind="stable")]
+
+
+def shingles(text: str, n: int = 3) -> set[tuple[str, ...]]:
+    words = tokenize(text)
+    return {tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1))}
+
+
+def jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+class Searcher:
+    """Answers questions from one loaded build. Thread-safe for concurrent ``search`` calls."""
+
+    def __init__(self, stored: StoredIndex, embedder: Embedder | None, params: SearchParams | None = None) -> None:
+        self.stored = stored
+        self.embedder = embedder
+        self.params = params or SearchParams()
+        self._stemmer = stored.lexical.params.stemmer
+        if embedder is not None:
+            _check_model(stored.manifest, embedder.name, embedder.dimension)
+
+    @classmethod
+    def open(
+        cls,
+        index_dir: str | Path,
+        model: str | None = None,
+        params: SearchParams | None = None,
+        embedder: Embedder | None = None,
+        mmap: bool = False,
+        threads: int = 2,
+    ) -> Searcher:
+        """Load the current build and the model named in its manifest.
+
+        ``model`` is what the settings ask for; if it names another model than the
+        index was built with, that is an error (mixing models gives nonsense).
+        """
+        stored = open_index(index_dir, mmap=mmap)
+        manifest = stored.manifest
+        if model and not _same_model(model, manifest["model"]):
+            raise ModelMismatch(
+                f"the index in {index_dir} was built with {manifest['model']!r} but EMBEDDING_MODEL is {model!r}; "
+                "rebuild with `python -m index build` or set EMBEDDING_MODEL to the index's model"
+            )
+        if embedder is None:
+            embedder = load_embedder(
+                manifest["model"], manifest.get("query_prompt", ""), manifest.get("passage_prompt", ""), threads=threads
+            )
+        return cls(stored, embedder, params)
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return self.stored.manifest
+
+    # ------------------------------------------------------------ search
+
+    def encode(self, questions: list[str]) -> np.ndarray:
+        if self.embedder is None:
+            raise RuntimeError("dense search needs an embedding model")
+        return self.embedder.encode_queries(questions)
+
+    def search(
+        self,
+        question: str,
+        k: int = 5,
+        mode: str = "hybrid",
+        passages_per_article: int | None = None,
+        query_vector: np.ndarray | None = None,
+    ) -> SearchResult:
+        """Top-``k`` articles for ``question``, each with its best passage(s)."""
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        timings: dict[str, float] = {}
+        question = question.strip()
+        terms = self.stored.lexical.query_terms(question)
+        if not question or (not terms and mode == "lexical"):
+            return SearchResult(question, mode, [], no_answer=True, timings=timings)
+
+        n = self.stored.num_chunks
+        c = min(self.params.candidates, n)
+        qvec = None
+        dense_rows = np.zeros(0, dtype=np.int64)
+        dense_top = np.zeros(0, dtype=np.float32)
+        if mode != "lexical":
+            t = time.perf_counter()
+            qvec = query_vector if query_vector is not None else self.encode([question])[0]
+            timings["encode"] = time.perf_counter() - t
+            t = time.perf_counter()
+            scores, rows = faiss_search(self.stored.faiss_index, qvec[None, :], c)
+            keep = rows[0] >= 0
+            dense_rows, dense_top = rows[0][keep].astype(np.int64), scores[0][keep]
+            timings["dense"] = time.perf_counter() - t
+
+        lexical_all = None
+        if mode != "dense":
+            t = time.perf_counter()
+            lexical_all = self.stored.lexical.scores(terms)
+            timings["lexical"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        if mode == "dense":
+            cand, fused, cosines = dense_rows, dense_top.astype(np.float32), dense_top
+        else:
+            lex_rows = top_rows(lexical_all, c)
+            lex_rows = lex_rows[lexical_all[lex_rows] > 0]
+            if mode == "lexical":
+                cand, cosines = lex_rows, None
+                fused = lexical_all[cand]
+            else:
+                cand = np.unique(np.concatenate([dense_rows, lex_rows]))
+                cosines = self._dense_scores(cand, qvec, dense_rows, dense_top)
+                fused = fuse(cosines, lexical_all[cand], self.params.dense_weight)
+        order = np.argsort(-fused, kind="stable")
+        cand, fused = cand[order], fused[order]
+        cosines = cosines[order] if cosines is not None else None
+        timings["fusion"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        hits = self._group(cand, fused, k, passages_per_article or self.params.passages_per_article)
+        idf = self.stored.lexical.idf(terms)
+        analyze_fn = self._analyze
+        for hit in hits:
+            for passage in [hit.passage, *hit.more]:
+                passage.highlights = best_sentences(passage.text, terms, idf, analyze_fn, self.params.highlight_sentences)
+        confidence = self._confidence(hits, terms, idf, cand, cosines, mode)
+        timings["highlight"] = time.perf_counter() - t
+        no_answer = not hits or confidence < self.params.min_confidence
+        return SearchResult(question, mode, [] if no_answer else hits, no_answer, confidence, timings)
+
+    def search_many(self, questions: list[str], k: int = 5, mode: str = "hybrid") -> list[SearchResult]:
+        """Answer several questions, encoding them in one batch."""
+        vectors = self.encode(questions) if mode != "lexical" and questions else [None] * len(questions)
+        return [self.search(q, k, mode, query_vector=v) for q, v in zip(questions, vectors, strict=True)]
+
+    # ------------------------------------------------------------ helpers
+
+    def _analyze(self, text: str) -> list[str]:
+        return analyze(text, self._stemmer)
+
+    def _dense_scores(self, rows: np.ndarray, qvec: np.ndarray, dense_rows: np.ndarray, dense_top: np.ndarray) -> np.ndarray:
+        """Cosine of every candidate; those FAISS did not return are computed from stored vectors."""
+        known = dict(zip(dense_rows.tolist(), dense_top.tolist(), strict=True))
+        missing = [int(r) for r in rows if int(r) not in known]
+        if missing:
+            try:
+                vectors = self.stored.faiss_index.reconstruct_batch(np.asarray(missing, dtype=np.int64))
+                known.update(zip(missing, (vectors @ qvec).tolist(), strict=True))
+            except RuntimeError:  # index types that cannot give vectors back: rank them last
+                floor = float(dense_top.min()) if dense_top.size else 0.0
+                known.update(dict.fromkeys(missing, floor))
+        return np.asarray([known[int(r)] for r in rows], dtype=np.float32)
+
+    def _group(self, rows: np.ndarray, scores: np.ndarray, k: int, per_article: int) -> list[Hit]:
+        """Walk candidates best-first, one Hit per article with up to ``per_article`` passages."""
+        chunk_article = self.stored.chunk_article
+        picked: dict[int, list[tuple[int, float]]] = {}
+        for row, score in zip(rows.tolist(), scores.tolist(), strict=True):
+            art = int(chunk_article[row])
+            if art in picked:
+                if len(picked[art]) < per_article:
+                    picked[art].append((row, score))
+            elif len(picked) < k + 5:  # a few spare articles in case duplicates are collapsed
+                picked[art] = [(row, score)]
+        if not picked:
+            return []
+        chunk_rows = self.stored.chunks([r for lst in picked.values() for r, _ in lst])
+        articles = self.stored.articles(list(picked))
+        hits: list[Hit] = []
+        for art, lst in picked.items():
+            a = articles[art]
+            passages = [Passage(r, chunk_rows[r]["text"], chunk_rows[r]["start"], chunk_rows[r]["end"], float(s)) for r, s in lst]
+            hits.append(
+                Hit(0, a["id"], a["title"], a["source"], a["url"], a["date"], float(lst[0][1]), passages[0], passages[1:])
+            )
+        if self.params.collapse_duplicates:
+            hits = self._collapse(hits)
+        hits = hits[:k]
+        for rank, hit in enumerate(hits, start=1):
+            hit.rank = rank
+        return hits
+
+    def _collapse(self, hits: list[Hit]) -> list[Hit]:
+        """Merge hits whose best passages are near-identical (the same wire story) into the first."""
+        kept: list[tuple[Hit, set]] = []
+        for hit in hits:
+            sh = shingles(hit.passage.text)
+            for first, first_sh in kept:
+                if jaccard(sh, first_sh) >= self.params.duplicate_similarity:
+                    first.also_in.append({"article_id": hit.article_id, "source": hit.source, "title": hit.title, "url": hit.url})
+                    break
+            else:
+                kept.append((hit, sh))
+        return [hit for hit, _ in kept]
+
+    def _confidence(
+        self,
+        hits: list[Hit],
+        terms: list[str],
+        idf: dict[str, float],
+        rows: np.ndarray,
+        cosines: np.ndarray | None,
+        mode: str,
+    ) -> float:
+        """How sure we are that the top hit answers at all: term coverage and dense similarity."""
+        if not hits:
+            return 0.0
+        top = hits[0]
+        total = sum(idf.values()) or 1.0
+        present = set(self._analyze(top.title + "\n" + top.passage.text))
+        coverage = sum(v for t, v in idf.items() if t in present) / total if terms else 0.0
+        cosine = 0.0
+        if cosines is not None and rows.size:
+            where = np.nonzero(rows == top.passage.row)[0]
+            cosine = float(cosines[where[0]]) if where.size else float(cosines.max())
+        if mode == "lexical":
+            return coverage
+        if mode == "dense":
+            return cosine
+        return 0.5 * coverage + 0.5 * cosine
+
+
+def _same_model(a: str, b: str) -> bool:
+    return a == b or (is_builtin(a) and is_builtin(b))
+
+
+def _check_model(manifest: dict[str, Any], name: str, dimension: int) -> None:
+    if not _same_model(name, manifest["model"]):
+        raise ModelMismatch(f"the index was built with {manifest['model']!r}, not {name!r}; rebuild the index or load its model")
+    if dimension != int(manifest["dimension"]):
+        raise ModelMismatch(f"the model gives {dimension}-d vectors but the index holds {manifest['dimension']}-d ones")

