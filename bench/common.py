@@ -1,0 +1,102 @@
+"""Shared helpers for the benchmark scripts: machine facts, timing, writing docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("SHARED_DATA", ROOT.parent / "shared" / "data"))
+DOC = ROOT / "docs" / "benchmarks.md"
+
+
+def machine() -> str:
+    """One line describing this machine: CPU model, cores, RAM, OS, Python."""
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        mem_kb = int(
+            next(line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")).split()[1]
+        )
+        mem = f"{mem_kb / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, StopIteration):
+        mem = "unknown RAM"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{cpu}, {cores} cores, {mem}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    pos = (len(ordered) - 1) * q
+    lo = int(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def summary_ms(values_s: list[float]) -> dict[str, float]:
+    ms = [v * 1000 for v in values_s]
+    return {
+        "p50": percentile(ms, 0.5),
+        "p95": percentile(ms, 0.95),
+        "p99": percentile(ms, 0.99),
+        "mean": statistics.fmean(ms) if ms else 0.0,
+    }
+
+
+def command_line() -> str:
+    return " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv])
+
+
+def git_revision() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "unknown"
+
+
+def record(title: str, body: str, write: bool = True) -> None:
+    """Print a result section and append it to docs/benchmarks.md with date, machine and command."""
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    section = (
+        f"\n### {title}\n\n"
+        f"- date: {stamp}; commit {git_revision()}\n"
+        f"- machine: {machine()}\n"
+        f"- command: `{command_line()}`\n\n"
+        f"{body.strip()}\n"
+    )
+    print(section)
+    if write:
+        DOC.parent.mkdir(parents=True, exist_ok=True)
+        if not DOC.exists():
+            DOC.write_text("# Benchmarks\n\nEach section is appended by a script in `bench/`; newest last.\n", encoding="utf-8")
+        with open(DOC, "a", encoding="utf-8") as f:
+            f.write(section)
+
+
+def table(headers: list[str], rows: list[list[object]]) -> str:
+    def fmt(v: object) -> str:
+        return f"{v:.3f}" if isinstance(v, float) and abs(v) < 10 else (f"{v:.1f}" if isinstance(v, float) else str(v))
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def need(path: Path) -> Path:
+    if not path.exists():
+        sys.exit(f"missing {path}: the benchmarks read ../shared/data (set SHARED_DATA to point elsewhere)")
+    return path

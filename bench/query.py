@@ -1,0 +1,95 @@
+"""Query benchmark: in-process search latency, split by stage, beside the bare encoder.
+
+Builds (or reuses) an index of the questions' articles plus the 2,000 SaudiNewsNet
+articles as distractors, then times every question. The bare encoder's time for
+the same questions is measured in the same run, so the ratio is fair on a noisy
+machine.
+
+    python bench/query.py [--questions FILE] [--articles FILE ...] [--index DIR] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from common import ROOT, SHARED, need, record, summary_ms, table
+
+from index.search import Searcher
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--questions", type=Path, default=SHARED / "arcd" / "questions.jsonl")
+    parser.add_argument(
+        "--articles",
+        type=Path,
+        nargs="+",
+        default=[SHARED / "arcd" / "articles.jsonl", SHARED / "saudinewsnet" / "saudinewsnet_2000.jsonl"],
+    )
+    parser.add_argument("--index", type=Path, default=ROOT / "var" / "bench-arcd-index")
+    parser.add_argument("--mode", default="hybrid", choices=("hybrid", "lexical", "dense"))
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the index even if it exists")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    questions = [
+        json.loads(line)["question"] for line in need(args.questions).read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+    for path in args.articles:
+        need(path)
+    if args.rebuild or not (args.index / "CURRENT").exists():
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "index",
+                "build",
+                "--quiet",
+                "--index",
+                str(args.index),
+                "--articles",
+                *map(str, args.articles),
+            ],
+            cwd=ROOT,
+            check=True,
+        )
+
+    searcher = Searcher.open(args.index)
+    searcher.search(questions[0])  # warm up caches and lazy imports
+    stages: dict[str, list[float]] = {}
+    totals: list[float] = []
+    for q in questions:
+        t = time.perf_counter()
+        result = searcher.search(q, k=5, mode=args.mode)
+        totals.append(time.perf_counter() - t)
+        for stage, seconds in result.timings.items():
+            stages.setdefault(stage, []).append(seconds)
+    bare: list[float] = []
+    for q in questions:
+        t = time.perf_counter()
+        searcher.embedder.encode_queries([q])
+        bare.append(time.perf_counter() - t)
+
+    total = summary_ms(totals)
+    enc = summary_ms(bare)
+    rows = [["search total", total["p50"], total["p95"], total["p99"], total["mean"]]]
+    for stage, values in stages.items():
+        s = summary_ms(values)
+        rows.append([f"  {stage}", s["p50"], s["p95"], s["p99"], s["mean"]])
+    rows.append(["bare encoder (same questions)", enc["p50"], enc["p95"], enc["p99"], enc["mean"]])
+    m = searcher.manifest
+    body = (
+        f"{len(questions)} questions from `{args.questions.name}`, mode {args.mode}, k=5; index: {m['articles']} articles, "
+        f"{m['chunks']} chunks, FAISS {m['faiss_index']}, model {m['model']}.\n\n"
+        + table(["stage", "p50 ms", "p95 ms", "p99 ms", "mean ms"], rows)
+        + f"\n\nsearch p50 / bare encoder p50 = {total['p50'] / enc['p50']:.2f}"
+    )
+    record("Query latency", body, write=not args.no_write)
+
+
+if __name__ == "__main__":
+    main()
