@@ -41,7 +41,7 @@ def _add_build_flags(p: argparse.ArgumentParser, full: bool) -> None:
         p.add_argument("--faiss-index", choices=("auto", "flat", "hnsw", "ivf-sq8", "ivf-pq"), help="vector index type")
         p.add_argument("--chunk-words", type=int, help="target words per chunk (default: CHUNK_TARGET_WORDS)")
         p.add_argument("--overlap-words", type=int, help="words shared by neighbouring chunks")
-        p.add_argument("--no-titles", action="store_true", help="do not add titles to the BM25 documents")
+        p.add_argument("--no-titles", action="store_true", help="leave article titles out of the passages (BM25 and embeddings)")
         p.add_argument("--no-cache", action="store_true", help="re-embed every chunk instead of using the cache")
 
 
@@ -130,13 +130,12 @@ def cmd_build(args: argparse.Namespace, settings: Settings, incremental: bool) -
             )
         if args.overlap_words is not None:
             chunking = replace(chunking, overlap_words=args.overlap_words)
-        lexical = replace(config.lexical, index_titles=False) if args.no_titles else config.lexical
         config = replace(
             config,
             model=args.model or config.model,
             faiss_index=args.faiss_index or config.faiss_index,
             chunking=chunking,
-            lexical=lexical,
+            index_titles=config.index_titles and not args.no_titles,
         )
     paths = args.articles or [settings.articles_dir]
     report = run_build(
@@ -201,7 +200,7 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     print(f"chunking   {info['chunking']['target_words']} words target, {info['chunking']['overlap_words']} overlap")
     print(
         f"bm25       {info['lexical']['method']} k1={info['lexical']['k1']} b={info['lexical']['b']} "
-        f"stemmer={info['lexical']['stemmer']} titles={info['lexical']['index_titles']}"
+        f"stemmer={info['lexical']['stemmer']} titles={m.get('index_titles', True)}"
     )
     print(f"on disk    {_mb(total)} in this build:")
     for name, size in info["sizes_bytes"].items():

@@ -56,6 +56,7 @@ class BuildConfig:
     passage_prompt: str | None = None
     chunking: ChunkParams = field(default_factory=ChunkParams)
     lexical: LexicalParams = field(default_factory=LexicalParams)
+    index_titles: bool = True
     faiss_index: str = "auto"
     batch_size: int = 64
     threads: int = 2
@@ -71,6 +72,7 @@ class BuildConfig:
             passage_prompt=manifest.get("passage_prompt", ""),
             chunking=ChunkParams(**manifest["chunking"]),
             lexical=LexicalParams(**manifest["lexical"]),
+            index_titles=manifest.get("index_titles", True),
             faiss_index=manifest.get("faiss_index_setting", "auto"),
         )
         return cls(**{**config.__dict__, **overrides})
@@ -231,8 +233,8 @@ def run_build(
         chunks = chunk_corpus(articles, config.chunking, progress)
         if not chunks:
             raise BuildError("the articles produced no text chunks")
-        by_id = {a.id: a for a in articles}
-        inputs = [embedding_input(by_id[c.article_id].title, c.text) for c in chunks]
+        titles = {a.id: a.title if config.index_titles else "" for a in articles}
+        inputs = [embedding_input(titles[c.article_id], c.text) for c in chunks]
 
         lazy = _LazyEmbedder(config, embedder)
         query_prompt, passage_prompt = lazy.prompts()
@@ -247,7 +249,7 @@ def run_build(
         note("indexing")
         faiss_index = build_index(vectors, config.faiss_index)
         lexical = LexicalIndex.build(
-            [document_terms(c.text, by_id[c.article_id].title, config.lexical) for c in chunks], config.lexical, progress
+            [document_terms(c.text, titles[c.article_id], config.lexical) for c in chunks], config.lexical, progress
         )
         now = utc_now()
         manifest = {
@@ -259,6 +261,7 @@ def run_build(
             "passage_prompt": passage_prompt,
             "chunking": asdict(config.chunking),
             "lexical": asdict(config.lexical),
+            "index_titles": config.index_titles,
             "faiss_index": resolve_type(config.faiss_index, len(chunks)),
             "faiss_index_setting": config.faiss_index,
             "articles": len(articles),

@@ -22,7 +22,6 @@ class LexicalParams:
     method: str = "lucene"
     k1: float = 1.2
     b: float = 0.75
-    index_titles: bool = True
 
     def __post_init__(self) -> None:
         if self.stemmer not in STEMMERS:
@@ -32,9 +31,9 @@ class LexicalParams:
 
 
 def document_terms(text: str, title: str, params: LexicalParams) -> list[str]:
-    """The BM25 terms of one chunk (its title's terms too when ``index_titles``)."""
+    """The BM25 terms of one chunk, its article title's first (pass ``""`` to leave titles out)."""
     terms = analyze(text, params.stemmer)
-    if params.index_titles and title:
+    if title:
         terms = analyze(title, params.stemmer) + terms
     return terms
 

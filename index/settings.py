@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     bm25_method: str = Field(LexicalParams.method, description="robertson | lucene | atire | bm25l | bm25+")
     bm25_k1: float = Field(LexicalParams.k1, gt=0)
     bm25_b: float = Field(LexicalParams.b, ge=0, le=1)
-    index_titles: bool = Field(LexicalParams.index_titles, description="Add article titles to BM25 documents.")
+    index_titles: bool = Field(True, description="Give passages their article's title (BM25 terms and embedder context).")
     faiss_index: str = Field("auto", description="auto | flat | hnsw | ivf-sq8 | ivf-pq")
     max_file_mb: float = Field(50, gt=0, description="Larger article files are skipped with a message.")
     max_article_chars: int = Field(1_000_000, ge=1000, description="Longer articles are truncated.")
@@ -95,7 +95,7 @@ class Settings(BaseSettings):
         return ChunkParams(self.chunk_target_words, self.chunk_max_words, self.chunk_min_words, self.chunk_overlap_words)
 
     def lexical_params(self) -> LexicalParams:
-        return LexicalParams(self.stemmer, self.bm25_method, self.bm25_k1, self.bm25_b, self.index_titles)
+        return LexicalParams(self.stemmer, self.bm25_method, self.bm25_k1, self.bm25_b)
 
     def search_params(self) -> SearchParams:
         return SearchParams(dense_weight=self.dense_weight, candidates=self.search_candidates, min_confidence=self.min_confidence)
@@ -107,6 +107,7 @@ class Settings(BaseSettings):
             passage_prompt=self.passage_prompt,
             chunking=self.chunk_params(),
             lexical=self.lexical_params(),
+            index_titles=self.index_titles,
             faiss_index=self.faiss_index,
             batch_size=self.embedding_batch_size,
             threads=self.embedding_threads,

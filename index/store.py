@@ -34,7 +34,7 @@ from .chunking import Chunk
 from .lexical import LexicalIndex
 from .vectors import load_index, save_index
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT_FILE = "CURRENT"
 BUILDS_DIR = "builds"
 TMP_PREFIX = ".tmp-"
@@ -305,6 +305,18 @@ class StoredIndex:
         row = self.db().execute("SELECT text FROM articles WHERE idx = ?", (int(article_idx),)).fetchone()
         return row[0] if row else ""
 
+    def top_sources(self, n: int = 3) -> list[str]:
+        """The outlets with the most articles, for the bot's welcome text."""
+        rows = self.db().execute(
+            "SELECT source FROM articles WHERE source != '' GROUP BY source ORDER BY COUNT(*) DESC, source LIMIT ?", (n,)
+        )
+        return [source for (source,) in rows]
+
+    def latest_titles(self, n: int = 2) -> list[str]:
+        """Titles of the most recent articles (by date, then insertion), for example questions."""
+        rows = self.db().execute("SELECT title FROM articles WHERE title != '' ORDER BY date DESC, idx DESC LIMIT ?", (n,))
+        return [title for (title,) in rows]
+
     def article_hashes(self) -> dict[str, str]:
         return dict(self.db().execute("SELECT id, content_hash FROM articles"))
 
@@ -333,7 +345,7 @@ def load_build(build_dir: Path, mmap: bool = False) -> StoredIndex:
         raise IndexCorrupt(f"{build_dir}: vectors.faiss cannot be read ({str(exc).splitlines()[0][:200]})") from None
     try:
         lexical = LexicalIndex.load(build_dir / "bm25", mmap=mmap)
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IndexCorrupt(f"{build_dir}: bm25 index cannot be read ({type(exc).__name__}: {exc})") from None
     try:
         uri = f"file:{build_dir / 'meta.sqlite'}?mode=ro"

@@ -1,0 +1,124 @@
+"""Retrieval-quality sweep: chunking, BM25 variant, stemmer, titles and dense weight on the dev sets.
+
+For each build configuration the index is rebuilt (embeddings come from the
+cache after the first time), then every question set is scored at several dense
+weights with the query vectors computed once. Results go to docs/benchmarks.md.
+
+    python bench/sweep.py --set arcd --grid chunking
+    python bench/sweep.py --set arcd --grid bm25 --no-write
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+
+from common import ROOT, SHARED, need, record, table
+
+from index.builder import BuildConfig, run_build
+from index.chunking import ChunkParams
+from index.evaluate import load_questions, score_results
+from index.search import Searcher, SearchParams
+
+SETS = {
+    # name: (questions, articles, index titles?)
+    "arcd": (
+        SHARED / "arcd" / "questions.jsonl",
+        [SHARED / "arcd" / "articles.jsonl", SHARED / "saudinewsnet" / "saudinewsnet_2000.jsonl"],
+        True,
+    ),
+    "title2article": (
+        SHARED / "saudinewsnet" / "saudinewsnet_title2article_eval.jsonl",
+        [SHARED / "saudinewsnet" / "saudinewsnet_2000.jsonl"],
+        False,
+    ),
+}
+
+BASE = BuildConfig()
+GRIDS: dict[str, list[tuple[str, BuildConfig]]] = {
+    "default": [("default", BASE)],
+    "chunking": [
+        (
+            f"chunk {t}/{m} overlap {o}",
+            replace(BASE, chunking=ChunkParams(target_words=t, max_words=m, min_words=min(20, t // 3), overlap_words=o)),
+        )
+        for t, m, o in [(50, 70, 12), (70, 95, 20), (90, 120, 25), (120, 160, 30), (150, 200, 40), (200, 260, 50)]
+    ],
+    "bm25": [
+        (f"{method} k1={k1} b={b}", replace(BASE, lexical=replace(BASE.lexical, method=method, k1=k1, b=b)))
+        for method, k1, b in [
+            ("lucene", 1.2, 0.75),
+            ("lucene", 0.9, 0.4),
+            ("lucene", 1.5, 0.75),
+            ("lucene", 1.2, 0.9),
+            ("lucene", 2.0, 0.75),
+            ("robertson", 1.2, 0.75),
+            ("atire", 1.2, 0.75),
+            ("bm25+", 1.2, 0.75),
+            ("bm25l", 1.2, 0.75),
+        ]
+    ],
+    "stemmer": [
+        (f"stemmer {s}", replace(BASE, lexical=replace(BASE.lexical, stemmer=s)))
+        for s in ("none", "light", "snowball", "light+snowball")
+    ],
+    "titles": [(f"titles {t}", replace(BASE, index_titles=t)) for t in (True, False)],
+}
+WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0)
+
+
+def evaluate_weights(searcher: Searcher, questions: list[dict], weights: tuple[float, ...], k: int = 10) -> list[dict]:
+    vectors = searcher.encode([q["question"] for q in questions])
+    rows = []
+    base = searcher.params
+    for w in weights:
+        searcher.params = replace(base, dense_weight=w, min_confidence=0.0)
+        mode = "lexical" if w == 0.0 else "dense" if w == 1.0 else "hybrid"
+        results = [
+            searcher.search(q["question"], k=k, mode=mode, query_vector=v) for q, v in zip(questions, vectors, strict=True)
+        ]
+        rows.append({"weight": w, **score_results(questions, results)})
+    searcher.params = base
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--set", choices=sorted(SETS), default="arcd")
+    parser.add_argument("--grid", choices=sorted(GRIDS), default="default")
+    parser.add_argument("--weights", type=float, nargs="+", default=list(WEIGHTS))
+    parser.add_argument("--index", type=Path, help="index directory to (re)build (default: var/sweep-<set>)")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    questions_path, articles, titles = SETS[args.set]
+    questions = load_questions(need(questions_path))
+    index_dir = args.index or ROOT / "var" / f"sweep-{args.set}"
+    rows = []
+    for label, config in GRIDS[args.grid]:
+        config = replace(config, index_titles=config.index_titles and titles)
+        run_build([need(p) for p in articles], index_dir, config, progress=True)
+        searcher = Searcher.open(index_dir, params=SearchParams())
+        for row in evaluate_weights(searcher, questions, tuple(args.weights)):
+            rows.append(
+                [
+                    label,
+                    row["weight"],
+                    row["article_hit@1"],
+                    row["article_hit@5"],
+                    row["mrr@10"],
+                    row["answer_hit@1"],
+                    row["answer_hit@5"],
+                ]
+            )
+            print(*rows[-1], sep="\t", flush=True)
+    body = (
+        f"Question set `{args.set}` ({len(questions)} questions; titles {'indexed' if titles else 'not indexed'}), "
+        f"grid `{args.grid}`; weight 0 = BM25 only, 1 = dense only; no refusals.\n\n"
+        + table(["config", "dense weight", "art@1", "art@5", "MRR@10", "ans@1", "ans@5"], rows)
+    )
+    record(f"Sweep: {args.set} / {args.grid}", body, write=not args.no_write)
+
+
+if __name__ == "__main__":
+    main()

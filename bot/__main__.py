@@ -1,0 +1,115 @@
+"""Run the bot: ``python -m bot`` (long polling, or a webhook when WEBHOOK_URL is set),
+or ``python -m bot --console`` to try answers in a terminal without Telegram."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from index.settings import Settings
+
+from .logs import setup_logging
+
+log = logging.getLogger("bot")
+TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{6,}$")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Telegram bot answering questions about the indexed news articles. "
+        "Settings come from the environment or .env (see .env.example).",
+    )
+    parser.add_argument("--console", action="store_true", help="answer questions typed in the terminal (no Telegram needed)")
+    parser.add_argument("--index", type=Path, help="index directory (default: INDEX_DIR)")
+    return parser
+
+
+def check_token(settings: Settings) -> str:
+    """The token, or a clear error (never a traceback) when it is missing or malformed."""
+    token = settings.telegram_bot_token.get_secret_value().strip() if settings.telegram_bot_token else ""
+    if not token:
+        raise SystemExit("error: TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather and put it in .env (see README).")
+    if not TOKEN_RE.match(token):
+        raise SystemExit(
+            "error: TELEGRAM_BOT_TOKEN does not look like a bot token (expected digits:letters, as given by @BotFather)."
+        )
+    return token
+
+
+def webhook_options(settings: Settings) -> dict | None:
+    """Arguments for run_webhook when WEBHOOK_URL is set (the secret token is required)."""
+    if not settings.webhook_url:
+        return None
+    if not settings.webhook_secret or not settings.webhook_secret.get_secret_value().strip():
+        raise SystemExit("error: WEBHOOK_URL is set but WEBHOOK_SECRET is empty; a secret token is required in webhook mode.")
+    secret = settings.webhook_secret.get_secret_value().strip()
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+        raise SystemExit("error: WEBHOOK_SECRET may only contain A-Z, a-z, 0-9, _ and - (1-256 characters).")
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": urlsplit(settings.webhook_url).path.lstrip("/"),
+        "webhook_url": settings.webhook_url,
+        "secret_token": secret,
+    }
+
+
+def open_searcher(settings: Settings):
+    from index.search import Searcher
+
+    return Searcher.open(settings.index_dir, params=settings.search_params(), threads=settings.embedding_threads)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    settings = Settings()
+    if args.index:
+        settings.index_dir = args.index
+    secrets = [s.get_secret_value() for s in (settings.telegram_bot_token, settings.webhook_secret) if s]
+    setup_logging(settings.log_level if not args.console else "WARNING", secrets)
+
+    from index.embedding import ModelLoadError
+    from index.search import ModelMismatch
+    from index.store import IndexNotFound, StoreError
+
+    if args.console:
+        from .console import run_console
+
+        try:
+            searcher = open_searcher(settings)
+        except (StoreError, ModelLoadError, ModelMismatch) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        return run_console(searcher, settings.top_k)
+
+    check_token(settings)
+    hook = webhook_options(settings)
+    from .app import ALLOWED_UPDATES, build_application
+    from .service import QAService
+
+    try:
+        searcher = open_searcher(settings)
+    except IndexNotFound as exc:
+        log.warning("%s — the bot starts without an index; an admin can send /reindex", exc)
+        searcher = None
+    except (StoreError, ModelLoadError, ModelMismatch) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    app = build_application(settings, QAService(settings, searcher))
+    if hook:
+        log.info("starting in webhook mode on %s:%s", hook["listen"], hook["port"])
+        app.run_webhook(**hook, allowed_updates=ALLOWED_UPDATES)
+    else:
+        log.info("starting in long-polling mode")
+        app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

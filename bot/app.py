@@ -1,0 +1,159 @@
+"""Wiring: build the python-telegram-bot Application with every handler in one place."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import NetworkError, TelegramError, TimedOut
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from index.settings import Settings
+
+from . import handlers
+from .ratelimit import QuestionLimiter
+from .service import QAService
+
+log = logging.getLogger(__name__)
+
+# Calls that are safe to repeat after a timeout: repeating them cannot post a second message.
+_IDEMPOTENT = {
+    "sendChatAction",
+    "answerCallbackQuery",
+    "editMessageText",
+    "editMessageReplyMarkup",
+    "getFile",
+    "getMe",
+    "setMyCommands",
+}
+
+
+class RetryingRateLimiter(AIORateLimiter):
+    """Telegram's flood limits (AIORateLimiter retries after RetryAfter), plus retries of server errors.
+
+    A 5xx answer means Telegram did not act on the request, so it is retried for
+    every method. A timeout is retried only for idempotent calls: a sendMessage
+    that timed out may have been delivered, and repeating it would send it twice.
+    """
+
+    def __init__(self, network_retries: int = 3, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.network_retries = network_retries
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
+        import asyncio
+
+        for attempt in range(self.network_retries + 1):
+            try:
+                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+            except TimedOut:
+                if endpoint not in _IDEMPOTENT or attempt == self.network_retries:
+                    raise
+            except NetworkError as exc:
+                if type(exc) is not NetworkError or attempt == self.network_retries:
+                    raise  # BadRequest and friends are NetworkError subclasses: not retried
+            log.warning("%s failed (attempt %d), retrying", endpoint, attempt + 1)
+            await asyncio.sleep(min(0.5 * 2**attempt, 5.0))
+        raise AssertionError("unreachable")
+
+
+def _is_loopback(url: str) -> bool:
+    return (urlsplit(url).hostname or "") in {"127.0.0.1", "localhost", "::1"}
+
+
+def _request(settings: Settings, read_timeout: float) -> HTTPXRequest:
+    # A local Bot API server must not be reached through a proxy from the environment.
+    extra = {"trust_env": False} if _is_loopback(settings.telegram_api_base_url) else {}
+    return HTTPXRequest(
+        connection_pool_size=64,
+        connect_timeout=10,
+        read_timeout=read_timeout,
+        write_timeout=20,
+        pool_timeout=10,
+        httpx_kwargs=extra,
+    )
+
+
+def build_application(settings: Settings, service: QAService) -> Application:
+    """The Application with handlers, error handler, flood control and shared state."""
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
+    base = settings.telegram_api_base_url
+    file_url = settings.telegram_api_file_url or base.replace("/bot", "/file/bot", 1)
+    app = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base)
+        .base_file_url(file_url)
+        .request(_request(settings, read_timeout=20))
+        .get_updates_request(_request(settings, read_timeout=40))
+        .rate_limiter(RetryingRateLimiter(max_retries=5))
+        .concurrent_updates(64)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    app.bot_data.update(service=service, settings=settings, limiter=QuestionLimiter(settings.rate_limit_per_minute))
+    add_handlers(app)
+    return app
+
+
+def add_handlers(app: Application) -> None:
+    """Every handler, in one place. Only new messages are handled: edits and channel posts are ignored."""
+    new = filters.UpdateType.MESSAGE
+    app.add_handler(CommandHandler("start", handlers.start, filters=new))
+    app.add_handler(CommandHandler("help", handlers.help_command, filters=new))
+    app.add_handler(CommandHandler("ask", handlers.ask_command, filters=new))
+    app.add_handler(CommandHandler("reindex", handlers.reindex, filters=new))
+    app.add_handler(CommandHandler("stats", handlers.stats, filters=new))
+    app.add_handler(CallbackQueryHandler(handlers.button))
+    app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, handlers.private_text))
+    app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND & filters.ChatType.GROUPS, handlers.group_text))
+    app.add_handler(MessageHandler(new & filters.Document.ALL, handlers.document))
+    app.add_handler(MessageHandler(new & filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.Document.ALL, handlers.not_text))
+    app.add_error_handler(handlers.on_error)
+
+
+async def _post_init(app: Application) -> None:
+    """Publish the command menu (admins also see their commands in their private chat)."""
+    from telegram import BotCommandScopeDefault
+
+    try:
+        await app.bot.set_my_commands(
+            [BotCommand("start", "البداية / start"), BotCommand("help", "المساعدة / help"), BotCommand("ask", "اسأل / ask")],
+            scope=BotCommandScopeDefault(),
+        )
+        settings: Settings = app.bot_data["settings"]
+        admin_commands = [
+            BotCommand("start", "البداية / start"),
+            BotCommand("help", "المساعدة / help"),
+            BotCommand("ask", "اسأل / ask"),
+            BotCommand("reindex", "تحديث الفهرس / update the index"),
+            BotCommand("stats", "الإحصاءات / statistics"),
+        ]
+        for admin in settings.admin_user_ids:
+            try:
+                await app.bot.set_my_commands(admin_commands, scope=BotCommandScopeChat(admin))
+            except TelegramError:  # the admin has not opened a chat with the bot yet
+                log.info("admin %s has no chat with the bot yet; admin commands not published there", admin)
+    except TelegramError as exc:
+        log.warning("could not publish the command menu: %s", exc)
+
+
+async def _post_shutdown(app: Application) -> None:
+    app.bot_data["service"].close()
+
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]

@@ -1,0 +1,415 @@
+"""Telegram handlers: small async functions, wired together in ``bot.app``.
+
+Shared state lives in ``context.bot_data``: the QA service, the per-user
+question limiter and the settings. Nothing here blocks the event loop: searches
+and index builds run in the service's thread pools.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatAction, ChatType, MessageEntityType
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes
+
+from index.articles import SUPPORTED_SUFFIXES, LoadResult, load_file
+from index.settings import Settings
+
+from .ratelimit import QuestionLimiter
+from .render import full_passage_messages, reply_messages
+from .service import QAService, ReindexBusy
+from .texts import AR, EXAMPLES, language_for, stage_text, text
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 500
+
+
+def _service(context: ContextTypes.DEFAULT_TYPE) -> QAService:
+    return context.bot_data["service"]
+
+
+def _settings(context: ContextTypes.DEFAULT_TYPE) -> Settings:
+    return context.bot_data["settings"]
+
+
+def _lang(update: Update, question: str | None = None) -> str:
+    user = update.effective_user
+    return language_for(question, user.language_code if user else None)
+
+
+def _is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Admin rights follow the sender's user id, never the chat."""
+    user = update.effective_user
+    return user is not None and user.id in _settings(context).admin_user_ids
+
+
+async def _send(message: Message, chunks: list[str], markup: InlineKeyboardMarkup | None = None, quote: bool = False) -> None:
+    """Send a reply split over several messages; buttons go on the last one."""
+    for i, chunk in enumerate(chunks):
+        await message.reply_html(chunk, reply_markup=markup if i == len(chunks) - 1 else None, do_quote=quote and i == 0)
+
+
+# ---------------------------------------------------------------- readers
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Welcome the reader: what the bot answers, from which corpus, two example questions."""
+    lang = _lang(update)
+    user = update.effective_user
+    searcher = _service(context).searcher
+    articles, outlets, examples = 0, "", list(_examples(lang))
+    if searcher is not None:
+        articles = searcher.manifest["articles"]
+        outlets = "، ".join(searcher.stored.top_sources(3)) if lang == AR else ", ".join(searcher.stored.top_sources(3))
+        titles = searcher.stored.latest_titles(2)
+        if len(titles) == 2:
+            examples = [f"ما تفاصيل «{t}»؟" if lang == AR else f"What happened: “{t}”?" for t in titles]
+    welcome = text(
+        "welcome",
+        lang,
+        name=html.escape(user.first_name if user else ""),
+        articles=articles,
+        outlets=html.escape(outlets or "—"),
+        example1=html.escape(examples[0]),
+        example2=html.escape(examples[1]),
+        mention=html.escape(f"@{context.bot.username}"),
+    )
+    await update.effective_message.reply_html(welcome)
+
+
+def _examples(lang: str) -> tuple[str, str]:
+    return EXAMPLES.get(lang, EXAMPLES[AR])
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """How to ask, buttons, group rules; admin commands for admins."""
+    lang = _lang(update)
+    body = text("help", lang, example1=html.escape(_examples(lang)[0]))
+    if _is_admin(update, context):
+        body += text("admin_help", lang)
+    await update.effective_message.reply_html(body)
+
+
+async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ask <question> — works in private chats and groups."""
+    question = " ".join(context.args or [])
+    await _answer(update, context, question)
+
+
+async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any text in a private chat is a question."""
+    await _answer(update, context, update.effective_message.text or "")
+
+
+async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In groups, answer only when mentioned or when a message replies to the bot."""
+    message = update.effective_message
+    question = addressed_question(message, context.bot.id, context.bot.username)
+    if question is not None:
+        await _answer(update, context, question)
+
+
+def addressed_question(message: Message, bot_id: int, bot_username: str | None) -> str | None:
+    """The question in a group message meant for the bot, without the @mention; None if not for the bot."""
+    msg_text = message.text or ""
+    mention = f"@{bot_username}".lower() if bot_username else None
+    mentioned = False
+    for entity, value in message.parse_entities([MessageEntityType.MENTION]).items():
+        if mention and value.lower() == mention:
+            mentioned = True
+            msg_text = msg_text.replace(message.text[entity.offset : entity.offset + entity.length], " ")
+    replied = (
+        message.reply_to_message is not None
+        and message.reply_to_message.from_user is not None
+        and (message.reply_to_message.from_user.id == bot_id)
+    )
+    return " ".join(msg_text.split()) if mentioned or replied else None
+
+
+async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+    """Check, rate-limit, search off the loop, and reply with attributed passages."""
+    message = update.effective_message
+    user = update.effective_user
+    chat = update.effective_chat
+    question = " ".join(_CONTROL_RE.sub(" ", question).split())
+    lang = _lang(update, question)
+    in_group = chat.type != ChatType.PRIVATE
+    if not question:
+        await message.reply_html(text("empty_question", lang, example1=html.escape(_examples(lang)[0])), do_quote=in_group)
+        return
+    if len(question) > MAX_QUESTION_CHARS:
+        await message.reply_html(text("too_long", lang), do_quote=in_group)
+        return
+    limiter: QuestionLimiter = context.bot_data["limiter"]
+    wait = limiter.check(user.id) if user else 0
+    if wait:
+        if limiter.should_warn(user.id):
+            await message.reply_html(text("rate_limited", lang, seconds=int(wait + 0.5)), do_quote=in_group)
+        return
+    service = _service(context)
+    if service.searcher is None:
+        await message.reply_html(text("no_index", lang), do_quote=in_group)
+        return
+    typing = asyncio.create_task(_keep_typing(chat.id, context))
+    try:
+        rid, result = await service.ask(question, lang, user.id if user else None, chat.type)
+    finally:
+        typing.cancel()
+    top_k = _settings(context).top_k
+    markup = result_keyboard(rid, len(result.hits), 0, top_k, lang) if not result.no_answer else None
+    await _send(message, reply_messages(result, lang, 0, top_k), markup, quote=in_group)
+
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+async def _keep_typing(chat_id: int, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show "typing…" until the answer is ready (Telegram clears it after about 5 seconds)."""
+    try:
+        while True:
+            await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+            await asyncio.sleep(4.5)
+    except asyncio.CancelledError:
+        pass
+    except TelegramError as exc:  # a lost typing indicator is not worth failing a reply for
+        log.debug("typing indicator failed: %s", exc)
+
+
+def result_keyboard(
+    rid: str, total: int, start: int, per_page: int, lang: str, with_more: bool = True
+) -> InlineKeyboardMarkup | None:
+    """Buttons under a page of sources: one "full passage" per source, and "more results"."""
+    shown = range(max(0, start), min(start + per_page, total))
+    rows = [[InlineKeyboardButton(text("btn_full", lang, n=i + 1), callback_data=f"full:{rid}:{i}") for i in shown]]
+    if with_more and start + per_page < total:
+        rows.append([InlineKeyboardButton(text("btn_more", lang), callback_data=f"more:{rid}:{start + per_page}")])
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+_CALLBACK_RE = re.compile(r"^(more|full):([A-Za-z0-9_-]{4,16}):(\d{1,3})$")
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """ "More results" and "full passage" buttons; stale or forged data says the results expired."""
+    query = update.callback_query
+    match = _CALLBACK_RE.match(query.data or "")
+    item = _service(context).recall(match[2]) if match else None
+    if item is None:
+        await query.answer(text("expired", _lang(update)), show_alert=True)
+        return
+    kind, number = match[1], int(match[3])
+    hits = item.result.hits
+    if number >= len(hits):
+        await query.answer(text("no_more", item.lang))
+        return
+    await query.answer()
+    message = query.message
+    top_k = _settings(context).top_k
+    if kind == "full":
+        await _send(message, full_passage_messages(hits[number], number + 1, item.lang))
+        return
+    # "more": drop that button from the page it was on, then send the next page
+    try:
+        await query.edit_message_reply_markup(
+            result_keyboard(match[2], len(hits), number - top_k, top_k, item.lang, with_more=False)
+        )
+    except BadRequest as exc:  # too old to edit, or already edited by a double press
+        log.debug("could not edit buttons: %s", exc)
+    markup = result_keyboard(match[2], len(hits), number, top_k, item.lang)
+    await _send(message, reply_messages(item.result, item.lang, number, top_k), markup)
+
+
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice notes…: explain that only written questions are answered."""
+    await update.effective_message.reply_html(text("not_text", _lang(update)))
+
+
+# ---------------------------------------------------------------- admins
+
+
+async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reindex (admins): incremental update from ARTICLES_DIR in the background."""
+    lang = _lang(update)
+    if not _is_admin(update, context):
+        await update.effective_message.reply_html(text("not_allowed", lang))
+        return
+    service = _service(context)
+    if service.reindexing:
+        await update.effective_message.reply_html(text("reindex_busy", lang))
+        return
+    path = html.escape(str(_settings(context).articles_dir))
+    status = await update.effective_message.reply_html(text("reindex_started", lang, path=path))
+    context.application.create_task(_run_reindex(service, status, lang), update=update)
+
+
+async def _run_reindex(service: QAService, status: Message, lang: str) -> None:
+    """Run the update, editing one status message as it goes; report the outcome."""
+    loop = asyncio.get_running_loop()
+    last_edit = [0.0]
+
+    def on_stage(stage: str) -> None:  # called from the build thread
+        now = time.monotonic()
+        if now - last_edit[0] < 1.0:
+            return
+        last_edit[0] = now
+        note = text("reindex_stage", lang, stage=html.escape(stage_text(stage, lang)))
+        asyncio.run_coroutine_threadsafe(_edit_quietly(status, note), loop)
+
+    try:
+        report = await service.reindex(on_stage)
+    except ReindexBusy:
+        await status.reply_html(text("reindex_busy", lang))
+        return
+    except Exception as exc:  # any failure leaves the old index serving; tell the admin why
+        log.exception("reindex failed")
+        await status.reply_html(text("reindex_failed", lang, error=html.escape(str(exc)[:500])))
+        return
+    problems = ""
+    if report.problems:
+        listed = "\n".join(f"• {html.escape(str(p))[:200]}" for p in report.problems[:10])
+        problems = text("reindex_problems", lang, n=len(report.problems), list=listed)
+    await status.reply_html(
+        text(
+            "reindex_done",
+            lang,
+            seconds=report.seconds,
+            articles=report.articles,
+            chunks=report.chunks,
+            encoded=report.encoded,
+            added=len(report.added),
+            changed=len(report.changed),
+            removed=len(report.removed),
+            problems=problems,
+        )
+    )
+
+
+async def _edit_quietly(message: Message, new_text: str) -> None:
+    try:
+        await message.edit_text(new_text)
+    except TelegramError as exc:
+        log.debug("progress edit failed: %s", exc)
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats (admins): index size, model, last build, questions answered, latency."""
+    lang = _lang(update)
+    if not _is_admin(update, context):
+        await update.effective_message.reply_html(text("not_allowed", lang))
+        return
+    service = _service(context)
+    manifest = service.searcher.manifest if service.searcher else {}
+    p50, p95 = service.latency_ms()
+    await update.effective_message.reply_html(
+        text(
+            "stats",
+            lang,
+            articles=manifest.get("articles", 0),
+            chunks=manifest.get("chunks", 0),
+            model=html.escape(manifest.get("model", "—")),
+            built_at=html.escape(manifest.get("built_at", "—")),
+            answered=service.answered,
+            refused=service.refused,
+            p50=p50,
+            p95=p95,
+            reindexing=text("yes" if service.reindexing else "no", lang),
+        )
+    )
+
+
+_SAFE_NAME_RE = re.compile(r"[^\w.\- ]+", re.UNICODE)
+
+
+def safe_filename(name: str, fallback: str = "upload") -> str:
+    """A file name that cannot leave the uploads directory or hide itself: no paths, no leading dots."""
+    base = os.path.basename(name.replace("\\", "/"))
+    base = _SAFE_NAME_RE.sub("_", base).strip(" ._")[:120]
+    stem, dot, suffix = base.rpartition(".")
+    if not dot or not stem:
+        return f"{fallback}-{base or 'file'}"
+    return f"{stem}.{suffix.lower()}"
+
+
+async def document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An admin's article file: check, save under a safe name in ARTICLES_DIR, then update the index."""
+    message = update.effective_message
+    lang = _lang(update)
+    if not _is_admin(update, context):
+        if update.effective_chat.type == ChatType.PRIVATE:
+            await message.reply_html(text("upload_not_allowed", lang))
+        return
+    settings = _settings(context)
+    doc = message.document
+    limit_mb = settings.max_upload_mb
+    if doc.file_size and doc.file_size > limit_mb * 1024 * 1024:
+        await message.reply_html(text("upload_too_big", lang, limit=f"{limit_mb:g}"))
+        return
+    name = safe_filename(doc.file_name or "upload.txt")
+    if not name.lower().endswith(SUPPORTED_SUFFIXES):
+        await message.reply_html(text("upload_bad_type", lang, types=" ".join(SUPPORTED_SUFFIXES)))
+        return
+    uploads = settings.articles_dir / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    file = await doc.get_file()
+    fd, tmp_name = tempfile.mkstemp(dir=uploads, prefix=".incoming-", suffix=Path(name).suffix)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        await file.download_to_drive(tmp)
+        if tmp.stat().st_size > limit_mb * 1024 * 1024:
+            await message.reply_html(text("upload_too_big", lang, limit=f"{limit_mb:g}"))
+            return
+        checked = LoadResult()
+        articles = await asyncio.get_running_loop().run_in_executor(None, lambda: load_file(tmp, checked))
+        if not articles:
+            reason = "; ".join(p.reason for p in checked.problems[:3]) or "no articles found"
+            await message.reply_html(text("upload_rejected", lang, reason=html.escape(reason)))
+            return
+        os.replace(tmp, uploads / name)
+    finally:
+        tmp.unlink(missing_ok=True)
+    service = _service(context)
+    status = await message.reply_html(text("upload_saved", lang, name=html.escape(name), articles=len(articles)))
+    if service.reindexing:
+        await status.reply_html(text("reindex_busy", lang))
+        return
+    context.application.create_task(_run_reindex(service, status, lang), update=update)
+
+
+# ---------------------------------------------------------------- errors
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the error with its context and tell the user something went wrong; never re-raise."""
+    where = ""
+    if isinstance(update, Update):
+        chat = update.effective_chat
+        user = update.effective_user
+        where = f" (update {update.update_id}, chat {chat.id if chat else '-'}, user {user.id if user else '-'})"
+    log.error("error while handling an update%s", where, exc_info=context.error)
+    errors = context.bot_data.setdefault("errors", [])
+    errors.append(context.error)
+    del errors[:-100]
+    if not isinstance(update, Update):
+        return
+    lang = _lang(update, update.effective_message.text if update.effective_message else None)
+    try:
+        if update.callback_query:
+            await update.callback_query.answer(text("error", lang), show_alert=True)
+        elif update.effective_message and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
+            await update.effective_message.reply_html(text("error", lang))
+        elif update.effective_message:
+            await update.effective_message.reply_html(text("error", lang), do_quote=True)
+    except TelegramError:
+        log.warning("could not tell the user about the error")

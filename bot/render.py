@@ -1,0 +1,260 @@
+"""Search results -> Telegram HTML messages (or plain text for the console).
+
+Text is kept as runs of (text, style) until the very end, so escaping happens
+in one place and a long reply can be split between runs or inside a run's
+plain text — never inside a tag. Each message is at most 4096 UTF-16 code units
+of HTML source, which bounds the parsed text Telegram counts.
+
+Arabic replies start every line with a right-to-left mark, so a line that
+begins with a Latin name or a number still reads right to left.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from index.search import Hit, Passage, SearchResult
+from index.sentences import split_sentences
+
+from .texts import AR, text
+
+LIMIT = 4096
+EXCERPT_CHARS = 600
+RLM = "\u200f"
+
+_MONTHS_AR = ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر")
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True)
+class Run:
+    """A piece of text with one style: None, "b", "i", "code" or "a" (with ``href``)."""
+
+    text: str
+    style: str | None = None
+    href: str = ""
+
+
+Block = list[Run]
+
+
+@dataclass(frozen=True)
+class Format:
+    """How runs become a string: Telegram HTML or plain text; RTL marks for Arabic."""
+
+    html: bool = True
+    rtl: bool = False
+
+    def run(self, r: Run) -> str:
+        body = html.escape(r.text, quote=False) if self.html else r.text
+        if self.rtl:
+            body = body.replace("\n", "\n" + RLM)
+        if not r.style or not r.text.strip():
+            return body
+        if not self.html:  # console: *bold*, links spelled out
+            return f"{body}: {r.href}" if r.style == "a" else f"*{body}*" if r.style == "b" else body
+        if r.style == "a":
+            return f'<a href="{html.escape(r.href, quote=True)}">{body}</a>'
+        return f"<{r.style}>{body}</{r.style}>"
+
+    def start(self) -> str:
+        return RLM if self.rtl else ""
+
+
+def utf16_len(s: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(s.encode("utf-16-le")) // 2
+
+
+def render(runs: list[Run], fmt: Format) -> str:
+    return fmt.start() + "".join(fmt.run(r) for r in runs)
+
+
+# ------------------------------------------------------------------ splitting
+
+_BREAKS = ("\n\n", "\n", ". ", "؟ ", "? ", "! ", "، ", ", ", " ")
+
+
+def _cut(part: str, fits) -> int:
+    """Length of the longest prefix of ``part`` that ``fits``, ending at the best natural break (0: none fits)."""
+    lo, hi = 0, len(part)
+    while lo < hi:  # binary search: fits() is monotonic in the prefix length
+        mid = (lo + hi + 1) // 2
+        if fits(part[:mid]):
+            lo = mid
+        else:
+            hi = mid - 1
+    if lo in (0, len(part)):
+        return lo
+    for brk in _BREAKS:
+        pos = part.rfind(brk, 0, lo)
+        if pos > lo // 3:
+            return pos + len(brk)
+    return lo
+
+
+def pack(blocks: list[Block], fmt: Format, limit: int = LIMIT) -> list[str]:
+    """Join blocks (separated by a blank line) into as few messages as fit in ``limit``.
+
+    A block moves whole to the next message when it does not fit; only a block
+    longer than a whole message is cut, between runs or at a break in a run's text.
+    """
+    messages: list[str] = []
+    current: list[Run] = []
+
+    def fits(runs: list[Run]) -> bool:
+        return utf16_len(render(runs, fmt)) <= limit
+
+    def flush() -> None:
+        while current and not current[-1].text.strip():
+            current.pop()
+        if current:
+            messages.append(render(current, fmt))
+        current.clear()
+
+    for block in blocks:
+        block = [r for r in block if r.text]
+        if not block:
+            continue
+        sep = [Run("\n\n")] if current else []
+        if fits(current + sep + block):
+            current.extend(sep + block)
+            continue
+        if current and fits(block):
+            flush()
+            current.extend(block)
+            continue
+        current.extend(sep)
+        queue = list(block)
+        while queue:
+            r = queue.pop(0)
+            if fits([*current, r]):
+                current.append(r)
+                continue
+            n = _cut(r.text, lambda part, r=r: fits([*current, Run(part, r.style, r.href)]))
+            if n == 0 and any(x.text.strip() for x in current):
+                flush()
+                queue.insert(0, r)
+                continue
+            n = max(n, 1)
+            current.append(Run(r.text[:n], r.style, r.href))
+            flush()
+            queue.insert(0, Run(r.text[n:].lstrip(), r.style, r.href))
+    flush()
+    return messages
+
+
+# ------------------------------------------------------------------ pieces
+
+
+def format_date(value: str, lang: str = AR) -> str:
+    """'2026-11-03' or '2015-07-21 02:16:27' -> '3 نوفمبر 2026' / '3 Nov 2026'; anything else unchanged."""
+    if not value:
+        return ""
+    match = re.match(r"(\d{4})-(\d{2})-(\d{2})", value.strip())
+    if not match:
+        return value.strip()
+    try:
+        day = datetime(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return value.strip()
+    months = _MONTHS_AR if lang == AR else _MONTHS_EN
+    return f"{day.day} {months[day.month - 1]} {day.year}"
+
+
+def passage_runs(passage_text: str, highlights: list[tuple[int, int]], start: int = 0, end: int | None = None) -> list[Run]:
+    """Runs for ``passage_text[start:end]`` with the highlighted spans in bold."""
+    end = len(passage_text) if end is None else end
+    runs: list[Run] = []
+    pos = start
+    for s, e in sorted(highlights):
+        s, e = max(s, start), min(e, end)
+        if s >= e:
+            continue
+        if s > pos:
+            runs.append(Run(passage_text[pos:s]))
+        runs.append(Run(passage_text[s:e], "b"))
+        pos = e
+    if pos < end:
+        runs.append(Run(passage_text[pos:end]))
+    return runs
+
+
+def excerpt_bounds(passage: Passage, max_chars: int = EXCERPT_CHARS) -> tuple[int, int]:
+    """A window of whole sentences around the highlighted sentence, about ``max_chars`` long."""
+    spans = split_sentences(passage.text)
+    if not spans or len(passage.text) <= max_chars:
+        return 0, len(passage.text)
+    anchor = passage.highlights[0][0] if passage.highlights else 0
+    i = next((n for n, (s, e) in enumerate(spans) if s <= anchor < e), 0)
+    lo = hi = i
+    while True:
+        grown = False
+        if hi + 1 < len(spans) and spans[hi + 1][1] - spans[lo][0] <= max_chars:
+            hi += 1
+            grown = True
+        if lo > 0 and spans[hi][1] - spans[lo - 1][0] <= max_chars:
+            lo -= 1
+            grown = True
+        if not grown:
+            break
+    start, end = spans[lo][0], spans[hi][1]
+    if end - start > max_chars:  # one very long sentence: cut at a word boundary
+        cut = passage.text.rfind(" ", start, start + max_chars)
+        end = cut if cut > start else start + max_chars
+    return start, end
+
+
+def hit_block(hit: Hit, number: int, lang: str, excerpt: bool = True) -> Block:
+    """One source: number, bold title, outlet · date, passage with its answer in bold, link, duplicates."""
+    title = hit.title or text("untitled", lang)
+    meta = " · ".join(x for x in (hit.source, format_date(hit.date, lang)) if x)
+    block: Block = [Run(f"{number}. "), Run(title, "b"), Run("\n")]
+    if meta:
+        block += [Run(meta, "i"), Run("\n")]
+    start, end = excerpt_bounds(hit.passage) if excerpt else (0, len(hit.passage.text))
+    if start > 0:
+        block.append(Run("… "))
+    block += passage_runs(hit.passage.text, hit.passage.highlights, start, end)
+    if end < len(hit.passage.text):
+        block.append(Run(" …"))
+    if hit.url:
+        block += [Run("\n"), Run(f"🔗 {text('read_article', lang)}", "a", hit.url)]
+    if hit.also_in:
+        others = ", ".join(dict.fromkeys(d["source"] or d["title"] for d in hit.also_in if d["source"] or d["title"]))
+        if others:
+            block += [Run("\n"), Run(f"{text('also_in', lang)}: {others}", "i")]
+    return block
+
+
+def answer_block(result: SearchResult, lang: str) -> Block:
+    """The one-line answer: the best highlighted sentence of the top source."""
+    answer = result.hits[0].passage.answer if result.hits else ""
+    if not answer:
+        return []
+    return [Run("💡 "), Run(answer.replace("\n", " "), "b")]
+
+
+def reply_messages(result: SearchResult, lang: str, start: int = 0, count: int = 3, fmt: Format | None = None) -> list[str]:
+    """The reply to a question (``start`` > 0: a further page of sources)."""
+    fmt = fmt or Format(html=True, rtl=lang == AR)
+    if result.no_answer or not result.hits:
+        return pack([[Run(text("no_answer", lang))]], fmt)
+    hits = result.hits[start : start + count]
+    blocks: list[Block] = []
+    if start == 0:
+        blocks.append(answer_block(result, lang))
+        blocks.append([Run(f"{text('sources', lang)}:", "b")])
+    else:
+        blocks.append([Run(f"{text('more_sources', lang)}:", "b")])
+    blocks += [hit_block(hit, start + n + 1, lang) for n, hit in enumerate(hits)]
+    return pack(blocks, fmt)
+
+
+def full_passage_messages(hit: Hit, number: int, lang: str, fmt: Format | None = None) -> list[str]:
+    """The whole passage of source ``number`` (split over several messages if needed)."""
+    fmt = fmt or Format(html=True, rtl=lang == AR)
+    return pack([[Run(f"📄 {text('full_passage', lang)}", "i")], hit_block(hit, number, lang, excerpt=False)], fmt)

@@ -1,0 +1,203 @@
+"""The bot's question-answering service: one searcher, a thread pool, statistics, reindexing.
+
+The searcher is loaded once and replaced as a whole after a rebuild, so a search
+in flight finishes on the build it started with. Searches run in a thread pool:
+a slow one never blocks the event loop or the other chats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from index.builder import BuildReport, run_build
+from index.embedding import Embedder
+from index.search import Searcher, SearchResult
+from index.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RESULTS_PER_QUESTION = 12
+CACHED_RESULTS = 2000
+
+
+@dataclass
+class CachedResult:
+    """A search kept for its "more results" and "full passage" buttons."""
+
+    result: SearchResult
+    build_id: str
+    lang: str
+    created: float = field(default_factory=time.monotonic)
+
+
+class ReindexBusy(RuntimeError):
+    """A reindex is already running."""
+
+
+class QAService:
+    """Answers questions from the current index; swaps in a new index after a rebuild."""
+
+    def __init__(self, settings: Settings, searcher: Searcher | None) -> None:
+        self.settings = settings
+        self._searcher = searcher
+        self._pool = ThreadPoolExecutor(max_workers=settings.search_workers, thread_name_prefix="search")
+        self._build_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reindex")
+        self._results: collections.OrderedDict[str, CachedResult] = collections.OrderedDict()
+        self._latencies: collections.deque[float] = collections.deque(maxlen=2000)
+        self._lock = threading.Lock()
+        self.answered = 0
+        self.refused = 0
+        self.reindexing = False
+        self._log_key = (settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else "local").encode()
+
+    # ---------------------------------------------------------------- index
+
+    @property
+    def searcher(self) -> Searcher | None:
+        return self._searcher
+
+    @property
+    def embedder(self) -> Embedder | None:
+        return self._searcher.embedder if self._searcher else None
+
+    @property
+    def build_id(self) -> str:
+        return self._searcher.manifest["build_id"] if self._searcher else ""
+
+    def swap(self, searcher: Searcher) -> None:
+        """Serve from ``searcher`` from now on; searches already running finish on the old one."""
+        self._searcher = searcher
+        log.info("now serving build %s (%s articles)", searcher.manifest["build_id"], searcher.manifest["articles"])
+
+    # ---------------------------------------------------------------- questions
+
+    async def ask(
+        self, question: str, lang: str, user_id: int | None = None, chat_type: str = "private"
+    ) -> tuple[str, SearchResult]:
+        """Search in the thread pool; returns (result id for the buttons, result)."""
+        searcher = self._searcher
+        if searcher is None:
+            raise LookupError("no index loaded")
+        started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(self._pool, lambda: searcher.search(question, k=RESULTS_PER_QUESTION))
+        elapsed = time.perf_counter() - started
+        with self._lock:
+            self._latencies.append(elapsed)
+            self.answered += 1
+            self.refused += result.no_answer
+        rid = self._remember(CachedResult(result, searcher.manifest["build_id"], lang))
+        self._log_question(question, lang, user_id, chat_type, result, elapsed)
+        return rid, result
+
+    def _remember(self, item: CachedResult) -> str:
+        rid = secrets.token_urlsafe(6)
+        with self._lock:
+            self._results[rid] = item
+            while len(self._results) > CACHED_RESULTS:
+                self._results.popitem(last=False)
+        return rid
+
+    def recall(self, rid: str) -> CachedResult | None:
+        """The cached result for a button, or None when unknown or made on an older build."""
+        with self._lock:
+            item = self._results.get(rid)
+        if item is None or item.build_id != self.build_id:
+            return None
+        return item
+
+    def latency_ms(self) -> tuple[float, float]:
+        with self._lock:
+            values = sorted(self._latencies)
+        if not values:
+            return 0.0, 0.0
+
+        def pick(q: float) -> float:
+            return values[min(len(values) - 1, int(q * (len(values) - 1) + 0.5))] * 1000
+
+        return pick(0.5), pick(0.95)
+
+    def _log_question(
+        self, question: str, lang: str, user_id: int | None, chat_type: str, result: SearchResult, elapsed: float
+    ) -> None:
+        """Append to the question log (if configured); user ids are keyed hashes, never stored raw."""
+        path: Path | None = self.settings.question_log
+        if path is None:
+            return
+        user = hmac.new(self._log_key, str(user_id).encode(), hashlib.sha256).hexdigest()[:16] if user_id is not None else None
+        entry = {
+            "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            "user": user,
+            "chat_type": chat_type,
+            "lang": lang,
+            "question": question,
+            "no_answer": result.no_answer,
+            "top_article": result.hits[0].article_id if result.hits else None,
+            "latency_ms": round(elapsed * 1000, 1),
+        }
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with self._lock, open(path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        except OSError as exc:
+            log.warning("cannot write the question log %s: %s", path, exc)
+
+    # ---------------------------------------------------------------- reindex
+
+    async def reindex(self, on_stage: Callable[[str], None] | None = None) -> BuildReport:
+        """Incremental update from ARTICLES_DIR in a worker thread, then swap to the new build.
+
+        Raises ``ReindexBusy`` if one is already running. The bot keeps answering
+        from the current build meanwhile.
+        """
+        with self._lock:
+            if self.reindexing:
+                raise ReindexBusy()
+            self.reindexing = True
+        try:
+            loop = asyncio.get_running_loop()
+            report = await loop.run_in_executor(self._build_pool, self._rebuild, on_stage)
+            searcher = await loop.run_in_executor(self._build_pool, self._open_new)
+            self.swap(searcher)
+            return report
+        finally:
+            with self._lock:
+                self.reindexing = False
+
+    def _rebuild(self, on_stage: Callable[[str], None] | None) -> BuildReport:
+        s = self.settings
+        s.articles_dir.mkdir(parents=True, exist_ok=True)
+        return run_build(
+            [s.articles_dir],
+            s.index_dir,
+            s.build_config(),
+            incremental=True,
+            embedder=self.embedder,
+            progress=False,
+            on_stage=on_stage,
+        )
+
+    def _open_new(self) -> Searcher:
+        return Searcher.open(
+            self.settings.index_dir,
+            params=self.settings.search_params(),
+            embedder=self.embedder,
+            threads=self.settings.embedding_threads,
+        )
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._build_pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,194 @@
+"""Interface texts in Arabic and English, and how the bot picks the reader's language.
+
+Arabic is the default. A reader gets English when the question is mostly in Latin
+script, or, for messages with no text of their own (stickers, button presses),
+when their Telegram app is set to a non-Arabic language.
+"""
+
+from __future__ import annotations
+
+from index.arabic import is_mostly_latin
+
+AR, EN = "ar", "en"
+
+TEXTS: dict[str, dict[str, str]] = {
+    "welcome": {
+        AR: (
+            "أهلاً {name}! 👋\n"
+            "أنا بوت يجيب عن أسئلتك من أرشيف الأخبار ({articles} خبراً من مصادر منها {outlets}).\n"
+            "أرسل سؤالك وسأعرض لك المقاطع التي تجيب عنه، مع عنوان كل خبر ومصدره وتاريخه ورابطه.\n\n"
+            "جرّب مثلاً:\n• {example1}\n• {example2}\n\n"
+            "في المجموعات: اذكرني ({mention}) أو استخدم /ask أو ردّ على إحدى رسائلي.\n"
+            "المزيد: /help"
+        ),
+        EN: (
+            "Hello {name}! 👋\n"
+            "I answer questions from a news archive ({articles} articles, from outlets including {outlets}).\n"
+            "Send a question and I will show the passages that answer it, each with its article's title, outlet, date and link.\n\n"
+            "Try for example:\n• {example1}\n• {example2}\n\n"
+            "In groups: mention me ({mention}), use /ask, or reply to one of my messages.\n"
+            "More: /help"
+        ),
+    },
+    "help": {
+        AR: (
+            "<b>كيف أستخدم البوت؟</b>\n"
+            "• اكتب سؤالك بالعربية أو الإنجليزية، مثل: {example1}\n"
+            "• /ask سؤالك — يعمل في المحادثات الخاصة والمجموعات\n"
+            "• في المجموعات أجيب فقط عند ذكري أو الرد على رسائلي أو عند استخدام /ask\n"
+            "• زر «نتائج أخرى» يعرض مصادر إضافية، وزر «المقطع كاملاً» يعرض النص الكامل للمقطع\n\n"
+            "أجيب من الأخبار المفهرسة فقط، ولا أؤلف إجابات من عندي."
+        ),
+        EN: (
+            "<b>How to use this bot</b>\n"
+            "• Type your question in Arabic or English, e.g. {example1}\n"
+            "• /ask your question — works in private chats and groups\n"
+            "• In groups I answer only when mentioned, replied to, or on /ask\n"
+            "• “More results” shows further sources; “Full passage” shows a passage in full\n\n"
+            "I answer only from the indexed articles and never make answers up."
+        ),
+    },
+    "admin_help": {
+        AR: "\n\n<b>للمشرفين:</b> /reindex لتحديث الفهرس، /stats للإحصاءات، وأرسل ملف أخبار (.txt .md .json .jsonl .html) لإضافته.",
+        EN: "\n\n<b>Admins:</b> /reindex updates the index, /stats shows statistics; send an article file (.txt .md .json .jsonl .html) to add it.",
+    },
+    "answer_label": {AR: "الإجابة", EN: "Answer"},
+    "sources": {AR: "المصادر", EN: "Sources"},
+    "more_sources": {AR: "مصادر إضافية", EN: "More sources"},
+    "read_article": {AR: "اقرأ الخبر", EN: "Read the article"},
+    "also_in": {AR: "ورد أيضاً في", EN: "Also in"},
+    "untitled": {AR: "(بلا عنوان)", EN: "(untitled)"},
+    "btn_more": {AR: "نتائج أخرى ⬅️", EN: "More results ➡️"},
+    "btn_full": {AR: "📄 المقطع {n} كاملاً", EN: "📄 Full passage {n}"},
+    "full_passage": {AR: "المقطع كاملاً", EN: "Full passage"},
+    "no_more": {AR: "لا توجد نتائج أخرى.", EN: "No more results."},
+    "expired": {
+        AR: "انتهت صلاحية هذه النتائج (تحدّث الفهرس أو مر وقت طويل). أرسل سؤالك مرة أخرى من فضلك.",
+        EN: "These results have expired (the index was updated or too much time passed). Please ask again.",
+    },
+    "no_answer": {
+        AR: "لم أجد في الأخبار المتوفرة ما يجيب عن سؤالك. 🤔\nجرّب صياغة أخرى أو كلمات أدق، مثل اسم شخص أو مكان أو حدث.",
+        EN: "I could not find anything in the available articles that answers this. 🤔\nTry rephrasing, or use more specific words such as a name, place or event.",
+    },
+    "empty_question": {
+        AR: "اكتب سؤالك بعد الأمر، مثلاً: /ask {example1}",
+        EN: "Write your question after the command, e.g. /ask {example1}",
+    },
+    "too_long": {
+        AR: "سؤالك طويل جداً. اختصره في جملة أو جملتين من فضلك.",
+        EN: "Your question is too long. Please shorten it to a sentence or two.",
+    },
+    "not_text": {
+        AR: "أستطيع الإجابة عن الأسئلة المكتوبة فقط. اكتب سؤالك نصاً من فضلك. ✍️",
+        EN: "I can only answer written questions. Please type your question. ✍️",
+    },
+    "upload_not_allowed": {
+        AR: "إضافة الملفات متاحة للمشرفين فقط. إن كان لديك سؤال فاكتبه نصاً.",
+        EN: "Only admins can add files. If you have a question, please type it.",
+    },
+    "rate_limited": {
+        AR: "أرسلت أسئلة كثيرة في وقت قصير. انتظر {seconds} ثانية ثم حاول مجدداً من فضلك.",
+        EN: "You have sent many questions in a short time. Please wait {seconds} seconds and try again.",
+    },
+    "error": {
+        AR: "حدث خطأ غير متوقع أثناء معالجة رسالتك. حاول مرة أخرى بعد قليل.",
+        EN: "Something went wrong while handling your message. Please try again in a moment.",
+    },
+    "not_allowed": {AR: "هذا الأمر متاح للمشرفين فقط.", EN: "This command is for admins only."},
+    "reindex_started": {
+        AR: "بدأ تحديث الفهرس من <code>{path}</code>. سأواصل الإجابة من الفهرس الحالي حتى ينتهي التحديث.",
+        EN: "Started updating the index from <code>{path}</code>. I keep answering from the current index until it is done.",
+    },
+    "reindex_busy": {
+        AR: "يجري تحديث الفهرس الآن. سأخبرك عند انتهائه.",
+        EN: "An index update is already running. I will tell you when it is done.",
+    },
+    "reindex_stage": {AR: "⏳ {stage}…", EN: "⏳ {stage}…"},
+    "reindex_done": {
+        AR: (
+            "✅ اكتمل تحديث الفهرس في {seconds:.1f} ث.\n"
+            "الأخبار: {articles} · المقاطع: {chunks} · مقاطع جديدة: {encoded}\n"
+            "أضيف: {added} · تغيّر: {changed} · حُذف: {removed}{problems}"
+        ),
+        EN: (
+            "✅ Index updated in {seconds:.1f} s.\n"
+            "Articles: {articles} · passages: {chunks} · newly embedded: {encoded}\n"
+            "Added: {added} · changed: {changed} · removed: {removed}{problems}"
+        ),
+    },
+    "reindex_problems": {AR: "\n⚠️ ملفات أو أسطر تخطّيتها ({n}):\n{list}", EN: "\n⚠️ Skipped files or lines ({n}):\n{list}"},
+    "reindex_failed": {
+        AR: "❌ تعذّر تحديث الفهرس: {error}\nالفهرس السابق ما زال يعمل.",
+        EN: "❌ Index update failed: {error}\nThe previous index is still in use.",
+    },
+    "stats": {
+        AR: (
+            "<b>إحصاءات</b>\n"
+            "الأخبار: {articles}\nالمقاطع: {chunks}\nالنموذج: <code>{model}</code>\n"
+            "آخر بناء: {built_at}\nأسئلة أُجيب عنها: {answered} (بلا إجابة: {refused})\n"
+            "زمن البحث: p50 {p50:.0f} مللي ث · p95 {p95:.0f} مللي ث\nتحديث جارٍ: {reindexing}"
+        ),
+        EN: (
+            "<b>Statistics</b>\n"
+            "Articles: {articles}\nPassages: {chunks}\nModel: <code>{model}</code>\n"
+            "Last build: {built_at}\nQuestions answered: {answered} (no answer: {refused})\n"
+            "Search latency: p50 {p50:.0f} ms · p95 {p95:.0f} ms\nUpdate running: {reindexing}"
+        ),
+    },
+    "yes": {AR: "نعم", EN: "yes"},
+    "no": {AR: "لا", EN: "no"},
+    "upload_too_big": {
+        AR: "الملف أكبر من الحد المسموح ({limit} ميغابايت).",
+        EN: "The file is larger than the limit ({limit} MB).",
+    },
+    "upload_bad_type": {
+        AR: "نوع الملف غير مدعوم. الأنواع المقبولة: {types}",
+        EN: "Unsupported file type. Accepted: {types}",
+    },
+    "upload_rejected": {AR: "❌ لم أضف الملف: {reason}", EN: "❌ File not added: {reason}"},
+    "upload_saved": {
+        AR: "📥 حفظت <code>{name}</code> ({articles} خبر). جارٍ تحديث الفهرس…",
+        EN: "📥 Saved <code>{name}</code> ({articles} articles). Updating the index…",
+    },
+    "no_index": {
+        AR: "الفهرس غير جاهز بعد. يرجى المحاولة لاحقاً.",
+        EN: "The index is not ready yet. Please try again later.",
+    },
+}
+
+STAGES: dict[str, dict[str, str]] = {
+    "reading articles": {AR: "قراءة الأخبار", EN: "reading articles"},
+    "chunking": {AR: "تقسيم النصوص إلى مقاطع", EN: "splitting into passages"},
+    "embedding": {AR: "حساب التضمينات", EN: "embedding passages"},
+    "indexing": {AR: "بناء الفهارس", EN: "building the indexes"},
+    "writing": {AR: "حفظ الفهرس الجديد", EN: "saving the new index"},
+}
+
+EXAMPLES = {
+    AR: ("من فاز بالبطولة؟", "كم بلغ سعر النفط؟"),
+    EN: ("Who won the championship?", "What was the oil price?"),
+}
+
+
+def text(key: str, lang: str = AR, **values: object) -> str:
+    """The interface text ``key`` in ``lang`` (Arabic when missing), formatted with ``values``."""
+    variants = TEXTS[key]
+    template = variants.get(lang) or variants[AR]
+    return template.format(**values) if values else template
+
+
+def stage_text(stage: str, lang: str) -> str:
+    """Translate a builder stage note ("embedding 120 chunks") for progress messages."""
+    for key, names in STAGES.items():
+        if stage.startswith(key):
+            return names.get(lang, names[AR]) + stage[len(key) :]
+    return stage
+
+
+def language_for(question: str | None, language_code: str | None = None) -> str:
+    """English for Latin-script questions; otherwise Arabic, unless there is no text and the app is not Arabic."""
+    if question and question.strip():
+        return EN if is_mostly_latin(question) else AR
+    if language_code and not language_code.lower().startswith("ar"):
+        return EN
+    return AR

@@ -1,0 +1,61 @@
+from bot.handlers import result_keyboard, safe_filename
+from bot.logs import redactor
+from bot.ratelimit import QuestionLimiter
+from bot.texts import AR, EN, TEXTS, language_for, stage_text, text
+
+
+def test_language_choice():
+    assert language_for("كم سعر النفط؟") == AR
+    assert language_for("What is the oil price?") == EN
+    assert language_for("ما سعر Brent اليوم؟") == AR
+    assert language_for(None, "en") == EN
+    assert language_for(None, "ar") == AR
+    assert language_for("", None) == AR
+
+
+def test_every_text_has_both_languages():
+    for key, variants in TEXTS.items():
+        assert set(variants) == {AR, EN}, key
+
+
+def test_stage_translation():
+    assert stage_text("embedding 120 chunks", AR) == "حساب التضمينات 120 chunks"
+    assert stage_text("writing", EN) == "saving the new index"
+    assert text("btn_full", EN, n=2) == "📄 Full passage 2"
+
+
+def test_limiter_sliding_window():
+    now = [0.0]
+    limiter = QuestionLimiter(3, clock=lambda: now[0])
+    assert [limiter.check(1) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert limiter.check(1) > 0
+    assert limiter.check(2) == 0.0, "other users are not affected"
+    assert limiter.should_warn(1) and not limiter.should_warn(1)
+    now[0] = 61
+    assert limiter.check(1) == 0.0
+    assert QuestionLimiter(0).check(1) == 0.0
+
+
+def test_safe_filename():
+    assert safe_filename("../../etc/passwd.txt") == "passwd.txt"
+    assert safe_filename("..\\..\\win.ini.json") == "win.ini.json"
+    assert safe_filename(".hidden.jsonl") == "hidden.jsonl"
+    assert safe_filename("أخبار اليوم.JSONL") == "أخبار اليوم.jsonl"
+    assert safe_filename("a;rm -rf ~.txt") == "a_rm -rf _.txt"
+    assert "/" not in safe_filename("/abs/path/x.md")
+    assert safe_filename("noext") == "upload-noext"
+
+
+def test_keyboard_callback_data_is_short():
+    kb = result_keyboard("AbCdEf12", total=12, start=9, per_page=3, lang=AR)
+    datas = [b.callback_data for row in kb.inline_keyboard for b in row]
+    assert datas == ["full:AbCdEf12:9", "full:AbCdEf12:10", "full:AbCdEf12:11"]
+    kb = result_keyboard("AbCdEf12", total=12, start=0, per_page=3, lang=AR)
+    assert kb.inline_keyboard[-1][0].callback_data == "more:AbCdEf12:3"
+    assert all(len(b.callback_data.encode()) <= 64 for row in kb.inline_keyboard for b in row)
+
+
+def test_redactor():
+    clean = redactor(["123456:SECRET-TOKEN-VALUE", "x"])
+    assert clean("GET https://api/bot123456:SECRET-TOKEN-VALUE/getMe") == "GET https://api/bot<redacted>/getMe"
+    assert clean("x marks") == "x marks", "too-short secrets are not redacted"

@@ -1,0 +1,143 @@
+import html
+import re
+
+from index.search import Hit, Passage, SearchResult
+
+from bot.render import (
+    LIMIT,
+    RLM,
+    Format,
+    Run,
+    excerpt_bounds,
+    format_date,
+    full_passage_messages,
+    pack,
+    passage_runs,
+    reply_messages,
+    utf16_len,
+)
+from bot.texts import AR, EN
+
+TAG_RE = re.compile(r"</?(b|i|a|code)(\s[^>]*)?>")
+
+
+def balanced(message: str) -> bool:
+    stack = []
+    for m in TAG_RE.finditer(message):
+        name = m.group(1)
+        if m.group(0).startswith("</"):
+            if not stack or stack.pop() != name:
+                return False
+        else:
+            stack.append(name)
+    return not stack
+
+
+def make_hit(
+    rank=1,
+    text="الجملة الأولى. الجملة الثانية هي الجواب. الجملة الثالثة.",
+    title="عنوان الخبر",
+    url="https://example.org/a?x=1&y=2",
+):
+    start = text.index("الجملة الثانية")
+    end = text.index(". الجملة الثالثة") + 1
+    passage = Passage(row=0, text=text, start=0, end=len(text), score=1.0, highlights=[(start, end)])
+    return Hit(rank, f"a{rank}", title, "عكاظ", url, "2026-11-03", 1.0, passage)
+
+
+def result_with(*hits):
+    return SearchResult("سؤال", "hybrid", list(hits))
+
+
+def test_reply_has_answer_sources_and_link():
+    (msg,) = reply_messages(result_with(make_hit()), AR)
+    assert "💡 <b>الجملة الثانية هي الجواب.</b>" in msg
+    assert "1. <b>عنوان الخبر</b>" in msg
+    assert "<i>عكاظ · 3 نوفمبر 2026</i>" in msg
+    assert '<a href="https://example.org/a?x=1&amp;y=2">' in msg
+    assert balanced(msg)
+
+
+def test_arabic_lines_start_right_to_left():
+    (msg,) = reply_messages(result_with(make_hit(title="SolarTech توقع اتفاقية")), AR)
+    assert msg.startswith(RLM)
+    assert all(line.startswith(RLM) for line in msg.split("\n") if line)
+
+
+def test_english_reply_has_no_rtl_marks():
+    (msg,) = reply_messages(result_with(make_hit()), EN)
+    assert RLM not in msg and "Sources" in msg and "3 Nov 2026" in msg
+
+
+def test_everything_is_escaped():
+    evil = make_hit(title="<script>alert(1)</script> & <b>", text="a <i>b</i> & c. الجملة الثانية <b>x</b>. الجملة الثالثة.")
+    (msg,) = reply_messages(result_with(evil), AR)
+    assert "<script>" not in msg and "&lt;script&gt;" in msg
+    assert "&lt;b&gt;x&lt;/b&gt;" in msg
+    assert balanced(msg)
+
+
+def test_no_answer_reply():
+    (msg,) = reply_messages(SearchResult("سؤال", "hybrid", [], no_answer=True), AR)
+    assert "لم أجد" in msg
+
+
+def test_long_reply_split_at_block_boundaries_within_limit():
+    long_text = " ".join(["جملة طويلة جداً فيها كلام كثير."] * 60) + " الجملة الثانية هي الجواب. الجملة الثالثة."
+    hits = [make_hit(rank=i, text=long_text) for i in range(1, 4)]
+    messages = full_passage_messages(hits[0], 1, AR) + reply_messages(result_with(*hits), AR)
+    for msg in messages:
+        assert utf16_len(msg) <= LIMIT
+        assert balanced(msg)
+
+
+def test_huge_passage_cut_inside_text_never_inside_a_tag():
+    words = " ".join(f"كلمة{i} <&>" for i in range(3000))
+    text = words + " الجملة الثانية هي الجواب. الجملة الثالثة."
+    messages = full_passage_messages(make_hit(text=text), 1, AR)
+    assert len(messages) > 1
+    plain = "".join(html.unescape(TAG_RE.sub("", m)).replace(RLM, "") for m in messages)
+    for msg in messages:
+        assert utf16_len(msg) <= LIMIT and balanced(msg)
+    assert "كلمة2999" in plain and "الجملة الثانية هي الجواب" in plain
+
+
+def test_pack_counts_utf16_units():
+    emoji = "😀" * 3000  # 6000 UTF-16 units
+    messages = pack([[Run(emoji)]], Format())
+    assert len(messages) == 2 and all(utf16_len(m) <= LIMIT for m in messages)
+    assert "".join(messages) == emoji
+
+
+def test_passage_runs_bold_only_highlight():
+    runs = passage_runs("أ ب ج د", [(2, 3)])
+    assert [(r.text, r.style) for r in runs] == [("أ ", None), ("ب", "b"), (" ج د", None)]
+    assert passage_runs("أ ب ج د", [(2, 3)], start=4) == [Run("ج د")]
+
+
+def test_excerpt_keeps_the_answer_sentence():
+    text = " ".join(f"جملة رقم {i}." for i in range(200))
+    target = text.index("جملة رقم 150.")
+    passage = Passage(0, text, 0, len(text), 1.0, [(target, target + len("جملة رقم 150."))])
+    s, e = excerpt_bounds(passage, 300)
+    assert s <= target and e >= target + 10 and e - s <= 300
+
+
+def test_dates():
+    assert format_date("2015-07-21 02:16:27", AR) == "21 يوليو 2015"
+    assert format_date("2026-11-03", EN) == "3 Nov 2026"
+    assert format_date("أمس", AR) == "أمس"
+    assert format_date("", AR) == ""
+
+
+def test_plain_format_for_console():
+    (msg,) = reply_messages(result_with(make_hit()), AR, fmt=Format(html=False))
+    assert "<b>" not in msg and "*الجملة الثانية هي الجواب.*" in msg
+    assert "https://example.org/a?x=1&y=2" in msg
+
+
+def test_also_in_lists_other_outlets():
+    hit = make_hit()
+    hit.also_in = [{"article_id": "x", "source": "الرياض", "title": "t", "url": ""}]
+    (msg,) = reply_messages(result_with(hit), AR)
+    assert "ورد أيضاً في: الرياض" in msg
