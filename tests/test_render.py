@@ -1,8 +1,6 @@
 import html
 import re
 
-from index.search import Hit, Passage, SearchResult
-
 from bot.render import (
     LIMIT,
     RLM,
@@ -17,6 +15,7 @@ from bot.render import (
     utf16_len,
 )
 from bot.texts import AR, EN
+from index.search import Hit, Passage, SearchResult
 
 TAG_RE = re.compile(r"</?(b|i|a|code)(\s[^>]*)?>")
 
