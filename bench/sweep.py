@@ -115,7 +115,7 @@ def main() -> None:
     body = (
         f"Question set `{args.set}` ({len(questions)} questions; titles {'indexed' if titles else 'not indexed'}), "
         f"grid `{args.grid}`; weight 0 = BM25 only, 1 = dense only; no refusals.\n\n"
-        + table(["config", "dense weight", "art@1", "art@5", "MRR@10", "ans@1", "ans@5"], rows)
+        + table(["config", "dense weight", "art@1", "art@5", "MRR@10", "ans@1", "ans@5", "hl@1"], rows)
     )
     record(f"Sweep: {args.set} / {args.grid}", body, write=not args.no_write)
 

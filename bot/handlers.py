@@ -21,7 +21,7 @@ from telegram.constants import ChatAction, ChatType, MessageEntityType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from index.articles import SUPPORTED_SUFFIXES, LoadResult, load_file
+from index.articles import SUPPORTED_SUFFIXES, LoadResult, Problem, load_file
 from index.settings import Settings
 
 from .ratelimit import QuestionLimiter
@@ -160,6 +160,7 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: 
     if service.searcher is None:
         await message.reply_html(text("no_index", lang), do_quote=in_group)
         return
+    await _typing(chat.id, context)
     typing = asyncio.create_task(_keep_typing(chat.id, context))
     try:
         rid, result = await service.ask(question, lang, user.id if user else None, chat.type)
@@ -173,16 +174,24 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-async def _keep_typing(chat_id: int, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Show "typing…" until the answer is ready (Telegram clears it after about 5 seconds)."""
+async def _typing(chat_id: int, context: ContextTypes.DEFAULT_TYPE) -> bool:
     try:
-        while True:
-            await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
-            await asyncio.sleep(4.5)
-    except asyncio.CancelledError:
-        pass
+        await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+        return True
     except TelegramError as exc:  # a lost typing indicator is not worth failing a reply for
         log.debug("typing indicator failed: %s", exc)
+        return False
+
+
+async def _keep_typing(chat_id: int, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Renew "typing…" while a slow search runs (Telegram clears it after about 5 seconds)."""
+    try:
+        while True:
+            await asyncio.sleep(4.5)
+            if not await _typing(chat_id, context):
+                return
+    except asyncio.CancelledError:
+        pass
 
 
 def result_keyboard(
@@ -365,20 +374,22 @@ async def document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     fd, tmp_name = tempfile.mkstemp(dir=uploads, prefix=".incoming-", suffix=Path(name).suffix)
     os.close(fd)
     tmp = Path(tmp_name)
+    checked = LoadResult()
+    articles = []
     try:
         await file.download_to_drive(tmp)
-        if tmp.stat().st_size > limit_mb * 1024 * 1024:
-            await message.reply_html(text("upload_too_big", lang, limit=f"{limit_mb:g}"))
-            return
-        checked = LoadResult()
-        articles = await asyncio.get_running_loop().run_in_executor(None, lambda: load_file(tmp, checked))
-        if not articles:
-            reason = "; ".join(p.reason for p in checked.problems[:3]) or "no articles found"
-            await message.reply_html(text("upload_rejected", lang, reason=html.escape(reason)))
-            return
-        os.replace(tmp, uploads / name)
+        if tmp.stat().st_size <= limit_mb * 1024 * 1024:
+            articles = await asyncio.get_running_loop().run_in_executor(None, lambda: load_file(tmp, checked))
+        else:
+            checked.problems.append(Problem(name, None, text("upload_too_big", lang, limit=f"{limit_mb:g}")))
+        if articles:
+            os.replace(tmp, uploads / name)
     finally:
         tmp.unlink(missing_ok=True)
+    if not articles:
+        reason = "; ".join(p.reason for p in checked.problems[:3]) or "no articles found"
+        await message.reply_html(text("upload_rejected", lang, reason=html.escape(reason)))
+        return
     service = _service(context)
     status = await message.reply_html(text("upload_saved", lang, name=html.escape(name), articles=len(articles)))
     if service.reindexing:

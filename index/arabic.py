@@ -301,18 +301,19 @@ STEMMERS = ("none", "light", "snowball", "light+snowball")
 
 
 @lru_cache(maxsize=4)
-def _snowball():
-    import Stemmer  # PyStemmer: Snowball's Arabic stemmer in C
+def _snowball(language: str = "arabic"):
+    import Stemmer  # PyStemmer: Snowball stemmers in C
 
-    return Stemmer.Stemmer("arabic")
+    return Stemmer.Stemmer(language)
 
 
 def stem_tokens(tokens: list[str], stemmer: str = "light+snowball") -> list[str]:
     """Stem already-normalised tokens with the named variant (see ``STEMMERS``).
 
     Snowball leaves conjunction+article clusters such as "والمدارس" whole, so the
-    default strips those first ("light") and then applies Snowball.
-    Latin-script and numeric tokens pass through unchanged.
+    default strips those first ("light") and then applies Snowball. Latin-script
+    words get Snowball's English stemmer (names in English questions match either
+    way); numbers pass through unchanged.
     """
     if stemmer not in STEMMERS:
         raise ValueError(f"unknown stemmer {stemmer!r}; choose one of {', '.join(STEMMERS)}")
@@ -322,8 +323,8 @@ def stem_tokens(tokens: list[str], stemmer: str = "light+snowball") -> list[str]
     if "light" in stemmer:
         out = [strip_prefixes(t) if _is_arabic(t) else t for t in out]
     if "snowball" in stemmer:
-        sb = _snowball()
-        out = [sb.stemWord(t) if _is_arabic(t) else t for t in out]
+        arabic, english = _snowball("arabic"), _snowball("english")
+        out = [arabic.stemWord(t) if _is_arabic(t) else english.stemWord(t) if t[:1].isalpha() else t for t in out]
     return out
 
 

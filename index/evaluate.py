@@ -69,6 +69,14 @@ def answer_rank(result: SearchResult, answers: Sequence[str]) -> int | None:
     return None
 
 
+def highlight_hit(result: SearchResult, answers: Sequence[str]) -> bool:
+    """True if the top source's highlighted sentence (the bot's one-line answer) holds a gold answer."""
+    if not result.hits:
+        return False
+    passage = result.hits[0].passage
+    return any(contains_answer(passage.text[s:e], answers) for s, e in passage.highlights)
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     if not values:
         return 0.0
@@ -81,12 +89,13 @@ def percentile(values: Sequence[float], q: float) -> float:
 def score_results(questions: Sequence[dict[str, Any]], results: Sequence[SearchResult]) -> dict[str, Any]:
     """Metrics for results already computed (pure: the unit tests feed it hand-made results)."""
     art_ranks, ans_ranks = [], []
-    no_answer = 0
+    no_answer = highlighted = 0
     for q, r in zip(questions, results, strict=True):
         no_answer += r.no_answer
         art_ranks.append(article_rank(r, set(q["relevant_article_ids"])))
         if q.get("answers"):
             ans_ranks.append(answer_rank(r, q["answers"]))
+            highlighted += highlight_hit(r, q["answers"])
     n, na = len(art_ranks), len(ans_ranks)
 
     def at(ranks: list[int | None], k: int) -> float:
@@ -100,6 +109,7 @@ def score_results(questions: Sequence[dict[str, Any]], results: Sequence[SearchR
         "answer_questions": na,
         "answer_hit@1": at(ans_ranks, 1),
         "answer_hit@5": at(ans_ranks, 5),
+        "highlight_hit@1": highlighted / na if na else 0.0,
         "no_answer": no_answer,
     }
 
@@ -133,6 +143,7 @@ _COLUMNS = (
     ("mrr@10", "MRR@10", "{:.3f}"),
     ("answer_hit@1", "ans@1", "{:.3f}"),
     ("answer_hit@5", "ans@5", "{:.3f}"),
+    ("highlight_hit@1", "hl@1", "{:.3f}"),
     ("no_answer", "no-answer", "{}"),
     ("latency_ms_p50", "p50 ms", "{:.1f}"),
     ("latency_ms_p95", "p95 ms", "{:.1f}"),

@@ -1,15 +1,56 @@
 """Pick the sentence(s) of a passage that best answer a question.
 
 Pure lexical scoring so it costs microseconds: each sentence scores the summed
-IDF of the question terms it contains, with a small bonus for containing them
-close together. The best sentence becomes the bot's one-line answer.
+IDF of the question terms it contains, a small bonus for having them close
+together, and a bonus when it holds the kind of thing the question asks for
+(a number for "كم" / "how many", a date for "متى" / "when"). The best sentence
+becomes the bot's one-line answer.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
+from .arabic import normalize, tokenize
 from .sentences import split_sentences
+
+# Question cue words (normalised) -> the kind of answer they ask for.
+_CUES: dict[str, str] = {
+    **dict.fromkeys(["كم", "بكم", "عدد", "نسبه", "مقدار", "قيمه", "سعر", "many", "much", "percentage", "price"], "number"),
+    **dict.fromkeys(["متي", "when", "تاريخ", "عام", "سنه", "year", "date"], "time"),
+}
+_MONTHS = (
+    "يناير فبراير مارس ابريل مايو يونيو يوليو اغسطس سبتمبر اكتوبر نوفمبر ديسمبر "
+    "كانون شباط اذار نيسان ايار حزيران تموز اب ايلول تشرين "
+    "السبت الاحد الاثنين الثلاثاء الاربعاء الخميس الجمعه امس اليوم غدا "
+    "january february march april may june july august september october november december"
+).split()
+_NUMBER_WORDS = "الف الاف مليون ملايين مليار مئه مائه عشره عشرين ثلاث اربع خمس ست سبع ثماني تسع نصف ربع ضعف".split()
+_DIGIT_RE = re.compile(r"\d")
+_YEAR_RE = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
+
+CUE_BONUS = 0.2
+PROXIMITY_BONUS = 0.05
+
+
+def answer_kind(question: str) -> str | None:
+    """ "number", "time" or None, from the question's cue words."""
+    for token in tokenize(question)[:6]:  # cue words open the question
+        kind = _CUES.get(token)
+        if kind:
+            return kind
+    return None
+
+
+def _has_kind(sentence: str, kind: str | None) -> bool:
+    if kind is None:
+        return False
+    norm = normalize(sentence)
+    words = set(norm.split())
+    if kind == "number":
+        return bool(_DIGIT_RE.search(norm)) or any(w in words or ("و" + w) in words for w in _NUMBER_WORDS)
+    return bool(_YEAR_RE.search(norm)) or any(m in norm for m in _MONTHS)
 
 
 def sentence_scores(
@@ -17,19 +58,23 @@ def sentence_scores(
     query_terms: list[str],
     idf: Mapping[str, float],
     analyze: Callable[[str], list[str]],
+    kind: str | None = None,
 ) -> list[tuple[tuple[int, int], float]]:
     """Score every sentence span of ``passage`` against the question's (stemmed) terms."""
     wanted = set(query_terms)
     total = sum(idf.get(t, 0.0) for t in wanted) or 1.0
     scored: list[tuple[tuple[int, int], float]] = []
     for span in split_sentences(passage):
-        terms = analyze(passage[span[0] : span[1]])
+        sentence = passage[span[0] : span[1]]
+        terms = analyze(sentence)
         present = wanted.intersection(terms)
         score = sum(idf.get(t, 0.0) for t in present) / total
-        if present and len(terms) > 0:
+        if present and terms:
             positions = [i for i, t in enumerate(terms) if t in present]
             spread = (positions[-1] - positions[0] + 1) / len(terms)
-            score += 0.05 * (1.0 - spread) * len(present) / max(1, len(wanted))
+            score += PROXIMITY_BONUS * (1.0 - spread) * len(present) / max(1, len(wanted))
+        if present and _has_kind(sentence, kind):
+            score += CUE_BONUS
         scored.append((span, score))
     return scored
 
@@ -40,13 +85,14 @@ def best_sentences(
     idf: Mapping[str, float],
     analyze: Callable[[str], list[str]],
     max_sentences: int = 1,
+    kind: str | None = None,
 ) -> list[tuple[int, int]]:
     """Spans (into ``passage``) of up to ``max_sentences`` best sentences, in text order.
 
     A second sentence is only added when it scores nearly as well as the best
     (an answer split over two sentences), never just to fill the quota.
     """
-    scored = sentence_scores(passage, query_terms, idf, analyze)
+    scored = sentence_scores(passage, query_terms, idf, analyze, kind)
     if not scored:
         return []
     ranked = sorted(scored, key=lambda item: item[1], reverse=True)

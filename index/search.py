@@ -19,7 +19,7 @@ import numpy as np
 
 from .arabic import analyze, tokenize
 from .embedding import Embedder, is_builtin, load_embedder
-from .highlight import best_sentences
+from .highlight import answer_kind, best_sentences
 from .store import StoredIndex, open_index
 from .vectors import search as faiss_search
 
@@ -257,10 +257,12 @@ class Searcher:
         t = time.perf_counter()
         hits = self._group(cand, fused, k, passages_per_article or self.params.passages_per_article)
         idf = self.stored.lexical.idf(terms)
-        analyze_fn = self._analyze
+        kind = answer_kind(question)
         for hit in hits:
             for passage in [hit.passage, *hit.more]:
-                passage.highlights = best_sentences(passage.text, terms, idf, analyze_fn, self.params.highlight_sentences)
+                passage.highlights = best_sentences(
+                    passage.text, terms, idf, self._analyze, self.params.highlight_sentences, kind
+                )
         confidence = self._confidence(hits, terms, idf, cand, cosines, mode)
         timings["highlight"] = time.perf_counter() - t
         no_answer = not hits or confidence < self.params.min_confidence

@@ -1,0 +1,382 @@
+"""The real python-telegram-bot Application against the fake Bot API server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import CORPUS, write_jsonl
+from fake_telegram import FakeTelegram
+
+from bot.app import build_application
+from bot.service import QAService
+from index.builder import run_build
+from index.search import Searcher
+from index.settings import Settings
+
+ADMIN = 42
+READER = 1001
+GROUP = -100200300
+
+
+def make_settings(fake: FakeTelegram, root: Path, **overrides) -> Settings:
+    values = {
+        "telegram_bot_token": fake.token,
+        "telegram_api_base_url": fake.base_url,
+        "telegram_api_file_url": fake.base_file_url,
+        "admin_user_ids": [ADMIN],
+        "index_dir": root / "index",
+        "articles_dir": root / "articles",
+        "rate_limit_per_minute": 100,
+        "question_log": root / "questions.jsonl",
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)
+
+
+@asynccontextmanager
+async def running_bot(tmp_path: Path, embedder, polling: bool = True, **overrides):
+    """Fake server + index of the test corpus + the bot's Application, started; errors asserted empty at the end."""
+    write_jsonl(tmp_path / "articles" / "news.jsonl", CORPUS)
+    async with FakeTelegram() as fake:
+        settings = make_settings(fake, tmp_path, **overrides)
+        run_build([settings.articles_dir], settings.index_dir, settings.build_config(), embedder=embedder, progress=False)
+        service = QAService(settings, Searcher.open(settings.index_dir, embedder=embedder, params=settings.search_params()))
+        app = build_application(settings, service)
+        async with app:
+            await app.start()
+            if polling:
+                await app.updater.start_polling(poll_interval=0)
+            try:
+                yield fake, app
+            finally:
+                if app.updater.running:
+                    await app.updater.stop()
+                await app.stop()
+        assert app.bot_data.get("errors", []) == [], f"handler errors: {app.bot_data.get('errors')}"
+
+
+def buttons(message: dict) -> list[tuple[str, str]]:
+    markup = message.get("reply_markup") or {}
+    return [(b["text"], b.get("callback_data", "")) for row in markup.get("inline_keyboard", []) for b in row]
+
+
+async def test_question_gets_attributed_answer(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder) as (fake, _app):
+        fake.message("كم تستغرق الرحلة بالقطار السريع بين مكة والمدينة؟", user_id=READER)
+        (reply,) = await fake.wait_for_messages(1, chat_id=READER)
+        assert reply["text"].count("قطار الحرمين يرفع عدد رحلاته") >= 1
+        assert "ساعتين و20 دقيقة" in reply["text"]
+        assert "وكالة الاختبار" in reply["text"] and "10 فبراير 2026" in reply["text"]
+        links = [e for e in reply.get("entities", []) if e["type"] == "text_link"]
+        assert any(e["url"] == "https://example.org/t/train" for e in links)
+        assert any(c[1].get("action") == "typing" for c in fake.calls if c[0] == "sendChatAction")
+        assert any(data.startswith("full:") for _, data in buttons(reply))
+        log = [json.loads(line) for line in (tmp_path / "questions.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert log[0]["top_article"] == "t-train" and str(READER) not in json.dumps(log)
+
+
+async def test_english_question_gets_english_interface(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder) as (fake, _app):
+        fake.message("chess championship Africa women", user_id=READER)
+        (reply,) = await fake.wait_for_messages(1, chat_id=READER)
+        assert "Sources:" in reply["text"]
+
+
+async def test_start_and_help(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder) as (fake, _app):
+        fake.command("/start", user_id=READER, first_name="<سارة>")
+        fake.command("/help", user_id=ADMIN)
+        msgs = await fake.wait_for_messages(1, chat_id=READER)
+        assert "أهلاً <سارة>" in msgs[0]["text"] and "6 خبراً" in msgs[0]["text"]
+        assert "@news_qa_test_bot" in msgs[0]["text"]
+        (help_msg,) = await fake.wait_for_messages(1, chat_id=ADMIN)
+        assert "/reindex" in help_msg["text"]
+
+
+async def test_group_answers_only_when_addressed(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder) as (fake, _app):
+        fake.message("حديث عادي عن فيضان النيل", user_id=READER, chat_id=GROUP, chat_type="supergroup")
+        fake.message(
+            "@news_qa_test_bot كم أسرة فقدت منازلها في فيضان النيل؟", user_id=READER, chat_id=GROUP, chat_type="supergroup"
+        )
+        first = await fake.wait_for_messages(1, chat_id=GROUP)
+        assert "5 آلاف أسرة" in first[0]["text"]
+        assert first[0].get("reply_to_message"), "group answers quote the question"
+        fake.message(
+            "وما قيمة جوائز مسابقة جمال الإبل؟", user_id=READER, chat_id=GROUP, chat_type="supergroup", reply_to_bot=True
+        )
+        fake.command("/ask فوز لاعبة الشطرنج المصرية", user_id=READER, chat_id=GROUP, chat_type="supergroup")
+        msgs = await fake.wait_for_messages(3, chat_id=GROUP)
+        await asyncio.sleep(0.3)
+        assert len(fake.messages_to(GROUP)) == 3, "the unaddressed message got no reply"
+        texts = " ".join(m["text"] for m in msgs)
+        assert "250 مليون ريال" in texts and "سلمى عبد الرحمن" in texts
+
+
+async def test_pagination_and_full_passage_buttons(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder, top_k=2, min_confidence=0.0) as (fake, _app):
+        fake.message("ارتفاع الأسعار والأمطار والفيضانات والمهرجانات", user_id=READER)
+        (first,) = await fake.wait_for_messages(1, chat_id=READER)
+        more = [data for _, data in buttons(first) if data.startswith("more:")]
+        assert more
+        fake.callback(more[0], message=first, user_id=READER)
+        msgs = await fake.wait_for_messages(2, chat_id=READER)
+        assert "مصادر إضافية" in msgs[1]["text"] and "3. " in msgs[1]["text"]
+        await fake.wait_for_call("answerCallbackQuery")
+        edited = fake.current(READER, first["message_id"])
+        assert not any(data.startswith("more:") for _, data in buttons(edited)), "the pressed button is gone"
+        full = next(data for _, data in buttons(msgs[1]) if data.startswith("full:"))
+        fake.callback(full, message=msgs[1], user_id=READER)
+        msgs = await fake.wait_for_messages(3, chat_id=READER)
+        assert "المقطع كاملاً" in msgs[2]["text"]
+        await fake.wait_for_call("answerCallbackQuery", 2)
+
+
+async def test_stale_and_forged_buttons_say_expired(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder) as (fake, app):
+        fake.message("قطار الحرمين", user_id=READER)
+        (first,) = await fake.wait_for_messages(1, chat_id=READER)
+        # the index is rebuilt: old buttons now expire
+        await app.bot_data["service"].reindex()
+        fake.callback(buttons(first)[0][1], message=first, user_id=READER)
+        forged = {
+            "callback_query": {
+                "id": "forged-1",
+                "from": {"id": READER, "is_bot": False, "first_name": "R"},
+                "chat_instance": "x",
+                "data": "full:../../etc:99",
+                "message": first,
+            }
+        }
+        fake.raw_update(forged)
+        answers = await fake.wait_for_call("answerCallbackQuery", 2)
+        assert all("انتهت صلاحية" in a.get("text", "") for a in answers)
+
+
+async def test_admin_commands_refused_for_others(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder) as (fake, app):
+        fake.command("/reindex", user_id=READER)
+        fake.command("/stats", user_id=READER)
+        # an admin of nothing: the chat is a group where the admin is present, but the sender is not the admin
+        fake.command("/reindex", user_id=READER, chat_id=GROUP, chat_type="group")
+        msgs = await fake.wait_for_messages(2, chat_id=READER)
+        assert all("للمشرفين فقط" in m["text"] for m in msgs)
+        await fake.wait_for_messages(1, chat_id=GROUP)
+        assert not app.bot_data["service"].reindexing
+        fake.message(None, user_id=READER, document=("x.jsonl", b'{"title": "t", "text": "x"}', "application/json"))
+        msgs = await fake.wait_for_messages(3, chat_id=READER)
+        assert "للمشرفين فقط" in msgs[2]["text"]
+        assert not (tmp_path / "articles" / "uploads").exists()
+
+
+async def test_stats_for_admin(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder) as (fake, _app):
+        fake.message("قطار الحرمين", user_id=ADMIN)
+        await fake.wait_for_messages(1, chat_id=ADMIN)
+        fake.command("/stats", user_id=ADMIN)
+        msgs = await fake.wait_for_messages(2, chat_id=ADMIN)
+        assert "الأخبار: 6" in msgs[1]["text"] and "أسئلة أُجيب عنها: 1" in msgs[1]["text"]
+
+
+async def test_reindex_swaps_while_questions_keep_being_answered(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder) as (fake, app):
+        new = {
+            "id": "t-new",
+            "title": "افتتاح حديقة حيوان جديدة في أبها",
+            "url": "",
+            "date": "2026-10-10",
+            "source": "وكالة الاختبار",
+            "text": "افتتحت أمانة منطقة عسير حديقة حيوان جديدة في مدينة أبها تضم أكثر من 600 حيوان من 80 نوعاً، بينها النمر العربي المهدد بالانقراض.",
+        }
+        write_jsonl(tmp_path / "articles" / "extra.jsonl", [new])
+        old_build = app.bot_data["service"].build_id
+        fake.command("/reindex", user_id=ADMIN)
+        for i in range(5):  # questions keep flowing during the rebuild
+            fake.message("فيضان النيل في السودان", user_id=2000 + i)
+        for i in range(5):
+            await fake.wait_for_messages(1, chat_id=2000 + i)
+        msgs = await fake.wait_for_messages(2, chat_id=ADMIN, timeout=60)
+        assert "اكتمل تحديث الفهرس" in msgs[-1]["text"] and "أضيف: 1" in msgs[-1]["text"]
+        assert app.bot_data["service"].build_id != old_build
+        fake.message("كم حيواناً في حديقة أبها الجديدة؟", user_id=READER)
+        (reply,) = await fake.wait_for_messages(1, chat_id=READER)
+        assert "النمر العربي" in reply["text"]
+
+
+async def test_second_reindex_is_refused_politely(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder) as (fake, app):
+        service = app.bot_data["service"]
+        service.reindexing = True  # as if one were running
+        fake.command("/reindex", user_id=ADMIN)
+        (msg,) = await fake.wait_for_messages(1, chat_id=ADMIN)
+        assert "يجري تحديث الفهرس" in msg["text"]
+        service.reindexing = False
+
+
+async def test_admin_upload_is_saved_safely_and_indexed(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder) as (fake, _app):
+        article = {
+            "title": "مطار جديد في العلا",
+            "text": "افتتح مطار العلا الدولي الجديد بطاقة استيعابية تبلغ مليوني مسافر سنوياً.",
+        }
+        fake.message(
+            None,
+            user_id=ADMIN,
+            document=("../../../etc/evil.jsonl", json.dumps(article, ensure_ascii=False).encode(), "application/json"),
+        )
+        msgs = await fake.wait_for_messages(2, chat_id=ADMIN, timeout=60)
+        assert "حفظت" in msgs[0]["text"] and "evil.jsonl" in msgs[0]["text"]
+        assert (tmp_path / "articles" / "uploads" / "evil.jsonl").exists()
+        assert "أضيف: 1" in msgs[1]["text"]
+        fake.message(None, user_id=ADMIN, document=("bad.json", b"{not json", "application/json"))
+        fake.message(None, user_id=ADMIN, document=("photo.png", b"\x89PNG", "image/png"))
+        later = [m["text"] for m in (await fake.wait_for_messages(4, chat_id=ADMIN))[2:]]
+        assert any("لم أضف الملف" in t and "bad JSON" in t for t in later)
+        assert any("غير مدعوم" in t for t in later)
+        assert sorted(p.name for p in (tmp_path / "articles" / "uploads").iterdir()) == ["evil.jsonl"]
+
+
+async def test_long_replies_are_split(tmp_path, embedder):
+    long_text = " ".join(f"وأضاف التقرير أن قطار الحرمين السريع نقل {i} ألف راكب في اليوم رقم {i} من الموسم." for i in range(150))
+    write_jsonl(
+        tmp_path / "articles" / "long.jsonl", [{"id": "t-long", "title": "تقرير مطول عن قطار الحرمين", "text": long_text}]
+    )
+    # passages of up to 2,000 words, so one passage is longer than a Telegram message
+    big = {"chunk_target_words": 1500, "chunk_max_words": 2000}
+    async with running_bot(tmp_path, embedder, **big) as (fake, _app):
+        fake.message("تقرير مطول عن قطار الحرمين", user_id=READER)
+        (first,) = await fake.wait_for_messages(1, chat_id=READER)
+        full = [data for _, data in buttons(first) if data.startswith("full:")]
+        for data in full:
+            fake.callback(data, message=first, user_id=READER)
+        await fake.wait_for_call("answerCallbackQuery", len(full))
+        await asyncio.sleep(0.5)
+        sent = fake.messages_to(READER)
+        assert len(sent) > 1 + len(full), "at least one full passage needed several messages"
+        assert not fake.errors_returned
+
+
+async def test_flood_limit_429_is_retried_and_delivered(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder) as (fake, _app):
+        fake.fail_next("sendMessage", status=429, retry_after=1)
+        fake.message("قطار الحرمين السريع", user_id=READER)
+        (reply,) = await fake.wait_for_messages(1, chat_id=READER, timeout=30)
+        assert "قطار الحرمين" in reply["text"]
+        assert [e[1] for e in fake.errors_returned] == [429]
+
+
+async def test_server_error_is_retried(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder) as (fake, _app):
+        fake.fail_next("sendMessage", status=502, retry_after=None, times=2)
+        fake.message("قطار الحرمين السريع", user_id=READER)
+        (reply,) = await fake.wait_for_messages(1, chat_id=READER, timeout=30)
+        assert "قطار الحرمين" in reply["text"]
+        assert len(fake.messages_to(READER)) == 1
+
+
+async def test_non_text_messages_get_an_explanation(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder) as (fake, _app):
+        fake.message(None, user_id=READER, sticker=True)
+        fake.message(None, user_id=READER, photo=True, caption="ما هذا؟")
+        fake.message(None, user_id=READER, voice=True, language_code="en")
+        msgs = await fake.wait_for_messages(3, chat_id=READER)
+        assert sum("الأسئلة المكتوبة" in m["text"] for m in msgs) == 2
+        assert sum("written questions" in m["text"] for m in msgs) == 1
+        fake.message(None, user_id=READER, chat_id=GROUP, chat_type="group", sticker=True)
+        await asyncio.sleep(0.3)
+        assert fake.messages_to(GROUP) == [], "stickers in groups are ignored"
+
+
+async def test_no_answer_reply_and_empty_ask(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder) as (fake, _app):
+        fake.message("ما هي عاصمة أستراليا؟", user_id=READER)
+        fake.command("/ask", user_id=ADMIN)
+        (reply,) = await fake.wait_for_messages(1, chat_id=READER)
+        assert "لم أجد" in reply["text"] and not buttons(reply)
+        (hint,) = await fake.wait_for_messages(1, chat_id=ADMIN)
+        assert "/ask" in hint["text"]
+
+
+async def test_rate_limit_is_friendly(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder, rate_limit_per_minute=2) as (fake, _app):
+        for _ in range(4):
+            fake.message("قطار الحرمين", user_id=READER)
+        await fake.wait_for_messages(3, chat_id=READER)
+        await asyncio.sleep(0.5)
+        msgs = fake.messages_to(READER)
+        assert len(msgs) == 3 and sum("انتظر" in m["text"] for m in msgs) == 1
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_webhook_requires_the_secret_token(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder, polling=False) as (fake, app):
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/hook"
+        public = "https://bot.example.org/hook"  # what Telegram is told; it posts to our local listener
+        await app.updater.start_webhook(
+            listen="127.0.0.1", port=port, url_path="hook", webhook_url=public, secret_token="s3cret-Token_1"
+        )
+        assert fake.webhook["url"] == public and fake.webhook["secret_token"] == "s3cret-Token_1"
+        update = {
+            "update_id": 77,
+            "message": {
+                "message_id": 5,
+                "date": 0,
+                "chat": {"id": READER, "type": "private", "first_name": "R"},
+                "from": {"id": READER, "is_bot": False, "first_name": "R"},
+                "text": "قطار الحرمين السريع",
+            },
+        }
+        fake.add_chat(READER, "private")
+        async with httpx.AsyncClient(trust_env=False) as client:
+            bad = await client.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+            missing = await client.post(url, json=update)
+            good = await client.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_1"})
+        assert bad.status_code == 403 and missing.status_code == 403 and good.status_code == 200
+        (reply,) = await fake.wait_for_messages(1, chat_id=READER)
+        assert "قطار الحرمين" in reply["text"]
+        await asyncio.sleep(0.3)
+        assert len(fake.messages_to(READER)) == 1, "the rejected posts were not processed"
+
+
+async def test_error_handler_reports_and_records(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder) as (fake, app):
+        service = app.bot_data["service"]
+        original = service.ask
+
+        async def broken(*args, **kwargs):
+            raise RuntimeError("search exploded")
+
+        service.ask = broken
+        fake.message("قطار الحرمين", user_id=READER)
+        (reply,) = await fake.wait_for_messages(1, chat_id=READER)
+        assert "حدث خطأ غير متوقع" in reply["text"]
+        assert [str(e) for e in app.bot_data["errors"]] == ["search exploded"]
+        app.bot_data["errors"].clear()  # expected here; the fixture asserts no others
+        service.ask = original
+        fake.message("قطار الحرمين", user_id=READER)
+        await fake.wait_for_messages(2, chat_id=READER)
+
+
+@pytest.mark.parametrize("token", ["", "not-a-token", "123:has spaces"])
+def test_missing_or_malformed_token_is_a_clear_error(token, tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = {"PATH": "/usr/bin:/bin", "TELEGRAM_BOT_TOKEN": token, "INDEX_DIR": str(tmp_path), "HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "bot"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "TELEGRAM_BOT_TOKEN" in done.stderr and "Traceback" not in done.stderr
