@@ -11,6 +11,7 @@ weights with the query vectors computed once. Results go to docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import itertools
 from dataclasses import replace
 from pathlib import Path
 
@@ -68,17 +69,20 @@ GRIDS: dict[str, list[tuple[str, BuildConfig]]] = {
 WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0)
 
 
-def evaluate_weights(searcher: Searcher, questions: list[dict], weights: tuple[float, ...], k: int = 10) -> list[dict]:
+def evaluate_weights(
+    searcher: Searcher, questions: list[dict], weights: tuple[float, ...], sentence_weights: tuple[float, ...], k: int = 10
+) -> list[dict]:
+    """Score every (dense weight, sentence weight) pair; query vectors are computed once."""
     vectors = searcher.encode([q["question"] for q in questions])
     rows = []
     base = searcher.params
-    for w in weights:
-        searcher.params = replace(base, dense_weight=w, min_confidence=0.0)
+    for w, sw in itertools.product(weights, sentence_weights):
+        searcher.params = replace(base, dense_weight=w, sentence_weight=sw, min_confidence=0.0)
         mode = "lexical" if w == 0.0 else "dense" if w == 1.0 else "hybrid"
         results = [
             searcher.search(q["question"], k=k, mode=mode, query_vector=v) for q, v in zip(questions, vectors, strict=True)
         ]
-        rows.append({"weight": w, **score_results(questions, results)})
+        rows.append({"weight": w, "sentence_weight": sw, **score_results(questions, results)})
     searcher.params = base
     return rows
 
@@ -88,6 +92,8 @@ def main() -> None:
     parser.add_argument("--set", choices=sorted(SETS), default="arcd")
     parser.add_argument("--grid", choices=sorted(GRIDS), default="default")
     parser.add_argument("--weights", type=float, nargs="+", default=list(WEIGHTS))
+    parser.add_argument("--sentence-weights", type=float, nargs="+", default=[SearchParams.sentence_weight])
+    parser.add_argument("--only", nargs="+", help="run only the grid entries whose label contains one of these")
     parser.add_argument("--index", type=Path, help="index directory to (re)build (default: var/sweep-<set>)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
@@ -96,26 +102,28 @@ def main() -> None:
     index_dir = args.index or ROOT / "var" / f"sweep-{args.set}"
     rows = []
     for label, config in GRIDS[args.grid]:
+        if args.only and not any(part in label for part in args.only):
+            continue
         config = replace(config, index_titles=config.index_titles and titles)
         run_build([need(p) for p in articles], index_dir, config, progress=True)
         searcher = Searcher.open(index_dir, params=SearchParams())
-        for row in evaluate_weights(searcher, questions, tuple(args.weights)):
-            rows.append(
-                [
-                    label,
-                    row["weight"],
-                    row["article_hit@1"],
-                    row["article_hit@5"],
-                    row["mrr@10"],
-                    row["answer_hit@1"],
-                    row["answer_hit@5"],
-                ]
+        for row in evaluate_weights(searcher, questions, tuple(args.weights), tuple(args.sentence_weights)):
+            keys = (
+                "weight",
+                "sentence_weight",
+                "article_hit@1",
+                "article_hit@5",
+                "mrr@10",
+                "answer_hit@1",
+                "answer_hit@5",
+                "highlight_hit@1",
             )
+            rows.append([label, *(row[key] for key in keys)])
             print(*rows[-1], sep="\t", flush=True)
     body = (
         f"Question set `{args.set}` ({len(questions)} questions; titles {'indexed' if titles else 'not indexed'}), "
         f"grid `{args.grid}`; weight 0 = BM25 only, 1 = dense only; no refusals.\n\n"
-        + table(["config", "dense weight", "art@1", "art@5", "MRR@10", "ans@1", "ans@5", "hl@1"], rows)
+        + table(["config", "dense weight", "sentence weight", "art@1", "art@5", "MRR@10", "ans@1", "ans@5", "hl@1"], rows)
     )
     record(f"Sweep: {args.set} / {args.grid}", body, write=not args.no_write)
 

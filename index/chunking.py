@@ -17,10 +17,10 @@ from .sentences import split_sentences
 class ChunkParams:
     """How articles are cut into passages; recorded in each build's manifest."""
 
-    target_words: int = 90
-    max_words: int = 120
+    target_words: int = 150
+    max_words: int = 200
     min_words: int = 20
-    overlap_words: int = 25
+    overlap_words: int = 40
 
     def __post_init__(self) -> None:
         if not 0 < self.min_words <= self.target_words <= self.max_words:

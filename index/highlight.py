@@ -79,6 +79,21 @@ def sentence_scores(
     return scored
 
 
+def pick_sentences(scored: list[tuple[tuple[int, int], float]], max_sentences: int = 1) -> list[tuple[int, int]]:
+    """Spans of up to ``max_sentences`` best-scored sentences, in text order.
+
+    A second sentence is only added when it scores nearly as well as the best
+    (an answer split over two sentences), never just to fill the quota.
+    """
+    if not scored:
+        return []
+    ranked = sorted(scored, key=lambda item: item[1], reverse=True)
+    best_score = ranked[0][1]
+    if best_score <= 0:
+        return [scored[0][0]]  # nothing matched: the passage's opening sentence
+    return sorted(span for span, score in ranked[:max_sentences] if score >= 0.8 * best_score)
+
+
 def best_sentences(
     passage: str,
     query_terms: list[str],
@@ -87,17 +102,5 @@ def best_sentences(
     max_sentences: int = 1,
     kind: str | None = None,
 ) -> list[tuple[int, int]]:
-    """Spans (into ``passage``) of up to ``max_sentences`` best sentences, in text order.
-
-    A second sentence is only added when it scores nearly as well as the best
-    (an answer split over two sentences), never just to fill the quota.
-    """
-    scored = sentence_scores(passage, query_terms, idf, analyze, kind)
-    if not scored:
-        return []
-    ranked = sorted(scored, key=lambda item: item[1], reverse=True)
-    best_score = ranked[0][1]
-    if best_score <= 0:
-        return [scored[0][0]]  # nothing matched: the passage's opening sentence
-    chosen = [span for span, score in ranked[:max_sentences] if score >= 0.8 * best_score]
-    return sorted(chosen)
+    """Spans (into ``passage``) of the sentence(s) that best answer the question."""
+    return pick_sentences(sentence_scores(passage, query_terms, idf, analyze, kind), max_sentences)

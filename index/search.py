@@ -19,7 +19,7 @@ import numpy as np
 
 from .arabic import analyze, tokenize
 from .embedding import Embedder, is_builtin, load_embedder
-from .highlight import answer_kind, best_sentences
+from .highlight import answer_kind, pick_sentences, sentence_scores
 from .store import StoredIndex, open_index
 from .vectors import search as faiss_search
 
@@ -41,6 +41,9 @@ class SearchParams:
     duplicate_similarity: float = 0.5
     min_confidence: float = 0.2
     highlight_sentences: int = 1
+    sentence_weight: float = 1.0
+    rerank_depth: int = 30
+    confidence_weights: tuple[float, float, float] = (0.5, 0.0, 0.5)  # coverage, sentence, cosine
 
 
 @dataclass
@@ -77,6 +80,7 @@ class Hit:
     passage: Passage
     more: list[Passage] = field(default_factory=list)
     also_in: list[dict[str, str]] = field(default_factory=list)
+    confidence: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of ``search --json`` (extra keys may be added, none removed)."""
@@ -89,6 +93,7 @@ class Hit:
             "date": self.date,
             "text": self.passage.text,
             "score": round(float(self.score), 6),
+            "confidence": round(float(self.confidence), 4),
             "answer": self.passage.answer,
             "highlights": [list(span) for span in self.passage.highlights],
             "also_in": self.also_in,
@@ -104,6 +109,7 @@ class SearchResult:
     no_answer: bool = False
     confidence: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    signals: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -255,18 +261,26 @@ class Searcher:
         timings["fusion"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        hits = self._group(cand, fused, k, passages_per_article or self.params.passages_per_article)
         idf = self.stored.lexical.idf(terms)
         kind = answer_kind(question)
+        sentences: dict[int, list] = {}
+        if self.params.sentence_weight > 0 and terms and cand.size:
+            cand, fused, cosines, sentences = self._rerank(cand, fused, cosines, terms, idf, kind)
+        timings["rerank"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        hits = self._group(cand, fused, k, passages_per_article or self.params.passages_per_article)
         for hit in hits:
             for passage in [hit.passage, *hit.more]:
-                passage.highlights = best_sentences(
-                    passage.text, terms, idf, self._analyze, self.params.highlight_sentences, kind
-                )
-        confidence = self._confidence(hits, terms, idf, cand, cosines, mode)
+                scored = sentences.get(passage.row)
+                if scored is None:
+                    scored = sentences[passage.row] = sentence_scores(passage.text, terms, idf, self._analyze, kind)
+                passage.highlights = pick_sentences(scored, self.params.highlight_sentences)
+        signals = self._score_confidence(hits, idf, cand, cosines, sentences)
         timings["highlight"] = time.perf_counter() - t
+        confidence = hits[0].confidence if hits else 0.0
         no_answer = not hits or confidence < self.params.min_confidence
-        return SearchResult(question, mode, [] if no_answer else hits, no_answer, confidence, timings)
+        return SearchResult(question, mode, [] if no_answer else hits, no_answer, confidence, timings, signals)
 
     def search_many(self, questions: list[str], k: int = 5, mode: str = "hybrid") -> list[SearchResult]:
         """Answer several questions, encoding them in one batch."""
@@ -277,6 +291,25 @@ class Searcher:
 
     def _analyze(self, text: str) -> list[str]:
         return analyze(text, self._stemmer)
+
+    def _rerank(self, cand, fused, cosines, terms, idf, kind):
+        """Re-score the best candidates by their best sentence: the passage holding the answer sentence wins.
+
+        Returns the reordered candidates and the sentence scores computed on the way
+        (reused for highlighting).
+        """
+        depth = min(self.params.rerank_depth, cand.size)
+        top = cand[:depth]
+        rows = self.stored.chunks(top.tolist())
+        sentences = {int(r): sentence_scores(rows[int(r)]["text"], terms, idf, self._analyze, kind) for r in top}
+        best = np.asarray([max((score for _, score in sentences[int(r)]), default=0.0) for r in top], dtype=np.float32)
+        rescored = minmax(fused[:depth].astype(np.float32)) + self.params.sentence_weight * best
+        order = np.argsort(-rescored, kind="stable")
+        fused = np.concatenate([rescored[order], fused[depth:] - float(fused[depth:].max(initial=0)) - 1.0])
+        cand = np.concatenate([top[order], cand[depth:]])
+        if cosines is not None:
+            cosines = np.concatenate([cosines[:depth][order], cosines[depth:]])
+        return cand, fused, cosines, sentences
 
     def _dense_scores(self, rows: np.ndarray, qvec: np.ndarray, dense_rows: np.ndarray, dense_top: np.ndarray) -> np.ndarray:
         """Cosine of every candidate; those FAISS did not return are computed from stored vectors."""
@@ -333,31 +366,38 @@ class Searcher:
                 kept.append((hit, sh))
         return [hit for hit, _ in kept]
 
-    def _confidence(
+    def _score_confidence(
         self,
         hits: list[Hit],
-        terms: list[str],
         idf: dict[str, float],
         rows: np.ndarray,
         cosines: np.ndarray | None,
-        mode: str,
-    ) -> float:
-        """How sure we are that the top hit answers at all: term coverage and dense similarity."""
-        if not hits:
-            return 0.0
-        top = hits[0]
+        sentences: dict[int, list],
+    ) -> dict[str, float]:
+        """Give every hit a confidence that it is relevant at all; return the top hit's signals.
+
+        Signals: ``coverage`` (IDF-weighted share of the question's terms found in
+        the title and passage; terms unknown to the corpus weigh most), ``sentence``
+        (the best single sentence's share, so scattered matches count less) and
+        ``cosine`` (dense similarity; absent in lexical mode). The confidence is
+        their weighted mean with ``confidence_weights`` over the signals present.
+        """
         total = sum(idf.values()) or 1.0
-        present = set(self._analyze(top.title + "\n" + top.passage.text))
-        coverage = sum(v for t, v in idf.items() if t in present) / total if terms else 0.0
-        cosine = 0.0
-        if cosines is not None and rows.size:
-            where = np.nonzero(rows == top.passage.row)[0]
-            cosine = float(cosines[where[0]]) if where.size else float(cosines.max())
-        if mode == "lexical":
-            return coverage
-        if mode == "dense":
-            return cosine
-        return 0.5 * coverage + 0.5 * cosine
+        cos_of = dict(zip(rows.tolist(), cosines.tolist(), strict=True)) if cosines is not None else {}
+        weights = dict(zip(("coverage", "sentence", "cosine"), self.params.confidence_weights, strict=True))
+        top_signals: dict[str, float] = {}
+        for hit in hits:
+            present = set(self._analyze(hit.title + "\n" + hit.passage.text))
+            signals = {"coverage": sum(v for t, v in idf.items() if t in present) / total if idf else 0.0}
+            scored = sentences.get(hit.passage.row)
+            signals["sentence"] = min(1.0, max((score for _, score in scored), default=0.0)) if scored else signals["coverage"]
+            if hit.passage.row in cos_of:
+                signals["cosine"] = float(cos_of[hit.passage.row])
+            norm = sum(weights[name] for name in signals) or 1.0
+            hit.confidence = sum(weights[name] * value for name, value in signals.items()) / norm
+            if not top_signals:
+                top_signals = signals
+        return top_signals
 
 
 def _same_model(a: str, b: str) -> bool:

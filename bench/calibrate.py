@@ -1,0 +1,113 @@
+"""Calibrate the "no answer" decision: confidence weights and threshold.
+
+Runs answerable dev questions (ARCD, SaudiNewsNet headlines) and the team's
+unanswerable questions (bench/data/unanswerable_ar.jsonl) through the searcher,
+records each top hit's signals (coverage, sentence, cosine), then searches the
+weights and threshold that refuse the most unanswerable questions while wrongly
+refusing at most --max-wrong of the answerable ones.
+
+    python bench/calibrate.py [--index DIR] [--max-wrong 0.05] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from common import ROOT, SHARED, need, record, table
+
+from index.evaluate import load_questions
+from index.search import Searcher
+
+UNANSWERABLE = ROOT / "bench" / "data" / "unanswerable_ar.jsonl"
+ANSWERABLE = {
+    "arcd": SHARED / "arcd" / "questions.jsonl",
+    "title2article": SHARED / "saudinewsnet" / "saudinewsnet_title2article_eval.jsonl",
+}
+ARTICLES = [SHARED / "arcd" / "articles.jsonl", SHARED / "saudinewsnet" / "saudinewsnet_2000.jsonl"]
+NAMES = ("coverage", "sentence", "cosine")
+
+
+def signals_for(searcher: Searcher, questions: list[dict]) -> list[dict[str, float]]:
+    vectors = searcher.encode([q["question"] for q in questions])
+    return [searcher.search(q["question"], k=5, query_vector=v).signals for q, v in zip(questions, vectors, strict=True)]
+
+
+def confidence(signals: dict[str, float], weights: tuple[float, ...]) -> float:
+    present = [(w, signals[n]) for w, n in zip(weights, NAMES, strict=True) if n in signals]
+    norm = sum(w for w, _ in present) or 1.0
+    return sum(w * v for w, v in present) / norm
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index", type=Path, default=ROOT / "var" / "bench-arcd-index")
+    parser.add_argument("--max-wrong", type=float, default=0.05, help="largest share of answerable questions refused")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    if not (args.index / "CURRENT").exists():
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "index",
+                "build",
+                "--quiet",
+                "--index",
+                str(args.index),
+                "--articles",
+                *map(str, map(need, ARTICLES)),
+            ],
+            cwd=ROOT,
+            check=True,
+        )
+    searcher = Searcher.open(args.index)
+    searcher.params = replace(searcher.params, min_confidence=0.0)
+    sets = {name: signals_for(searcher, load_questions(need(path))) for name, path in ANSWERABLE.items()}
+    unanswerable = signals_for(searcher, load_questions(UNANSWERABLE))
+    answerable = [s for values in sets.values() for s in values]
+
+    candidates = []
+    steps = [i / 10 for i in range(11)]
+    for weights in itertools.product(steps, repeat=3):
+        if abs(sum(weights) - 1.0) > 1e-9:
+            continue
+        ans = sorted(confidence(s, weights) for s in answerable)
+        # the threshold that refuses exactly max_wrong of the answerable questions
+        threshold = ans[int(args.max_wrong * len(ans))]
+        refused = sum(confidence(s, weights) < threshold for s in unanswerable) / len(unanswerable)
+        wrong = {name: sum(confidence(s, weights) < threshold for s in values) / len(values) for name, values in sets.items()}
+        candidates.append((refused, -max(wrong.values()), weights, threshold, wrong))
+    candidates.sort(reverse=True)
+    rows = [
+        [*weights, round(threshold, 3), refused, *(wrong[name] for name in ANSWERABLE)]
+        for refused, _, weights, threshold, wrong in candidates[:8]
+    ]
+    current = searcher.params.confidence_weights
+    body = (
+        f"Index `{args.index.name}` ({searcher.manifest['articles']} articles). Answerable: "
+        + ", ".join(f"{name} {len(values)}" for name, values in sets.items())
+        + f"; unanswerable: {len(unanswerable)} (bench/data/unanswerable_ar.jsonl). Threshold chosen so that at most "
+        f"{args.max_wrong:.0%} of all answerable questions are refused. Best weight combinations:\n\n"
+        + table(
+            [
+                "w coverage",
+                "w sentence",
+                "w cosine",
+                "threshold",
+                "unanswerable refused",
+                *(f"{n} wrongly refused" for n in ANSWERABLE),
+            ],
+            rows,
+        )
+        + f"\n\n(current defaults: weights {current}, MIN_CONFIDENCE {searcher.params.min_confidence if searcher.params.min_confidence else 'see settings'})"
+    )
+    record("No-answer calibration", body, write=not args.no_write)
+
+
+if __name__ == "__main__":
+    main()
