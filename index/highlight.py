@@ -4,13 +4,19 @@ Pure lexical scoring so it costs microseconds: each sentence scores the summed
 IDF of the question terms it contains, a small bonus for having them close
 together, and a bonus when it holds the kind of thing the question asks for
 (a number for "كم" / "how many", a date for "متى" / "when"). The best sentence
-becomes the bot's one-line answer.
+becomes the bot's one-line answer, and the best sentence score helps rank
+passages (see ``search``).
+
+Analysing a passage (splitting, normalising, stemming) is the costly part and
+does not depend on the question, so it is done once per passage
+(``analyze_passage``) and the result reused for every question.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from .arabic import normalize, tokenize
 from .sentences import split_sentences
@@ -34,6 +40,15 @@ CUE_BONUS = 0.2
 PROXIMITY_BONUS = 0.05
 
 
+@dataclass(frozen=True)
+class Sentence:
+    """One analysed sentence of a passage: its span, its terms, and what kinds of answer it holds."""
+
+    span: tuple[int, int]
+    terms: tuple[str, ...]
+    kinds: frozenset[str]
+
+
 def answer_kind(question: str) -> str | None:
     """ "number", "time" or None, from the question's cue words."""
     for token in tokenize(question)[:6]:  # cue words open the question
@@ -43,39 +58,44 @@ def answer_kind(question: str) -> str | None:
     return None
 
 
-def _has_kind(sentence: str, kind: str | None) -> bool:
-    if kind is None:
-        return False
+def _kinds(sentence: str) -> frozenset[str]:
     norm = normalize(sentence)
     words = set(norm.split())
-    if kind == "number":
-        return bool(_DIGIT_RE.search(norm)) or any(w in words or ("و" + w) in words for w in _NUMBER_WORDS)
-    return bool(_YEAR_RE.search(norm)) or any(m in norm for m in _MONTHS)
+    kinds = set()
+    if _DIGIT_RE.search(norm) or any(w in words or ("و" + w) in words for w in _NUMBER_WORDS):
+        kinds.add("number")
+    if _YEAR_RE.search(norm) or any(m in words for m in _MONTHS):
+        kinds.add("time")
+    return frozenset(kinds)
+
+
+def analyze_passage(passage: str, analyze: Callable[[str], list[str]]) -> list[Sentence]:
+    """Split and analyse a passage once; the result serves every question."""
+    out = []
+    for span in split_sentences(passage):
+        sentence = passage[span[0] : span[1]]
+        out.append(Sentence(span, tuple(analyze(sentence)), _kinds(sentence)))
+    return out
 
 
 def sentence_scores(
-    passage: str,
-    query_terms: list[str],
-    idf: Mapping[str, float],
-    analyze: Callable[[str], list[str]],
-    kind: str | None = None,
+    sentences: list[Sentence], query_terms: list[str], idf: Mapping[str, float], kind: str | None = None
 ) -> list[tuple[tuple[int, int], float]]:
-    """Score every sentence span of ``passage`` against the question's (stemmed) terms."""
+    """Score every analysed sentence against the question's (stemmed) terms."""
     wanted = set(query_terms)
     total = sum(idf.get(t, 0.0) for t in wanted) or 1.0
     scored: list[tuple[tuple[int, int], float]] = []
-    for span in split_sentences(passage):
-        sentence = passage[span[0] : span[1]]
-        terms = analyze(sentence)
+    for sentence in sentences:
+        terms = sentence.terms
         present = wanted.intersection(terms)
         score = sum(idf.get(t, 0.0) for t in present) / total
-        if present and terms:
+        if present:
             positions = [i for i, t in enumerate(terms) if t in present]
             spread = (positions[-1] - positions[0] + 1) / len(terms)
             score += PROXIMITY_BONUS * (1.0 - spread) * len(present) / max(1, len(wanted))
-        if present and _has_kind(sentence, kind):
-            score += CUE_BONUS
-        scored.append((span, score))
+            if kind in sentence.kinds:
+                score += CUE_BONUS
+        scored.append((sentence.span, score))
     return scored
 
 
@@ -103,4 +123,4 @@ def best_sentences(
     kind: str | None = None,
 ) -> list[tuple[int, int]]:
     """Spans (into ``passage``) of the sentence(s) that best answer the question."""
-    return pick_sentences(sentence_scores(passage, query_terms, idf, analyze, kind), max_sentences)
+    return pick_sentences(sentence_scores(analyze_passage(passage, analyze), query_terms, idf, kind), max_sentences)

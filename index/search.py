@@ -10,6 +10,8 @@ confidence check says "no answer" instead of returning noise.
 
 from __future__ import annotations
 
+import collections
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +21,13 @@ import numpy as np
 
 from .arabic import analyze, tokenize
 from .embedding import Embedder, is_builtin, load_embedder
-from .highlight import answer_kind, pick_sentences, sentence_scores
+from .highlight import Sentence, analyze_passage, answer_kind, pick_sentences, sentence_scores
 from .store import StoredIndex, open_index
 from .vectors import search as faiss_search
 
 MODES = ("hybrid", "lexical", "dense")
+# Chunks whose analysed sentences are kept in memory (about 2 kB each).
+ANALYSIS_CACHE_CHUNKS = 50_000
 
 
 class ModelMismatch(RuntimeError):
@@ -111,6 +115,17 @@ class SearchResult:
     timings: dict[str, float] = field(default_factory=dict)
     signals: dict[str, float] = field(default_factory=dict)
 
+    def confident_only(self, threshold: float) -> SearchResult:
+        """The same result keeping the top hit and the other hits whose own confidence reaches ``threshold``.
+
+        The bot shows readers only sources that look relevant on their own, not
+        the best of the rest.
+        """
+        kept = [hit for i, hit in enumerate(self.hits) if i == 0 or hit.confidence >= threshold]
+        for rank, hit in enumerate(kept, start=1):
+            hit.rank = rank
+        return SearchResult(self.question, self.mode, kept, self.no_answer, self.confidence, self.timings, self.signals)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question,
@@ -162,6 +177,8 @@ class Searcher:
         self.embedder = embedder
         self.params = params or SearchParams()
         self._stemmer = stored.lexical.params.stemmer
+        self._analysed: collections.OrderedDict[int, list[Sentence]] = collections.OrderedDict()
+        self._analysed_lock = threading.Lock()
         if embedder is not None:
             _check_model(stored.manifest, embedder.name, embedder.dimension)
 
@@ -274,7 +291,9 @@ class Searcher:
             for passage in [hit.passage, *hit.more]:
                 scored = sentences.get(passage.row)
                 if scored is None:
-                    scored = sentences[passage.row] = sentence_scores(passage.text, terms, idf, self._analyze, kind)
+                    scored = sentences[passage.row] = sentence_scores(
+                        self._sentences(passage.row, passage.text), terms, idf, kind
+                    )
                 passage.highlights = pick_sentences(scored, self.params.highlight_sentences)
         signals = self._score_confidence(hits, idf, cand, cosines, sentences)
         timings["highlight"] = time.perf_counter() - t
@@ -292,6 +311,22 @@ class Searcher:
     def _analyze(self, text: str) -> list[str]:
         return analyze(text, self._stemmer)
 
+    def _sentences(self, row: int, text: str | None) -> list[Sentence]:
+        """The analysed sentences of chunk ``row``, from a bounded cache (analysis is the costly part)."""
+        with self._analysed_lock:
+            cached = self._analysed.get(row)
+            if cached is not None:
+                self._analysed.move_to_end(row)
+                return cached
+        if text is None:
+            text = self.stored.chunks([row])[row]["text"]
+        analysed = analyze_passage(text, self._analyze)
+        with self._analysed_lock:
+            self._analysed[row] = analysed
+            while len(self._analysed) > ANALYSIS_CACHE_CHUNKS:
+                self._analysed.popitem(last=False)
+        return analysed
+
     def _rerank(self, cand, fused, cosines, terms, idf, kind):
         """Re-score the best candidates by their best sentence: the passage holding the answer sentence wins.
 
@@ -300,8 +335,9 @@ class Searcher:
         """
         depth = min(self.params.rerank_depth, cand.size)
         top = cand[:depth]
-        rows = self.stored.chunks(top.tolist())
-        sentences = {int(r): sentence_scores(rows[int(r)]["text"], terms, idf, self._analyze, kind) for r in top}
+        missing = [int(r) for r in top if int(r) not in self._analysed]
+        texts = {r: row["text"] for r, row in self.stored.chunks(missing).items()}
+        sentences = {int(r): sentence_scores(self._sentences(int(r), texts.get(int(r))), terms, idf, kind) for r in top}
         best = np.asarray([max((score for _, score in sentences[int(r)]), default=0.0) for r in top], dtype=np.float32)
         rescored = minmax(fused[:depth].astype(np.float32)) + self.params.sentence_weight * best
         order = np.argsort(-rescored, kind="stable")
@@ -387,7 +423,7 @@ class Searcher:
         weights = dict(zip(("coverage", "sentence", "cosine"), self.params.confidence_weights, strict=True))
         top_signals: dict[str, float] = {}
         for hit in hits:
-            present = set(self._analyze(hit.title + "\n" + hit.passage.text))
+            present = set(self._analyze(hit.title)).union(*(s.terms for s in self._sentences(hit.passage.row, hit.passage.text)))
             signals = {"coverage": sum(v for t, v in idf.items() if t in present) / total if idf else 0.0}
             scored = sentences.get(hit.passage.row)
             signals["sentence"] = min(1.0, max((score for _, score in scored), default=0.0)) if scored else signals["coverage"]
