@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import logging
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import NetworkError, TelegramError, TimedOut
+from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -38,6 +40,8 @@ _IDEMPOTENT = {
     "getMe",
     "setMyCommands",
 }
+# Calls that post nothing and so do not count against the messages-per-second budget.
+_UNMETERED = {"sendChatAction", "answerCallbackQuery", "getFile", "getMe", "setMyCommands", "deleteWebhook", "setWebhook"}
 
 
 class RetryingRateLimiter(AIORateLimiter):
@@ -53,11 +57,16 @@ class RetryingRateLimiter(AIORateLimiter):
         self.network_retries = network_retries
 
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
-        import asyncio
-
         for attempt in range(self.network_retries + 1):
             try:
+                if endpoint in _UNMETERED:
+                    return await callback(*args, **kwargs)
                 return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+            except RetryAfter as exc:  # metered calls were already retried by AIORateLimiter
+                if endpoint not in _UNMETERED or attempt == self.network_retries:
+                    raise
+                await asyncio.sleep(_seconds(exc.retry_after))
+                continue
             except TimedOut:
                 if endpoint not in _IDEMPOTENT or attempt == self.network_retries:
                     raise
@@ -67,6 +76,10 @@ class RetryingRateLimiter(AIORateLimiter):
             log.warning("%s failed (attempt %d), retrying", endpoint, attempt + 1)
             await asyncio.sleep(min(0.5 * 2**attempt, 5.0))
         raise AssertionError("unreachable")
+
+
+def _seconds(value: float | dt.timedelta) -> float:
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
 def _is_loopback(url: str) -> bool:
@@ -98,7 +111,7 @@ def build_application(settings: Settings, service: QAService) -> Application:
         .base_file_url(file_url)
         .request(_request(settings, read_timeout=20))
         .get_updates_request(_request(settings, read_timeout=40))
-        .rate_limiter(RetryingRateLimiter(max_retries=5))
+        .rate_limiter(RetryingRateLimiter(max_retries=5, overall_max_rate=settings.telegram_max_rate))
         .concurrent_updates(64)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(_post_init)

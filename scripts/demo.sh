@@ -7,4 +7,4 @@ scripts/setup.sh
 export INDEX_DIR=${INDEX_DIR:-var/demo-index}
 .venv/bin/python -m index build --articles samples/articles --index "$INDEX_DIR"
 echo
-.venv/bin/python -m index search --index "$INDEX_DIR" --k 2 < samples/questions.txt
+.venv/bin/python -m bot --console --index "$INDEX_DIR" < samples/questions.txt
