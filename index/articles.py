@@ -319,6 +319,11 @@ _LOADERS = {
 }
 
 
+def display_path(path: Path | str) -> str:
+    """A path as printable UTF-8 text, even when the file name holds bytes that are not UTF-8."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
+
+
 def load_file(
     path: Path,
     result: LoadResult,
@@ -326,7 +331,7 @@ def load_file(
     max_chars: int = DEFAULT_MAX_ARTICLE_CHARS,
 ) -> list[Article]:
     """Load the articles of one file; problems are appended to ``result`` rather than raised."""
-    name = str(path)
+    name = display_path(path)
     loader = _LOADERS.get(path.suffix.lower())
     if loader is None:
         result.problems.append(Problem(name, None, f"skipped: unsupported file type {path.suffix or '(none)'}"))
@@ -343,6 +348,16 @@ def load_file(
         articles = list(loader(data, name, result, max_chars))
         if not articles and not any(p.path == name for p in result.problems):
             raise _FileProblem(None, "no articles found")
+        for article in articles:
+            if "truncated_from_chars" in article.metadata:
+                result.problems.append(
+                    Problem(
+                        name,
+                        None,
+                        f"article {article.id!r} is {article.metadata['truncated_from_chars']:,} characters; "
+                        f"indexed its first {max_chars:,} (MAX_ARTICLE_CHARS)",
+                    )
+                )
         return articles
     except _FileProblem as exc:
         result.problems.append(Problem(name, exc.line, exc.reason))
@@ -357,7 +372,7 @@ def iter_files(paths: Iterable[str | Path], result: LoadResult) -> Iterator[Path
     for root in paths:
         root = Path(root)
         if not root.exists():
-            result.problems.append(Problem(str(root), None, "no such file or directory"))
+            result.problems.append(Problem(display_path(root), None, "no such file or directory"))
             continue
         if root.is_file():
             yield root
@@ -366,7 +381,7 @@ def iter_files(paths: Iterable[str | Path], result: LoadResult) -> Iterator[Path
             real = os.path.realpath(dirpath)
             if real in seen:
                 dirnames[:] = []
-                result.problems.append(Problem(dirpath, None, "skipped: directory already visited (symlink loop)"))
+                result.problems.append(Problem(display_path(dirpath), None, "skipped: directory already visited (symlink loop)"))
                 continue
             seen.add(real)
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
@@ -396,7 +411,9 @@ def load_articles(
                 continue
             if article.id in by_id:
                 result.problems.append(
-                    Problem(str(path), None, f"article id {article.id!r} already used by {by_id[article.id].path}; skipped")
+                    Problem(
+                        display_path(path), None, f"article id {article.id!r} already used by {by_id[article.id].path}; skipped"
+                    )
                 )
                 continue
             bodies.add(article.body_key)

@@ -62,7 +62,9 @@ class Settings(BaseSettings):
     webhook_port: int = Field(8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = Field(None, description="Secret token Telegram must send (required for webhooks).")
     rate_limit_per_minute: int = Field(10, ge=0, description="Questions per user per minute (0 = no limit).")
-    telegram_max_rate: float = Field(30, ge=0, description="Messages per second the bot sends overall (Telegram's limit; 0 = no limit).")
+    telegram_max_rate: float = Field(
+        30, ge=0, description="Messages per second the bot sends overall (Telegram's limit; 0 = no limit)."
+    )
     max_upload_mb: float = Field(5, gt=0, description="Largest article file admins may upload.")
     search_workers: int = Field(4, ge=1, description="Threads that run searches off the event loop.")
     question_log: Path | None = Field(None, description="JSONL file of questions asked (user ids hashed); empty = off.")

@@ -174,16 +174,20 @@ def write_build(
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
-    write_meta(tmp / "meta.sqlite", articles, chunks)
-    save_index(faiss_index, str(tmp / "vectors.faiss"))
-    lexical.save(tmp / "bm25")
-    sizes = {p.name: _size(p) for p in sorted(tmp.iterdir())}
-    manifest = {**manifest, "sizes_bytes": sizes, "format_version": FORMAT_VERSION}
-    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    for file in tmp.rglob("*"):
-        if file.is_file():
-            with open(file, "rb") as f:
-                os.fsync(f.fileno())
+    try:
+        write_meta(tmp / "meta.sqlite", articles, chunks)
+        save_index(faiss_index, str(tmp / "vectors.faiss"))
+        lexical.save(tmp / "bm25")
+        sizes = {p.name: _size(p) for p in sorted(tmp.iterdir())}
+        manifest = {**manifest, "sizes_bytes": sizes, "format_version": FORMAT_VERSION}
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        for file in tmp.rglob("*"):
+            if file.is_file():
+                with open(file, "rb") as f:
+                    os.fsync(f.fileno())
+    except (OSError, RuntimeError, sqlite3.Error) as exc:  # disk full, permissions...: the live build is untouched
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise StoreError(f"could not write the new build in {builds} ({exc}); the previous index is still in use") from exc
     final = builds / build_id
     os.replace(tmp, final)
     _fsync_dir(builds)
