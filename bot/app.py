@@ -52,7 +52,7 @@ class RetryingRateLimiter(AIORateLimiter):
     that timed out may have been delivered, and repeating it would send it twice.
     """
 
-    def __init__(self, network_retries: int = 3, **kwargs) -> None:
+    def __init__(self, network_retries: int = 5, **kwargs) -> None:
         super().__init__(**kwargs)
         self.network_retries = network_retries
 

@@ -59,3 +59,39 @@ def test_redactor():
     clean = redactor(["123456:SECRET-TOKEN-VALUE", "x"])
     assert clean("GET https://api/bot123456:SECRET-TOKEN-VALUE/getMe") == "GET https://api/bot<redacted>/getMe"
     assert clean("x marks") == "x marks", "too-short secrets are not redacted"
+
+
+async def test_retry_policy():
+    """5xx are retried for every call; timeouts only for calls that cannot post twice; bad requests never."""
+    import pytest
+    from telegram.error import BadRequest, NetworkError, TimedOut
+
+    from bot.app import RetryingRateLimiter
+
+    limiter = RetryingRateLimiter(network_retries=2, overall_max_rate=0)
+    await limiter.initialize()
+
+    def flaky(exc: Exception, failures: int):
+        calls = []
+
+        async def callback():
+            calls.append(1)
+            if len(calls) <= failures:
+                raise exc
+            return "ok"
+
+        return callback, calls
+
+    callback, calls = flaky(NetworkError("Bad Gateway"), 2)
+    assert await limiter.process_request(callback, (), {}, "sendMessage", {"chat_id": 1}, None) == "ok" and len(calls) == 3
+    callback, calls = flaky(TimedOut(), 1)
+    with pytest.raises(TimedOut):
+        await limiter.process_request(callback, (), {}, "sendMessage", {"chat_id": 1}, None)
+    assert len(calls) == 1, "a sendMessage that timed out may have been delivered: not repeated"
+    callback, calls = flaky(TimedOut(), 1)
+    assert await limiter.process_request(callback, (), {}, "sendChatAction", {"chat_id": 1}, None) == "ok" and len(calls) == 2
+    callback, calls = flaky(BadRequest("Message is too long"), 1)
+    with pytest.raises(BadRequest):
+        await limiter.process_request(callback, (), {}, "sendMessage", {"chat_id": 1}, None)
+    assert len(calls) == 1
+    await limiter.shutdown()
