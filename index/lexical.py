@@ -20,8 +20,8 @@ class LexicalParams:
 
     stemmer: str = "light+snowball"
     method: str = "lucene"
-    k1: float = 1.2
-    b: float = 0.75
+    k1: float = 0.9
+    b: float = 0.4
 
     def __post_init__(self) -> None:
         if self.stemmer not in STEMMERS:

@@ -1,0 +1,83 @@
+"""Retrieval quality with the current defaults on both dev sets, all three modes, against the targets.
+
+Builds (or reuses, when its configuration matches the defaults) one index per set:
+ARCD articles + the 2,000 SaudiNewsNet articles as distractors (titles indexed), and
+the SaudiNewsNet articles with titles NOT indexed for the headline -> article set.
+
+    python bench/quality.py [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from common import ROOT, SHARED, need, record
+
+from index.builder import BuildConfig, run_build
+from index.evaluate import evaluate, format_table, load_questions
+from index.search import Searcher, SearchParams
+from index.store import open_index
+
+SETS = {
+    "arcd": {
+        "questions": SHARED / "arcd" / "questions.jsonl",
+        "articles": [SHARED / "arcd" / "articles.jsonl", SHARED / "saudinewsnet" / "saudinewsnet_2000.jsonl"],
+        "titles": True,
+        "targets": "answer-hit@1 ≥ 0.66, answer-hit@5 ≥ 0.86, article-hit@1 ≥ 0.72",
+    },
+    "title2article": {
+        "questions": SHARED / "saudinewsnet" / "saudinewsnet_title2article_eval.jsonl",
+        "articles": [SHARED / "saudinewsnet" / "saudinewsnet_2000.jsonl"],
+        "titles": False,
+        "targets": "article-hit@1 ≥ 0.85",
+    },
+}
+
+
+def ensure_index(index_dir: Path, articles: list[Path], config: BuildConfig) -> None:
+    """Rebuild unless the current build was made with exactly this configuration."""
+    try:
+        m = open_index(index_dir).manifest
+        same = (m["chunking"], m["lexical"], m.get("index_titles")) == (
+            asdict(config.chunking),
+            asdict(config.lexical),
+            config.index_titles,
+        )
+    except Exception:
+        same = False
+    if not same:
+        run_build([need(p) for p in articles], index_dir, config, progress=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    sections = []
+    for name, spec in SETS.items():
+        index_dir = ROOT / "var" / f"quality-{name}"
+        ensure_index(index_dir, spec["articles"], replace(BuildConfig(), index_titles=spec["titles"]))
+        searcher = Searcher.open(index_dir, params=replace(SearchParams(), min_confidence=0.0))
+        questions = load_questions(need(spec["questions"]))
+        rows = [evaluate(searcher, questions, k=10, mode=mode) for mode in ("lexical", "dense", "hybrid")]
+        m = searcher.manifest
+        title = (
+            f"**{name}** — {len(questions)} questions; index {m['articles']} articles / {m['chunks']} chunks, titles "
+            f"{'indexed' if spec['titles'] else 'not indexed'}; targets: {spec['targets']}"
+        )
+        sections.append(format_table(rows, title))
+    params = SearchParams()
+    body = (
+        f"Defaults: chunks {BuildConfig().chunking.target_words}/{BuildConfig().chunking.max_words} words "
+        f"(overlap {BuildConfig().chunking.overlap_words}), BM25 {BuildConfig().lexical.method} k1={BuildConfig().lexical.k1} "
+        f"b={BuildConfig().lexical.b}, stemmer {BuildConfig().lexical.stemmer}, dense weight {params.dense_weight}, "
+        f"sentence weight {params.sentence_weight}; k=10, one passage per article, refusals off (ranking only).\n\n"
+        + "\n\n".join(sections)
+    )
+    record("Retrieval quality (dev sets)", body, write=not args.no_write)
+
+
+if __name__ == "__main__":
+    main()
