@@ -8,6 +8,10 @@ received by the server, lost and duplicated replies, and the process's RSS
 (bot, fake server and clients share the process).
 
     python bench/bot_load.py [--users 50] [--questions 2000] [--max-rate 0] [--no-write]
+
+With fault injection it is the soak test of docs/reliability.md:
+
+    python bench/bot_load.py --questions 20000 --rate-5xx 0.05 --rate-429 0.01 --title "Soak"
 """
 
 from __future__ import annotations
@@ -32,7 +36,9 @@ from index.search import Searcher
 from index.settings import Settings
 
 
-async def user(fake: FakeTelegram, uid: int, questions: list[str], latencies: list[float], timeout: float) -> int:
+async def user(
+    fake: FakeTelegram, uid: int, questions: list[str], latencies: list[float], timeout: float, on_answer=lambda: None
+) -> int:
     """Ask each question after the previous reply; return how many got no reply in time."""
     lost = 0
     for n, question in enumerate(questions, start=1):
@@ -44,6 +50,7 @@ async def user(fake: FakeTelegram, uid: int, questions: list[str], latencies: li
             lost += 1
             continue
         latencies.append(time.perf_counter() - started)
+        on_answer()
     return lost
 
 
@@ -68,7 +75,19 @@ async def run(args: argparse.Namespace) -> str:
         )
         service = QAService(settings, Searcher.open(args.index, params=settings.search_params()))
         app = build_application(settings, service)
+        if args.rate_5xx or args.rate_429:
+            fake.random_faults(
+                rate_5xx=args.rate_5xx, rate_429=args.rate_429, retry_after=1, seed=1, methods=("sendMessage", "sendChatAction")
+            )
         rss_before = process.memory_info().rss
+        rss_per_thousand: list[float] = []
+        answered_so_far = [0]
+
+        def on_answer() -> None:
+            answered_so_far[0] += 1
+            if answered_so_far[0] % 1000 == 0:
+                rss_per_thousand.append(process.memory_info().rss / 2**20)
+
         async with app:
             await app.start()
             await app.updater.start_polling(poll_interval=0)
@@ -82,6 +101,7 @@ async def run(args: argparse.Namespace) -> str:
                         [questions[(u * per_user + i) % len(questions)] for i in range(per_user)],
                         latencies,
                         args.timeout,
+                        on_answer,
                     )
                     for u in range(args.users)
                 )
@@ -110,11 +130,20 @@ async def run(args: argparse.Namespace) -> str:
         ["latency p99 ms", f"{s['p99']:.0f}"],
         ["RSS before / after MB", f"{rss_before / 2**20:.0f} / {rss_after / 2**20:.0f}"],
     ]
+    if len(rss_per_thousand) >= 2:
+        growth = (rss_per_thousand[-1] - rss_per_thousand[0]) / rss_per_thousand[0]
+        rows.append(
+            ["RSS at 1st / last thousand answered MB", f"{rss_per_thousand[0]:.0f} / {rss_per_thousand[-1]:.0f} ({growth:+.1%})"]
+        )
+    if args.rate_5xx or args.rate_429:
+        statuses = [status for _, status, _ in fake.errors_returned]
+        rows.append(["faults injected (5xx / 429)", f"{sum(s >= 500 for s in statuses)} / {statuses.count(429)}"])
     m = service.searcher.manifest
     return (
         f"Fake Bot API server on 127.0.0.1, questions from `{args.questions_file.name}`, index {m['articles']} articles / "
         f"{m['chunks']} chunks; TELEGRAM_MAX_RATE={args.max_rate:g} (0 = no outgoing limit), SEARCH_WORKERS={args.workers}, "
-        "per-user limit off.\n\n" + table(["measure", "value"], rows)
+        f"per-user limit off; injected faults: {args.rate_5xx:.0%} 5xx, {args.rate_429:.0%} 429 (retry_after 1 s) on sendMessage "
+        "and sendChatAction.\n\n" + table(["measure", "value"], rows)
     )
 
 
@@ -127,12 +156,16 @@ def main() -> None:
     parser.add_argument("--max-rate", type=float, default=0, help="TELEGRAM_MAX_RATE for the run (default 0: no outgoing limit)")
     parser.add_argument("--workers", type=int, default=4, help="SEARCH_WORKERS")
     parser.add_argument("--timeout", type=float, default=30, help="seconds a user waits for a reply before counting it lost")
+    parser.add_argument("--rate-5xx", type=float, default=0.0, help="share of sendMessage/sendChatAction calls answered 5xx")
+    parser.add_argument("--rate-429", type=float, default=0.0, help="share answered 429 with retry_after 1")
+    parser.add_argument("--title", default="Bot under load", help="section title in the results file")
+    parser.add_argument("--doc", type=Path, help="append to this file instead of docs/benchmarks.md")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     if not (args.index / "CURRENT").exists():
         sys.exit(f"no index in {args.index}; run bench/query.py first (it builds it)")
     body = asyncio.run(run(args))
-    record("Bot under load", body, write=not args.no_write)
+    record(args.title, body, write=not args.no_write, doc=args.doc)
 
 
 if __name__ == "__main__":

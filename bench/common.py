@@ -68,8 +68,9 @@ def git_revision() -> str:
         return "unknown"
 
 
-def record(title: str, body: str, write: bool = True) -> None:
-    """Print a result section and append it to docs/benchmarks.md with date, machine and command."""
+def record(title: str, body: str, write: bool = True, doc: Path | None = None) -> None:
+    """Print a result section and append it to docs/benchmarks.md (or ``doc``) with date, machine and command."""
+    target = doc or DOC
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     section = (
         f"\n### {title}\n\n"
@@ -80,10 +81,12 @@ def record(title: str, body: str, write: bool = True) -> None:
     )
     print(section)
     if write:
-        DOC.parent.mkdir(parents=True, exist_ok=True)
-        if not DOC.exists():
-            DOC.write_text("# Benchmarks\n\nEach section is appended by a script in `bench/`; newest last.\n", encoding="utf-8")
-        with open(DOC, "a", encoding="utf-8") as f:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            target.write_text(
+                f"# {target.stem.title()}\n\nEach section is appended by a script in `bench/`; newest last.\n", encoding="utf-8"
+            )
+        with open(target, "a", encoding="utf-8") as f:
             f.write(section)
 
 
