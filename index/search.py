@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .arabic import analyze, tokenize
+from .arabic import analyze, is_mostly_latin, tokenize
 from .embedding import Embedder, is_builtin, load_embedder
 from .highlight import Sentence, analyze_passage, answer_kind, pick_sentences, sentence_scores
 from .store import StoredIndex, open_index
@@ -43,11 +43,12 @@ class SearchParams:
     passages_per_article: int = 1
     collapse_duplicates: bool = True
     duplicate_similarity: float = 0.5
-    min_confidence: float = 0.2
+    min_confidence: float = 0.37
     highlight_sentences: int = 1
     sentence_weight: float = 1.0
     rerank_depth: int = 30
-    confidence_weights: tuple[float, float, float] = (0.5, 0.0, 0.5)  # coverage, sentence, cosine
+    confidence_weights: tuple[float, float, float] = (0.5, 0.2, 0.3)  # coverage, sentence, cosine
+    dense_accept: float = 0.45  # a dense similarity this high is enough on its own (paraphrases share few words)
 
 
 @dataclass
@@ -295,7 +296,7 @@ class Searcher:
                         self._sentences(passage.row, passage.text), terms, idf, kind
                     )
                 passage.highlights = pick_sentences(scored, self.params.highlight_sentences)
-        signals = self._score_confidence(hits, idf, cand, cosines, sentences)
+        signals = self._score_confidence(hits, idf, cand, cosines, sentences, is_mostly_latin(question))
         timings["highlight"] = time.perf_counter() - t
         confidence = hits[0].confidence if hits else 0.0
         no_answer = not hits or confidence < self.params.min_confidence
@@ -409,6 +410,7 @@ class Searcher:
         rows: np.ndarray,
         cosines: np.ndarray | None,
         sentences: dict[int, list],
+        latin_question: bool = False,
     ) -> dict[str, float]:
         """Give every hit a confidence that it is relevant at all; return the top hit's signals.
 
@@ -417,6 +419,8 @@ class Searcher:
         (the best single sentence's share, so scattered matches count less) and
         ``cosine`` (dense similarity; absent in lexical mode). The confidence is
         their weighted mean with ``confidence_weights`` over the signals present.
+        An English question about an Arabic passage (or the reverse) shares no words
+        with it, so only the dense similarity counts there.
         """
         total = sum(idf.values()) or 1.0
         cos_of = dict(zip(rows.tolist(), cosines.tolist(), strict=True)) if cosines is not None else {}
@@ -429,8 +433,12 @@ class Searcher:
             signals["sentence"] = min(1.0, max((score for _, score in scored), default=0.0)) if scored else signals["coverage"]
             if hit.passage.row in cos_of:
                 signals["cosine"] = float(cos_of[hit.passage.row])
+                if is_mostly_latin(hit.passage.text) != latin_question:
+                    signals = {"cosine": signals["cosine"]}
             norm = sum(weights[name] for name in signals) or 1.0
             hit.confidence = sum(weights[name] * value for name, value in signals.items()) / norm
+            if signals.get("cosine", 0.0) >= self.params.dense_accept:
+                hit.confidence = max(hit.confidence, signals["cosine"])
             if not top_signals:
                 top_signals = signals
         return top_signals
