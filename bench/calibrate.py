@@ -21,7 +21,7 @@ from pathlib import Path
 from common import ROOT, SHARED, need, record, table
 
 from index.evaluate import load_questions
-from index.search import Searcher
+from index.search import Searcher, SearchParams
 
 UNANSWERABLE = ROOT / "bench" / "data" / "unanswerable_ar.jsonl"
 ANSWERABLE = {
@@ -87,6 +87,14 @@ def main() -> None:
         [*weights, round(threshold, 3), refused, *(wrong[name] for name in ANSWERABLE)]
         for refused, _, weights, threshold, wrong in candidates[:8]
     ]
+    shipped = Searcher(searcher.stored, searcher.embedder, SearchParams())
+    refused_now = {
+        name: sum(shipped.search(q["question"]).no_answer for q in qs) / len(qs)
+        for name, qs in {
+            **{n: load_questions(need(p)) for n, p in ANSWERABLE.items()},
+            "unanswerable": load_questions(UNANSWERABLE),
+        }.items()
+    }
     current = searcher.params.confidence_weights
     body = (
         f"Index `{args.index.name}` ({searcher.manifest['articles']} articles). Answerable: "
@@ -104,7 +112,9 @@ def main() -> None:
             ],
             rows,
         )
-        + f"\n\n(current defaults: weights {current}, MIN_CONFIDENCE {searcher.params.min_confidence if searcher.params.min_confidence else 'see settings'})"
+        + f"\n\nWith the shipped defaults (weights {current}, MIN_CONFIDENCE {SearchParams().min_confidence}, dense-only acceptance at "
+        f"cosine ≥ {SearchParams().dense_accept}), refused: "
+        + ", ".join(f"{name} {share:.1%}" for name, share in refused_now.items())
     )
     record("No-answer calibration", body, write=not args.no_write)
 
