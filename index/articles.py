@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -53,13 +54,13 @@ class Article:
     metadata: dict[str, Any] = field(default_factory=dict)
     path: str = ""
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
         """Hash of what is indexed for this article; changes when title, text or attribution change."""
         payload = json.dumps([self.title, self.text, self.url, self.date, self.source, self.author], ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
-    @property
+    @cached_property
     def body_key(self) -> str:
         """Key of the normalised body, used to index identical bodies once."""
         return hashlib.sha256(normalize(self.text).encode("utf-8")).hexdigest()[:32]

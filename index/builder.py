@@ -9,6 +9,7 @@ the existing build's model and parameters and reports what changed.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -19,10 +20,10 @@ from typing import Any
 import numpy as np
 
 from .articles import DEFAULT_MAX_ARTICLE_CHARS, DEFAULT_MAX_FILE_BYTES, Article, LoadResult, Problem, load_articles
-from .cache import EmbeddingCache
+from .cache import BuildCache
 from .chunking import Chunk, ChunkParams, chunk_article, embedding_input
 from .embedding import BUILTIN_MODEL, Embedder, is_builtin, load_embedder
-from .lexical import LexicalIndex, LexicalParams, document_terms
+from .lexical import ANALYZER_VERSION, LexicalIndex, LexicalParams, document_terms
 from .store import (
     BUILDS_DIR,
     IndexCorrupt,
@@ -117,6 +118,7 @@ class _LazyEmbedder:
                 self.config.passage_prompt,
                 self.config.batch_size,
                 self.config.threads,
+                light=True,  # builds never need torch for the built-in model
             )
         return self._embedder
 
@@ -239,18 +241,19 @@ def run_build(
         lazy = _LazyEmbedder(config, embedder)
         query_prompt, passage_prompt = lazy.prompts()
         model_name = BUILTIN_MODEL if is_builtin(config.model) else config.model
-        with EmbeddingCache(index_dir / "cache" / "embeddings.sqlite") as cache:
+        with BuildCache(index_dir / "cache" / "embeddings.sqlite") as cache:
             if not use_cache:
                 cache.prune(model_name, set())
             dim = _dimension(cache, model_name, lazy, previous)
             note(f"embedding {len(chunks)} chunks")
             vectors, report.encoded = cache.embed(model_name, inputs, passage_prompt, dim, lazy.encode, progress=progress)
+            note("indexing")
+            docs = [f"{titles[c.article_id]}\n{c.text}" for c in chunks]
+            analysis = json.dumps({**asdict(config.lexical), "analyzer": ANALYZER_VERSION}, sort_keys=True)
+            terms = cache.terms(analysis, docs, lambda doc: document_terms(*_split_doc(doc), config.lexical), progress)
 
-        note("indexing")
         faiss_index = build_index(vectors, config.faiss_index)
-        lexical = LexicalIndex.build(
-            [document_terms(c.text, titles[c.article_id], config.lexical) for c in chunks], config.lexical, progress
-        )
+        lexical = LexicalIndex.build(terms, config.lexical, progress)
         now = utc_now()
         manifest = {
             "build_id": new_build_id(index_dir),
@@ -282,7 +285,12 @@ def run_build(
     return report
 
 
-def _dimension(cache: EmbeddingCache, model: str, lazy: _LazyEmbedder, previous: dict[str, Any] | None) -> int:
+def _split_doc(doc: str) -> tuple[str, str]:
+    title, _, text = doc.partition("\n")
+    return text, title
+
+
+def _dimension(cache: BuildCache, model: str, lazy: _LazyEmbedder, previous: dict[str, Any] | None) -> int:
     """The model's vector size, known from the previous build or the built-in model without loading it."""
     if previous is not None and previous["model"] == model:
         return int(previous["dimension"])

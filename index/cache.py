@@ -1,8 +1,9 @@
-"""Embeddings cache: vectors keyed by (model, hash of the exact text embedded).
+"""The build cache: what a build computes per chunk, keyed by a hash of the chunk's text.
 
-An update re-embeds only chunks whose text (with title and prompt) is new; a
-rebuild with the same model and chunking costs no encoder calls at all.
-Stored in SQLite as raw float32 bytes (no pickle).
+Vectors are keyed by (model, text + prompt) and BM25 terms by (analysis settings,
+text), so an update embeds and analyses only chunks that are new or changed, and
+a rebuild with the same settings computes almost nothing. One SQLite file per
+index directory; vectors as raw float32 bytes, terms as text (no pickle).
 """
 
 from __future__ import annotations
@@ -20,8 +21,15 @@ CREATE TABLE IF NOT EXISTS vectors (
     key TEXT NOT NULL,
     vector BLOB NOT NULL,
     PRIMARY KEY (model, key)
-) WITHOUT ROWID
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS terms (
+    analysis TEXT NOT NULL,
+    key TEXT NOT NULL,
+    terms TEXT NOT NULL,
+    PRIMARY KEY (analysis, key)
+) WITHOUT ROWID;
 """
+_SEP = "\x1f"  # unit separator: never part of a term
 
 
 def text_key(text: str, prompt: str = "") -> str:
@@ -29,20 +37,20 @@ def text_key(text: str, prompt: str = "") -> str:
     return hashlib.sha256(f"{prompt}\x00{text}".encode()).hexdigest()[:32]
 
 
-class EmbeddingCache:
-    """A SQLite file of cached passage vectors, shared by every build in an index directory."""
+class BuildCache:
+    """A SQLite file of cached vectors and BM25 terms, shared by every build in an index directory."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, timeout=60)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(_SCHEMA)
+        self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> EmbeddingCache:
+    def __enter__(self) -> BuildCache:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -107,3 +115,30 @@ class EmbeddingCache:
         with self._db:
             self._db.executemany("DELETE FROM vectors WHERE model = ? AND key = ?", [(model, k) for k in stale])
         return len(stale)
+
+    def terms(
+        self, analysis: str, texts: Sequence[str], analyze: Callable[[str], list[str]], progress: bool = False
+    ) -> list[list[str]]:
+        """BM25 terms of each text under the named analysis settings, analysing only texts not seen before."""
+        from tqdm.auto import tqdm
+
+        keys = [text_key(t) for t in texts]
+        known: dict[str, list[str]] = {}
+        unique = sorted(set(keys))
+        for i in range(0, len(unique), 500):
+            batch = unique[i : i + 500]
+            marks = ",".join("?" * len(batch))
+            rows = self._db.execute(f"SELECT key, terms FROM terms WHERE analysis = ? AND key IN ({marks})", [analysis, *batch])
+            known.update((key, value.split(_SEP) if value else []) for key, value in rows)
+        fresh = {}
+        for key, text in tqdm(list(zip(keys, texts, strict=True)), desc="analysing", unit="chunk", disable=not progress):
+            if key not in known and key not in fresh:
+                fresh[key] = analyze(text)
+        if fresh:
+            with self._db:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO terms (analysis, key, terms) VALUES (?, ?, ?)",
+                    [(analysis, k, _SEP.join(v)) for k, v in fresh.items()],
+                )
+            known.update(fresh)
+        return [known[k] for k in keys]

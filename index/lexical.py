@@ -12,6 +12,8 @@ import numpy as np
 from .arabic import STEMMERS, analyze, analyze_question
 
 BM25_METHODS = ("robertson", "lucene", "atire", "bm25l", "bm25+")
+# Bump when normalisation, stopwords or stemming change, so cached terms are not reused.
+ANALYZER_VERSION = 1
 
 
 @dataclass(frozen=True)

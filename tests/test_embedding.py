@@ -55,3 +55,11 @@ def test_known_prompt_conventions():
 def test_missing_model_names_the_setting(tmp_path):
     with pytest.raises(ModelLoadError, match="EMBEDDING_MODEL"):
         load_embedder(str(tmp_path / "no-such-model"))
+
+
+def test_light_builtin_encoder_gives_the_same_vectors(embedder):
+    light = load_embedder(BUILTIN_MODEL, light=True)
+    texts = ["افتتح مستشفى لعلاج السرطان في الدمام", "Stock markets fell", "نص " * 300]
+    np.testing.assert_allclose(light.encode_passages(texts), embedder.encode_passages(texts), atol=1e-5)
+    assert light.dimension == embedder.dimension == 512 and light.name == embedder.name
+    assert type(light.model).__name__ == "FastBuiltinModel"
