@@ -1,0 +1,82 @@
+"""Faults during builds: a killed build process and a full disk leave the previous index serving."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import CORPUS, ROOT, write_jsonl
+
+from index import store
+from index.builder import run_build
+from index.search import Searcher
+from index.store import BUILDS_DIR, TMP_PREFIX, StoreError, current_build_id, open_index
+
+
+def many_articles(n: int) -> list[dict]:
+    """n distinct articles (so the encoder has real work) made from the test corpus."""
+    return [
+        {**a, "id": f"{a['id']}-{i}", "text": f"{a['text']} (نسخة {i} بتفاصيل إضافية رقم {i * 7})"}
+        for i in range(n // len(CORPUS) + 1)
+        for a in CORPUS
+    ][:n]
+
+
+def test_build_killed_midway_leaves_the_old_index_then_next_build_cleans_up(tmp_path, embedder):
+    articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS)
+    first = run_build([articles], tmp_path / "ix", embedder=embedder, progress=False)
+    write_jsonl(articles, many_articles(1500))
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "index", "build", "--articles", str(articles), "--index", str(tmp_path / "ix"), "-q"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    cache = tmp_path / "ix" / "cache" / "embeddings.sqlite"
+    deadline = time.monotonic() + 120
+    start_size = cache.stat().st_size
+    while time.monotonic() < deadline and proc.poll() is None:  # wait until it is embedding (the cache grows)
+        if cache.stat().st_size > start_size or (
+            (cache.with_name(cache.name + "-wal")).exists() and cache.with_name(cache.name + "-wal").stat().st_size > 0
+        ):
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the build finished before it could be killed; make the corpus bigger"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+    assert current_build_id(tmp_path / "ix") == first.build_id
+    searcher = Searcher.open(tmp_path / "ix", embedder=embedder)
+    assert searcher.manifest["articles"] == len(CORPUS)
+    assert searcher.search("قطار الحرمين", k=1).hits[0].article_id == "t-train"
+
+    write_jsonl(articles, CORPUS[:4])
+    again = run_build([articles], tmp_path / "ix", embedder=embedder, progress=False)
+    assert current_build_id(tmp_path / "ix") == again.build_id
+    assert not list((tmp_path / "ix" / BUILDS_DIR).glob(f"{TMP_PREFIX}*"))
+    run_build([articles], tmp_path / "ix", embedder=embedder, progress=False)  # the killed process's lock died with it
+
+
+def test_disk_full_while_writing_keeps_the_old_index(tmp_path, embedder, monkeypatch):
+    articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS[:3])
+    first = run_build([articles], tmp_path / "ix", embedder=embedder, progress=False)
+    write_jsonl(articles, CORPUS)
+
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store, "save_index", full)
+    with pytest.raises(StoreError, match="No space left"):
+        run_build([articles], tmp_path / "ix", embedder=embedder, progress=False)
+    assert current_build_id(tmp_path / "ix") == first.build_id
+    assert open_index(tmp_path / "ix").manifest["articles"] == 3
+    assert not list((tmp_path / "ix" / BUILDS_DIR).glob(f"{TMP_PREFIX}*")), "the partial build was removed"
+    monkeypatch.undo()
+    assert run_build([articles], tmp_path / "ix", embedder=embedder, progress=False).articles == len(CORPUS)
