@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
-from common import ROOT, SHARED, need, record, table
+from common import ROOT, SHARED, build_index_cli, need, record, table
 
 from index.evaluate import load_questions
 from index.search import Searcher, SearchParams
@@ -50,21 +48,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     if not (args.index / "CURRENT").exists():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "index",
-                "build",
-                "--quiet",
-                "--index",
-                str(args.index),
-                "--articles",
-                *map(str, map(need, ARTICLES)),
-            ],
-            cwd=ROOT,
-            check=True,
-        )
+        build_index_cli(args.index, ARTICLES)
     searcher = Searcher.open(args.index)
     searcher.params = replace(searcher.params, min_confidence=0.0)
     sets = {name: signals_for(searcher, load_questions(need(path))) for name, path in ANSWERABLE.items()}

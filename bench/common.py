@@ -99,6 +99,15 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
     return "\n".join(lines)
 
 
+def build_index_cli(index: Path, articles: list[Path]) -> None:
+    """Build an index with the admin CLI, as an admin would (quietly)."""
+    subprocess.run(
+        [sys.executable, "-m", "index", "build", "--quiet", "--index", str(index), "--articles", *map(str, map(need, articles))],
+        cwd=ROOT,
+        check=True,
+    )
+
+
 def need(path: Path) -> Path:
     if not path.exists():
         sys.exit(f"missing {path}: the benchmarks read ../shared/data (set SHARED_DATA to point elsewhere)")

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from common import ROOT, SHARED, need, record, summary_ms, table
+from common import ROOT, SHARED, build_index_cli, need, record, summary_ms, table
 
 from index.search import Searcher
 
@@ -42,21 +40,7 @@ def main() -> None:
     for path in args.articles:
         need(path)
     if args.rebuild or not (args.index / "CURRENT").exists():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "index",
-                "build",
-                "--quiet",
-                "--index",
-                str(args.index),
-                "--articles",
-                *map(str, args.articles),
-            ],
-            cwd=ROOT,
-            check=True,
-        )
+        build_index_cli(args.index, args.articles)
 
     searcher = Searcher.open(args.index)
     searcher.search(questions[0])  # warm up caches and lazy imports

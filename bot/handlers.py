@@ -8,12 +8,14 @@ and index builds run in the service's thread pools.
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import logging
 import os
 import re
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -30,6 +32,7 @@ from .service import QAService, ReindexBusy
 from .texts import AR, EXAMPLES, language_for, stage_text, text
 
 log = logging.getLogger(__name__)
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
 MAX_QUESTION_CHARS = 500
 
@@ -247,12 +250,23 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 # ---------------------------------------------------------------- admins
 
 
+def admin_only(handler: Handler) -> Handler:
+    """Let only ADMIN_USER_IDS (by sender) run ``handler``; tell anyone else it is not allowed."""
+
+    @functools.wraps(handler)
+    async def checked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not _is_admin(update, context):
+            await update.effective_message.reply_html(text("not_allowed", _lang(update)))
+            return
+        await handler(update, context)
+
+    return checked
+
+
+@admin_only
 async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reindex (admins): incremental update from ARTICLES_DIR in the background."""
     lang = _lang(update)
-    if not _is_admin(update, context):
-        await update.effective_message.reply_html(text("not_allowed", lang))
-        return
     service = _service(context)
     if service.reindexing:
         await update.effective_message.reply_html(text("reindex_busy", lang))
@@ -311,12 +325,10 @@ async def _edit_quietly(message: Message, new_text: str) -> None:
         log.debug("progress edit failed: %s", exc)
 
 
+@admin_only
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats (admins): index size, model, last build, questions answered, latency."""
     lang = _lang(update)
-    if not _is_admin(update, context):
-        await update.effective_message.reply_html(text("not_allowed", lang))
-        return
     service = _service(context)
     manifest = service.searcher.manifest if service.searcher else {}
     p50, p95 = service.latency_ms()
