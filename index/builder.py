@@ -14,16 +14,19 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .arabic import analyze
 from .articles import DEFAULT_MAX_ARTICLE_CHARS, DEFAULT_MAX_FILE_BYTES, Article, LoadResult, Problem, load_articles
 from .cache import BuildCache
 from .chunking import Chunk, ChunkParams, chunk_article, embedding_input
 from .embedding import BUILTIN_MODEL, Embedder, is_builtin, load_embedder
-from .lexical import ANALYZER_VERSION, LexicalIndex, LexicalParams, document_terms
+from .highlight import analyze_passage, dump_sentences, load_sentences
+from .lexical import ANALYZER_VERSION, LexicalIndex, LexicalParams
 from .store import (
     BUILDS_DIR,
     IndexCorrupt,
@@ -248,9 +251,25 @@ def run_build(
             note(f"embedding {len(chunks)} chunks")
             vectors, report.encoded = cache.embed(model_name, inputs, passage_prompt, dim, lazy.encode, progress=progress)
             note("indexing")
-            docs = [f"{titles[c.article_id]}\n{c.text}" for c in chunks]
-            analysis = json.dumps({**asdict(config.lexical), "analyzer": ANALYZER_VERSION}, sort_keys=True)
-            terms = cache.terms(analysis, docs, lambda doc: document_terms(*_split_doc(doc), config.lexical), progress)
+            analysis = json.dumps({"stemmer": config.lexical.stemmer, "analyzer": ANALYZER_VERSION}, sort_keys=True)
+            analyze_fn = partial(analyze, stemmer=config.lexical.stemmer)
+            sentences = cache.derived(
+                f"sentences {analysis}",
+                [c.text for c in chunks],
+                lambda t: dump_sentences(analyze_passage(t, analyze_fn)),
+                progress,
+            )
+            title_terms = dict(
+                zip(
+                    titles,
+                    cache.derived(f"title {analysis}", list(titles.values()), lambda t: " ".join(analyze_fn(t))),
+                    strict=True,
+                )
+            )
+            terms = [
+                title_terms[c.article_id].split() + [t for sentence in load_sentences(data) for t in sentence.terms]
+                for c, data in zip(chunks, sentences, strict=True)
+            ]
 
         faiss_index = build_index(vectors, config.faiss_index)
         lexical = LexicalIndex.build(terms, config.lexical, progress)
@@ -273,7 +292,7 @@ def run_build(
             "sources": [str(p) for p in paths],
         }
         note("writing")
-        final = write_build(index_dir, articles, chunks, faiss_index, lexical, manifest)
+        final = write_build(index_dir, articles, chunks, faiss_index, lexical, manifest, sentences, title_terms)
         cleanup(index_dir)
 
     report.build_id = manifest["build_id"]
@@ -283,11 +302,6 @@ def run_build(
     report.unchanged = previous is not None and previous.get("corpus_hash") == manifest["corpus_hash"]
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _split_doc(doc: str) -> tuple[str, str]:
-    title, _, text = doc.partition("\n")
-    return text, title
 
 
 def _dimension(cache: BuildCache, model: str, lazy: _LazyEmbedder, previous: dict[str, Any] | None) -> int:

@@ -22,14 +22,13 @@ CREATE TABLE IF NOT EXISTS vectors (
     vector BLOB NOT NULL,
     PRIMARY KEY (model, key)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS terms (
-    analysis TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS derived (
+    namespace TEXT NOT NULL,
     key TEXT NOT NULL,
-    terms TEXT NOT NULL,
-    PRIMARY KEY (analysis, key)
+    value TEXT NOT NULL,
+    PRIMARY KEY (namespace, key)
 ) WITHOUT ROWID;
 """
-_SEP = "\x1f"  # unit separator: never part of a term
 
 
 def text_key(text: str, prompt: str = "") -> str:
@@ -116,29 +115,35 @@ class BuildCache:
             self._db.executemany("DELETE FROM vectors WHERE model = ? AND key = ?", [(model, k) for k in stale])
         return len(stale)
 
-    def terms(
-        self, analysis: str, texts: Sequence[str], analyze: Callable[[str], list[str]], progress: bool = False
-    ) -> list[list[str]]:
-        """BM25 terms of each text under the named analysis settings, analysing only texts not seen before."""
+    def derived(
+        self, namespace: str, texts: Sequence[str], compute: Callable[[str], str], progress: bool = False, desc: str = "analysing"
+    ) -> list[str]:
+        """``compute(text)`` for each text, computing only texts not seen before under ``namespace``.
+
+        The namespace names everything the result depends on (e.g. the analysis
+        settings), so a change of settings never reuses stale results.
+        """
         from tqdm.auto import tqdm
 
         keys = [text_key(t) for t in texts]
-        known: dict[str, list[str]] = {}
+        known: dict[str, str] = {}
         unique = sorted(set(keys))
         for i in range(0, len(unique), 500):
             batch = unique[i : i + 500]
             marks = ",".join("?" * len(batch))
-            rows = self._db.execute(f"SELECT key, terms FROM terms WHERE analysis = ? AND key IN ({marks})", [analysis, *batch])
-            known.update((key, value.split(_SEP) if value else []) for key, value in rows)
-        fresh = {}
-        for key, text in tqdm(list(zip(keys, texts, strict=True)), desc="analysing", unit="chunk", disable=not progress):
-            if key not in known and key not in fresh:
-                fresh[key] = analyze(text)
+            rows = self._db.execute(
+                f"SELECT key, value FROM derived WHERE namespace = ? AND key IN ({marks})", [namespace, *batch]
+            )
+            known.update(rows)
+        fresh: dict[str, str] = {}
+        todo = [(k, t) for k, t in dict(zip(keys, texts, strict=True)).items() if k not in known]
+        for key, text in tqdm(todo, desc=desc, unit="text", disable=not progress or not todo):
+            fresh[key] = compute(text)
         if fresh:
             with self._db:
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO terms (analysis, key, terms) VALUES (?, ?, ?)",
-                    [(analysis, k, _SEP.join(v)) for k, v in fresh.items()],
+                    "INSERT OR REPLACE INTO derived (namespace, key, value) VALUES (?, ?, ?)",
+                    [(namespace, k, v) for k, v in fresh.items()],
                 )
             known.update(fresh)
         return [known[k] for k in keys]

@@ -14,6 +14,7 @@ does not depend on the question, so it is done once per passage
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -70,12 +71,22 @@ def _kinds(sentence: str) -> frozenset[str]:
 
 
 def analyze_passage(passage: str, analyze: Callable[[str], list[str]]) -> list[Sentence]:
-    """Split and analyse a passage once; the result serves every question."""
+    """Split and analyse a passage once (at build time); the result serves every question."""
     out = []
     for span in split_sentences(passage):
         sentence = passage[span[0] : span[1]]
         out.append(Sentence(span, tuple(analyze(sentence)), _kinds(sentence)))
     return out
+
+
+def dump_sentences(sentences: list[Sentence]) -> str:
+    """Compact JSON for the index: [[start, end, "term term ...", "kinds"], ...]."""
+    return json.dumps([[s.span[0], s.span[1], " ".join(s.terms), "".join(sorted(k[0] for k in s.kinds))] for s in sentences])
+
+
+def load_sentences(data: str) -> list[Sentence]:
+    kinds = {"n": "number", "t": "time"}
+    return [Sentence((a, b), tuple(terms.split()), frozenset(kinds[c] for c in k)) for a, b, terms, k in json.loads(data)]
 
 
 def sentence_scores(

@@ -10,8 +10,6 @@ confidence check says "no answer" instead of returning noise.
 
 from __future__ import annotations
 
-import collections
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,15 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from .arabic import analyze, is_mostly_latin, tokenize
+from .arabic import is_mostly_latin, tokenize
 from .embedding import Embedder, is_builtin, load_embedder
-from .highlight import Sentence, analyze_passage, answer_kind, pick_sentences, sentence_scores
+from .highlight import Sentence, answer_kind, load_sentences, pick_sentences, sentence_scores
 from .store import StoredIndex, open_index
 from .vectors import search as faiss_search
 
 MODES = ("hybrid", "lexical", "dense")
-# Chunks whose analysed sentences are kept in memory (about 2 kB each).
-ANALYSIS_CACHE_CHUNKS = 50_000
 
 
 class ModelMismatch(RuntimeError):
@@ -177,9 +173,6 @@ class Searcher:
         self.stored = stored
         self.embedder = embedder
         self.params = params or SearchParams()
-        self._stemmer = stored.lexical.params.stemmer
-        self._analysed: collections.OrderedDict[int, list[Sentence]] = collections.OrderedDict()
-        self._analysed_lock = threading.Lock()
         if embedder is not None:
             _check_model(stored.manifest, embedder.name, embedder.dimension)
 
@@ -287,16 +280,15 @@ class Searcher:
         timings["rerank"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        hits = self._group(cand, fused, k, passages_per_article or self.params.passages_per_article)
-        for hit in hits:
-            for passage in [hit.passage, *hit.more]:
-                scored = sentences.get(passage.row)
-                if scored is None:
-                    scored = sentences[passage.row] = sentence_scores(
-                        self._sentences(passage.row, passage.text), terms, idf, kind
-                    )
-                passage.highlights = pick_sentences(scored, self.params.highlight_sentences)
-        signals = self._score_confidence(hits, idf, cand, cosines, sentences, is_mostly_latin(question))
+        hits, title_terms = self._group(cand, fused, k, passages_per_article or self.params.passages_per_article)
+        passages = [p for hit in hits for p in (hit.passage, *hit.more)]
+        analysed = self._sentences([p.row for p in passages])
+        for passage in passages:
+            scored = sentences.get(passage.row)
+            if scored is None:
+                scored = sentences[passage.row] = sentence_scores(analysed[passage.row], terms, idf, kind)
+            passage.highlights = pick_sentences(scored, self.params.highlight_sentences)
+        signals = self._score_confidence(hits, idf, cand, cosines, analysed, sentences, title_terms, is_mostly_latin(question))
         timings["highlight"] = time.perf_counter() - t
         confidence = hits[0].confidence if hits else 0.0
         no_answer = not hits or confidence < self.params.min_confidence
@@ -309,24 +301,9 @@ class Searcher:
 
     # ------------------------------------------------------------ helpers
 
-    def _analyze(self, text: str) -> list[str]:
-        return analyze(text, self._stemmer)
-
-    def _sentences(self, row: int, text: str | None) -> list[Sentence]:
-        """The analysed sentences of chunk ``row``, from a bounded cache (analysis is the costly part)."""
-        with self._analysed_lock:
-            cached = self._analysed.get(row)
-            if cached is not None:
-                self._analysed.move_to_end(row)
-                return cached
-        if text is None:
-            text = self.stored.chunks([row])[row]["text"]
-        analysed = analyze_passage(text, self._analyze)
-        with self._analysed_lock:
-            self._analysed[row] = analysed
-            while len(self._analysed) > ANALYSIS_CACHE_CHUNKS:
-                self._analysed.popitem(last=False)
-        return analysed
+    def _sentences(self, rows: list[int]) -> dict[int, list[Sentence]]:
+        """Analysed sentences of the given chunks, as the build stored them (no analysis at query time)."""
+        return {row: load_sentences(data) for row, data in self.stored.chunk_sentences(rows).items()}
 
     def _rerank(self, cand, fused, cosines, terms, idf, kind):
         """Re-score the best candidates by their best sentence: the passage holding the answer sentence wins.
@@ -336,9 +313,8 @@ class Searcher:
         """
         depth = min(self.params.rerank_depth, cand.size)
         top = cand[:depth]
-        missing = [int(r) for r in top if int(r) not in self._analysed]
-        texts = {r: row["text"] for r, row in self.stored.chunks(missing).items()}
-        sentences = {int(r): sentence_scores(self._sentences(int(r), texts.get(int(r))), terms, idf, kind) for r in top}
+        analysed = self._sentences([int(r) for r in top])
+        sentences = {int(r): sentence_scores(analysed[int(r)], terms, idf, kind) for r in top}
         best = np.asarray([max((score for _, score in sentences[int(r)]), default=0.0) for r in top], dtype=np.float32)
         rescored = minmax(fused[:depth].astype(np.float32)) + self.params.sentence_weight * best
         order = np.argsort(-rescored, kind="stable")
@@ -361,8 +337,11 @@ class Searcher:
                 known.update(dict.fromkeys(missing, floor))
         return np.asarray([known[int(r)] for r in rows], dtype=np.float32)
 
-    def _group(self, rows: np.ndarray, scores: np.ndarray, k: int, per_article: int) -> list[Hit]:
-        """Walk candidates best-first, one Hit per article with up to ``per_article`` passages."""
+    def _group(self, rows: np.ndarray, scores: np.ndarray, k: int, per_article: int) -> tuple[list[Hit], dict[str, list[str]]]:
+        """Walk candidates best-first, one Hit per article with up to ``per_article`` passages.
+
+        Also returns each hit article's analysed title (for the confidence check).
+        """
         chunk_article = self.stored.chunk_article
         picked: dict[int, list[tuple[int, float]]] = {}
         for row, score in zip(rows.tolist(), scores.tolist(), strict=True):
@@ -373,7 +352,7 @@ class Searcher:
             elif len(picked) < k + 5:  # a few spare articles in case duplicates are collapsed
                 picked[art] = [(row, score)]
         if not picked:
-            return []
+            return [], {}
         chunk_rows = self.stored.chunks([r for lst in picked.values() for r, _ in lst])
         articles = self.stored.articles(list(picked))
         hits: list[Hit] = []
@@ -388,7 +367,7 @@ class Searcher:
         hits = hits[:k]
         for rank, hit in enumerate(hits, start=1):
             hit.rank = rank
-        return hits
+        return hits, {articles[art]["id"]: articles[art]["title_terms"].split() for art in picked}
 
     def _collapse(self, hits: list[Hit]) -> list[Hit]:
         """Merge hits whose best passages are near-identical (the same wire story) into the first."""
@@ -409,7 +388,9 @@ class Searcher:
         idf: dict[str, float],
         rows: np.ndarray,
         cosines: np.ndarray | None,
-        sentences: dict[int, list],
+        analysed: dict[int, list[Sentence]],
+        scored: dict[int, list[tuple[tuple[int, int], float]]],
+        title_terms: dict[str, list[str]],
         latin_question: bool = False,
     ) -> dict[str, float]:
         """Give every hit a confidence that it is relevant at all; return the top hit's signals.
@@ -427,10 +408,10 @@ class Searcher:
         weights = dict(zip(("coverage", "sentence", "cosine"), self.params.confidence_weights, strict=True))
         top_signals: dict[str, float] = {}
         for hit in hits:
-            present = set(self._analyze(hit.title)).union(*(s.terms for s in self._sentences(hit.passage.row, hit.passage.text)))
+            passage_sentences = analysed.get(hit.passage.row, [])
+            present = set(title_terms.get(hit.article_id, ())).union(*(s.terms for s in passage_sentences))
             signals = {"coverage": sum(v for t, v in idf.items() if t in present) / total if idf else 0.0}
-            scored = sentences.get(hit.passage.row)
-            signals["sentence"] = min(1.0, max((score for _, score in scored), default=0.0)) if scored else signals["coverage"]
+            signals["sentence"] = min(1.0, max((score for _, score in scored.get(hit.passage.row, [])), default=0.0))
             if hit.passage.row in cos_of:
                 signals["cosine"] = float(cos_of[hit.passage.row])
                 if is_mostly_latin(hit.passage.text) != latin_question:

@@ -34,7 +34,7 @@ from .chunking import Chunk
 from .lexical import LexicalIndex
 from .vectors import load_index, save_index
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT_FILE = "CURRENT"
 BUILDS_DIR = "builds"
 TMP_PREFIX = ".tmp-"
@@ -101,7 +101,8 @@ CREATE TABLE articles (
     metadata TEXT NOT NULL,
     path TEXT NOT NULL,
     content_hash TEXT NOT NULL,
-    body_key TEXT NOT NULL
+    body_key TEXT NOT NULL,
+    title_terms TEXT NOT NULL
 );
 CREATE TABLE chunks (
     row INTEGER PRIMARY KEY,
@@ -109,7 +110,8 @@ CREATE TABLE chunks (
     ordinal INTEGER NOT NULL,
     start INTEGER NOT NULL,
     end INTEGER NOT NULL,
-    text TEXT NOT NULL
+    text TEXT NOT NULL,
+    sentences TEXT NOT NULL
 );
 CREATE INDEX chunks_by_article ON chunks(article_idx, ordinal);
 """
@@ -123,14 +125,20 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_meta(path: Path, articles: list[Article], chunks: list[Chunk]) -> None:
-    """Write articles and chunks; chunk row i is FAISS id i and BM25 document i."""
+def write_meta(
+    path: Path, articles: list[Article], chunks: list[Chunk], sentences: list[str], title_terms: dict[str, str]
+) -> None:
+    """Write articles and chunks; chunk row i is FAISS id i and BM25 document i.
+
+    ``sentences`` holds each chunk's analysed sentences (``highlight.dump_sentences``)
+    and ``title_terms`` each article's analysed title, so no text is analysed at query time.
+    """
     db = sqlite3.connect(path)
     try:
         db.executescript(_META_SCHEMA)
         article_idx = {a.id: i for i, a in enumerate(articles)}
         db.executemany(
-            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     i,
@@ -145,13 +153,14 @@ def write_meta(path: Path, articles: list[Article], chunks: list[Chunk]) -> None
                     a.path,
                     a.content_hash,
                     a.body_key,
+                    title_terms.get(a.id, ""),
                 )
                 for i, a in enumerate(articles)
             ],
         )
         db.executemany(
-            "INSERT INTO chunks VALUES (?,?,?,?,?,?)",
-            [(row, article_idx[c.article_id], c.ordinal, c.start, c.end, c.text) for row, c in enumerate(chunks)],
+            "INSERT INTO chunks VALUES (?,?,?,?,?,?,?)",
+            [(row, article_idx[c.article_id], c.ordinal, c.start, c.end, c.text, sentences[row]) for row, c in enumerate(chunks)],
         )
         db.commit()
     finally:
@@ -165,6 +174,8 @@ def write_build(
     faiss_index: Any,
     lexical: LexicalIndex,
     manifest: dict[str, Any],
+    sentences: list[str],
+    title_terms: dict[str, str],
 ) -> Path:
     """Write a complete build aside, then make it current. Returns the build directory."""
     builds = index_dir / BUILDS_DIR
@@ -175,7 +186,7 @@ def write_build(
         shutil.rmtree(tmp)
     tmp.mkdir()
     try:
-        write_meta(tmp / "meta.sqlite", articles, chunks)
+        write_meta(tmp / "meta.sqlite", articles, chunks, sentences, title_terms)
         save_index(faiss_index, str(tmp / "vectors.faiss"))
         lexical.save(tmp / "bm25")
         sizes = {p.name: _size(p) for p in sorted(tmp.iterdir())}
@@ -296,10 +307,18 @@ class StoredIndex:
             return {}
         marks = ",".join("?" * len(idxs))
         cur = self.db().execute(
-            f"SELECT idx, id, title, url, date, source, author, body_key FROM articles WHERE idx IN ({marks})",
+            f"SELECT idx, id, title, url, date, source, author, body_key, title_terms FROM articles WHERE idx IN ({marks})",
             [int(i) for i in idxs],
         )
         return {r["idx"]: r for r in cur}
+
+    def chunk_sentences(self, rows: list[int]) -> dict[int, str]:
+        """Each chunk's analysed sentences as stored at build time (``highlight.load_sentences`` reads them)."""
+        if not rows:
+            return {}
+        marks = ",".join("?" * len(rows))
+        cur = self.db().execute(f"SELECT row, sentences FROM chunks WHERE row IN ({marks})", [int(r) for r in rows])
+        return dict(cur.fetchall())
 
     def article_chunks(self, article_idx: int) -> list[sqlite3.Row]:
         cur = self.db().execute("SELECT * FROM chunks WHERE article_idx = ? ORDER BY ordinal", (int(article_idx),))
