@@ -63,7 +63,7 @@ def webhook_options(settings: Settings) -> dict | None:
 def open_searcher(settings: Settings):
     from index.search import Searcher
 
-    return Searcher.open(settings.index_dir, params=settings.search_params(), threads=settings.embedding_threads)
+    return Searcher.open(settings.index_dir, params=settings.search_params())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -227,9 +227,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from .render_text import format_result
     from .search import Searcher
 
-    searcher = Searcher.open(
-        settings.index_dir, _explicit_model(settings), settings.search_params(), threads=settings.embedding_threads
-    )
+    searcher = Searcher.open(settings.index_dir, _explicit_model(settings), settings.search_params())
     for question in _read_questions(args):
         result = searcher.search(question, k=args.k, mode=args.mode, passages_per_article=args.passages)
         if args.json:
@@ -251,7 +249,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.no_refusal:
         params = replace(params, min_confidence=0.0)
     questions = load_questions(args.questions)[: args.limit]
-    searcher = Searcher.open(settings.index_dir, _explicit_model(settings), params, threads=settings.embedding_threads)
+    searcher = Searcher.open(settings.index_dir, _explicit_model(settings), params)
     modes = ("lexical", "dense", "hybrid") if args.compare else (args.mode,)
     rows = [evaluate(searcher, questions, k=args.k, mode=mode, progress=_progress(args)) for mode in modes]
     if args.json:

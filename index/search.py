@@ -184,12 +184,14 @@ class Searcher:
         params: SearchParams | None = None,
         embedder: Embedder | None = None,
         mmap: bool = False,
-        threads: int = 2,
+        threads: int = 1,
     ) -> Searcher:
         """Load the current build and the model named in its manifest.
 
         ``model`` is what the settings ask for; if it names another model than the
         index was built with, that is an error (mixing models gives nonsense).
+        One encoder thread per search: a question is short, and concurrent searches
+        already use the cores (more threads per search only contend).
         """
         stored = open_index(index_dir, mmap=mmap)
         manifest = stored.manifest

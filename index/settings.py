@@ -32,7 +32,9 @@ class Settings(BaseSettings):
     query_prompt: str | None = Field(None, description="Prefix for questions (default: from the model, e.g. 'query: ' for e5).")
     passage_prompt: str | None = Field(None, description="Prefix for passages (default: from the model).")
     embedding_batch_size: int = Field(64, ge=1, description="Passages per encoder batch.")
-    embedding_threads: int = Field(2, ge=1, description="CPU threads for the built-in encoder.")
+    embedding_threads: int = Field(
+        2, ge=1, description="CPU threads of the built-in encoder when building (searches use one each)."
+    )
     chunk_target_words: int = Field(ChunkParams.target_words, ge=5)
     chunk_max_words: int = Field(ChunkParams.max_words, ge=5)
     chunk_min_words: int = Field(ChunkParams.min_words, ge=1)
