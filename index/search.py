@@ -183,7 +183,7 @@ class Searcher:
         model: str | None = None,
         params: SearchParams | None = None,
         embedder: Embedder | None = None,
-        mmap: bool = False,
+        mmap: bool = True,
         threads: int = 1,
     ) -> Searcher:
         """Load the current build and the model named in its manifest.

@@ -64,16 +64,25 @@ def save_index(index, path: str) -> None:
 
 
 def load_index(path: str, mmap: bool = False):
-    """Read an index; with ``mmap`` the vectors stay in the page cache, shared between processes."""
+    """Read an index; with ``mmap`` the vectors are mapped from the file, not copied.
+
+    Mapped pages live in the page cache and are shared by every process that maps
+    the same build (several bot processes hold one copy). Builds are never changed
+    in place, so mapping them is safe. ``IO_FLAG_MMAP_IFC`` maps the codes of flat
+    and HNSW indexes, ``IO_FLAG_MMAP`` the inverted lists of IVF indexes.
+    """
     import faiss
 
-    flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
-    try:
-        return faiss.read_index(path, flags)
-    except RuntimeError:
-        if not mmap:
-            raise
-        return faiss.read_index(path)  # index types FAISS cannot map are read into memory
+    if not mmap:
+        return faiss.read_index(path)
+    for flags in (getattr(faiss, "IO_FLAG_MMAP_IFC", 0), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY):
+        if not flags:
+            continue
+        try:
+            return faiss.read_index(path, flags)
+        except RuntimeError:
+            continue
+    return faiss.read_index(path)  # index types FAISS cannot map are read into memory
 
 
 def search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

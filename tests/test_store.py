@@ -109,3 +109,18 @@ def test_no_pickle_in_an_index(built_index):
 
                 np.load(path, allow_pickle=False)  # raises if the array needed pickle
     assert os.path.exists(built_index / "CURRENT")
+
+
+def test_vectors_are_memory_mapped_and_still_searchable(built_index, embedder):
+    import numpy as np
+
+    from index.search import Searcher
+    from index.vectors import load_index
+
+    path = str(next(built_index.glob("builds/*/vectors.faiss")))
+    mapped, copied = load_index(path, mmap=True), load_index(path, mmap=False)
+    assert path in open("/proc/self/maps").read(), "the vectors file is mapped, not copied"
+    q = embedder.encode_queries(["قطار الحرمين"])
+    np.testing.assert_array_equal(mapped.search(q, 3)[1], copied.search(q, 3)[1])
+    np.testing.assert_allclose(mapped.reconstruct_batch(np.array([0, 1])), copied.reconstruct_batch(np.array([0, 1])))
+    assert Searcher.open(built_index, embedder=embedder).search("قطار الحرمين", k=1).hits[0].article_id == "t-train"
