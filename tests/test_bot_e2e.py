@@ -326,3 +326,43 @@ def test_missing_or_malformed_token_is_a_clear_error(token, tmp_path):
     done = subprocess.run([sys.executable, "-m", "bot"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
     assert "TELEGRAM_BOT_TOKEN" in done.stderr and "Traceback" not in done.stderr
+
+
+async def test_real_entry_point_answers_and_stops_cleanly_on_sigterm(tmp_path, embedder):
+    """`python -m bot` as deployed: long polling against the fake server, then SIGTERM."""
+    import os
+    import signal
+    import sys
+
+    from conftest import CORPUS, ROOT
+    from fake_telegram import FakeTelegram
+
+    from index.builder import run_build
+
+    write_jsonl(tmp_path / "articles" / "news.jsonl", CORPUS)
+    run_build([tmp_path / "articles"], tmp_path / "index", embedder=embedder, progress=False)
+    async with FakeTelegram() as fake:
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_API_BASE_URL": fake.base_url,
+            "INDEX_DIR": str(tmp_path / "index"),
+            "ARTICLES_DIR": str(tmp_path / "articles"),
+            "ADMIN_USER_IDS": str(ADMIN),
+        }
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        try:
+            await fake.wait_for_call("getUpdates", timeout=120)
+            fake.message("قطار الحرمين السريع", user_id=READER)
+            (reply,) = await fake.wait_for_messages(1, chat_id=READER, timeout=60)
+            assert "قطار الحرمين" in reply["text"]
+            proc.send_signal(signal.SIGTERM)
+            _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+        assert proc.returncode == 0, err.decode()[-2000:]
+        assert "Traceback" not in err.decode() and fake.token not in err.decode()
+        assert any(c[0] == "setMyCommands" for c in fake.calls)

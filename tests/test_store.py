@@ -119,7 +119,7 @@ def test_vectors_are_memory_mapped_and_still_searchable(built_index, embedder):
 
     path = str(next(built_index.glob("builds/*/vectors.faiss")))
     mapped, copied = load_index(path, mmap=True), load_index(path, mmap=False)
-    assert path in open("/proc/self/maps").read(), "the vectors file is mapped, not copied"
+    assert path in Path("/proc/self/maps").read_text(), "the vectors file is mapped, not copied"
     q = embedder.encode_queries(["قطار الحرمين"])
     np.testing.assert_array_equal(mapped.search(q, 3)[1], copied.search(q, 3)[1])
     np.testing.assert_allclose(mapped.reconstruct_batch(np.array([0, 1])), copied.reconstruct_batch(np.array([0, 1])))
