@@ -163,7 +163,7 @@ def _previous_manifest(index_dir: Path) -> dict[str, Any] | None:
     try:
         return read_manifest(index_dir / BUILDS_DIR / build_id)
     except IndexCorrupt as exc:
-        log.warning("ignoring the damaged current build: %s", exc)
+        log.warning("not reusing the current build: %s", exc)
         return None
 
 

@@ -39,6 +39,9 @@ _YEAR_RE = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 
 CUE_BONUS = 0.2
 PROXIMITY_BONUS = 0.05
+# Question terms that are also in the article's title name its topic, which most of
+# its sentences share; the answering sentence is the one with the *other* terms.
+TOPIC_WEIGHT = 0.3
 
 
 @dataclass(frozen=True)
@@ -90,10 +93,19 @@ def load_sentences(data: str) -> list[Sentence]:
 
 
 def sentence_scores(
-    sentences: list[Sentence], query_terms: list[str], idf: Mapping[str, float], kind: str | None = None
+    sentences: list[Sentence],
+    query_terms: list[str],
+    idf: Mapping[str, float],
+    kind: str | None = None,
+    topic: frozenset[str] | set[str] = frozenset(),
 ) -> list[tuple[tuple[int, int], float]]:
-    """Score every analysed sentence against the question's (stemmed) terms."""
+    """Score every analysed sentence against the question's (stemmed) terms.
+
+    Terms in ``topic`` (the article title's) count ``TOPIC_WEIGHT`` as much.
+    """
     wanted = set(query_terms)
+    if topic:
+        idf = {t: idf.get(t, 0.0) * (TOPIC_WEIGHT if t in topic else 1.0) for t in wanted}
     total = sum(idf.get(t, 0.0) for t in wanted) or 1.0
     scored: list[tuple[tuple[int, int], float]] = []
     for sentence in sentences:

@@ -283,13 +283,14 @@ class Searcher:
 
         t = time.perf_counter()
         hits, title_terms = self._group(cand, fused, k, passages_per_article or self.params.passages_per_article)
-        passages = [p for hit in hits for p in (hit.passage, *hit.more)]
-        analysed = self._sentences([p.row for p in passages])
-        for passage in passages:
-            scored = sentences.get(passage.row)
-            if scored is None:
-                scored = sentences[passage.row] = sentence_scores(analysed[passage.row], terms, idf, kind)
-            passage.highlights = pick_sentences(scored, self.params.highlight_sentences)
+        analysed = self._sentences([p.row for hit in hits for p in (hit.passage, *hit.more)])
+        for hit in hits:
+            topic = set(title_terms.get(hit.article_id, ()))
+            for passage in (hit.passage, *hit.more):
+                if passage.row not in sentences:
+                    sentences[passage.row] = sentence_scores(analysed[passage.row], terms, idf, kind)
+                scored = sentence_scores(analysed[passage.row], terms, idf, kind, topic) if topic else sentences[passage.row]
+                passage.highlights = pick_sentences(scored, self.params.highlight_sentences)
         signals = self._score_confidence(hits, idf, cand, cosines, analysed, sentences, title_terms, is_mostly_latin(question))
         timings["highlight"] = time.perf_counter() - t
         confidence = hits[0].confidence if hits else 0.0
