@@ -22,6 +22,7 @@ from .embedding import Embedder, is_builtin, load_embedder
 from .highlight import Sentence, answer_kind, load_sentences, pick_sentences, sentence_scores
 from .store import StoredIndex, open_index
 from .vectors import search as faiss_search
+from .vectors import single_threaded_search
 
 MODES = ("hybrid", "lexical", "dense")
 
@@ -193,6 +194,7 @@ class Searcher:
         One encoder thread per search: a question is short, and concurrent searches
         already use the cores (more threads per search only contend).
         """
+        single_threaded_search()
         stored = open_index(index_dir, mmap=mmap)
         manifest = stored.manifest
         if model and not _same_model(model, manifest["model"]):

@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     bm25_k1: float = Field(LexicalParams.k1, gt=0)
     bm25_b: float = Field(LexicalParams.b, ge=0, le=1)
     index_titles: bool = Field(True, description="Give passages their article's title (BM25 terms and embedder context).")
-    faiss_index: str = Field("auto", description="auto | flat | hnsw | ivf-sq8 | ivf-pq")
+    faiss_index: str = Field("auto", description="auto | flat | hnsw | hnsw-sq8 | ivf-sq8 | ivf-pq")
     max_file_mb: float = Field(50, gt=0, description="Larger article files are skipped with a message.")
     max_article_chars: int = Field(1_000_000, ge=1000, description="Longer articles are truncated.")
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 
-INDEX_TYPES = ("auto", "flat", "hnsw", "ivf-sq8", "ivf-pq")
-# Below this many vectors "auto" means exact search (measured in bench/scale.py).
-AUTO_FLAT_MAX = 200_000
-AUTO_LARGE_TYPE = "hnsw"
+INDEX_TYPES = ("auto", "flat", "hnsw", "hnsw-sq8", "ivf-sq8", "ivf-pq")
+# bench/scale.py (docs/benchmarks.md): exact search stays within 10 ms p50 up to about
+# 50,000 vectors on 2 cores; above that "auto" uses HNSW over 8-bit scalar-quantised
+# vectors, which at 1M chunks answered in 0.65 ms p50 at recall@10 0.98 in 784 MB.
+AUTO_FLAT_MAX = 50_000
+AUTO_LARGE_TYPE = "hnsw-sq8"
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 64
+# 128, not 64: search asks for 100 candidates and FAISS does not raise efSearch to k.
+HNSW_EF_SEARCH = 128
 
 
 def resolve_type(kind: str, n: int) -> str:
@@ -36,8 +39,12 @@ def build_index(vectors: np.ndarray, kind: str = "auto"):
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if kind == "flat" or n < 1000:
         index = faiss.IndexFlatIP(dim)
-    elif kind == "hnsw":
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    elif kind in ("hnsw", "hnsw-sq8"):
+        if kind == "hnsw":
+            index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        else:
+            index = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_8bit, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            index.train(vectors[np.random.default_rng(0).choice(n, size=min(n, 100_000), replace=False)])
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         index.hnsw.efSearch = HNSW_EF_SEARCH
     else:
@@ -52,8 +59,10 @@ def build_index(vectors: np.ndarray, kind: str = "auto"):
             index = faiss.IndexIVFPQ(quantizer, dim, nlist, m, 8, faiss.METRIC_INNER_PRODUCT)
         sample = vectors[np.random.default_rng(0).choice(n, size=min(n, 50 * nlist), replace=False)]
         index.train(sample)
-        index.nprobe = max(8, nlist // 32)
+        index.nprobe = max(16, nlist // 64)
     index.add(vectors)
+    if hasattr(index, "make_direct_map"):
+        index.make_direct_map()  # lets search compute exact scores of lexical-only candidates
     return index
 
 
@@ -74,15 +83,33 @@ def load_index(path: str, mmap: bool = False):
     import faiss
 
     if not mmap:
-        return faiss.read_index(path)
+        return _tuned(faiss.read_index(path))
     for flags in (getattr(faiss, "IO_FLAG_MMAP_IFC", 0), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY):
         if not flags:
             continue
         try:
-            return faiss.read_index(path, flags)
+            return _tuned(faiss.read_index(path, flags))
         except RuntimeError:
             continue
-    return faiss.read_index(path)  # index types FAISS cannot map are read into memory
+    return _tuned(faiss.read_index(path))  # index types FAISS cannot map are read into memory
+
+
+def _tuned(index):
+    """Search-time knobs are not all kept in the file; set them on every load."""
+    import faiss
+
+    hnsw = getattr(faiss.downcast_index(index), "hnsw", None)
+    if hnsw is not None:
+        hnsw.efSearch = max(hnsw.efSearch, HNSW_EF_SEARCH)
+    return index
+
+
+def single_threaded_search() -> None:
+    """One FAISS thread per query: the bot runs searches in parallel already, and on a busy
+    2-core machine a query split over 2 threads was 2-3x slower (bench/scale.py)."""
+    import faiss
+
+    faiss.omp_set_num_threads(1)
 
 
 def search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

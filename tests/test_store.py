@@ -124,3 +124,22 @@ def test_vectors_are_memory_mapped_and_still_searchable(built_index, embedder):
     np.testing.assert_array_equal(mapped.search(q, 3)[1], copied.search(q, 3)[1])
     np.testing.assert_allclose(mapped.reconstruct_batch(np.array([0, 1])), copied.reconstruct_batch(np.array([0, 1])))
     assert Searcher.open(built_index, embedder=embedder).search("قطار الحرمين", k=1).hits[0].article_id == "t-train"
+
+
+@pytest.mark.parametrize("kind", ["hnsw", "hnsw-sq8", "ivf-sq8", "ivf-pq"])
+def test_approximate_index_types_find_near_duplicates(kind, tmp_path):
+    import numpy as np
+
+    from index.vectors import load_index, resolve_type, save_index
+    from index.vectors import build_index as build_vectors
+
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((50, 64)).astype(np.float32)
+    data = centres[rng.integers(0, 50, 5000)] + 0.1 * rng.standard_normal((5000, 64)).astype(np.float32)
+    data /= np.linalg.norm(data, axis=1, keepdims=True)
+    index = build_vectors(data, kind)
+    save_index(index, str(tmp_path / "v.faiss"))
+    loaded = load_index(str(tmp_path / "v.faiss"), mmap=True)
+    _, found = loaded.search(data[:20], 1)
+    assert (found[:, 0] == np.arange(20)).mean() >= 0.9
+    assert resolve_type("auto", 10_000) == "flat" and resolve_type("auto", 2_000_000) == "hnsw-sq8"
