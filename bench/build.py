@@ -45,6 +45,7 @@ def chunks_in(stdout: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=SHARED / "saudinewsnet" / "saudinewsnet_2000.jsonl")
+    parser.add_argument("--chunk-words", type=int, help="build with this target chunk size instead of the default")
     parser.add_argument("--no-write", action="store_true", help="print only; do not append to docs/benchmarks.md")
     args = parser.parse_args()
     corpus = need(args.corpus)
@@ -57,7 +58,8 @@ def main() -> None:
         index = str(work / "index")
         rows = []
 
-        wall, out, rss = run(["build", "--articles", str(articles), "--index", index])
+        size = ["--chunk-words", str(args.chunk_words)] if args.chunk_words else []
+        wall, out, rss = run(["build", "--articles", str(articles), "--index", index, *size])
         n = chunks_in(out)
         rows.append(["build (empty cache)", f"{wall:.1f}", n, f"{n / wall:.0f}", rss])
 
@@ -80,7 +82,8 @@ def main() -> None:
         wall, out, rss = run(["update", "--articles", str(articles), "--index", index])
         rows.append(["update: nothing changed", f"{wall:.1f}", chunks_in(out), "-", rss])
 
-        body = f"Corpus: `{corpus.name}` ({len(records)} articles), default model, FAISS flat.\n\n" + table(
+        chunking = f"{args.chunk_words}-word chunks" if args.chunk_words else "default chunking"
+        body = f"Corpus: `{corpus.name}` ({len(records)} articles), default model, {chunking}, FAISS flat.\n\n" + table(
             ["step", "wall s (process start included)", "chunks in index", "chunks/s", "peak RSS MB"], rows
         )
         record("Build and update", body, write=not args.no_write)

@@ -40,10 +40,11 @@ def ensure_index(index_dir: Path, articles: list[Path], config: BuildConfig) -> 
     """Rebuild unless the current build was made with exactly this configuration."""
     try:
         m = open_index(index_dir).manifest
-        same = (m["chunking"], m["lexical"], m.get("index_titles")) == (
+        same = (m["chunking"], m["lexical"], m.get("index_titles"), m.get("embed_max_words", 0)) == (
             asdict(config.chunking),
             asdict(config.lexical),
             config.index_titles,
+            config.embed_max_words,
         )
     except Exception:
         same = False
@@ -53,12 +54,15 @@ def ensure_index(index_dir: Path, articles: list[Path], config: BuildConfig) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--embed-max-words", type=int, default=BuildConfig().embed_max_words, help="try another EMBED_MAX_WORDS")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     sections = []
     for name, spec in SETS.items():
         index_dir = ROOT / "var" / f"quality-{name}"
-        ensure_index(index_dir, spec["articles"], replace(BuildConfig(), index_titles=spec["titles"]))
+        ensure_index(
+            index_dir, spec["articles"], replace(BuildConfig(), index_titles=spec["titles"], embed_max_words=args.embed_max_words)
+        )
         searcher = Searcher.open(index_dir, params=replace(SearchParams(), min_confidence=0.0))
         questions = load_questions(need(spec["questions"]))
         rows = [evaluate(searcher, questions, k=10, mode=mode) for mode in ("lexical", "dense", "hybrid")]

@@ -104,12 +104,12 @@ QUESTION_WORDS: frozenset[str] = frozenset(
 _PREFIXES = ("وبال", "وكال", "فبال", "وال", "فال", "بال", "كال", "لل", "ال")
 
 
+_PREFIX_RE = re.compile("^(?:" + "|".join(_PREFIXES) + r")(?=\w{3})")
+
+
 def strip_prefixes(token: str) -> str:
-    """Remove a leading conjunction/preposition + article cluster (وال، بال، لل ...)."""
-    for prefix in _PREFIXES:
-        if token.startswith(prefix) and len(token) - len(prefix) >= 3:
-            return token[len(prefix) :]
-    return token
+    """Remove a leading conjunction/preposition + article cluster (وال، بال، لل ...), keeping 3+ letters."""
+    return _PREFIX_RE.sub("", token, count=1)
 
 
 STEMMERS = ("none", "light", "snowball", "light+snowball")

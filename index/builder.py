@@ -13,6 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -61,6 +62,7 @@ class BuildConfig:
     chunking: ChunkParams = field(default_factory=ChunkParams)
     lexical: LexicalParams = field(default_factory=LexicalParams)
     index_titles: bool = True
+    embed_max_words: int = 128
     faiss_index: str = "auto"
     batch_size: int = 64
     threads: int = 2
@@ -77,6 +79,7 @@ class BuildConfig:
             chunking=ChunkParams(**manifest["chunking"]),
             lexical=LexicalParams(**manifest["lexical"]),
             index_titles=manifest.get("index_titles", True),
+            embed_max_words=manifest.get("embed_max_words", 0),
             faiss_index=manifest.get("faiss_index_setting", "auto"),
         )
         return cls(**{**config.__dict__, **overrides})
@@ -111,6 +114,7 @@ class _LazyEmbedder:
     def __init__(self, config: BuildConfig, embedder: Embedder | None) -> None:
         self.config = config
         self._embedder = embedder
+        self._owned = embedder is None  # only models this build loaded are closed by it
         self.calls = 0
 
     def get(self) -> Embedder:
@@ -128,6 +132,11 @@ class _LazyEmbedder:
     def encode(self, texts: list[str]) -> np.ndarray:
         self.calls += 1
         return self.get().encode_passages(texts)
+
+    def close(self) -> None:
+        """Stop encoder worker processes, if this build started any."""
+        if self._owned and self._embedder is not None and hasattr(self._embedder.model, "close"):
+            self._embedder.model.close()
 
     def prompts(self) -> tuple[str, str]:
         """Query and passage prompts, without loading the model when they are already known."""
@@ -147,6 +156,23 @@ def chunk_corpus(articles: Sequence[Article], params: ChunkParams, progress: boo
     for article in tqdm(articles, desc="chunking", unit="article", disable=not progress):
         chunks.extend(chunk_article(article.id, article.text, params))
     return chunks
+
+
+def analyse_chunks(
+    cache_path: Path, chunks: Sequence[Chunk], titles: dict[str, str], stemmer: str
+) -> tuple[list[str], dict[str, str]]:
+    """Each chunk's analysed sentences and each article's analysed title, through the build cache.
+
+    Opens its own cache connection: it runs in a thread beside the embedding.
+    """
+    analysis = json.dumps({"stemmer": stemmer, "analyzer": ANALYZER_VERSION}, sort_keys=True)
+    analyze_fn = partial(analyze, stemmer=stemmer)
+    with BuildCache(cache_path) as cache:
+        sentences = cache.derived(
+            f"sentences {analysis}", [c.text for c in chunks], lambda t: dump_sentences(analyze_passage(t, analyze_fn))
+        )
+        title_terms = cache.derived(f"title {analysis}", list(titles.values()), lambda t: " ".join(analyze_fn(t)))
+    return sentences, dict(zip(titles, title_terms, strict=True))
 
 
 def corpus_hash(articles: Sequence[Article]) -> str:
@@ -239,37 +265,29 @@ def run_build(
         if not chunks:
             raise BuildError("the articles produced no text chunks")
         titles = {a.id: a.title if config.index_titles else "" for a in articles}
-        inputs = [embedding_input(titles[c.article_id], c.text) for c in chunks]
+        inputs = [embedding_input(titles[c.article_id], c.text, config.embed_max_words) for c in chunks]
 
         lazy = _LazyEmbedder(config, embedder)
         query_prompt, passage_prompt = lazy.prompts()
         model_name = BUILTIN_MODEL if is_builtin(config.model) else config.model
-        with BuildCache(index_dir / "cache" / "embeddings.sqlite") as cache:
+        cache_path = index_dir / "cache" / "embeddings.sqlite"
+        with BuildCache(cache_path) as cache, ThreadPoolExecutor(1, thread_name_prefix="analyse") as background:
             if not use_cache:
                 cache.prune(model_name, set())
             dim = _dimension(cache, model_name, lazy, previous)
+            # Text analysis (pure Python) runs in this process while the encoder works, often in other processes.
+            analysed = background.submit(analyse_chunks, cache_path, chunks, titles, config.lexical.stemmer)
             note(f"embedding {len(chunks)} chunks")
-            vectors, report.encoded = cache.embed(model_name, inputs, passage_prompt, dim, lazy.encode, progress=progress)
+            try:
+                vectors, report.encoded = cache.embed(model_name, inputs, passage_prompt, dim, lazy.encode, progress=progress)
+            finally:
+                lazy.close()
             note("indexing")
-            analysis = json.dumps({"stemmer": config.lexical.stemmer, "analyzer": ANALYZER_VERSION}, sort_keys=True)
-            analyze_fn = partial(analyze, stemmer=config.lexical.stemmer)
-            sentences = cache.derived(
-                f"sentences {analysis}",
-                [c.text for c in chunks],
-                lambda t: dump_sentences(analyze_passage(t, analyze_fn)),
-                progress,
-            )
-            title_terms = dict(
-                zip(
-                    titles,
-                    cache.derived(f"title {analysis}", list(titles.values()), lambda t: " ".join(analyze_fn(t))),
-                    strict=True,
-                )
-            )
-            terms = [
-                title_terms[c.article_id].split() + [t for sentence in load_sentences(data) for t in sentence.terms]
-                for c, data in zip(chunks, sentences, strict=True)
-            ]
+            sentences, title_terms = analysed.result()
+        terms = [
+            title_terms[c.article_id].split() + [t for sentence in load_sentences(data) for t in sentence.terms]
+            for c, data in zip(chunks, sentences, strict=True)
+        ]
 
         faiss_index = build_index(vectors, config.faiss_index)
         lexical = LexicalIndex.build(terms, config.lexical, progress)
@@ -284,6 +302,7 @@ def run_build(
             "chunking": asdict(config.chunking),
             "lexical": asdict(config.lexical),
             "index_titles": config.index_titles,
+            "embed_max_words": config.embed_max_words,
             "faiss_index": resolve_type(config.faiss_index, len(chunks)),
             "faiss_index_setting": config.faiss_index,
             "articles": len(articles),

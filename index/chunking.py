@@ -122,6 +122,14 @@ def chunk_article(article_id: str, text: str, params: ChunkParams = ChunkParams(
     return chunks
 
 
-def embedding_input(title: str, chunk_text: str) -> str:
-    """What the embedder sees for a chunk: the title as context, then the passage."""
+def embedding_input(title: str, chunk_text: str, max_words: int = 0) -> str:
+    """What the embedder sees for a chunk: the title as context, then the passage.
+
+    ``max_words`` > 0 keeps only the passage's first words: the encoder's cost grows
+    with length, and an averaging encoder gains little from the tail of a long passage.
+    """
+    if max_words > 0:
+        words = chunk_text.split()
+        if len(words) > max_words:
+            chunk_text = " ".join(words[:max_words])
     return f"{title}\n{chunk_text}" if title else chunk_text

@@ -147,7 +147,7 @@ def load_embedder(
     if light and is_builtin(name):
         from .use_encoder import FastBuiltinModel
 
-        model = FastBuiltinModel(threads=threads)
+        model = FastBuiltinModel(workers=threads)
     else:
         model = load_model(name, threads=threads)
     q_default, p_default = default_prompts(name, model)

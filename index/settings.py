@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     bm25_k1: float = Field(LexicalParams.k1, gt=0)
     bm25_b: float = Field(LexicalParams.b, ge=0, le=1)
     index_titles: bool = Field(True, description="Give passages their article's title (BM25 terms and embedder context).")
+    embed_max_words: int = Field(128, ge=0, description="Words of each passage the embedder sees (0 = all).")
     faiss_index: str = Field("auto", description="auto | flat | hnsw | hnsw-sq8 | ivf-sq8 | ivf-pq")
     max_file_mb: float = Field(50, gt=0, description="Larger article files are skipped with a message.")
     max_article_chars: int = Field(1_000_000, ge=1000, description="Longer articles are truncated.")
@@ -113,6 +114,7 @@ class Settings(BaseSettings):
             chunking=self.chunk_params(),
             lexical=self.lexical_params(),
             index_titles=self.index_titles,
+            embed_max_words=self.embed_max_words,
             faiss_index=self.faiss_index,
             batch_size=self.embedding_batch_size,
             threads=self.embedding_threads,

@@ -8,9 +8,14 @@ sentence-transformers and torch (3-4 s of process start, most of a small
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
 import numpy as np
 
 DIMENSION = 512
+# Below this many texts a process pool costs more to start than it saves.
+POOL_MIN_TEXTS = 256
 
 
 class UseEncoder:
@@ -30,18 +35,54 @@ class UseEncoder:
         return vectors / np.maximum(norms, 1e-12)
 
 
+_worker_encoder: UseEncoder | None = None  # one per worker process, set by _start_worker
+
+
+def _start_worker() -> None:
+    global _worker_encoder
+    _worker_encoder = UseEncoder(threads=1)
+
+
+def _encode_in_worker(texts: list[str]) -> np.ndarray:
+    assert _worker_encoder is not None
+    return _worker_encoder.encode(texts)
+
+
 class FastBuiltinModel:
-    """The subset of ``SentenceTransformer`` the builder uses, for the built-in model, without torch."""
+    """The subset of ``SentenceTransformer`` the builder uses, for the built-in model, without torch.
+
+    With ``workers`` > 1, large batches are spread over that many processes with one
+    BLAS thread each: on 2 cores that encoded 150-word chunks ~1.5x faster than one
+    process with two BLAS threads (the tokenizer is pure Python, and the matrix
+    products are small). Call ``close`` when done.
+    """
 
     prompts: dict[str, str] = {}  # noqa: RUF012 - read-only, mirrors SentenceTransformer.prompts
 
-    def __init__(self, threads: int = 2) -> None:
-        self._encoder = UseEncoder(threads=threads)
+    def __init__(self, workers: int = 2) -> None:
+        self.workers = workers
+        self._encoder: UseEncoder | None = None
+        self._pool: ProcessPoolExecutor | None = None
 
     def get_embedding_dimension(self) -> int:
         return DIMENSION
 
     def encode(self, texts: list[str], prompt: str | None = None, batch_size: int = 64, **_ignored) -> np.ndarray:
         prefix = prompt or ""
-        out = [self._encoder.encode([prefix + t for t in texts[i : i + batch_size]]) for i in range(0, len(texts), batch_size)]
-        return np.concatenate(out) if out else np.zeros((0, DIMENSION), dtype=np.float32)
+        parts = [[prefix + t for t in texts[i : i + batch_size]] for i in range(0, len(texts), batch_size)]
+        if not parts:
+            return np.zeros((0, DIMENSION), dtype=np.float32)
+        if self.workers > 1 and len(texts) >= POOL_MIN_TEXTS:
+            if self._pool is None:
+                # spawn, not fork: the bot calls this from a thread of a multi-threaded process
+                context = multiprocessing.get_context("spawn")
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker)
+            return np.concatenate(list(self._pool.map(_encode_in_worker, parts)))
+        if self._encoder is None:
+            self._encoder = UseEncoder(threads=max(1, self.workers))
+        return np.concatenate([self._encoder.encode(part) for part in parts])
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
