@@ -176,13 +176,10 @@ def analyze_question(text: str, stemmer: str = "light+snowball") -> list[str]:
     return terms or analyze(text, stemmer, frozenset())
 
 
+_LATIN_RE = re.compile(r"[A-Za-z]")
+_ARABIC_LETTER_RE = re.compile(r"[\u0621-\u064a\u0671-\u06d3\u0750-\u077f]")
+
+
 def is_mostly_latin(text: str) -> bool:
     """True when most letters in ``text`` are Latin: used to answer English questions in English."""
-    latin = arabic = 0
-    for ch in text:
-        if ch.isalpha():
-            if "a" <= ch.lower() <= "z":
-                latin += 1
-            elif "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f":
-                arabic += 1
-    return latin > arabic
+    return len(_LATIN_RE.findall(text)) > len(_ARABIC_LETTER_RE.findall(text))

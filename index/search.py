@@ -25,6 +25,8 @@ from .vectors import search as faiss_search
 from .vectors import single_threaded_search
 
 MODES = ("hybrid", "lexical", "dense")
+# Passages of one wire story in two outlets embed almost identically; below this they are not compared word by word.
+DUPLICATE_COSINE = 0.8
 
 
 class ModelMismatch(RuntimeError):
@@ -279,13 +281,14 @@ class Searcher:
         idf = self.stored.lexical.idf(terms)
         kind = answer_kind(question)
         sentences: dict[int, list] = {}
+        analysed: dict[int, list[Sentence]] = {}
         if self.params.sentence_weight > 0 and terms and cand.size:
-            cand, fused, cosines, sentences = self._rerank(cand, fused, cosines, terms, idf, kind)
+            cand, fused, cosines, sentences, analysed = self._rerank(cand, fused, cosines, terms, idf, kind)
         timings["rerank"] = time.perf_counter() - t
 
         t = time.perf_counter()
         hits, title_terms = self._group(cand, fused, k, passages_per_article or self.params.passages_per_article)
-        analysed = self._sentences([p.row for hit in hits for p in (hit.passage, *hit.more)])
+        analysed.update(self._sentences([p.row for hit in hits for p in (hit.passage, *hit.more) if p.row not in analysed]))
         for hit in hits:
             topic = set(title_terms.get(hit.article_id, ()))
             for passage in (hit.passage, *hit.more):
@@ -313,7 +316,7 @@ class Searcher:
     def _rerank(self, cand, fused, cosines, terms, idf, kind):
         """Re-score the best candidates by their best sentence: the passage holding the answer sentence wins.
 
-        Returns the reordered candidates and the sentence scores computed on the way
+        Returns the reordered candidates, and the analysed sentences and their scores
         (reused for highlighting).
         """
         depth = min(self.params.rerank_depth, cand.size)
@@ -327,7 +330,7 @@ class Searcher:
         cand = np.concatenate([top[order], cand[depth:]])
         if cosines is not None:
             cosines = np.concatenate([cosines[:depth][order], cosines[depth:]])
-        return cand, fused, cosines, sentences
+        return cand, fused, cosines, sentences, analysed
 
     def _dense_scores(self, rows: np.ndarray, qvec: np.ndarray, dense_rows: np.ndarray, dense_top: np.ndarray) -> np.ndarray:
         """Cosine of every candidate; those FAISS did not return are computed from stored vectors."""
@@ -375,17 +378,40 @@ class Searcher:
         return hits, {articles[art]["id"]: articles[art]["title_terms"].split() for art in picked}
 
     def _collapse(self, hits: list[Hit]) -> list[Hit]:
-        """Merge hits whose best passages are near-identical (the same wire story) into the first."""
-        kept: list[tuple[Hit, set]] = []
-        for hit in hits:
-            sh = shingles(hit.passage.text)
-            for first, first_sh in kept:
-                if jaccard(sh, first_sh) >= self.params.duplicate_similarity:
-                    first.also_in.append({"article_id": hit.article_id, "source": hit.source, "title": hit.title, "url": hit.url})
+        """Merge hits whose best passages are near-identical (the same wire story) into the first.
+
+        Passage vectors pick the pairs worth checking (a copy is very close in
+        embedding space); shared word 3-grams confirm them.
+        """
+        similar = self._vector_similarity([hit.passage.row for hit in hits])
+        kept: list[int] = []
+        text_shingles: dict[int, set] = {}
+
+        def sh(i: int) -> set:
+            if i not in text_shingles:
+                text_shingles[i] = shingles(hits[i].passage.text)
+            return text_shingles[i]
+
+        for i, hit in enumerate(hits):
+            for j in kept:
+                if (similar is None or similar[i, j] >= DUPLICATE_COSINE) and jaccard(
+                    sh(i), sh(j)
+                ) >= self.params.duplicate_similarity:
+                    hits[j].also_in.append(
+                        {"article_id": hit.article_id, "source": hit.source, "title": hit.title, "url": hit.url}
+                    )
                     break
             else:
-                kept.append((hit, sh))
-        return [hit for hit, _ in kept]
+                kept.append(i)
+        return [hits[i] for i in kept]
+
+    def _vector_similarity(self, rows: list[int]) -> np.ndarray | None:
+        """Cosine between the stored vectors of ``rows``; None if the index cannot give vectors back."""
+        try:
+            vectors = self.stored.faiss_index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+        except RuntimeError:
+            return None
+        return vectors @ vectors.T
 
     def _score_confidence(
         self,
