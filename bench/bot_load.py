@@ -1,11 +1,11 @@
 """Bot load benchmark: simulated readers asking questions through the fake Bot API server.
 
-The real python-telegram-bot Application runs against tests/fake_telegram.py on
-127.0.0.1. Each simulated user asks its questions one after another (the next
-question once the previous answer arrived), as a person would. Measured: answered
-questions per second, latency from the update being queued to the reply being
-received by the server, lost and duplicated replies, and the process's RSS
-(bot, fake server and clients share the process).
+The bot runs as deployed (`python -m bot`, long polling) in its own process; the
+fake Bot API server (tests/fake_telegram.py) and the simulated users run in this
+one. Each user asks its questions one after another (the next question once the
+previous answer arrived), as a person would. Measured: answered questions per
+second, latency from the update being queued to the reply being received by the
+server, lost and duplicated replies, and the bot process's RSS.
 
     python bench/bot_load.py [--users 50] [--questions 2000] [--max-rate 0] [--no-write]
 
@@ -19,6 +19,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import random
+import signal
 import sys
 import time
 from pathlib import Path
@@ -30,18 +33,22 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fake_telegram import FakeTelegram
 
-from bot.app import build_application
-from bot.service import QAService
-from index.search import Searcher
-from index.settings import Settings
-
 
 async def user(
-    fake: FakeTelegram, uid: int, questions: list[str], latencies: list[float], timeout: float, on_answer=lambda: None
+    fake: FakeTelegram,
+    uid: int,
+    questions: list[str],
+    latencies: list[float],
+    timeout: float,
+    on_answer=lambda: None,
+    think: float = 0.0,
 ) -> int:
-    """Ask each question after the previous reply; return how many got no reply in time."""
+    """Ask each question after the previous reply (and ``think`` seconds on average of reading); return how many got no reply."""
     lost = 0
+    rng = random.Random(uid)
     for n, question in enumerate(questions, start=1):
+        if think:
+            await asyncio.sleep(rng.expovariate(1.0 / think))
         started = time.perf_counter()
         fake.message(question, user_id=uid)
         try:
@@ -54,6 +61,24 @@ async def user(
     return lost
 
 
+async def start_bot(fake: FakeTelegram, args: argparse.Namespace) -> asyncio.subprocess.Process:
+    """``python -m bot`` as deployed, in its own process, talking to the fake server."""
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "INDEX_DIR": str(args.index),
+        "RATE_LIMIT_PER_MINUTE": "0",
+        "TELEGRAM_MAX_RATE": f"{args.max_rate:g}",
+        "SEARCH_WORKERS": str(args.workers),
+        "QUESTION_LOG": "",
+        "LOG_LEVEL": "WARNING",
+    }
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", cwd=ROOT, env=env, stderr=asyncio.subprocess.PIPE)
+    await fake.wait_for_call("getUpdates", timeout=300)
+    return proc
+
+
 async def run(args: argparse.Namespace) -> str:
     questions = [
         json.loads(line)["question"]
@@ -61,36 +86,25 @@ async def run(args: argparse.Namespace) -> str:
         if line.strip()
     ]
     per_user = args.questions // args.users
-    process = psutil.Process()
     async with FakeTelegram() as fake:
-        settings = Settings(
-            _env_file=None,
-            telegram_bot_token=fake.token,
-            telegram_api_base_url=fake.base_url,
-            telegram_api_file_url=fake.base_file_url,
-            index_dir=args.index,
-            rate_limit_per_minute=0,
-            telegram_max_rate=args.max_rate,
-            search_workers=args.workers,
-        )
-        service = QAService(settings, Searcher.open(args.index, params=settings.search_params()))
-        app = build_application(settings, service)
         if args.rate_5xx or args.rate_429:
             fake.random_faults(
                 rate_5xx=args.rate_5xx, rate_429=args.rate_429, retry_after=1, seed=1, methods=("sendMessage", "sendChatAction")
             )
-        rss_before = process.memory_info().rss
+        proc = await start_bot(fake, args)
+        bot = psutil.Process(proc.pid)
+        # warm-up, not timed: the first search in each worker thread opens its connections
+        await asyncio.gather(*(user(fake, 90_000 + w, questions[-3:], [], args.timeout) for w in range(args.workers * 2)))
+        rss_before = bot.memory_info().rss
         rss_per_thousand: list[float] = []
         answered_so_far = [0]
 
         def on_answer() -> None:
             answered_so_far[0] += 1
             if answered_so_far[0] % 1000 == 0:
-                rss_per_thousand.append(process.memory_info().rss / 2**20)
+                rss_per_thousand.append(bot.memory_info().rss / 2**20)
 
-        async with app:
-            await app.start()
-            await app.updater.start_polling(poll_interval=0)
+        try:
             latencies: list[float] = []
             started = time.perf_counter()
             lost = await asyncio.gather(
@@ -102,18 +116,20 @@ async def run(args: argparse.Namespace) -> str:
                         latencies,
                         args.timeout,
                         on_answer,
+                        args.think,
                     )
                     for u in range(args.users)
                 )
             )
             wall = time.perf_counter() - started
             await asyncio.sleep(1.0)  # let stray duplicates arrive before counting
-            rss_after = process.memory_info().rss
-            await app.updater.stop()
-            await app.stop()
+            rss_after = bot.memory_info().rss
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
         asked = per_user * args.users
         replies = sum(len(fake.messages_to(10_000 + u)) for u in range(args.users))
-        errors = app.bot_data.get("errors", [])
+        errors = [line for line in err.decode(errors="replace").splitlines() if " ERROR " in line]
     answered = asked - sum(lost)
     s = summary_ms(latencies)
     rows = [
@@ -122,28 +138,38 @@ async def run(args: argparse.Namespace) -> str:
         ["answered", answered],
         ["lost (no reply)", sum(lost)],
         ["duplicated (replies beyond one per question)", max(0, replies - answered)],
-        ["handler errors", len(errors)],
+        ["errors logged by the bot", len(errors)],
+        ["bot exit code after SIGTERM", proc.returncode],
         ["wall time s", f"{wall:.1f}"],
         ["answered per second", f"{answered / wall:.1f}"],
         ["latency p50 ms", f"{s['p50']:.0f}"],
         ["latency p95 ms", f"{s['p95']:.0f}"],
         ["latency p99 ms", f"{s['p99']:.0f}"],
-        ["RSS before / after MB", f"{rss_before / 2**20:.0f} / {rss_after / 2**20:.0f}"],
+        ["bot RSS before / after MB", f"{rss_before / 2**20:.0f} / {rss_after / 2**20:.0f}"],
     ]
     if len(rss_per_thousand) >= 2:
         growth = (rss_per_thousand[-1] - rss_per_thousand[0]) / rss_per_thousand[0]
         rows.append(
-            ["RSS at 1st / last thousand answered MB", f"{rss_per_thousand[0]:.0f} / {rss_per_thousand[-1]:.0f} ({growth:+.1%})"]
+            [
+                "bot RSS at 1st / last thousand answered MB",
+                f"{rss_per_thousand[0]:.0f} / {rss_per_thousand[-1]:.0f} ({growth:+.1%})",
+            ]
         )
     if args.rate_5xx or args.rate_429:
         statuses = [status for _, status, _ in fake.errors_returned]
         rows.append(["faults injected (5xx / 429)", f"{sum(s >= 500 for s in statuses)} / {statuses.count(429)}"])
-    m = service.searcher.manifest
+    with open(args.index / "CURRENT", encoding="utf-8") as f:
+        build = f.read().strip()
+    manifest = json.loads((args.index / "builds" / build / "manifest.json").read_text(encoding="utf-8"))
     return (
-        f"Fake Bot API server on 127.0.0.1, questions from `{args.questions_file.name}`, index {m['articles']} articles / "
-        f"{m['chunks']} chunks; TELEGRAM_MAX_RATE={args.max_rate:g} (0 = no outgoing limit), SEARCH_WORKERS={args.workers}, "
-        f"per-user limit off; injected faults: {args.rate_5xx:.0%} 5xx, {args.rate_429:.0%} 429 (retry_after 1 s) on sendMessage "
-        "and sendChatAction.\n\n" + table(["measure", "value"], rows)
+        f"`python -m bot` in its own process (long polling) against the fake Bot API server in the benchmark process; "
+        f"{args.users} simulated users, each asking its next question when the previous answer arrived"
+        + (f" and it spent on average {args.think:g} s reading it" if args.think else " (no reading time: saturation)")
+        + ". Questions from "
+        f"`{args.questions_file.name}`, index {manifest['articles']} articles / {manifest['chunks']} chunks; "
+        f"TELEGRAM_MAX_RATE={args.max_rate:g} (0 = no outgoing limit), SEARCH_WORKERS={args.workers}, per-user limit off; "
+        f"injected faults: {args.rate_5xx:.0%} 5xx, {args.rate_429:.0%} 429 (retry_after 1 s) on sendMessage and sendChatAction. "
+        "Latency: update queued at the server -> reply received by the server.\n\n" + table(["measure", "value"], rows)
     )
 
 
@@ -155,6 +181,7 @@ def main() -> None:
     parser.add_argument("--index", type=Path, default=ROOT / "var" / "bench-arcd-index")
     parser.add_argument("--max-rate", type=float, default=0, help="TELEGRAM_MAX_RATE for the run (default 0: no outgoing limit)")
     parser.add_argument("--workers", type=int, default=4, help="SEARCH_WORKERS")
+    parser.add_argument("--think", type=float, default=0.0, help="mean seconds a user reads an answer before the next question")
     parser.add_argument("--timeout", type=float, default=30, help="seconds a user waits for a reply before counting it lost")
     parser.add_argument("--rate-5xx", type=float, default=0.0, help="share of sendMessage/sendChatAction calls answered 5xx")
     parser.add_argument("--rate-429", type=float, default=0.0, help="share answered 429 with retry_after 1")

@@ -163,7 +163,8 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: 
     if service.searcher is None:
         await message.reply_html(text("no_index", lang), do_quote=in_group)
         return
-    await _typing(chat.id, context)
+    # "typing…" goes out beside the search, not before it: the first one is never cancelled
+    context.application.create_task(_typing(chat.id, context))  # the Application keeps and awaits it
     typing = asyncio.create_task(_keep_typing(chat.id, context))
     try:
         rid, result = await service.ask(question, lang, user.id if user else None, chat.type)

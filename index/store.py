@@ -299,7 +299,9 @@ class StoredIndex:
         if not rows:
             return {}
         marks = ",".join("?" * len(rows))
-        cur = self.db().execute(f"SELECT * FROM chunks WHERE row IN ({marks})", [int(r) for r in rows])
+        cur = self.db().execute(
+            f"SELECT row, article_idx, ordinal, start, end, text FROM chunks WHERE row IN ({marks})", [int(r) for r in rows]
+        )
         return {r["row"]: r for r in cur}
 
     def articles(self, idxs: list[int]) -> dict[int, sqlite3.Row]:
@@ -321,7 +323,9 @@ class StoredIndex:
         return dict(cur.fetchall())
 
     def article_chunks(self, article_idx: int) -> list[sqlite3.Row]:
-        cur = self.db().execute("SELECT * FROM chunks WHERE article_idx = ? ORDER BY ordinal", (int(article_idx),))
+        cur = self.db().execute(
+            "SELECT row, article_idx, ordinal, start, end, text FROM chunks WHERE article_idx = ? ORDER BY ordinal", (int(article_idx),)
+        )
         return list(cur)
 
     def article_text(self, article_idx: int) -> str:
