@@ -130,8 +130,8 @@ def test_vectors_are_memory_mapped_and_still_searchable(built_index, embedder):
 def test_approximate_index_types_find_near_duplicates(kind, tmp_path):
     import numpy as np
 
-    from index.vectors import load_index, resolve_type, save_index
     from index.vectors import build_index as build_vectors
+    from index.vectors import load_index, resolve_type, save_index
 
     rng = np.random.default_rng(0)
     centres = rng.standard_normal((50, 64)).astype(np.float32)
