@@ -74,7 +74,10 @@ async def start_bot(fake: FakeTelegram, args: argparse.Namespace) -> asyncio.sub
         "QUESTION_LOG": "",
         "LOG_LEVEL": "WARNING",
     }
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", cwd=ROOT, env=env, stderr=asyncio.subprocess.PIPE)
+    profile = ["-m", "cProfile", "-o", str(args.profile)] if args.profile else []
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, *profile, "-m", "bot", cwd=ROOT, env=env, stderr=asyncio.subprocess.PIPE
+    )
     await fake.wait_for_call("getUpdates", timeout=300)
     return proc
 
@@ -187,6 +190,7 @@ def main() -> None:
     parser.add_argument("--rate-429", type=float, default=0.0, help="share answered 429 with retry_after 1")
     parser.add_argument("--title", default="Bot under load", help="section title in the results file")
     parser.add_argument("--doc", type=Path, help="append to this file instead of docs/benchmarks.md")
+    parser.add_argument("--profile", type=Path, help="run the bot under cProfile and write its stats here (bench/hotspots.py)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     if not (args.index / "CURRENT").exists():

@@ -2,7 +2,7 @@
 
 Runs answerable dev questions (ARCD, SaudiNewsNet headlines) and the team's
 unanswerable questions (bench/data/unanswerable_ar.jsonl) through the searcher,
-records each top hit's signals (coverage, sentence, cosine), then searches the
+records each top hit's signals (coverage, sentence, cosine, year check), then searches the
 weights and threshold that refuse the most unanswerable questions while wrongly
 refusing at most --max-wrong of the answerable ones.
 
@@ -19,7 +19,7 @@ from pathlib import Path
 from common import ROOT, SHARED, build_index_cli, need, record, table
 
 from index.evaluate import load_questions
-from index.search import Searcher, SearchParams
+from index.search import Searcher, SearchParams, combine_confidence
 
 UNANSWERABLE = ROOT / "bench" / "data" / "unanswerable_ar.jsonl"
 ANSWERABLE = {
@@ -27,7 +27,6 @@ ANSWERABLE = {
     "title2article": SHARED / "saudinewsnet" / "saudinewsnet_title2article_eval.jsonl",
 }
 ARTICLES = [SHARED / "arcd" / "articles.jsonl", SHARED / "saudinewsnet" / "saudinewsnet_2000.jsonl"]
-NAMES = ("coverage", "sentence", "cosine")
 
 
 def signals_for(searcher: Searcher, questions: list[dict]) -> list[dict[str, float]]:
@@ -35,10 +34,9 @@ def signals_for(searcher: Searcher, questions: list[dict]) -> list[dict[str, flo
     return [searcher.search(q["question"], k=5, query_vector=v).signals for q, v in zip(questions, vectors, strict=True)]
 
 
-def confidence(signals: dict[str, float], weights: tuple[float, ...]) -> float:
-    present = [(w, signals[n]) for w, n in zip(weights, NAMES, strict=True) if n in signals]
-    norm = sum(w for w, _ in present) or 1.0
-    return sum(w * v for w, v in present) / norm
+def confidence(signals: dict[str, float], weights: tuple[float, float, float]) -> float:
+    """The searcher's own confidence rule with other weights (dense acceptance and year check as shipped)."""
+    return combine_confidence(signals, replace(SearchParams(), confidence_weights=weights))
 
 
 def main() -> None:

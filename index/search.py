@@ -10,6 +10,7 @@ confidence check says "no answer" instead of returning noise.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,7 @@ class SearchParams:
     rerank_depth: int = 30
     confidence_weights: tuple[float, float, float] = (0.5, 0.2, 0.3)  # coverage, sentence, cosine
     dense_accept: float = 0.45  # a dense similarity this high is enough on its own (paraphrases share few words)
+    year_mismatch_penalty: float = 0.5  # confidence factor when a year the question names is nowhere in the hit
 
 
 @dataclass
@@ -432,11 +434,14 @@ class Searcher:
         ``cosine`` (dense similarity; absent in lexical mode). The confidence is
         their weighted mean with ``confidence_weights`` over the signals present.
         An English question about an Arabic passage (or the reverse) shares no words
-        with it, so only the dense similarity counts there.
+        with it, so only the dense similarity counts there. A year the question
+        names ("... in 2031?") that is neither in the passage, the title nor the
+        article's date marks a hit about another year: its confidence is scaled
+        by ``year_mismatch_penalty``.
         """
         total = sum(idf.values()) or 1.0
+        years = {term for term in idf if _YEAR.fullmatch(term)}
         cos_of = dict(zip(rows.tolist(), cosines.tolist(), strict=True)) if cosines is not None else {}
-        weights = dict(zip(("coverage", "sentence", "cosine"), self.params.confidence_weights, strict=True))
         top_signals: dict[str, float] = {}
         for hit in hits:
             passage_sentences = analysed.get(hit.passage.row, [])
@@ -447,13 +452,34 @@ class Searcher:
                 signals["cosine"] = float(cos_of[hit.passage.row])
                 if is_mostly_latin(hit.passage.text) != latin_question:
                     signals = {"cosine": signals["cosine"]}
-            norm = sum(weights[name] for name in signals) or 1.0
-            hit.confidence = sum(weights[name] * value for name, value in signals.items()) / norm
-            if signals.get("cosine", 0.0) >= self.params.dense_accept:
-                hit.confidence = max(hit.confidence, signals["cosine"])
+            if years and not years <= present.union(_YEAR.findall(hit.date or "")):
+                signals["year_missing"] = 1.0
+            hit.confidence = combine_confidence(signals, self.params)
             if not top_signals:
                 top_signals = signals
         return top_signals
+
+
+_YEAR = re.compile(r"(?:1[89]|20)\d\d")
+CONFIDENCE_SIGNALS = ("coverage", "sentence", "cosine")
+
+
+def combine_confidence(signals: dict[str, float], params: SearchParams) -> float:
+    """One hit's confidence from its signals: the weighted mean of those present, then the two overrides.
+
+    A dense similarity of at least ``dense_accept`` is enough on its own; a year
+    the question names but the hit lacks (``year_missing``) scales it down.
+    """
+    present = [
+        (w, signals[name]) for w, name in zip(params.confidence_weights, CONFIDENCE_SIGNALS, strict=True) if name in signals
+    ]
+    norm = sum(w for w, _ in present) or 1.0
+    confidence = sum(w * value for w, value in present) / norm
+    if signals.get("cosine", 0.0) >= params.dense_accept:
+        confidence = max(confidence, signals["cosine"])
+    if signals.get("year_missing"):
+        confidence *= params.year_mismatch_penalty
+    return confidence
 
 
 def _same_model(a: str, b: str) -> bool:

@@ -324,7 +324,8 @@ class StoredIndex:
 
     def article_chunks(self, article_idx: int) -> list[sqlite3.Row]:
         cur = self.db().execute(
-            "SELECT row, article_idx, ordinal, start, end, text FROM chunks WHERE article_idx = ? ORDER BY ordinal", (int(article_idx),)
+            "SELECT row, article_idx, ordinal, start, end, text FROM chunks WHERE article_idx = ? ORDER BY ordinal",
+            (int(article_idx),),
         )
         return list(cur)
 

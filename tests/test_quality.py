@@ -11,7 +11,7 @@ from index.builder import run_build
 from index.evaluate import contains_answer, score_results
 from index.highlight import answer_kind, best_sentences
 from index.lexical import LexicalParams
-from index.search import Hit, Passage, Searcher, SearchParams, SearchResult
+from index.search import Hit, Passage, Searcher, SearchParams, SearchResult, combine_confidence
 
 
 def hit(rank, article_id, text="", also=()):
@@ -82,6 +82,29 @@ def test_related_question_is_answered_with_confidence(searcher):
     assert not result.no_answer and result.hits[0].article_id == "t-flood"
     assert set(result.signals) == {"coverage", "sentence", "cosine"}
     assert result.confidence >= searcher.params.min_confidence
+
+
+def test_a_year_the_hits_do_not_mention_lowers_confidence(searcher):
+    """The chess final was in 2026 (its date); the same question about 2031 is about another year."""
+    right = searcher.search("من فازت ببطولة أفريقيا للشطرنج للسيدات عام 2026؟")
+    other = searcher.search("من فازت ببطولة أفريقيا للشطرنج للسيدات عام ٢٠٣١؟")
+    assert not right.no_answer and right.hits[0].article_id == "t-chess"
+    assert "year_missing" not in right.signals and other.signals.get("year_missing") == 1.0
+    assert other.confidence < right.confidence
+    assert other.no_answer
+
+
+def test_confidence_rule():
+    params = SearchParams(confidence_weights=(0.5, 0.2, 0.3), dense_accept=0.45, year_mismatch_penalty=0.5)
+    assert combine_confidence({"coverage": 1.0, "sentence": 0.0, "cosine": 0.0}, params) == pytest.approx(0.5)
+    # only the signals present count: a cross-script hit is judged on its cosine alone
+    assert combine_confidence({"cosine": 0.3}, params) == pytest.approx(0.3)
+    # a strong dense match is enough on its own
+    assert combine_confidence({"coverage": 0.0, "sentence": 0.0, "cosine": 0.6}, params) == pytest.approx(0.6)
+    # a missing year halves whatever the rest says
+    assert combine_confidence({"coverage": 1.0, "sentence": 1.0, "cosine": 0.6, "year_missing": 1.0}, params) == pytest.approx(
+        0.44
+    )
 
 
 WIRE = "أعلنت وزارة الصحة اليوم تسجيل انخفاض كبير في حالات الإنفلونزا الموسمية خلال الشهر الماضي مقارنة بالعام السابق، وعزت ذلك إلى حملة التطعيم الواسعة التي شملت أكثر من مليوني شخص في مختلف المناطق."
