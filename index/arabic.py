@@ -93,10 +93,12 @@ STOPWORDS: frozenset[str] = frozenset(
 
 # Question words are dropped on the lexical side of a *question* only: in an
 # article "متى" or "كم" is ordinary text, in a question it is noise.
+_QUESTION_WORDS = "ما ماذا ماهو ماهي لماذا لم كيف متى أين أي أية كم هل من منو شو ليش وين امتى بكم إلى"
+# "and when / and where ..." open second questions: "متى وأين ولد ...؟"
+_JOINED_QUESTION_WORDS = [c + w for c in "وف" for w in "ما ماذا لماذا كيف متى أين كم هل".split()]
 QUESTION_WORDS: frozenset[str] = frozenset(
     normalize(word)
-    for word in "ما ماذا ماهو ماهي لماذا لم كيف متى أين أي أية كم هل من منو شو ليش وين امتى بكم إلى "
-    "what who whom which when where why how".split()
+    for word in [*_QUESTION_WORDS.split(), *_JOINED_QUESTION_WORDS, *"what who whom which when where why how".split()]
 )
 
 # Clitic prefixes stripped by the "light" stemmer (longest first). Only stripped

@@ -74,6 +74,8 @@ def test_question_words_dropped_only_on_question_side():
     assert analyze_question("متى افتتح المعرض؟") == analyze("افتتح المعرض")
     # a question made only of function words still yields terms rather than nothing
     assert analyze_question("من هو؟")
+    # a second question word joined to "and" ("... وأين") is a question word too
+    assert analyze_question("متى وأين ولد ابن خلدون؟") == analyze("ولد ابن خلدون")
 
 
 def test_stopwords_are_normalised():
