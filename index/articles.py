@@ -215,6 +215,8 @@ def _load_jsonl(data: bytes, path: str, result: LoadResult, max_chars: int) -> I
             result.problems.append(Problem(path, number, f"bad JSON: {exc.msg} (column {exc.colno})"))
         except (ArticleError, RecursionError) as exc:
             result.problems.append(Problem(path, number, str(exc) or "JSON nested too deeply"))
+        except ValueError as exc:  # e.g. an integer too long to convert
+            result.problems.append(Problem(path, number, f"bad record: {exc}"))
 
 
 def _load_json(data: bytes, path: str, result: LoadResult, max_chars: int) -> Iterator[Article]:
@@ -235,7 +237,7 @@ def _load_json(data: bytes, path: str, result: LoadResult, max_chars: int) -> It
     for i, record in enumerate(records):
         try:
             yield article_from_record(record, path, max_chars)
-        except ArticleError as exc:
+        except (ArticleError, ValueError) as exc:
             result.problems.append(Problem(path, None, f"item {i}: {exc}"))
 
 
@@ -364,6 +366,9 @@ def load_file(
         result.problems.append(Problem(name, exc.line, exc.reason))
     except OSError as exc:
         result.problems.append(Problem(name, None, f"cannot read: {exc.strerror or exc}"))
+    except (ValueError, RecursionError, MemoryError) as exc:
+        # a case no loader foresaw: this file is lost, the rest of the corpus is not
+        result.problems.append(Problem(name, None, f"could not parse: {type(exc).__name__}: {exc}"))
     return []
 
 

@@ -52,7 +52,7 @@ def outlet_name(*hints: str) -> str:
             continue
         text = hint.lower()
         if "://" in text:
-            text = urlsplit(text).netloc or text
+            text = url_host(text) or text
         matches = [key for key in OUTLETS if key in text]
         if matches:
             return OUTLETS[max(matches, key=len)]
@@ -66,6 +66,12 @@ def display_source(source: str, url: str = "", path: str = "") -> str:
         return known
     if source:
         return source
-    if url:
-        return urlsplit(url).netloc.removeprefix("www.")
-    return ""
+    return url_host(url).removeprefix("www.")
+
+
+def url_host(url: str) -> str:
+    """The host part of ``url``, or "" when there is none or the URL is malformed ("http://[bad")."""
+    try:
+        return urlsplit(url).netloc if url else ""
+    except ValueError:
+        return ""

@@ -58,6 +58,14 @@ def make_bad_corpus(root: Path) -> dict[str, str]:
     os.symlink(root / "a-link.txt", root / "a-link.txt")  # a file symlink to itself
     expected["a-link.txt"] = "cannot read"
     expected["loop"] = "symlink loop"
+    odd = [
+        {"id": "bad-url", "title": "رابط معطوب", "text": "خبر سليم رابطه معطوب.", "url": "http://[bad"},
+        '{"id": "long-int", "title": "رقم", "text": "نص", "views": ' + "9" * 5000 + "}",
+        {"id": "after-odd", "title": "خبر بعد السطر الغريب", "text": "هذا الخبر يأتي بعد سطر فيه عدد طويل جداً."},
+    ]
+    lines = [r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in odd]
+    (root / "odd-values.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    expected["odd-values.jsonl"] = "bad record"
     return expected
 
 
@@ -65,7 +73,7 @@ def test_every_bad_file_is_reported_and_good_articles_load(tmp_path):
     expected = make_bad_corpus(tmp_path / "in")
     result = load_articles([tmp_path / "in"])
     ids = {a.id for a in result.articles}
-    assert {"t-hospital", "t-camels", "t-flood", "t-coffee", "huge"} <= ids
+    assert {"t-hospital", "t-camels", "t-flood", "t-coffee", "huge", "bad-url", "after-odd"} <= ids
     assert any(a.title == "عنوان غريب" for a in result.articles)
     assert any("مكتبة عامة" in a.text for a in result.articles)
     reasons = "\n".join(str(p) for p in result.problems)
