@@ -127,10 +127,11 @@ def addressed_question(message: Message, bot_id: int, bot_username: str | None) 
     msg_text = message.text or ""
     mention = f"@{bot_username}".lower() if bot_username else None
     mentioned = False
-    for entity, value in message.parse_entities([MessageEntityType.MENTION]).items():
+    # parse_entities turns Telegram's UTF-16 offsets into the mention's own text
+    for value in message.parse_entities([MessageEntityType.MENTION]).values():
         if mention and value.lower() == mention:
             mentioned = True
-            msg_text = msg_text.replace(message.text[entity.offset : entity.offset + entity.length], " ")
+            msg_text = msg_text.replace(value, " ")
     replied = (
         message.reply_to_message is not None
         and message.reply_to_message.from_user is not None
@@ -301,7 +302,7 @@ async def _run_reindex(service: QAService, status: Message, lang: str) -> None:
         return
     problems = ""
     if report.problems:
-        listed = "\n".join(f"• {html.escape(str(p))[:200]}" for p in report.problems[:10])
+        listed = "\n".join(f"• {html.escape(str(p)[:200])}" for p in report.problems[:10])  # cut, then escape
         problems = text("reindex_problems", lang, n=len(report.problems), list=listed)
     await status.reply_html(
         text(

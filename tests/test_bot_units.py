@@ -1,4 +1,8 @@
-from bot.handlers import result_keyboard, safe_filename
+from datetime import UTC, datetime
+
+from telegram import Chat, Message, MessageEntity, User
+
+from bot.handlers import addressed_question, result_keyboard, safe_filename
 from bot.logs import redactor
 from bot.ratelimit import QuestionLimiter
 from bot.texts import AR, EN, TEXTS, language_for, stage_text, text
@@ -95,3 +99,18 @@ async def test_retry_policy():
         await limiter.process_request(callback, (), {}, "sendMessage", {"chat_id": 1}, None)
     assert len(calls) == 1
     await limiter.shutdown()
+
+
+def test_mention_is_cut_out_even_after_an_emoji():
+    """Telegram counts entity offsets in UTF-16 units; an emoji before the mention takes two."""
+    text = "😀 @NewsBot متى افتتح المعرض؟"
+    message = Message(
+        message_id=1,
+        date=datetime.now(UTC),
+        chat=Chat(-100, Chat.SUPERGROUP),
+        from_user=User(7, "قارئ", is_bot=False),
+        text=text,
+        entities=[MessageEntity(MessageEntity.MENTION, offset=3, length=8)],
+    )
+    assert addressed_question(message, bot_id=42, bot_username="newsbot") == "😀 متى افتتح المعرض؟"
+    assert addressed_question(message, bot_id=42, bot_username="otherbot") is None
