@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from index.settings import Settings
+from index.settings import Settings, SettingsError, load_settings
 
 from .logs import setup_logging
 
@@ -68,7 +68,11 @@ def open_searcher(settings: Settings):
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.index:
         settings.index_dir = args.index
     secrets = [s.get_secret_value() for s in (settings.telegram_bot_token, settings.webhook_secret) if s]

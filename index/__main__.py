@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from .settings import Settings
+from .settings import Settings, load_settings
 
 EXAMPLES = """examples:
   python -m index build --articles samples/articles --index var/index
@@ -276,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .store import StoreError
 
     try:
-        settings = Settings()
+        settings = load_settings()
         if args.index:
             settings.index_dir = args.index
         if args.command in ("build", "update"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .builder import BuildConfig
@@ -121,3 +121,19 @@ class Settings(BaseSettings):
             max_file_bytes=int(self.max_file_mb * 1024 * 1024),
             max_article_chars=self.max_article_chars,
         )
+
+
+class SettingsError(ValueError):
+    """A setting in the environment or ``.env`` has a value that cannot be used."""
+
+
+def load_settings() -> Settings:
+    """``Settings()``, with invalid values reported one line each by their variable name."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = [
+            f"{'.'.join(str(part) for part in error['loc']).upper() or 'settings'}: {error['msg']} (got {error.get('input')!r})"
+            for error in exc.errors()
+        ]
+        raise SettingsError("invalid setting(s) in the environment or .env:\n  " + "\n  ".join(lines)) from None

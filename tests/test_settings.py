@@ -1,6 +1,7 @@
 import re
 from pathlib import Path
 
+import pytest
 from conftest import ROOT
 
 from index.settings import Settings
@@ -38,3 +39,17 @@ def test_flags_build_matching_params(monkeypatch):
     assert s.chunk_params().target_words == 70 and s.lexical_params().k1 == 1.5
     assert s.index_dir == Path("/tmp/somewhere")
     assert s.build_config().chunking.target_words == 70
+
+
+def test_invalid_settings_are_named_not_traced(monkeypatch, capsys, tmp_path):
+    from bot.__main__ import main as bot_main
+    from index.settings import SettingsError, load_settings
+
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.setenv("ADMIN_USER_IDS", "12,abc")
+    monkeypatch.setenv("WEBHOOK_PORT", "eighty")
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert "ADMIN_USER_IDS" in str(err.value) and "WEBHOOK_PORT" in str(err.value)
+    assert bot_main([]) == 2
+    assert "WEBHOOK_PORT" in capsys.readouterr().err
