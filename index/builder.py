@@ -234,8 +234,11 @@ def run_build(
         cleanup(index_dir)
         previous = _previous_manifest(index_dir)
         if incremental and previous is not None:
-            overrides = {"batch_size": config.batch_size, "threads": config.threads} if config else {}
-            if config and config.model != previous["model"] and not (is_builtin(config.model) and is_builtin(previous["model"])):
+            # an update keeps the build's model and analysis; how it reads and encodes comes from the caller
+            carried = ("batch_size", "threads", "max_file_bytes", "max_article_chars")
+            overrides = {name: getattr(config, name) for name in carried} if config else {}
+            # the default (built-in) model means "whatever the index uses"; another model named explicitly must match
+            if config and not is_builtin(config.model) and config.model != previous["model"]:
                 raise BuildError(
                     f"the index was built with {previous['model']!r} but EMBEDDING_MODEL is {config.model!r}; "
                     "run `python -m index build` to rebuild it with the new model"

