@@ -140,15 +140,19 @@ def add_handlers(app: Application) -> None:
 
 
 async def _post_init(app: Application) -> None:
-    """Publish the command menu (admins also see their commands in their private chat)."""
+    """Start following the index directory; publish the command menu (admins see theirs too)."""
     from telegram import BotCommandScopeDefault
 
+    settings: Settings = app.bot_data["settings"]
+    if settings.index_watch_seconds > 0:
+        app.bot_data["index_watcher"] = asyncio.create_task(
+            _follow_index(app.bot_data["service"], settings.index_watch_seconds), name="index-watcher"
+        )
     try:
         await app.bot.set_my_commands(
             [BotCommand("start", "البداية / start"), BotCommand("help", "المساعدة / help"), BotCommand("ask", "اسأل / ask")],
             scope=BotCommandScopeDefault(),
         )
-        settings: Settings = app.bot_data["settings"]
         admin_commands = [
             BotCommand("start", "البداية / start"),
             BotCommand("help", "المساعدة / help"),
@@ -165,7 +169,20 @@ async def _post_init(app: Application) -> None:
         log.warning("could not publish the command menu: %s", exc)
 
 
+async def _follow_index(service: QAService, every: float) -> None:
+    """Every ``every`` seconds, switch to a build made outside the bot (so cron updates need no restart)."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await service.follow_current()
+        except Exception:  # keep watching whatever happened this time
+            log.exception("checking for a new index build failed")
+
+
 async def _post_shutdown(app: Application) -> None:
+    watcher = app.bot_data.pop("index_watcher", None)
+    if watcher:
+        watcher.cancel()
     app.bot_data["service"].close()
 
 

@@ -26,6 +26,7 @@ from index.builder import BuildReport, run_build
 from index.embedding import Embedder
 from index.search import Searcher, SearchResult
 from index.settings import Settings
+from index.store import current_build_id
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class QAService:
         self.answered = 0
         self.refused = 0
         self.reindexing = False
+        self._unusable_build = ""
         self._log_key = (settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else "local").encode()
 
     # ---------------------------------------------------------------- index
@@ -177,6 +179,35 @@ class QAService:
         finally:
             with self._lock:
                 self.reindexing = False
+
+    async def follow_current(self) -> bool:
+        """Switch to the build ``CURRENT`` names when it was made outside the bot (a cron ``update``).
+
+        Returns True when it switched. A build that fails to open is logged once
+        and skipped; the bot keeps serving the one it has.
+        """
+        current = current_build_id(self.settings.index_dir)
+        if not current or current in (self.build_id, self._unusable_build):
+            return False
+        with self._lock:
+            if self.reindexing:
+                return False  # the running /reindex swaps when it is done
+            self.reindexing = True
+        try:
+            searcher = await asyncio.get_running_loop().run_in_executor(self._build_pool, self._open_new)
+        except Exception as exc:  # a broken build must not stop the bot
+            log.warning("cannot open build %s made outside the bot: %s", current, exc)
+            self._unusable_build = current
+            return False
+        finally:
+            with self._lock:
+                self.reindexing = False
+        if searcher.manifest["build_id"] != current:
+            log.warning("build %s did not load; still serving %s", current, self.build_id or "nothing")
+            self._unusable_build = current
+            return False
+        self.swap(searcher)
+        return True
 
     def _rebuild(self, on_stage: Callable[[str], None] | None) -> BuildReport:
         s = self.settings

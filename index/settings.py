@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     )
     max_upload_mb: float = Field(5, gt=0, description="Largest article file admins may upload.")
     search_workers: int = Field(4, ge=1, description="Threads that run searches off the event loop.")
+    index_watch_seconds: float = Field(
+        30, ge=0, description="How often the bot looks for a build made outside it (`python -m index update`); 0 = never."
+    )
     question_log: Path | None = Field(None, description="JSONL file of questions asked (user ids hashed); empty = off.")
     log_level: str = Field("INFO")
 
