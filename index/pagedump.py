@@ -38,34 +38,33 @@ class DumpedArticle:
 
 def looks_like_page_dump(text: str) -> bool:
     """True if some marker line is followed by a repeat of a headline seen just before it."""
-    lines = [line.strip() for line in text.splitlines()]
-    return any(_page_header(lines, i) is not None for i, line in enumerate(lines) if line in MARKERS)
+    return bool(_headers([line.strip() for line in text.splitlines()]))
 
 
-def _next_nonempty(lines: list[str], i: int) -> int | None:
-    while i < len(lines):
-        if lines[i]:
-            return i
-        i += 1
-    return None
+def _headers(lines: list[str]) -> list[tuple[int, int]]:
+    """For each marker line with a repeated headline: (index of the headline's last earlier line, index of the repeat).
 
-
-def _page_header(lines: list[str], marker: int) -> tuple[int, int] | None:
-    """For a marker line, return (index of the first headline, index of the repeated headline)."""
-    repeat = _next_nonempty(lines, marker + 1)
-    if repeat is None:
-        return None
-    title = lines[repeat]
-    for i in range(marker - 1, -1, -1):
-        if lines[i] == title:
-            return i, repeat
-    return None
+    One pass with a table of where each line was last seen, so a file of many
+    marker lines costs no more than one of a few.
+    """
+    next_nonempty: list[int | None] = [None] * (len(lines) + 1)
+    for i in range(len(lines) - 1, -1, -1):
+        next_nonempty[i] = i if lines[i] else next_nonempty[i + 1]
+    headers: list[tuple[int, int]] = []
+    last_seen: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        if line in MARKERS:
+            repeat = next_nonempty[i + 1]
+            if repeat is not None and (first := last_seen.get(lines[repeat])) is not None:
+                headers.append((first, repeat))
+        last_seen[line] = i
+    return headers
 
 
 def parse_page_dump(text: str) -> list[DumpedArticle]:
     """Split a dump into its articles (pure; the caller reports an empty result)."""
     lines = [line.strip() for line in text.splitlines()]
-    headers = [h for i, line in enumerate(lines) if line in MARKERS and (h := _page_header(lines, i))]
+    headers = _headers(lines)
     articles: list[DumpedArticle] = []
     for n, (first, repeat) in enumerate(headers):
         title = lines[repeat]

@@ -169,3 +169,24 @@ def test_seed_page_dump_gives_two_clean_articles():
     assert "أكرم الكعبي، أمين حركة النجباء في العراق" in first.text
     assert first.text.rstrip().endswith("وأن الأوامر سترد من إيران حصراً.")
     assert second.text.startswith("في ظلّ معلومات عن اتجاه دول أجنبية")
+
+
+def test_page_dump_detection_is_linear_in_marker_lines():
+    """An upload full of marker lines must not hold the build lock for minutes (ratio, not wall clock)."""
+    import time
+
+    from index.pagedump import looks_like_page_dump, parse_page_dump
+
+    def best_of_three(n: int) -> float:
+        text = "".join(f"خبر رقم {i}\nTT\n" for i in range(n))  # no headline is ever repeated
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            assert not looks_like_page_dump(text)
+            times.append(time.perf_counter() - started)
+        return min(times)
+
+    # linear: x10 lines -> ~x10 time; the old backward scan was ~x100
+    assert best_of_three(20_000) / best_of_three(2_000) < 35
+    dump = "عنوان الخبر\nTT\nعنوان الخبر\nنص الخبر الأول هنا.\n"
+    assert [a.title for a in parse_page_dump(dump)] == ["عنوان الخبر"]
