@@ -407,9 +407,15 @@ async def document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     service = _service(context)
     status = await message.reply_html(text("upload_saved", lang, name=html.escape(name), articles=len(articles)))
     if service.reindexing:
-        await status.reply_html(text("reindex_busy", lang))
-        return
-    context.application.create_task(_run_reindex(service, status, lang), update=update)
+        await status.reply_html(text("upload_queued", lang))
+    context.application.create_task(_reindex_when_free(service, status, lang), update=update)
+
+
+async def _reindex_when_free(service: QAService, status: Message, lang: str) -> None:
+    """Index an upload: at once, or when the update already running (which may have read the folder before it) ends."""
+    while service.reindexing:
+        await asyncio.sleep(1)
+    await _run_reindex(service, status, lang)
 
 
 # ---------------------------------------------------------------- errors

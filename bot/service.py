@@ -174,6 +174,8 @@ class QAService:
             loop = asyncio.get_running_loop()
             report = await loop.run_in_executor(self._build_pool, self._rebuild, on_stage)
             searcher = await loop.run_in_executor(self._build_pool, self._open_new)
+            if report.build_id and searcher.manifest["build_id"] != report.build_id:
+                raise RuntimeError(f"the new build {report.build_id} did not load; still serving {self.build_id or 'nothing'}")
             self.swap(searcher)
             return report
         finally:

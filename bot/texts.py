@@ -145,6 +145,10 @@ TEXTS: dict[str, dict[str, str]] = {
         AR: "نوع الملف غير مدعوم. الأنواع المقبولة: {types}",
         EN: "Unsupported file type. Accepted: {types}",
     },
+    "upload_queued": {
+        AR: "⏳ يجري تحديث آخر للفهرس الآن؛ سأضيف هذا الملف فور انتهائه.",
+        EN: "⏳ Another index update is running; I will add this file as soon as it ends.",
+    },
     "upload_rejected": {AR: "❌ لم أضف الملف: {reason}", EN: "❌ File not added: {reason}"},
     "upload_saved": {
         AR: "📥 حفظت <code>{name}</code> ({articles} خبر). جارٍ تحديث الفهرس…",

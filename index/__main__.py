@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -26,7 +25,7 @@ EXAMPLES = """examples:
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--index", type=Path, help="index directory (default: INDEX_DIR, now %(default)s)")
+    p.add_argument("--index", type=Path, help="index directory (default: the INDEX_DIR setting, var/index unless set)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
@@ -110,7 +109,8 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def _progress(args: argparse.Namespace) -> bool:
-    return (not args.quiet and sys.stderr.isatty()) or os.environ.get("FORCE_PROGRESS") == "1"
+    """Progress bars on stderr unless --quiet (also when stderr is a log file: admins read those too)."""
+    return not args.quiet
 
 
 def _print_problems(problems: Iterable[object]) -> None:

@@ -233,6 +233,19 @@ async def test_admin_upload_is_saved_safely_and_indexed(tmp_path, embedder):
         assert sorted(p.name for p in (tmp_path / "articles" / "uploads").iterdir()) == ["evil.jsonl"]
 
 
+async def test_upload_during_a_running_update_is_indexed_after_it(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder) as (fake, app):
+        service = app.bot_data["service"]
+        service.reindexing = True  # as if an update were running
+        article = {"title": "سوق جديد للتمور في القصيم", "text": "افتتح في بريدة سوق جديد للتمور يضم 400 محل."}
+        fake.message(None, user_id=ADMIN, document=("dates.jsonl", json.dumps(article, ensure_ascii=False).encode(), "x"))
+        msgs = await fake.wait_for_messages(2, chat_id=ADMIN)
+        assert "حفظت" in msgs[0]["text"] and "فور انتهائه" in msgs[1]["text"]
+        service.reindexing = False  # ... and now it ends
+        msgs = await fake.wait_for_messages(3, chat_id=ADMIN, timeout=60)
+        assert "أضيف: 1" in msgs[2]["text"]
+
+
 async def test_long_replies_are_split(tmp_path, embedder):
     long_text = " ".join(f"وأضاف التقرير أن قطار الحرمين السريع نقل {i} ألف راكب في اليوم رقم {i} من الموسم." for i in range(150))
     write_jsonl(
