@@ -38,5 +38,7 @@ class QuestionLimiter:
         now = self._clock()
         if now - self._warned.get(user_id, -self.window) >= self.window:
             self._warned[user_id] = now
+            if len(self._warned) > 10_000:  # forget old warnings so memory stays flat
+                self._warned = {u: t for u, t in self._warned.items() if now - t < self.window}
             return True
         return False

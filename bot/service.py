@@ -103,7 +103,8 @@ class QAService:
             self.answered += 1
             self.refused += result.no_answer
         rid = self._remember(CachedResult(result, searcher.manifest["build_id"], lang))
-        self._log_question(question, lang, user_id, chat_type, result, elapsed)
+        # appended from a worker thread: a slow disk must not stall the event loop
+        loop.run_in_executor(self._pool, self._log_question, question, lang, user_id, chat_type, result, elapsed)
         return rid, result
 
     def _remember(self, item: CachedResult) -> str:

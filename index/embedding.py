@@ -78,7 +78,11 @@ def _only_our_modules(path: str) -> bool:
             types = [entry["type"] for entry in json.load(f)]
     except (OSError, ValueError, KeyError, TypeError):
         return False
-    return any(t.startswith("index.") for t in types) and all(t.startswith(("index.", "sentence_transformers.")) for t in types)
+    # a Transformer module could pull model code in through its config's auto_map: never trusted
+    harmless = ("Normalize", "Pooling", "Dense")
+    return any(t.startswith("index.") for t in types) and all(
+        t.startswith("index.") or (t.startswith("sentence_transformers.") and t.rsplit(".", 1)[-1] in harmless) for t in types
+    )
 
 
 @dataclass

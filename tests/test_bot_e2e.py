@@ -26,7 +26,12 @@ async def test_question_gets_attributed_answer(tmp_path, embedder):
         assert any(e["url"] == "https://example.org/t/train" for e in links)
         assert any(c[1].get("action") == "typing" for c in fake.calls if c[0] == "sendChatAction")
         assert any(data.startswith("full:") for _, data in buttons(reply))
-        log = [json.loads(line) for line in (tmp_path / "questions.jsonl").read_text(encoding="utf-8").splitlines()]
+        log_file = tmp_path / "questions.jsonl"
+        for _ in range(50):  # the log line is appended from a worker thread
+            if log_file.exists() and log_file.read_text(encoding="utf-8").strip():
+                break
+            await asyncio.sleep(0.1)
+        log = [json.loads(line) for line in log_file.read_text(encoding="utf-8").splitlines()]
         assert log[0]["top_article"] == "t-train" and str(READER) not in json.dumps(log)
 
 

@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -63,3 +65,20 @@ def test_light_builtin_encoder_gives_the_same_vectors(embedder):
     np.testing.assert_allclose(light.encode_passages(texts), embedder.encode_passages(texts), atol=1e-5)
     assert light.dimension == embedder.dimension == 512 and light.name == embedder.name
     assert type(light.model).__name__ == "FastBuiltinModel"
+
+
+def test_remote_code_is_trusted_only_for_this_projects_modules(tmp_path):
+    from index.embedding import _only_our_modules
+
+    def saved(*types: str) -> str:
+        folder = tmp_path / "-".join(t.rsplit(".", 1)[-1] for t in types)
+        folder.mkdir()
+        (folder / "modules.json").write_text(json.dumps([{"idx": i, "type": t} for i, t in enumerate(types)]))
+        return str(folder)
+
+    assert _only_our_modules(saved("index.use_module.USEMultilingual", "sentence_transformers.models.Normalize"))
+    assert not _only_our_modules(saved("sentence_transformers.models.Transformer", "sentence_transformers.models.Pooling"))
+    # our module beside a Transformer, whose config could name code to run: not trusted
+    assert not _only_our_modules(saved("index.use_module.USEMultilingual", "sentence_transformers.models.Transformer"))
+    assert not _only_our_modules(saved("evil.Module"))
+    assert not _only_our_modules(str(tmp_path / "missing"))
