@@ -229,8 +229,7 @@ class QAService:
         return Searcher.open(
             self.settings.index_dir,
             params=self.settings.search_params(),
-            embedder=self.embedder,
-            threads=self.settings.embedding_threads,
+            embedder=self.embedder,  # None only when the bot started without an index: then loaded once here
         )
 
     def close(self) -> None:
