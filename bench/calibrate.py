@@ -70,13 +70,23 @@ def main() -> None:
         for refused, _, weights, threshold, wrong in candidates[:8]
     ]
     shipped = Searcher(searcher.stored, searcher.embedder, SearchParams())
-    refused_now = {
-        name: sum(shipped.search(q["question"]).no_answer for q in qs) / len(qs)
+    outcomes = {
+        name: [shipped.search(q["question"]) for q in qs]
         for name, qs in {
             **{n: load_questions(need(p)) for n, p in ANSWERABLE.items()},
             "unanswerable": load_questions(UNANSWERABLE),
         }.items()
     }
+    refused_now = {name: sum(r.no_answer for r in results) / len(results) for name, results in outcomes.items()}
+    bands = [
+        [
+            name,
+            f"{sum(r.no_answer for r in results) / len(results):.1%}",
+            f"{sum(r.tentative for r in results) / len(results):.1%}",
+            f"{sum(not r.no_answer and not r.tentative for r in results) / len(results):.1%}",
+        ]
+        for name, results in outcomes.items()
+    ]
     current = searcher.params.confidence_weights
     body = (
         f"Index `{args.index.name}` ({searcher.manifest['articles']} articles). Answerable: "
@@ -97,6 +107,9 @@ def main() -> None:
         + f"\n\nWith the shipped defaults (weights {current}, MIN_CONFIDENCE {SearchParams().min_confidence}, dense-only acceptance at "
         f"cosine ≥ {SearchParams().dense_accept}), refused: "
         + ", ".join(f"{name} {share:.1%}" for name, share in refused_now.items())
+        + f". What readers see with the shipped defaults (SURE_CONFIDENCE {SearchParams().sure_confidence}: below it the "
+        'reply shows the closest passages under "no sure answer" instead of a one-line answer):\n\n'
+        + table(["questions", "no answer", "closest passages (tentative)", "answer"], bands)
     )
     record("No-answer calibration", body, write=not args.no_write)
 

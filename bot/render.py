@@ -232,6 +232,8 @@ def hit_block(hit: Hit, number: int, lang: str, excerpt: bool = True) -> Block:
 
 def answer_block(result: SearchResult, lang: str) -> Block:
     """The one-line answer: the best highlighted sentence of the top source."""
+    if result.tentative:  # not sure enough to call a sentence "the answer"
+        return [Run("🔎 "), Run(text("tentative", lang), "i")]
     answer = result.hits[0].passage.answer if result.hits else ""
     if not answer:
         return []

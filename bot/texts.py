@@ -145,6 +145,10 @@ TEXTS: dict[str, dict[str, str]] = {
         AR: "نوع الملف غير مدعوم. الأنواع المقبولة: {types}",
         EN: "Unsupported file type. Accepted: {types}",
     },
+    "tentative": {
+        AR: "لم أجد جواباً مؤكداً، وهذه أقرب المقاطع إلى سؤالك:",
+        EN: "I found no sure answer; these are the passages closest to your question:",
+    },
     "upload_queued": {
         AR: "⏳ يجري تحديث آخر للفهرس الآن؛ سأضيف هذا الملف فور انتهائه.",
         EN: "⏳ Another index update is running; I will add this file as soon as it ends.",

@@ -25,6 +25,8 @@ def format_result(result: SearchResult, color: bool = False, width: int = 100) -
     if result.no_answer:
         lines.append(f"  no answer found (confidence {result.confidence:.2f})")
         return "\n".join(lines) + "\n"
+    if result.tentative:
+        lines.append(f"  no sure answer (confidence {result.confidence:.2f}); the closest passages:")
     for hit in result.hits:
         meta = " · ".join(x for x in (hit.source, hit.date) if x)
         lines.append(f"{hit.rank}. {hit.title or hit.article_id}" + (f" — {meta}" if meta else "") + f"  [{hit.score:.3f}]")

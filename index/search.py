@@ -44,6 +44,7 @@ class SearchParams:
     collapse_duplicates: bool = True
     duplicate_similarity: float = 0.5
     min_confidence: float = 0.37
+    sure_confidence: float = 0.5  # below it (and above min_confidence) results are "closest passages", not an answer
     highlight_sentences: int = 1
     sentence_weight: float = 1.0
     rerank_depth: int = 30
@@ -116,6 +117,7 @@ class SearchResult:
     confidence: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     signals: dict[str, float] = field(default_factory=dict)
+    tentative: bool = False  # answered, but below sure_confidence: shown as the closest passages, not as an answer
 
     def confident_only(self, threshold: float) -> SearchResult:
         """The same result keeping the top hit and the other hits whose own confidence reaches ``threshold``.
@@ -126,7 +128,9 @@ class SearchResult:
         kept = [hit for i, hit in enumerate(self.hits) if i == 0 or hit.confidence >= threshold]
         for rank, hit in enumerate(kept, start=1):
             hit.rank = rank
-        return SearchResult(self.question, self.mode, kept, self.no_answer, self.confidence, self.timings, self.signals)
+        return SearchResult(
+            self.question, self.mode, kept, self.no_answer, self.confidence, self.timings, self.signals, self.tentative
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -134,6 +138,7 @@ class SearchResult:
             "results": [h.to_json() for h in self.hits],
             "no_answer": self.no_answer,
             "confidence": round(float(self.confidence), 4),
+            "tentative": self.tentative,
             "mode": self.mode,
         }
 
@@ -302,7 +307,8 @@ class Searcher:
         timings["highlight"] = time.perf_counter() - t
         confidence = hits[0].confidence if hits else 0.0
         no_answer = not hits or confidence < self.params.min_confidence
-        return SearchResult(question, mode, [] if no_answer else hits, no_answer, confidence, timings, signals)
+        tentative = not no_answer and confidence < self.params.sure_confidence
+        return SearchResult(question, mode, [] if no_answer else hits, no_answer, confidence, timings, signals, tentative)
 
     def search_many(self, questions: list[str], k: int = 5, mode: str = "hybrid") -> list[SearchResult]:
         """Answer several questions, encoding them in one batch."""

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     dense_weight: float = Field(SearchParams.dense_weight, ge=0, le=1, description="Weight of the dense score in fusion.")
     search_candidates: int = Field(SearchParams.candidates, ge=10)
     min_confidence: float = Field(SearchParams.min_confidence, ge=0, le=1, description="Below this: 'no answer'.")
+    sure_confidence: float = Field(
+        SearchParams.sure_confidence, ge=0, le=1, description="Below this the reply shows the closest passages, not an answer."
+    )
 
     # --- bot
     telegram_bot_token: SecretStr | None = Field(None, description="From @BotFather.")
@@ -107,7 +110,12 @@ class Settings(BaseSettings):
         return LexicalParams(self.stemmer, self.bm25_method, self.bm25_k1, self.bm25_b)
 
     def search_params(self) -> SearchParams:
-        return SearchParams(dense_weight=self.dense_weight, candidates=self.search_candidates, min_confidence=self.min_confidence)
+        return SearchParams(
+            dense_weight=self.dense_weight,
+            candidates=self.search_candidates,
+            min_confidence=self.min_confidence,
+            sure_confidence=self.sure_confidence,
+        )
 
     def build_config(self) -> BuildConfig:
         return BuildConfig(

@@ -1,6 +1,7 @@
 """Retrieval-quality machinery: metrics, grouping, duplicate collapsing, highlighting, refusals."""
 
 import json
+from dataclasses import replace
 
 import pytest
 from conftest import CORPUS, write_jsonl
@@ -92,6 +93,22 @@ def test_a_year_the_hits_do_not_mention_lowers_confidence(searcher):
     assert "year_missing" not in right.signals and other.signals.get("year_missing") == 1.0
     assert other.confidence < right.confidence
     assert other.no_answer
+
+
+def test_answers_below_sure_confidence_are_tentative(searcher):
+    question = "فيضان نهر النيل في السودان"
+    base = searcher.params
+    try:
+        searcher.params = replace(base, sure_confidence=1.0)
+        unsure = searcher.search(question)
+        searcher.params = replace(base, sure_confidence=0.0)
+        sure = searcher.search(question)
+    finally:
+        searcher.params = base
+    assert not unsure.no_answer and unsure.tentative and unsure.to_json()["tentative"] is True
+    assert not sure.tentative and sure.hits[0].article_id == unsure.hits[0].article_id
+    assert unsure.confident_only(0.0).tentative
+    assert not searcher.search("ما عاصمة أستراليا؟").tentative  # refused, not tentative
 
 
 def test_confidence_rule():

@@ -81,6 +81,15 @@ def test_no_answer_reply():
     assert "لم أجد" in msg
 
 
+def test_tentative_reply_shows_passages_without_claiming_an_answer():
+    result = SearchResult("سؤال", "hybrid", [make_hit()], confidence=0.42, tentative=True)
+    (msg,) = reply_messages(result, AR)
+    assert "💡" not in msg and "لم أجد جواباً مؤكداً" in msg
+    assert "<b>الجملة الثانية هي الجواب.</b>" in msg  # the closest sentence is still marked in its passage
+    assert "no sure answer" in reply_messages(result, EN)[0]
+    assert balanced(msg)
+
+
 def test_long_reply_split_at_block_boundaries_within_limit():
     long_text = " ".join(["جملة طويلة جداً فيها كلام كثير."] * 60) + " الجملة الثانية هي الجواب. الجملة الثالثة."
     hits = [make_hit(rank=i, text=long_text) for i in range(1, 4)]
