@@ -77,7 +77,7 @@ def main() -> None:
         f"Defaults: chunks {BuildConfig().chunking.target_words}/{BuildConfig().chunking.max_words} words "
         f"(overlap {BuildConfig().chunking.overlap_words}), BM25 {BuildConfig().lexical.method} k1={BuildConfig().lexical.k1} "
         f"b={BuildConfig().lexical.b}, stemmer {BuildConfig().lexical.stemmer}, dense weight {params.dense_weight}, "
-        f"sentence weight {params.sentence_weight}; k=10, one passage per article, refusals off (ranking only).\n\n"
+        f"sentence weight {params.sentence_weight}, phrase weight {params.phrase_weight}; k=10, one passage per article, refusals off (ranking only).\n\n"
         + "\n\n".join(sections)
     )
     record("Retrieval quality (dev sets)", body, write=not args.no_write)

@@ -70,19 +70,24 @@ WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0)
 
 
 def evaluate_weights(
-    searcher: Searcher, questions: list[dict], weights: tuple[float, ...], sentence_weights: tuple[float, ...], k: int = 10
+    searcher: Searcher,
+    questions: list[dict],
+    weights: tuple[float, ...],
+    sentence_weights: tuple[float, ...],
+    phrase_weights: tuple[float, ...] = (SearchParams.phrase_weight,),
+    k: int = 10,
 ) -> list[dict]:
-    """Score every (dense weight, sentence weight) pair; query vectors are computed once."""
+    """Score every (dense, sentence, phrase weight) combination; query vectors are computed once."""
     vectors = searcher.encode([q["question"] for q in questions])
     rows = []
     base = searcher.params
-    for w, sw in itertools.product(weights, sentence_weights):
-        searcher.params = replace(base, dense_weight=w, sentence_weight=sw, min_confidence=0.0)
+    for w, sw, pw in itertools.product(weights, sentence_weights, phrase_weights):
+        searcher.params = replace(base, dense_weight=w, sentence_weight=sw, phrase_weight=pw, min_confidence=0.0)
         mode = "lexical" if w == 0.0 else "dense" if w == 1.0 else "hybrid"
         results = [
             searcher.search(q["question"], k=k, mode=mode, query_vector=v) for q, v in zip(questions, vectors, strict=True)
         ]
-        rows.append({"weight": w, "sentence_weight": sw, **score_results(questions, results)})
+        rows.append({"weight": w, "sentence_weight": sw, "phrase_weight": pw, **score_results(questions, results)})
     searcher.params = base
     return rows
 
@@ -93,6 +98,7 @@ def main() -> None:
     parser.add_argument("--grid", choices=sorted(GRIDS), default="default")
     parser.add_argument("--weights", type=float, nargs="+", default=list(WEIGHTS))
     parser.add_argument("--sentence-weights", type=float, nargs="+", default=[SearchParams.sentence_weight])
+    parser.add_argument("--phrase-weights", type=float, nargs="+", default=[SearchParams.phrase_weight])
     parser.add_argument("--only", nargs="+", help="run only the grid entries whose label contains one of these")
     parser.add_argument("--index", type=Path, help="index directory to (re)build (default: var/sweep-<set>)")
     parser.add_argument("--no-write", action="store_true")
@@ -107,10 +113,13 @@ def main() -> None:
         config = replace(config, index_titles=config.index_titles and titles)
         run_build([need(p) for p in articles], index_dir, config, progress=True)
         searcher = Searcher.open(index_dir, params=SearchParams())
-        for row in evaluate_weights(searcher, questions, tuple(args.weights), tuple(args.sentence_weights)):
+        for row in evaluate_weights(
+            searcher, questions, tuple(args.weights), tuple(args.sentence_weights), tuple(args.phrase_weights)
+        ):
             keys = (
                 "weight",
                 "sentence_weight",
+                "phrase_weight",
                 "article_hit@1",
                 "article_hit@5",
                 "mrr@10",
@@ -123,7 +132,10 @@ def main() -> None:
     body = (
         f"Question set `{args.set}` ({len(questions)} questions; titles {'indexed' if titles else 'not indexed'}), "
         f"grid `{args.grid}`; weight 0 = BM25 only, 1 = dense only; no refusals.\n\n"
-        + table(["config", "dense weight", "sentence weight", "art@1", "art@5", "MRR@10", "ans@1", "ans@5", "hl@1"], rows)
+        + table(
+            ["config", "dense weight", "sentence weight", "phrase weight", "art@1", "art@5", "MRR@10", "ans@1", "ans@5", "hl@1"],
+            rows,
+        )
     )
     record(f"Sweep: {args.set} / {args.grid}", body, write=not args.no_write)
 

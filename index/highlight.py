@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 
 from .arabic import normalize, tokenize
 from .sentences import split_sentences
@@ -120,6 +121,22 @@ def sentence_scores(
                 score += CUE_BONUS
         scored.append((sentence.span, score))
     return scored
+
+
+def phrase_coverage(query_terms: list[str], idf: Mapping[str, float], sentences: list[Sentence]) -> float:
+    """IDF-weighted share of the question's adjacent term pairs that stand side by side in some sentence.
+
+    Names and set phrases ("جامعة الملك سعود") are pairs: a passage that has
+    the words scattered is less likely about the same thing than one that has
+    them together. 0 when the question has no pair.
+    """
+    pairs = [(a, b) for a, b in pairwise(query_terms) if a != b]
+    if not pairs:
+        return 0.0
+    present = {pair for sentence in sentences for pair in pairwise(sentence.terms)}
+    weights = [idf.get(a, 0.0) + idf.get(b, 0.0) for a, b in pairs]
+    total = sum(weights) or 1.0
+    return sum(w for w, pair in zip(weights, pairs, strict=True) if pair in present) / total
 
 
 def pick_sentences(scored: list[tuple[tuple[int, int], float]], max_sentences: int = 1) -> list[tuple[int, int]]:

@@ -20,7 +20,7 @@ import numpy as np
 
 from .arabic import is_mostly_latin, tokenize
 from .embedding import Embedder, is_builtin, load_embedder
-from .highlight import Sentence, answer_kind, load_sentences, pick_sentences, sentence_scores
+from .highlight import Sentence, answer_kind, load_sentences, phrase_coverage, pick_sentences, sentence_scores
 from .store import StoredIndex, open_index
 from .vectors import search as faiss_search
 from .vectors import single_threaded_search
@@ -47,6 +47,7 @@ class SearchParams:
     sure_confidence: float = 0.5  # below it (and above min_confidence) results are "closest passages", not an answer
     highlight_sentences: int = 1
     sentence_weight: float = 1.0
+    phrase_weight: float = 0.5  # re-rank bonus for question word pairs found side by side (names, set phrases)
     rerank_depth: int = 30
     confidence_weights: tuple[float, float, float] = (0.5, 0.2, 0.3)  # coverage, sentence, cosine
     dense_accept: float = 0.45  # a dense similarity this high is enough on its own (paraphrases share few words)
@@ -322,7 +323,9 @@ class Searcher:
         return {row: load_sentences(data) for row, data in self.stored.chunk_sentences(rows).items()}
 
     def _rerank(self, cand, fused, cosines, terms, idf, kind):
-        """Re-score the best candidates by their best sentence: the passage holding the answer sentence wins.
+        """Re-score the best candidates by their best sentence (and the question's word pairs kept together).
+
+        The passage holding the answer sentence wins.
 
         Returns the reordered candidates, and the analysed sentences and their scores
         (reused for highlighting).
@@ -333,6 +336,9 @@ class Searcher:
         sentences = {int(r): sentence_scores(analysed[int(r)], terms, idf, kind) for r in top}
         best = np.asarray([max((score for _, score in sentences[int(r)]), default=0.0) for r in top], dtype=np.float32)
         rescored = minmax(fused[:depth].astype(np.float32)) + self.params.sentence_weight * best
+        if self.params.phrase_weight:
+            phrases = np.asarray([phrase_coverage(terms, idf, analysed[int(r)]) for r in top], dtype=np.float32)
+            rescored += self.params.phrase_weight * phrases
         order = np.argsort(-rescored, kind="stable")
         fused = np.concatenate([rescored[order], fused[depth:] - float(fused[depth:].max(initial=0)) - 1.0])
         cand = np.concatenate([top[order], cand[depth:]])

@@ -10,7 +10,7 @@ from index.__main__ import main as cli
 from index.arabic import analyze
 from index.builder import run_build
 from index.evaluate import contains_answer, score_results
-from index.highlight import answer_kind, best_sentences
+from index.highlight import Sentence, answer_kind, best_sentences, phrase_coverage
 from index.lexical import LexicalParams
 from index.search import Hit, Passage, Searcher, SearchParams, SearchResult, combine_confidence
 
@@ -210,3 +210,13 @@ def test_lexical_params_validated():
     with pytest.raises(ValueError, match="BM25 method"):
         LexicalParams(method="bm99")
     assert SearchParams().dense_weight == pytest.approx(0.3)
+
+
+def test_phrase_coverage_rewards_word_pairs_kept_together():
+    terms = analyze("جامعة الملك سعود")  # three terms, two pairs
+    idf = dict.fromkeys(terms, 1.0)
+    together = [Sentence((0, 10), tuple(analyze("تأسست جامعة الملك سعود في الرياض")), frozenset())]
+    scattered = [Sentence((0, 10), tuple(analyze("جامعة لشبونة تأسست في عهد الملك وزارها سعود")), frozenset())]
+    assert phrase_coverage(terms, idf, together) == 1.0
+    assert phrase_coverage(terms, idf, scattered) == 0.0
+    assert phrase_coverage(terms[:1], idf, together) == 0.0  # a one-word question has no pair
