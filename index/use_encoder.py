@@ -35,7 +35,10 @@ class UseEncoder:
         return vectors / np.maximum(norms, 1e-12)
 
 
-_worker_encoder: UseEncoder | None = None  # one per worker process, set by _start_worker
+# The one piece of module state in the project, and only inside pool worker processes: the
+# process pool's initializer cannot hand an object to the tasks any other way. The main
+# process never sets it.
+_worker_encoder: UseEncoder | None = None
 
 
 def _start_worker() -> None:
