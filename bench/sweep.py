@@ -62,7 +62,7 @@ GRIDS: dict[str, list[tuple[str, BuildConfig]]] = {
     ],
     "stemmer": [
         (f"stemmer {s}", replace(BASE, lexical=replace(BASE.lexical, stemmer=s)))
-        for s in ("none", "light", "snowball", "light+snowball")
+        for s in ("none", "light", "snowball", "light+snowball", "light+snowball+masdar")
     ],
     "titles": [(f"titles {t}", replace(BASE, index_titles=t)) for t in (True, False)],
 }

@@ -114,7 +114,11 @@ def strip_prefixes(token: str) -> str:
     return _PREFIX_RE.sub("", token, count=1)
 
 
-STEMMERS = ("none", "light", "snowball", "light+snowball")
+STEMMERS = ("none", "light", "snowball", "light+snowball", "light+snowball+masdar")
+
+# The verbal noun of form II verbs, taf'il (تعليق، تسجيل، تطوير), after Snowball: reduced to
+# its three root letters so it meets its verb (علّق، سجّل، طوّر) as Snowball stems them.
+_TAFIL_RE = re.compile(r"^ت([\u0621-\u064a])([\u0621-\u064a])ي([\u0621-\u064a])$")
 
 
 _STEMMERS = threading.local()  # PyStemmer objects are not thread-safe: one per thread
@@ -154,6 +158,8 @@ def stem_tokens(tokens: list[str], stemmer: str = "light+snowball") -> list[str]
             if indices:
                 for i, stem in zip(indices, _snowball(language).stemWords([out[i] for i in indices]), strict=True):
                     out[i] = stem
+    if "masdar" in stemmer:
+        out = [_TAFIL_RE.sub(r"\1\2\3", t) for t in out]
     return out
 
 

@@ -85,3 +85,9 @@ def test_stopwords_are_normalised():
 def test_language_detection():
     assert is_mostly_latin("How much water does the plant produce?")
     assert not is_mostly_latin("كم تنتج محطة SolarTech من الماء؟")
+
+
+def test_masdar_variant_meets_the_verb():
+    """The opt-in "+masdar" variant maps the form II verbal noun to its root: تعليق meets علّق."""
+    assert analyze("تعليق الدراسة", "light+snowball+masdar")[0] == analyze("علقت", "light+snowball+masdar")[0] == "علق"
+    assert analyze("تعليق", "light+snowball") == ["تعليق"]  # the default leaves it alone
