@@ -10,14 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from .arabic import STEMMERS
 from .builder import BuildConfig
 from .chunking import ChunkParams
 from .embedding import BUILTIN_MODEL
-from .lexical import LexicalParams
+from .lexical import BM25_METHODS, LexicalParams
 from .search import SearchParams
+from .vectors import INDEX_TYPES
 
 
 class Settings(BaseSettings):
@@ -39,13 +41,13 @@ class Settings(BaseSettings):
     chunk_max_words: int = Field(ChunkParams.max_words, ge=5)
     chunk_min_words: int = Field(ChunkParams.min_words, ge=1)
     chunk_overlap_words: int = Field(ChunkParams.overlap_words, ge=0)
-    stemmer: str = Field(LexicalParams.stemmer, description="none | light | snowball | light+snowball")
-    bm25_method: str = Field(LexicalParams.method, description="robertson | lucene | atire | bm25l | bm25+")
+    stemmer: str = Field(LexicalParams.stemmer, description=" | ".join(STEMMERS))
+    bm25_method: str = Field(LexicalParams.method, description=" | ".join(BM25_METHODS))
     bm25_k1: float = Field(LexicalParams.k1, gt=0)
     bm25_b: float = Field(LexicalParams.b, ge=0, le=1)
     index_titles: bool = Field(True, description="Give passages their article's title (BM25 terms and embedder context).")
     embed_max_words: int = Field(128, ge=0, description="Words of each passage the embedder sees (0 = all).")
-    faiss_index: str = Field("auto", description="auto | flat | hnsw | hnsw-sq8 | ivf-sq8 | ivf-pq")
+    faiss_index: str = Field("auto", description=" | ".join(INDEX_TYPES))
     max_file_mb: float = Field(50, gt=0, description="Larger article files are skipped with a message.")
     max_article_chars: int = Field(1_000_000, ge=1000, description="Longer articles are truncated.")
 
@@ -102,6 +104,14 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("stemmer", "bm25_method", "faiss_index")
+    @classmethod
+    def _one_of_the_variants(cls, value: str, info: ValidationInfo) -> str:
+        choices = {"stemmer": STEMMERS, "bm25_method": BM25_METHODS, "faiss_index": INDEX_TYPES}[info.field_name]
+        if value not in choices:
+            raise ValueError(f"choose one of {', '.join(choices)}")
+        return value
 
     def chunk_params(self) -> ChunkParams:
         return ChunkParams(self.chunk_target_words, self.chunk_max_words, self.chunk_min_words, self.chunk_overlap_words)
