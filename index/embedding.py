@@ -78,11 +78,14 @@ def _only_our_modules(path: str) -> bool:
             types = [entry["type"] for entry in json.load(f)]
     except (OSError, ValueError, KeyError, TypeError):
         return False
-    # a Transformer module could pull model code in through its config's auto_map: never trusted
-    harmless = ("Normalize", "Pooling", "Dense")
-    return any(t.startswith("index.") for t in types) and all(
-        t.startswith("index.") or (t.startswith("sentence_transformers.") and t.rsplit(".", 1)[-1] in harmless) for t in types
-    )
+    # Exact class paths only: a prefix such as "index." would let a folder ship its own index.py
+    # and have it run; a Transformer module could pull code in through its config's auto_map.
+    ours = {"index.use_module.USEMultilingual"}
+    from sentence_transformers.models import Dense, Normalize, Pooling
+
+    harmless = {f"sentence_transformers.models.{c.__name__}" for c in (Normalize, Pooling, Dense)}  # names older versions wrote
+    harmless |= {f"{c.__module__}.{c.__qualname__}" for c in (Normalize, Pooling, Dense)}
+    return bool(types) and any(t in ours for t in types) and all(t in ours or t in harmless for t in types)
 
 
 @dataclass

@@ -71,14 +71,20 @@ def test_remote_code_is_trusted_only_for_this_projects_modules(tmp_path):
     from index.embedding import _only_our_modules
 
     def saved(*types: str) -> str:
-        folder = tmp_path / "-".join(t.rsplit(".", 1)[-1] for t in types)
+        folder = tmp_path / f"model-{len(list(tmp_path.iterdir()))}"
         folder.mkdir()
         (folder / "modules.json").write_text(json.dumps([{"idx": i, "type": t} for i, t in enumerate(types)]))
         return str(folder)
 
     assert _only_our_modules(saved("index.use_module.USEMultilingual", "sentence_transformers.models.Normalize"))
+    from sentence_transformers.models import Normalize
+
+    assert _only_our_modules(saved("index.use_module.USEMultilingual", f"{Normalize.__module__}.Normalize"))
+    assert not _only_our_modules(saved("index.use_module.USEMultilingual", "sentence_transformers.evil.Normalize"))
     assert not _only_our_modules(saved("sentence_transformers.models.Transformer", "sentence_transformers.models.Pooling"))
     # our module beside a Transformer, whose config could name code to run: not trusted
     assert not _only_our_modules(saved("index.use_module.USEMultilingual", "sentence_transformers.models.Transformer"))
     assert not _only_our_modules(saved("evil.Module"))
+    # a folder naming a module of its own under our package name would have its index.py run
+    assert not _only_our_modules(saved("index.Evil"))
     assert not _only_our_modules(str(tmp_path / "missing"))
