@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from urllib.parse import urlsplit
@@ -175,14 +176,16 @@ async def _follow_index(service: QAService, every: float) -> None:
         await asyncio.sleep(every)
         try:
             await service.follow_current()
-        except Exception:  # keep watching whatever happened this time
-            log.exception("checking for a new index build failed")
+        except Exception as exc:  # keep watching whatever happened this time
+            log.warning("checking for a new index build failed: %s", exc)
 
 
 async def _post_shutdown(app: Application) -> None:
     watcher = app.bot_data.pop("index_watcher", None)
     if watcher:
         watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
     app.bot_data["service"].close()
 
 

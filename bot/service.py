@@ -24,7 +24,7 @@ from pathlib import Path
 
 from index.builder import BuildReport, run_build
 from index.embedding import Embedder
-from index.search import Searcher, SearchResult
+from index.search import ModelMismatch, Searcher, SearchResult
 from index.settings import Settings
 from index.store import current_build_id
 
@@ -56,6 +56,8 @@ class QAService:
         self._searcher = searcher
         self._pool = ThreadPoolExecutor(max_workers=settings.search_workers, thread_name_prefix="search")
         self._build_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reindex")
+        # one writer thread of its own: a slow disk delays log lines, never answers
+        self._log_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="question-log")
         self._results: collections.OrderedDict[str, CachedResult] = collections.OrderedDict()
         self._latencies: collections.deque[float] = collections.deque(maxlen=2000)
         self._lock = threading.Lock()
@@ -103,8 +105,11 @@ class QAService:
             self.answered += 1
             self.refused += result.no_answer
         rid = self._remember(CachedResult(result, searcher.manifest["build_id"], lang))
-        # appended from a worker thread: a slow disk must not stall the event loop
-        loop.run_in_executor(self._pool, self._log_question, question, lang, user_id, chat_type, result, elapsed)
+        if self.settings.question_log is not None:
+            try:
+                self._log_pool.submit(self._log_question, question, lang, user_id, chat_type, result, elapsed)
+            except RuntimeError:  # shutting down: the line is lost, the answer is not
+                log.debug("question log closed; not logged")
         return rid, result
 
     def _remember(self, item: CachedResult) -> str:
@@ -154,7 +159,7 @@ class QAService:
         }
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with self._lock, open(path, "a", encoding="utf-8") as f:
+            with open(path, "a", encoding="utf-8") as f:  # only the log thread writes
                 f.write(json.dumps(entry, ensure_ascii=False) + "\n")
         except OSError as exc:
             log.warning("cannot write the question log %s: %s", path, exc)
@@ -175,7 +180,8 @@ class QAService:
             loop = asyncio.get_running_loop()
             report = await loop.run_in_executor(self._build_pool, self._rebuild, on_stage)
             searcher = await loop.run_in_executor(self._build_pool, self._open_new)
-            if report.build_id and searcher.manifest["build_id"] != report.build_id:
+            # a build newer than ours (a cron update meanwhile) is fine; an older one is a fallback
+            if report.build_id and searcher.manifest["build_id"] < report.build_id:
                 raise RuntimeError(f"the new build {report.build_id} did not load; still serving {self.build_id or 'nothing'}")
             self.swap(searcher)
             return report
@@ -198,6 +204,9 @@ class QAService:
             self.reindexing = True
         try:
             searcher = await asyncio.get_running_loop().run_in_executor(self._build_pool, self._open_new)
+        except OSError as exc:  # perhaps passing (permissions, a full disk): try again next time
+            log.warning("cannot open build %s made outside the bot yet: %s", current, exc)
+            return False
         except Exception as exc:  # a broken build must not stop the bot
             log.warning("cannot open build %s made outside the bot: %s", current, exc)
             self._unusable_build = current
@@ -205,7 +214,7 @@ class QAService:
         finally:
             with self._lock:
                 self.reindexing = False
-        if searcher.manifest["build_id"] != current:
+        if searcher.manifest["build_id"] < current:  # fell back to an older build: this one is broken
             log.warning("build %s did not load; still serving %s", current, self.build_id or "nothing")
             self._unusable_build = current
             return False
@@ -226,12 +235,15 @@ class QAService:
         )
 
     def _open_new(self) -> Searcher:
-        return Searcher.open(
-            self.settings.index_dir,
-            params=self.settings.search_params(),
-            embedder=self.embedder,  # None only when the bot started without an index: then loaded once here
-        )
+        """The current build, reusing the loaded model when the build uses the same one."""
+        params = self.settings.search_params()
+        try:
+            # embedder None: the bot started without an index, so the model is loaded here once
+            return Searcher.open(self.settings.index_dir, params=params, embedder=self.embedder)
+        except ModelMismatch:  # rebuilt with another model: load that one
+            return Searcher.open(self.settings.index_dir, params=params)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._build_pool.shutdown(wait=False, cancel_futures=True)
+        self._log_pool.shutdown(wait=True)  # the few pending log lines

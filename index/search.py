@@ -452,7 +452,7 @@ class Searcher:
         by ``year_mismatch_penalty``.
         """
         total = sum(idf.values()) or 1.0
-        years = {term for term in idf if _YEAR.fullmatch(term)}
+        years = set(_YEAR.findall(" ".join(idf)))  # "2023" also inside "2023م" / "2023هـ"
         cos_of = dict(zip(rows.tolist(), cosines.tolist(), strict=True)) if cosines is not None else {}
         top_signals: dict[str, float] = {}
         for hit in hits:
@@ -464,7 +464,7 @@ class Searcher:
                 signals["cosine"] = float(cos_of[hit.passage.row])
                 if is_mostly_latin(hit.passage.text) != latin_question:
                     signals = {"cosine": signals["cosine"]}
-            if years and not years <= present.union(_YEAR.findall(hit.date or "")):
+            if years and not years <= set(_YEAR.findall(" ".join(present) + " " + (hit.date or ""))):
                 signals["year_missing"] = 1.0
             hit.confidence = combine_confidence(signals, self.params)
             if not top_signals:
@@ -472,7 +472,7 @@ class Searcher:
         return top_signals
 
 
-_YEAR = re.compile(r"(?:1[89]|20)\d\d")
+_YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)")
 CONFIDENCE_SIGNALS = ("coverage", "sentence", "cosine")
 
 

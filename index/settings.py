@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .arabic import STEMMERS
@@ -78,6 +78,14 @@ class Settings(BaseSettings):
     index_watch_seconds: float = Field(
         30, ge=0, description="How often the bot looks for a build made outside it (`python -m index update`); 0 = never."
     )
+
+    @field_validator("index_watch_seconds")
+    @classmethod
+    def _never_or_at_least_a_second(cls, value: float) -> float:
+        if 0 < value < 1:
+            raise ValueError("use 0 (never) or at least 1 second")
+        return value
+
     question_log: Path | None = Field(None, description="JSONL file of questions asked (user ids hashed); empty = off.")
     log_level: str = Field("INFO")
 
@@ -112,6 +120,12 @@ class Settings(BaseSettings):
         if value not in choices:
             raise ValueError(f"choose one of {', '.join(choices)}")
         return value
+
+    @model_validator(mode="after")
+    def _bands_in_order(self) -> Settings:
+        if self.sure_confidence < self.min_confidence:
+            raise ValueError(f"SURE_CONFIDENCE ({self.sure_confidence}) must not be below MIN_CONFIDENCE ({self.min_confidence})")
+        return self
 
     def chunk_params(self) -> ChunkParams:
         return ChunkParams(self.chunk_target_words, self.chunk_max_words, self.chunk_min_words, self.chunk_overlap_words)
@@ -154,7 +168,9 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         lines = [
-            f"{'.'.join(str(part) for part in error['loc']).upper() or 'settings'}: {error['msg']} (got {error.get('input')!r})"
+            f"{'.'.join(str(part) for part in error['loc']).upper()}: {error['msg']} (got {error.get('input')!r})"
+            if error["loc"]
+            else error["msg"].removeprefix("Value error, ")
             for error in exc.errors()
         ]
         raise SettingsError("invalid setting(s) in the environment or .env:\n  " + "\n  ".join(lines)) from None

@@ -165,44 +165,51 @@ async def test_reindex_swaps_while_questions_keep_being_answered(tmp_path, embed
 
 async def test_bot_follows_a_build_made_on_the_command_line(tmp_path, embedder):
     """A cron `python -m index update` is picked up without a restart; a broken build is skipped, not fatal."""
-    async with running_bot(tmp_path, embedder, index_watch_seconds=0.1) as (fake, app):
+    async with running_bot(tmp_path, embedder, index_watch_seconds=1) as (fake, app):
         service, settings = app.bot_data["service"], app.bot_data["settings"]
         await app.post_init(app)  # what run_polling does: starts the index watcher
-        old_build = service.build_id
-        new = {
-            "id": "t-cron",
-            "title": "افتتاح أول مرصد فلكي عام في تبوك",
-            "date": "2026-11-01",
-            "source": "وكالة الاختبار",
-            "text": "افتتحت جامعة تبوك أول مرصد فلكي مفتوح للجمهور في المنطقة، ويضم تلسكوباً بقطر 60 سنتيمتراً.",
-        }
-        write_jsonl(tmp_path / "articles" / "cron.jsonl", [new])
-        await asyncio.to_thread(
-            run_build,
-            [settings.articles_dir],
-            settings.index_dir,
-            settings.build_config(),
-            embedder=embedder,
-            incremental=True,
-            progress=False,
-        )
-        for _ in range(100):
-            if service.build_id != old_build:
-                break
-            await asyncio.sleep(0.1)
-        assert service.build_id == current_build_id(settings.index_dir) != old_build
-        fake.message("ما قطر تلسكوب مرصد تبوك؟", user_id=READER)
-        (reply,) = await fake.wait_for_messages(1, chat_id=READER)
-        assert "60 سنتيمتراً" in reply["text"]
+        try:
+            await _follow_a_cron_build(tmp_path, embedder, fake, service, settings)
+        finally:
+            await app.post_shutdown(app)  # stops the watcher
 
-        # a build that cannot be opened: logged once, the bot keeps serving what it has
-        serving = service.build_id
-        broken = settings.index_dir / "builds" / "2099-01-01T00-00-00-000000Z"
-        broken.mkdir()
-        (settings.index_dir / "CURRENT").write_text(broken.name, encoding="utf-8")
-        assert not await service.follow_current()
-        assert service.build_id == serving and not await service.follow_current()
-        await app.post_shutdown(app)
+
+async def _follow_a_cron_build(tmp_path, embedder, fake, service, settings):
+    """Write an article, update on the "command line", wait for the watcher; then a broken build."""
+    old_build = service.build_id
+    new = {
+        "id": "t-cron",
+        "title": "افتتاح أول مرصد فلكي عام في تبوك",
+        "date": "2026-11-01",
+        "source": "وكالة الاختبار",
+        "text": "افتتحت جامعة تبوك أول مرصد فلكي مفتوح للجمهور في المنطقة، ويضم تلسكوباً بقطر 60 سنتيمتراً.",
+    }
+    write_jsonl(tmp_path / "articles" / "cron.jsonl", [new])
+    await asyncio.to_thread(
+        run_build,
+        [settings.articles_dir],
+        settings.index_dir,
+        settings.build_config(),
+        embedder=embedder,
+        incremental=True,
+        progress=False,
+    )
+    for _ in range(100):  # the watcher looks every second
+        if service.build_id != old_build:
+            break
+        await asyncio.sleep(0.1)
+    assert service.build_id == current_build_id(settings.index_dir) != old_build
+    fake.message("ما قطر تلسكوب مرصد تبوك؟", user_id=READER)
+    (reply,) = await fake.wait_for_messages(1, chat_id=READER)
+    assert "60 سنتيمتراً" in reply["text"]
+
+    # a build that cannot be opened: logged once, the bot keeps serving what it has
+    serving = service.build_id
+    broken = settings.index_dir / "builds" / "2099-01-01T00-00-00-000000Z"
+    broken.mkdir()
+    (settings.index_dir / "CURRENT").write_text(broken.name, encoding="utf-8")
+    assert not await service.follow_current()
+    assert service.build_id == serving and not await service.follow_current()
 
 
 async def test_second_reindex_is_refused_politely(tmp_path, embedder):

@@ -93,6 +93,9 @@ def test_a_year_the_hits_do_not_mention_lowers_confidence(searcher):
     assert "year_missing" not in right.signals and other.signals.get("year_missing") == 1.0
     assert other.confidence < right.confidence
     assert other.no_answer
+    # years written with the Gregorian/Hijri letter attached are still years
+    suffixed = searcher.search("من فازت ببطولة أفريقيا للشطرنج للسيدات عام 2026م؟")
+    assert "year_missing" not in suffixed.signals and not suffixed.no_answer
 
 
 def test_answers_below_sure_confidence_are_tentative(searcher):

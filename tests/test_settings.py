@@ -53,3 +53,16 @@ def test_invalid_settings_are_named_not_traced(monkeypatch, capsys, tmp_path):
     assert "ADMIN_USER_IDS" in str(err.value) and "WEBHOOK_PORT" in str(err.value)
     assert bot_main([]) == 2
     assert "WEBHOOK_PORT" in capsys.readouterr().err
+
+
+def test_settings_that_contradict_each_other_are_refused(monkeypatch, tmp_path):
+    from index.settings import SettingsError, load_settings
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SURE_CONFIDENCE", "0.2")
+    with pytest.raises(SettingsError, match="SURE_CONFIDENCE"):
+        load_settings()
+    monkeypatch.delenv("SURE_CONFIDENCE")
+    monkeypatch.setenv("INDEX_WATCH_SECONDS", "0.01")  # would poll the disk in a tight loop
+    with pytest.raises(SettingsError, match="INDEX_WATCH_SECONDS"):
+        load_settings()
