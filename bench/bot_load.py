@@ -27,7 +27,9 @@ import time
 from pathlib import Path
 
 import psutil
-from common import ROOT, SHARED, need, record, summary_ms, table
+from common import ARCD_QUESTIONS, ROOT, need, record, summary_ms, table
+
+from index.evaluate import load_questions
 
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -83,11 +85,7 @@ async def start_bot(fake: FakeTelegram, args: argparse.Namespace) -> asyncio.sub
 
 
 async def run(args: argparse.Namespace) -> str:
-    questions = [
-        json.loads(line)["question"]
-        for line in need(args.questions_file).read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
+    questions = [q["question"] for q in load_questions(need(args.questions_file))]
     per_user = args.questions // args.users
     async with FakeTelegram() as fake:
         if args.rate_5xx or args.rate_429:
@@ -180,7 +178,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--questions", type=int, default=2000)
-    parser.add_argument("--questions-file", type=Path, default=SHARED / "arcd" / "questions.jsonl")
+    parser.add_argument("--questions-file", type=Path, default=ARCD_QUESTIONS)
     parser.add_argument("--index", type=Path, default=ROOT / "var" / "bench-arcd-index")
     parser.add_argument("--max-rate", type=float, default=0, help="TELEGRAM_MAX_RATE for the run (default 0: no outgoing limit)")
     parser.add_argument("--workers", type=int, default=4, help="SEARCH_WORKERS")

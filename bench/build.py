@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, SHARED, need, record, table
+from common import ROOT, SNN_ARTICLES, need, record, table
 
 
 def run(args: list[str]) -> tuple[float, str, int]:
@@ -44,7 +44,7 @@ def chunks_in(stdout: str) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", type=Path, default=SHARED / "saudinewsnet" / "saudinewsnet_2000.jsonl")
+    parser.add_argument("--corpus", type=Path, default=SNN_ARTICLES)
     parser.add_argument("--chunk-words", type=int, help="build with this target chunk size instead of the default")
     parser.add_argument("--no-write", action="store_true", help="print only; do not append to docs/benchmarks.md")
     args = parser.parse_args()

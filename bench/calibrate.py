@@ -16,17 +16,14 @@ import itertools
 from dataclasses import replace
 from pathlib import Path
 
-from common import ROOT, SHARED, build_index_cli, need, record, table
+from common import DEV_SETS, ROOT, build_index_cli, need, record, table
 
 from index.evaluate import load_questions
 from index.search import Searcher, SearchParams, combine_confidence
 
 UNANSWERABLE = ROOT / "bench" / "data" / "unanswerable_ar.jsonl"
-ANSWERABLE = {
-    "arcd": SHARED / "arcd" / "questions.jsonl",
-    "title2article": SHARED / "saudinewsnet" / "saudinewsnet_title2article_eval.jsonl",
-}
-ARTICLES = [SHARED / "arcd" / "articles.jsonl", SHARED / "saudinewsnet" / "saudinewsnet_2000.jsonl"]
+ANSWERABLE = {name: dev.questions for name, dev in DEV_SETS.items()}
+ARTICLES = DEV_SETS["arcd"].articles
 
 
 def signals_for(searcher: Searcher, questions: list[dict]) -> list[dict[str, float]]:

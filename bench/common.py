@@ -8,12 +8,37 @@ import shlex
 import statistics
 import subprocess
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("SHARED_DATA", ROOT.parent / "shared" / "data"))
 DOC = ROOT / "docs" / "benchmarks.md"
+
+# The development data in ../shared/data that the benchmarks read.
+ARCD_QUESTIONS = SHARED / "arcd" / "questions.jsonl"
+ARCD_ARTICLES = SHARED / "arcd" / "articles.jsonl"
+SNN_ARTICLES = SHARED / "saudinewsnet" / "saudinewsnet_2000.jsonl"
+HEADLINE_QUESTIONS = SHARED / "saudinewsnet" / "saudinewsnet_title2article_eval.jsonl"
+
+
+@dataclass(frozen=True)
+class DevSet:
+    """A dev question set and the corpus its index is built from."""
+
+    questions: Path
+    articles: list[Path]
+    titles: bool  # index article titles? Not for the headline -> article set, where they are the questions.
+    targets: str
+
+
+DEV_SETS = {
+    "arcd": DevSet(
+        ARCD_QUESTIONS, [ARCD_ARTICLES, SNN_ARTICLES], True, "answer-hit@1 ≥ 0.66, answer-hit@5 ≥ 0.86, article-hit@1 ≥ 0.72"
+    ),
+    "title2article": DevSet(HEADLINE_QUESTIONS, [SNN_ARTICLES], False, "article-hit@1 ≥ 0.85"),
+}
 
 
 def machine() -> str:

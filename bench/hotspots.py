@@ -24,10 +24,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import ROOT, SHARED, build_index_cli, need, record, table
+from common import ARCD_QUESTIONS, ROOT, SNN_ARTICLES, build_index_cli, need, record, table
 
-ARCD_QUESTIONS = SHARED / "arcd" / "questions.jsonl"
-SNN = SHARED / "saudinewsnet" / "saudinewsnet_2000.jsonl"
+from index.evaluate import load_questions
 
 
 def short_location(filename: str, line: int, func: str) -> str:
@@ -67,8 +66,7 @@ def summarise(stats: pstats.Stats, top: int = 12) -> str:
 def profile_query(index: Path, limit: int) -> tuple[str, pstats.Stats]:
     from index.search import Searcher
 
-    questions = [json.loads(line)["question"] for line in need(ARCD_QUESTIONS).read_text(encoding="utf-8").splitlines() if line]
-    questions = questions[:limit]
+    questions = [q["question"] for q in load_questions(need(ARCD_QUESTIONS))][:limit]
     searcher = Searcher.open(index)
     searcher.search(questions[0])  # lazy imports and caches out of the way
     profiler = cProfile.Profile()
@@ -81,7 +79,7 @@ def profile_query(index: Path, limit: int) -> tuple[str, pstats.Stats]:
 
 def profile_update(work: Path) -> tuple[str, pstats.Stats]:
     index = work / "index"
-    build_index_cli(index, [SNN])
+    build_index_cli(index, [SNN_ARTICLES])
     extra = work / "extra.jsonl"
     extra.write_text(
         json.dumps(
@@ -99,7 +97,7 @@ def profile_update(work: Path) -> tuple[str, pstats.Stats]:
     )
     out = work / "update.prof"
     command = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "index", "update", "--quiet"]
-    command += ["--index", str(index), "--articles", str(SNN), str(extra)]
+    command += ["--index", str(index), "--articles", str(SNN_ARTICLES), str(extra)]
     subprocess.run(command, cwd=ROOT, check=True)
     return (
         "`python -m index update` on an index of `saudinewsnet_2000.jsonl` after adding one article; the whole process "

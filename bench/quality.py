@@ -13,27 +13,12 @@ import argparse
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from common import ROOT, SHARED, need, record
+from common import DEV_SETS, ROOT, need, record
 
 from index.builder import BuildConfig, run_build
 from index.evaluate import evaluate, format_table, load_questions
 from index.search import Searcher, SearchParams
 from index.store import open_index
-
-SETS = {
-    "arcd": {
-        "questions": SHARED / "arcd" / "questions.jsonl",
-        "articles": [SHARED / "arcd" / "articles.jsonl", SHARED / "saudinewsnet" / "saudinewsnet_2000.jsonl"],
-        "titles": True,
-        "targets": "answer-hit@1 ≥ 0.66, answer-hit@5 ≥ 0.86, article-hit@1 ≥ 0.72",
-    },
-    "title2article": {
-        "questions": SHARED / "saudinewsnet" / "saudinewsnet_title2article_eval.jsonl",
-        "articles": [SHARED / "saudinewsnet" / "saudinewsnet_2000.jsonl"],
-        "titles": False,
-        "targets": "article-hit@1 ≥ 0.85",
-    },
-}
 
 
 def ensure_index(index_dir: Path, articles: list[Path], config: BuildConfig) -> None:
@@ -58,25 +43,25 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     sections = []
-    for name, spec in SETS.items():
+    for name, spec in DEV_SETS.items():
         index_dir = ROOT / "var" / f"quality-{name}"
         ensure_index(
-            index_dir, spec["articles"], replace(BuildConfig(), index_titles=spec["titles"], embed_max_words=args.embed_max_words)
+            index_dir, spec.articles, replace(BuildConfig(), index_titles=spec.titles, embed_max_words=args.embed_max_words)
         )
         searcher = Searcher.open(index_dir, params=replace(SearchParams(), min_confidence=0.0))
-        questions = load_questions(need(spec["questions"]))
+        questions = load_questions(need(spec.questions))
         rows = [evaluate(searcher, questions, k=10, mode=mode) for mode in ("lexical", "dense", "hybrid")]
         m = searcher.manifest
         title = (
             f"**{name}** — {len(questions)} questions; index {m['articles']} articles / {m['chunks']} chunks, titles "
-            f"{'indexed' if spec['titles'] else 'not indexed'}; targets: {spec['targets']}"
+            f"{'indexed' if spec.titles else 'not indexed'}; targets: {spec.targets}"
         )
         sections.append(format_table(rows, title))
-    params = SearchParams()
+    params, chunking, lexical = SearchParams(), BuildConfig().chunking, BuildConfig().lexical
     body = (
-        f"Defaults: chunks {BuildConfig().chunking.target_words}/{BuildConfig().chunking.max_words} words "
-        f"(overlap {BuildConfig().chunking.overlap_words}), BM25 {BuildConfig().lexical.method} k1={BuildConfig().lexical.k1} "
-        f"b={BuildConfig().lexical.b}, stemmer {BuildConfig().lexical.stemmer}, dense weight {params.dense_weight}, "
+        f"Defaults: chunks {chunking.target_words}/{chunking.max_words} words "
+        f"(overlap {chunking.overlap_words}), BM25 {lexical.method} k1={lexical.k1} "
+        f"b={lexical.b}, stemmer {lexical.stemmer}, dense weight {params.dense_weight}, "
         f"sentence weight {params.sentence_weight}, phrase weight {params.phrase_weight}; k=10, one passage per article, refusals off (ranking only).\n\n"
         + "\n\n".join(sections)
     )

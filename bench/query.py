@@ -11,32 +11,25 @@ machine.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
-from common import ROOT, SHARED, build_index_cli, need, record, summary_ms, table
+from common import ARCD_QUESTIONS, DEV_SETS, ROOT, build_index_cli, need, record, summary_ms, table
 
+from index.evaluate import load_questions
 from index.search import Searcher
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--questions", type=Path, default=SHARED / "arcd" / "questions.jsonl")
-    parser.add_argument(
-        "--articles",
-        type=Path,
-        nargs="+",
-        default=[SHARED / "arcd" / "articles.jsonl", SHARED / "saudinewsnet" / "saudinewsnet_2000.jsonl"],
-    )
+    parser.add_argument("--questions", type=Path, default=ARCD_QUESTIONS)
+    parser.add_argument("--articles", type=Path, nargs="+", default=DEV_SETS["arcd"].articles)
     parser.add_argument("--index", type=Path, default=ROOT / "var" / "bench-arcd-index")
     parser.add_argument("--mode", default="hybrid", choices=("hybrid", "lexical", "dense"))
     parser.add_argument("--rebuild", action="store_true", help="rebuild the index even if it exists")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    questions = [
-        json.loads(line)["question"] for line in need(args.questions).read_text(encoding="utf-8").splitlines() if line.strip()
-    ]
+    questions = [q["question"] for q in load_questions(need(args.questions))]
     for path in args.articles:
         need(path)
     if args.rebuild or not (args.index / "CURRENT").exists():

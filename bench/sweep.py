@@ -15,26 +15,12 @@ import itertools
 from dataclasses import replace
 from pathlib import Path
 
-from common import ROOT, SHARED, need, record, table
+from common import DEV_SETS, ROOT, need, record, table
 
 from index.builder import BuildConfig, run_build
 from index.chunking import ChunkParams
 from index.evaluate import load_questions, score_results
 from index.search import Searcher, SearchParams
-
-SETS = {
-    # name: (questions, articles, index titles?)
-    "arcd": (
-        SHARED / "arcd" / "questions.jsonl",
-        [SHARED / "arcd" / "articles.jsonl", SHARED / "saudinewsnet" / "saudinewsnet_2000.jsonl"],
-        True,
-    ),
-    "title2article": (
-        SHARED / "saudinewsnet" / "saudinewsnet_title2article_eval.jsonl",
-        [SHARED / "saudinewsnet" / "saudinewsnet_2000.jsonl"],
-        False,
-    ),
-}
 
 BASE = BuildConfig()
 GRIDS: dict[str, list[tuple[str, BuildConfig]]] = {
@@ -94,7 +80,7 @@ def evaluate_weights(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", choices=sorted(SETS), default="arcd")
+    parser.add_argument("--set", choices=sorted(DEV_SETS), default="arcd")
     parser.add_argument("--grid", choices=sorted(GRIDS), default="default")
     parser.add_argument("--weights", type=float, nargs="+", default=list(WEIGHTS))
     parser.add_argument("--sentence-weights", type=float, nargs="+", default=[SearchParams.sentence_weight])
@@ -103,15 +89,15 @@ def main() -> None:
     parser.add_argument("--index", type=Path, help="index directory to (re)build (default: var/sweep-<set>)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    questions_path, articles, titles = SETS[args.set]
-    questions = load_questions(need(questions_path))
+    dev = DEV_SETS[args.set]
+    questions = load_questions(need(dev.questions))
     index_dir = args.index or ROOT / "var" / f"sweep-{args.set}"
     rows = []
     for label, config in GRIDS[args.grid]:
         if args.only and not any(part in label for part in args.only):
             continue
-        config = replace(config, index_titles=config.index_titles and titles)
-        run_build([need(p) for p in articles], index_dir, config, progress=True)
+        config = replace(config, index_titles=config.index_titles and dev.titles)
+        run_build([need(p) for p in dev.articles], index_dir, config, progress=True)
         searcher = Searcher.open(index_dir, params=SearchParams())
         for row in evaluate_weights(
             searcher, questions, tuple(args.weights), tuple(args.sentence_weights), tuple(args.phrase_weights)
@@ -130,7 +116,7 @@ def main() -> None:
             rows.append([label, *(row[key] for key in keys)])
             print(*rows[-1], sep="\t", flush=True)
     body = (
-        f"Question set `{args.set}` ({len(questions)} questions; titles {'indexed' if titles else 'not indexed'}), "
+        f"Question set `{args.set}` ({len(questions)} questions; titles {'indexed' if dev.titles else 'not indexed'}), "
         f"grid `{args.grid}`; weight 0 = BM25 only, 1 = dense only; no refusals.\n\n"
         + table(
             ["config", "dense weight", "sentence weight", "phrase weight", "art@1", "art@5", "MRR@10", "ans@1", "ans@5", "hl@1"],

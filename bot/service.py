@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import hashlib
 import hmac
 import json
@@ -16,11 +17,10 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 from index.builder import BuildReport, run_build
 from index.embedding import Embedder
@@ -143,9 +143,8 @@ class QAService:
         self, question: str, lang: str, user_id: int | None, chat_type: str, result: SearchResult, elapsed: float
     ) -> None:
         """Append to the question log (if configured); user ids are keyed hashes, never stored raw."""
-        path: Path | None = self.settings.question_log
-        if path is None:
-            return
+        path = self.settings.question_log
+        assert path is not None  # only submitted when the log is on
         user = hmac.new(self._log_key, str(user_id).encode(), hashlib.sha256).hexdigest()[:16] if user_id is not None else None
         entry = {
             "time": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -172,22 +171,11 @@ class QAService:
         Raises ``ReindexBusy`` if one is already running. The bot keeps answering
         from the current build meanwhile.
         """
-        with self._lock:
-            if self.reindexing:
-                raise ReindexBusy()
-            self.reindexing = True
-        try:
+        with self._index_work():
             loop = asyncio.get_running_loop()
             report = await loop.run_in_executor(self._build_pool, self._rebuild, on_stage)
-            searcher = await loop.run_in_executor(self._build_pool, self._open_new)
-            # a build newer than ours (a cron update meanwhile) is fine; an older one is a fallback
-            if report.build_id and searcher.manifest["build_id"] < report.build_id:
-                raise RuntimeError(f"the new build {report.build_id} did not load; still serving {self.build_id or 'nothing'}")
-            self.swap(searcher)
+            await self._switch_to_current(report.build_id)
             return report
-        finally:
-            with self._lock:
-                self.reindexing = False
 
     async def follow_current(self) -> bool:
         """Switch to the build ``CURRENT`` names when it was made outside the bot (a cron ``update``).
@@ -198,12 +186,11 @@ class QAService:
         current = current_build_id(self.settings.index_dir)
         if not current or current in (self.build_id, self._unusable_build):
             return False
-        with self._lock:
-            if self.reindexing:
-                return False  # the running /reindex swaps when it is done
-            self.reindexing = True
         try:
-            searcher = await asyncio.get_running_loop().run_in_executor(self._build_pool, self._open_new)
+            with self._index_work():
+                await self._switch_to_current(current)
+        except ReindexBusy:
+            return False  # the running /reindex swaps when it is done
         except OSError as exc:  # perhaps passing (permissions, a full disk): try again next time
             log.warning("cannot open build %s made outside the bot yet: %s", current, exc)
             return False
@@ -211,15 +198,29 @@ class QAService:
             log.warning("cannot open build %s made outside the bot: %s", current, exc)
             self._unusable_build = current
             return False
+        return True
+
+    @contextlib.contextmanager
+    def _index_work(self) -> Iterator[None]:
+        """Hold the one slot for changing the served index (a /reindex or a switch); ``ReindexBusy`` if taken."""
+        with self._lock:
+            if self.reindexing:
+                raise ReindexBusy()
+            self.reindexing = True
+        try:
+            yield
         finally:
             with self._lock:
                 self.reindexing = False
-        if searcher.manifest["build_id"] < current:  # fell back to an older build: this one is broken
-            log.warning("build %s did not load; still serving %s", current, self.build_id or "nothing")
-            self._unusable_build = current
-            return False
+
+    async def _switch_to_current(self, expected: str) -> None:
+        """Open the current build and serve it. A build older than ``expected`` means the store
+        fell back from a broken one: that is an error, not a switch. A newer one (a cron update
+        meanwhile) is fine."""
+        searcher = await asyncio.get_running_loop().run_in_executor(self._build_pool, self._open_new)
+        if searcher.manifest["build_id"] < expected:
+            raise RuntimeError(f"the new build {expected} did not load; still serving {self.build_id or 'nothing'}")
         self.swap(searcher)
-        return True
 
     def _rebuild(self, on_stage: Callable[[str], None] | None) -> BuildReport:
         s = self.settings

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from .settings import Settings, load_settings
+from .vectors import INDEX_TYPES
 
 EXAMPLES = """examples:
   python -m index build --articles samples/articles --index var/index
@@ -37,9 +38,7 @@ def _add_build_flags(p: argparse.ArgumentParser, full: bool) -> None:
     p.add_argument("--strict", action="store_true", help="fail (and keep the old index) if any file has a problem")
     if full:
         p.add_argument("--model", help="embedding model (default: EMBEDDING_MODEL)")
-        p.add_argument(
-            "--faiss-index", choices=("auto", "flat", "hnsw", "hnsw-sq8", "ivf-sq8", "ivf-pq"), help="vector index type"
-        )
+        p.add_argument("--faiss-index", choices=INDEX_TYPES, help="vector index type")
         p.add_argument("--chunk-words", type=int, help="target words per chunk (default: CHUNK_TARGET_WORDS)")
         p.add_argument("--overlap-words", type=int, help="words shared by neighbouring chunks")
         p.add_argument("--no-titles", action="store_true", help="leave article titles out of the passages (BM25 and embeddings)")

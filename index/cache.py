@@ -115,16 +115,12 @@ class BuildCache:
             self._db.executemany("DELETE FROM vectors WHERE model = ? AND key = ?", [(model, k) for k in stale])
         return len(stale)
 
-    def derived(
-        self, namespace: str, texts: Sequence[str], compute: Callable[[str], str], progress: bool = False, desc: str = "analysing"
-    ) -> list[str]:
+    def derived(self, namespace: str, texts: Sequence[str], compute: Callable[[str], str]) -> list[str]:
         """``compute(text)`` for each text, computing only texts not seen before under ``namespace``.
 
         The namespace names everything the result depends on (e.g. the analysis
         settings), so a change of settings never reuses stale results.
         """
-        from tqdm.auto import tqdm
-
         keys = [text_key(t) for t in texts]
         known: dict[str, str] = {}
         unique = sorted(set(keys))
@@ -135,10 +131,7 @@ class BuildCache:
                 f"SELECT key, value FROM derived WHERE namespace = ? AND key IN ({marks})", [namespace, *batch]
             )
             known.update(rows)
-        fresh: dict[str, str] = {}
-        todo = [(k, t) for k, t in dict(zip(keys, texts, strict=True)).items() if k not in known]
-        for key, text in tqdm(todo, desc=desc, unit="text", disable=not progress or not todo):
-            fresh[key] = compute(text)
+        fresh = {key: compute(text) for key, text in dict(zip(keys, texts, strict=True)).items() if key not in known}
         if fresh:
             with self._db:
                 self._db.executemany(

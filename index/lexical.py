@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .arabic import STEMMERS, analyze, analyze_question
+from .arabic import STEMMERS, analyze_question
 
 BM25_METHODS = ("robertson", "lucene", "atire", "bm25l", "bm25+")
 # Bump when normalisation, stopwords or stemming change, so cached terms are not reused.
@@ -30,14 +30,6 @@ class LexicalParams:
             raise ValueError(f"unknown stemmer {self.stemmer!r}; choose one of {', '.join(STEMMERS)}")
         if self.method not in BM25_METHODS:
             raise ValueError(f"unknown BM25 method {self.method!r}; choose one of {', '.join(BM25_METHODS)}")
-
-
-def document_terms(text: str, title: str, params: LexicalParams) -> list[str]:
-    """The BM25 terms of one chunk, its article title's first (pass ``""`` to leave titles out)."""
-    terms = analyze(text, params.stemmer)
-    if title:
-        terms = analyze(title, params.stemmer) + terms
-    return terms
 
 
 class LexicalIndex:

@@ -10,6 +10,7 @@ confidence check says "no answer" instead of returning noise.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from dataclasses import dataclass, field
@@ -351,10 +352,10 @@ class Searcher:
         known = dict(zip(dense_rows.tolist(), dense_top.tolist(), strict=True))
         missing = [int(r) for r in rows if int(r) not in known]
         if missing:
-            try:
-                vectors = self.stored.faiss_index.reconstruct_batch(np.asarray(missing, dtype=np.int64))
+            vectors = self._stored_vectors(missing)
+            if vectors is not None:
                 known.update(zip(missing, (vectors @ qvec).tolist(), strict=True))
-            except RuntimeError:  # index types that cannot give vectors back: rank them last
+            else:  # index types that cannot give vectors back: rank them last
                 floor = float(dense_top.min()) if dense_top.size else 0.0
                 known.update(dict.fromkeys(missing, floor))
         return np.asarray([known[int(r)] for r in rows], dtype=np.float32)
@@ -397,20 +398,14 @@ class Searcher:
         Passage vectors pick the pairs worth checking (a copy is very close in
         embedding space); shared word 3-grams confirm them.
         """
-        similar = self._vector_similarity([hit.passage.row for hit in hits])
+        vectors = self._stored_vectors([hit.passage.row for hit in hits])
+        similar = vectors @ vectors.T if vectors is not None else None
+        sh = functools.cache(lambda i: shingles(hits[i].passage.text))  # only for the pairs that get compared
         kept: list[int] = []
-        text_shingles: dict[int, set] = {}
-
-        def sh(i: int) -> set:
-            if i not in text_shingles:
-                text_shingles[i] = shingles(hits[i].passage.text)
-            return text_shingles[i]
-
         for i, hit in enumerate(hits):
             for j in kept:
-                if (similar is None or similar[i, j] >= DUPLICATE_COSINE) and jaccard(
-                    sh(i), sh(j)
-                ) >= self.params.duplicate_similarity:
+                close = similar is None or similar[i, j] >= DUPLICATE_COSINE
+                if close and jaccard(sh(i), sh(j)) >= self.params.duplicate_similarity:
                     hits[j].also_in.append(
                         {"article_id": hit.article_id, "source": hit.source, "title": hit.title, "url": hit.url}
                     )
@@ -419,13 +414,12 @@ class Searcher:
                 kept.append(i)
         return [hits[i] for i in kept]
 
-    def _vector_similarity(self, rows: list[int]) -> np.ndarray | None:
-        """Cosine between the stored vectors of ``rows``; None if the index cannot give vectors back."""
+    def _stored_vectors(self, rows: list[int]) -> np.ndarray | None:
+        """The indexed vectors of ``rows``; None for index types that cannot give vectors back."""
         try:
-            vectors = self.stored.faiss_index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+            return self.stored.faiss_index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
         except RuntimeError:
             return None
-        return vectors @ vectors.T
 
     def _score_confidence(
         self,

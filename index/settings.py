@@ -78,14 +78,6 @@ class Settings(BaseSettings):
     index_watch_seconds: float = Field(
         30, ge=0, description="How often the bot looks for a build made outside it (`python -m index update`); 0 = never."
     )
-
-    @field_validator("index_watch_seconds")
-    @classmethod
-    def _never_or_at_least_a_second(cls, value: float) -> float:
-        if 0 < value < 1:
-            raise ValueError("use 0 (never) or at least 1 second")
-        return value
-
     question_log: Path | None = Field(None, description="JSONL file of questions asked (user ids hashed); empty = off.")
     log_level: str = Field("INFO")
 
@@ -119,6 +111,13 @@ class Settings(BaseSettings):
         choices = {"stemmer": STEMMERS, "bm25_method": BM25_METHODS, "faiss_index": INDEX_TYPES}[info.field_name]
         if value not in choices:
             raise ValueError(f"choose one of {', '.join(choices)}")
+        return value
+
+    @field_validator("index_watch_seconds")
+    @classmethod
+    def _never_or_at_least_a_second(cls, value: float) -> float:
+        if 0 < value < 1:
+            raise ValueError("use 0 (never) or at least 1 second")
         return value
 
     @model_validator(mode="after")

@@ -42,7 +42,7 @@ def build_index(vectors: np.ndarray, kind: str = "auto"):
     elif kind in ("hnsw", "hnsw-sq8"):
         if kind == "hnsw":
             index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        else:
+        else:  # the 8-bit quantiser learns each dimension's range first
             index = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_8bit, HNSW_M, faiss.METRIC_INNER_PRODUCT)
             index.train(vectors[np.random.default_rng(0).choice(n, size=min(n, 100_000), replace=False)])
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION

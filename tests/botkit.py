@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -54,6 +56,22 @@ async def running_bot(tmp_path: Path, embedder, polling: bool = True, **override
                     await app.updater.stop()
                 await app.stop()
         assert app.bot_data.get("errors", []) == [], f"handler errors: {app.bot_data.get('errors')}"
+
+
+async def eventually(condition: Callable[[], object], timeout: float) -> None:
+    """Wait until ``condition()`` is true, checking every 0.1 s, for at most ``timeout`` s (the caller asserts after)."""
+    for _ in range(round(timeout / 0.1)):
+        if condition():
+            return
+        await asyncio.sleep(0.1)
+
+
+async def reply_despite(fake: FakeTelegram, method: str, status: int, question: str, retry_after=None, times: int = 1) -> dict:
+    """Fail the next ``times`` calls of ``method`` with ``status``, ask ``question``: the reply that still arrives."""
+    fake.fail_next(method, status=status, retry_after=retry_after, times=times)
+    fake.message(question, user_id=READER)
+    (reply,) = await fake.wait_for_messages(1, chat_id=READER, timeout=30)
+    return reply
 
 
 def buttons(message: dict) -> list[tuple[str, str]]:

@@ -8,7 +8,7 @@ import socket
 
 import httpx
 import pytest
-from botkit import ADMIN, GROUP, READER, buttons, running_bot
+from botkit import ADMIN, GROUP, READER, buttons, eventually, reply_despite, running_bot
 from conftest import write_jsonl
 
 from index.builder import run_build
@@ -27,10 +27,8 @@ async def test_question_gets_attributed_answer(tmp_path, embedder):
         assert any(c[1].get("action") == "typing" for c in fake.calls if c[0] == "sendChatAction")
         assert any(data.startswith("full:") for _, data in buttons(reply))
         log_file = tmp_path / "questions.jsonl"
-        for _ in range(50):  # the log line is appended from a worker thread
-            if log_file.exists() and log_file.read_text(encoding="utf-8").strip():
-                break
-            await asyncio.sleep(0.1)
+        # the log line is appended from the log's own thread
+        await eventually(lambda: log_file.exists() and log_file.read_text(encoding="utf-8").strip(), timeout=5)
         log = [json.loads(line) for line in log_file.read_text(encoding="utf-8").splitlines()]
         assert log[0]["top_article"] == "t-train" and str(READER) not in json.dumps(log)
 
@@ -194,10 +192,7 @@ async def _follow_a_cron_build(tmp_path, embedder, fake, service, settings):
         incremental=True,
         progress=False,
     )
-    for _ in range(100):  # the watcher looks every second
-        if service.build_id != old_build:
-            break
-        await asyncio.sleep(0.1)
+    await eventually(lambda: service.build_id != old_build, timeout=10)  # the watcher looks every second
     assert service.build_id == current_build_id(settings.index_dir) != old_build
     fake.message("ما قطر تلسكوب مرصد تبوك؟", user_id=READER)
     (reply,) = await fake.wait_for_messages(1, chat_id=READER)
@@ -280,18 +275,14 @@ async def test_long_replies_are_split(tmp_path, embedder):
 
 async def test_flood_limit_429_is_retried_and_delivered(tmp_path, embedder):
     async with running_bot(tmp_path, embedder) as (fake, _app):
-        fake.fail_next("sendMessage", status=429, retry_after=1)
-        fake.message("قطار الحرمين السريع", user_id=READER)
-        (reply,) = await fake.wait_for_messages(1, chat_id=READER, timeout=30)
+        reply = await reply_despite(fake, "sendMessage", 429, "قطار الحرمين السريع", retry_after=1)
         assert "قطار الحرمين" in reply["text"]
         assert [e[1] for e in fake.errors_returned] == [429]
 
 
 async def test_server_error_is_retried(tmp_path, embedder):
     async with running_bot(tmp_path, embedder) as (fake, _app):
-        fake.fail_next("sendMessage", status=502, retry_after=None, times=2)
-        fake.message("قطار الحرمين السريع", user_id=READER)
-        (reply,) = await fake.wait_for_messages(1, chat_id=READER, timeout=30)
+        reply = await reply_despite(fake, "sendMessage", 502, "قطار الحرمين السريع", times=2)
         assert "قطار الحرمين" in reply["text"]
         assert len(fake.messages_to(READER)) == 1
 
