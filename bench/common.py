@@ -124,10 +124,21 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
     return "\n".join(lines)
 
 
-def build_index_cli(index: Path, articles: list[Path]) -> None:
-    """Build an index with the admin CLI, as an admin would (quietly)."""
+def build_index_cli(index: Path, articles: list[Path], extra: list[str] | None = None) -> None:
+    """Build an index with the admin CLI, as an admin would (quietly); ``extra``: more build flags."""
     subprocess.run(
-        [sys.executable, "-m", "index", "build", "--quiet", "--index", str(index), "--articles", *map(str, map(need, articles))],
+        [
+            sys.executable,
+            "-m",
+            "index",
+            "build",
+            "--quiet",
+            "--index",
+            str(index),
+            *(extra or []),
+            "--articles",
+            *map(str, map(need, articles)),
+        ],
         cwd=ROOT,
         check=True,
     )

@@ -15,14 +15,14 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
-from index.search import Hit, Passage, SearchResult
-from index.sentences import split_sentences
+from index.results import SNIPPET_CHARS, Hit, Passage, SearchResult
 
 from .texts import AR, text
 
 LIMIT = 4096
-EXCERPT_CHARS = 600
+ANSWER_CHARS = 300  # the answer line is cut (at a word) beyond this
 RLM = "\u200f"
 
 _MONTHS_AR = ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر")
@@ -165,6 +165,16 @@ def format_date(value: str, lang: str = AR) -> str:
     return f"{day.day} {months[day.month - 1]} {day.year}"
 
 
+def safe_link(url: str) -> str:
+    """``url`` when it is an http(s) link with a host, else ``""``: a ``javascript:`` or ``file:`` URL is never a link."""
+    url = (url or "").strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
+
+
 def passage_runs(passage_text: str, highlights: list[tuple[int, int]], start: int = 0, end: int | None = None) -> list[Run]:
     """Runs for ``passage_text[start:end]`` with the highlighted spans in bold."""
     end = len(passage_text) if end is None else end
@@ -183,46 +193,52 @@ def passage_runs(passage_text: str, highlights: list[tuple[int, int]], start: in
     return runs
 
 
-def excerpt_bounds(passage: Passage, max_chars: int = EXCERPT_CHARS) -> tuple[int, int]:
-    """A window of whole sentences around the highlighted sentence, about ``max_chars`` long."""
-    spans = split_sentences(passage.text)
-    if not spans or len(passage.text) <= max_chars:
-        return 0, len(passage.text)
-    anchor = passage.highlights[0][0] if passage.highlights else 0
-    i = next((n for n, (s, e) in enumerate(spans) if s <= anchor < e), 0)
-    lo = hi = i
-    while True:
-        grown = False
-        if hi + 1 < len(spans) and spans[hi + 1][1] - spans[lo][0] <= max_chars:
-            hi += 1
-            grown = True
-        if lo > 0 and spans[hi][1] - spans[lo - 1][0] <= max_chars:
-            lo -= 1
-            grown = True
-        if not grown:
-            break
-    start, end = spans[lo][0], spans[hi][1]
-    if end - start > max_chars:  # one very long sentence: cut at a word boundary
-        cut = passage.text.rfind(" ", start, start + max_chars)
-        end = cut if cut > start else start + max_chars
-    return start, end
+def clip(text: str, limit: int) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters, with "…" when cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit - 1)
+    return text[: cut if cut > limit // 2 else limit - 1].rstrip(" ،,؛;:") + "…"
+
+
+def snippet_runs(passage: Passage, limit: int = SNIPPET_CHARS) -> list[Run]:
+    """The passage's snippet (answer sentence and at most one neighbour), its answer sentence bold, cut to ``limit``."""
+    start, end = passage.snippet_span
+    if end - start > limit:  # one very long sentence: keep its start, cut at a word boundary
+        cut = passage.text.rfind(" ", start, start + limit)
+        end = cut if cut > start + limit // 2 else start + limit
+        runs = passage_runs(passage.text, passage.highlights, start, end)
+        return [*_single_line(runs), Run(" …")]
+    return _single_line(passage_runs(passage.text, passage.highlights, start, end))
+
+
+def _single_line(runs: list[Run]) -> list[Run]:
+    """Line breaks and runs of spaces inside a snippet become single spaces (a snippet is one paragraph)."""
+    out = []
+    for r in runs:
+        body = " ".join(r.text.split())
+        lead = " " if r.text[:1].isspace() and out else ""
+        tail = " " if r.text[-1:].isspace() and body else ""
+        if body or lead:
+            out.append(Run(lead + body + tail, r.style, r.href))
+    return out
 
 
 def hit_block(hit: Hit, number: int, lang: str, excerpt: bool = True) -> Block:
-    """One source: number, bold title, outlet · date, passage with its answer in bold, link, duplicates."""
+    """One source: number, title (the link), outlet · date, the snippet (or, with ``excerpt`` off, the whole passage)."""
     title = hit.title or text("untitled", lang)
+    link = safe_link(hit.url)
     meta = " · ".join(x for x in (hit.source, format_date(hit.date, lang)) if x)
-    block: Block = [Run(f"{number}. "), Run(title, "b"), Run("\n")]
+    block: Block = [Run(f"{number}. "), Run(title, "a", link) if link else Run(title, "b"), Run("\n")]
     if meta:
         block += [Run(meta, "i"), Run("\n")]
-    start, end = excerpt_bounds(hit.passage) if excerpt else (0, len(hit.passage.text))
-    if start > 0:
-        block.append(Run("… "))
-    block += passage_runs(hit.passage.text, hit.passage.highlights, start, end)
-    if end < len(hit.passage.text):
-        block.append(Run(" …"))
-    if hit.url:
-        block += [Run("\n"), Run(f"🔗 {text('read_article', lang)}", "a", hit.url)]
+    if excerpt:
+        block += snippet_runs(hit.passage)
+    else:
+        block += passage_runs(hit.passage.text, hit.passage.highlights)
+        if link:
+            block += [Run("\n"), Run(f"🔗 {text('read_article', lang)}", "a", link)]
     if hit.also_in:
         others = ", ".join(dict.fromkeys(d["source"] or d["title"] for d in hit.also_in if d["source"] or d["title"]))
         if others:
@@ -231,13 +247,13 @@ def hit_block(hit: Hit, number: int, lang: str, excerpt: bool = True) -> Block:
 
 
 def answer_block(result: SearchResult, lang: str) -> Block:
-    """The one-line answer: the best highlighted sentence of the top source."""
+    """The one-line answer: the top source's answer sentence (or, below SURE_CONFIDENCE, "no sure answer")."""
     if result.tentative:  # not sure enough to call a sentence "the answer"
         return [Run("🔎 "), Run(text("tentative", lang), "i")]
     answer = result.hits[0].passage.answer if result.hits else ""
     if not answer:
         return []
-    return [Run("💡 "), Run(answer.replace("\n", " "), "b")]
+    return [Run("💡 "), Run(clip(answer, ANSWER_CHARS), "b")]
 
 
 def reply_messages(result: SearchResult, lang: str, start: int = 0, count: int = 3, fmt: Format | None = None) -> list[str]:

@@ -88,6 +88,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=("hybrid", "lexical", "dense"), default="hybrid", help="retriever (default: hybrid)")
     p.add_argument("--passages", type=int, default=1, help="passages per article (default: 1)")
     p.add_argument("--json", action="store_true", help='one JSON object per question: {"question", "results": [...]}')
+    p.add_argument("--full", action="store_true", help="show whole passages instead of the compact snippets")
 
     p = sub.add_parser(
         "eval",
@@ -234,7 +235,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
         else:
-            print(format_result(result, color=sys.stdout.isatty()), flush=True)
+            print(format_result(result, color=sys.stdout.isatty(), full=args.full), flush=True)
     return 0
 
 

@@ -21,12 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from .arabic import analyze
+from .analysis import Analyses, analyse_passage, dump_sentences, parse_sentences
+from .arabic import analyze, is_mostly_latin
 from .articles import DEFAULT_MAX_ARTICLE_CHARS, DEFAULT_MAX_FILE_BYTES, Article, LoadResult, Problem, load_articles
 from .cache import BuildCache
 from .chunking import Chunk, ChunkParams, chunk_article, embedding_input
+from .cues import LEXICON_DIGEST
 from .embedding import BUILTIN_MODEL, Embedder, is_builtin, load_embedder
-from .highlight import analyze_passage, dump_sentences, load_sentences
 from .lexical import ANALYZER_VERSION, LexicalIndex, LexicalParams
 from .store import (
     BUILDS_DIR,
@@ -165,11 +166,11 @@ def analyse_chunks(
 
     Opens its own cache connection: it runs in a thread beside the embedding.
     """
-    analysis = json.dumps({"stemmer": stemmer, "analyzer": ANALYZER_VERSION}, sort_keys=True)
+    analysis = json.dumps({"stemmer": stemmer, "analyzer": ANALYZER_VERSION, "cues": LEXICON_DIGEST}, sort_keys=True)
     analyze_fn = partial(analyze, stemmer=stemmer)
     with BuildCache(cache_path) as cache:
         sentences = cache.derived(
-            f"sentences {analysis}", [c.text for c in chunks], lambda t: dump_sentences(analyze_passage(t, analyze_fn))
+            f"sentences {analysis}", [c.text for c in chunks], lambda t: dump_sentences(analyse_passage(t, analyze_fn))
         )
         title_terms = cache.derived(f"title {analysis}", list(titles.values()), lambda t: " ".join(analyze_fn(t)))
     return sentences, dict(zip(titles, title_terms, strict=True))
@@ -287,13 +288,18 @@ def run_build(
                 lazy.close()
             note("indexing")
             sentences, title_terms = analysed.result()
+        parsed = [parse_sentences(data) for data in sentences]
         terms = [
-            title_terms[c.article_id].split() + [t for sentence in load_sentences(data) for t in sentence.terms]
-            for c, data in zip(chunks, sentences, strict=True)
+            title_terms[c.article_id].split() + [t for sentence in chunk_sentences for t in sentence.terms]
+            for c, chunk_sentences in zip(chunks, parsed, strict=True)
         ]
 
         faiss_index = build_index(vectors, config.faiss_index)
         lexical = LexicalIndex.build(terms, config.lexical, progress)
+        article_idx = {a.id: i for i, a in enumerate(articles)}
+        analyses = Analyses.from_sentences(
+            [article_idx[c.article_id] for c in chunks], parsed, [title_terms[a.id].split() for a in articles], lexical.vocab
+        )
         now = utc_now()
         manifest = {
             "build_id": new_build_id(index_dir),
@@ -310,11 +316,13 @@ def run_build(
             "faiss_index_setting": config.faiss_index,
             "articles": len(articles),
             "chunks": len(chunks),
+            # share of passages in Latin script: questions in the other script are answered dense-first
+            "latin_share": round(sum(is_mostly_latin(c.text) for c in chunks) / len(chunks), 4),
             "corpus_hash": corpus_hash(articles),
             "sources": [str(p) for p in paths],
         }
         note("writing")
-        final = write_build(index_dir, articles, chunks, faiss_index, lexical, manifest, sentences, title_terms)
+        final = write_build(index_dir, articles, chunks, faiss_index, lexical, analyses, manifest)
         cleanup(index_dir)
 
     report.build_id = manifest["build_id"]

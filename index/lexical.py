@@ -13,7 +13,7 @@ from .arabic import STEMMERS, analyze_question
 
 BM25_METHODS = ("robertson", "lucene", "atire", "bm25l", "bm25+")
 # Bump when normalisation, stopwords or stemming change, so cached terms are not reused.
-ANALYZER_VERSION = 1
+ANALYZER_VERSION = 2  # 2: sentence cues (index.cues) stored as bit masks
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,11 @@ class LexicalIndex:
         return cls(retriever, params)
 
     @property
+    def vocab(self) -> dict[str, int]:
+        """Term -> id; the ids ``analysis.Analyses`` stores."""
+        return self._bm25.vocab_dict
+
+    @property
     def num_docs(self) -> int:
         return int(self._bm25.scores["num_docs"])
 
@@ -81,6 +86,20 @@ class LexicalIndex:
             df = int(indptr[tid + 1] - indptr[tid]) if tid is not None and tid + 1 < len(indptr) else 0
             out[term] = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
         return out
+
+    def term_ids(self, terms: tuple[str, ...] | list[str]) -> np.ndarray:
+        """Vocabulary id of each term; -1 for a term no document contains."""
+        vocab = self._bm25.vocab_dict
+        return np.asarray([vocab.get(t, -1) for t in terms], dtype=np.int64)
+
+    def idf_of_ids(self, ids: np.ndarray) -> np.ndarray:
+        """IDF of each term id (-1, unknown: the highest IDF, as for a term in no document)."""
+        indptr = self._bm25.scores["indptr"]
+        df = np.zeros(len(ids), dtype=np.float64)
+        known = ids >= 0
+        df[known] = indptr[ids[known] + 1] - indptr[ids[known]]
+        n = self.num_docs
+        return np.log(1.0 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
 
     def scores(self, terms: list[str]) -> np.ndarray:
         """BM25 score of every chunk for the given (already analysed) query terms."""

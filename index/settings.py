@@ -55,9 +55,11 @@ class Settings(BaseSettings):
     top_k: int = Field(3, ge=1, le=20, description="Sources shown per answer.")
     dense_weight: float = Field(SearchParams.dense_weight, ge=0, le=1, description="Weight of the dense score in fusion.")
     search_candidates: int = Field(SearchParams.candidates, ge=10)
-    min_confidence: float = Field(SearchParams.min_confidence, ge=0, le=1, description="Below this: 'no answer'.")
-    sure_confidence: float = Field(
-        SearchParams.sure_confidence, ge=0, le=1, description="Below this the reply shows the closest passages, not an answer."
+    min_confidence: float | None = Field(
+        None, ge=0, le=1, description="Answer probability below which the reply is 'nothing found' (empty: the model's)."
+    )
+    sure_confidence: float | None = Field(
+        None, ge=0, le=1, description="Below this the reply shows the closest passages, not an answer (empty: the model's)."
     )
 
     # --- bot
@@ -99,6 +101,8 @@ class Settings(BaseSettings):
         "question_log",
         "telegram_bot_token",
         "webhook_secret",
+        "min_confidence",
+        "sure_confidence",
         mode="before",
     )
     @classmethod
@@ -122,7 +126,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _bands_in_order(self) -> Settings:
-        if self.sure_confidence < self.min_confidence:
+        if self.sure_confidence is not None and self.min_confidence is not None and self.sure_confidence < self.min_confidence:
             raise ValueError(f"SURE_CONFIDENCE ({self.sure_confidence}) must not be below MIN_CONFIDENCE ({self.min_confidence})")
         return self
 

@@ -2,7 +2,7 @@
 
     INDEX_DIR/
       CURRENT                 name of the live build (replaced atomically with os.replace)
-      builds/<build id>/      manifest.json, vectors.faiss, meta.sqlite, bm25/
+      builds/<build id>/      manifest.json, vectors.faiss, meta.sqlite, bm25/, analysis/
       builds/.tmp-<id>/       a build being written (never read; cleaned up when stale)
       cache/embeddings.sqlite vectors keyed by (model, text hash), shared by all builds
       .lock                   held while a build or update runs
@@ -29,12 +29,14 @@ from typing import Any
 
 import numpy as np
 
+from .analysis import Analyses
 from .articles import Article
 from .chunking import Chunk
 from .lexical import LexicalIndex
 from .vectors import load_index, save_index
 
-FORMAT_VERSION = 3
+# 4: per-chunk analyses moved from meta.sqlite (JSON) to analysis/*.npy arrays (index.analysis)
+FORMAT_VERSION = 4
 CURRENT_FILE = "CURRENT"
 BUILDS_DIR = "builds"
 TMP_PREFIX = ".tmp-"
@@ -101,8 +103,7 @@ CREATE TABLE articles (
     metadata TEXT NOT NULL,
     path TEXT NOT NULL,
     content_hash TEXT NOT NULL,
-    body_key TEXT NOT NULL,
-    title_terms TEXT NOT NULL
+    body_key TEXT NOT NULL
 );
 CREATE TABLE chunks (
     row INTEGER PRIMARY KEY,
@@ -110,8 +111,7 @@ CREATE TABLE chunks (
     ordinal INTEGER NOT NULL,
     start INTEGER NOT NULL,
     end INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    sentences TEXT NOT NULL
+    text TEXT NOT NULL
 );
 CREATE INDEX chunks_by_article ON chunks(article_idx, ordinal);
 """
@@ -125,20 +125,14 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_meta(
-    path: Path, articles: list[Article], chunks: list[Chunk], sentences: list[str], title_terms: dict[str, str]
-) -> None:
-    """Write articles and chunks; chunk row i is FAISS id i and BM25 document i.
-
-    ``sentences`` holds each chunk's analysed sentences (``highlight.dump_sentences``)
-    and ``title_terms`` each article's analysed title, so no text is analysed at query time.
-    """
+def write_meta(path: Path, articles: list[Article], chunks: list[Chunk]) -> None:
+    """Write articles and chunks; chunk row i is FAISS id i and BM25 document i."""
     db = sqlite3.connect(path)
     try:
         db.executescript(_META_SCHEMA)
         article_idx = {a.id: i for i, a in enumerate(articles)}
         db.executemany(
-            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     i,
@@ -153,14 +147,13 @@ def write_meta(
                     a.path,
                     a.content_hash,
                     a.body_key,
-                    title_terms.get(a.id, ""),
                 )
                 for i, a in enumerate(articles)
             ],
         )
         db.executemany(
-            "INSERT INTO chunks VALUES (?,?,?,?,?,?,?)",
-            [(row, article_idx[c.article_id], c.ordinal, c.start, c.end, c.text, sentences[row]) for row, c in enumerate(chunks)],
+            "INSERT INTO chunks VALUES (?,?,?,?,?,?)",
+            [(row, article_idx[c.article_id], c.ordinal, c.start, c.end, c.text) for row, c in enumerate(chunks)],
         )
         db.commit()
     finally:
@@ -173,9 +166,8 @@ def write_build(
     chunks: list[Chunk],
     faiss_index: Any,
     lexical: LexicalIndex,
+    analyses: Analyses,
     manifest: dict[str, Any],
-    sentences: list[str],
-    title_terms: dict[str, str],
 ) -> Path:
     """Write a complete build aside, then make it current. Returns the build directory."""
     builds = index_dir / BUILDS_DIR
@@ -186,9 +178,10 @@ def write_build(
         shutil.rmtree(tmp)
     tmp.mkdir()
     try:
-        write_meta(tmp / "meta.sqlite", articles, chunks, sentences, title_terms)
+        write_meta(tmp / "meta.sqlite", articles, chunks)
         save_index(faiss_index, str(tmp / "vectors.faiss"))
         lexical.save(tmp / "bm25")
+        analyses.save(tmp / "analysis")
         sizes = {p.name: _size(p) for p in sorted(tmp.iterdir())}
         manifest = {**manifest, "sizes_bytes": sizes, "format_version": FORMAT_VERSION}
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -267,15 +260,19 @@ def cleanup(index_dir: Path, keep: int = KEEP_BUILDS) -> list[str]:
 
 @dataclass
 class StoredIndex:
-    """A loaded build: manifest, FAISS vectors, BM25, and article/chunk metadata."""
+    """A loaded build: manifest, FAISS vectors, BM25, per-chunk analyses, and article/chunk metadata."""
 
     path: Path
     manifest: dict[str, Any]
     faiss_index: Any
     lexical: LexicalIndex
-    chunk_article: np.ndarray  # chunk row -> article idx
-    article_ids: list[str]
+    analyses: Analyses
     _local: threading.local = field(default_factory=threading.local, repr=False)
+
+    @property
+    def chunk_article(self) -> np.ndarray:
+        """Chunk row -> article index."""
+        return self.analyses.chunk_article
 
     @property
     def build_id(self) -> str:
@@ -284,6 +281,11 @@ class StoredIndex:
     @property
     def num_chunks(self) -> int:
         return int(self.chunk_article.shape[0])
+
+    @property
+    def article_ids(self) -> list[str]:
+        """Every article id, by article index (read from the database on each call)."""
+        return [i for (i,) in self.db().execute("SELECT id FROM articles ORDER BY idx")]
 
     def db(self) -> sqlite3.Connection:
         """A read-only SQLite connection for the calling thread (searches run in a thread pool)."""
@@ -309,18 +311,10 @@ class StoredIndex:
             return {}
         marks = ",".join("?" * len(idxs))
         cur = self.db().execute(
-            f"SELECT idx, id, title, url, date, source, author, body_key, title_terms FROM articles WHERE idx IN ({marks})",
+            f"SELECT idx, id, title, url, date, source, author, body_key FROM articles WHERE idx IN ({marks})",
             [int(i) for i in idxs],
         )
         return {r["idx"]: r for r in cur}
-
-    def chunk_sentences(self, rows: list[int]) -> dict[int, str]:
-        """Each chunk's analysed sentences as stored at build time (``highlight.load_sentences`` reads them)."""
-        if not rows:
-            return {}
-        marks = ",".join("?" * len(rows))
-        cur = self.db().execute(f"SELECT row, sentences FROM chunks WHERE row IN ({marks})", [int(r) for r in rows])
-        return dict(cur.fetchall())
 
     def article_chunks(self, article_idx: int) -> list[sqlite3.Row]:
         cur = self.db().execute(
@@ -358,7 +352,8 @@ def read_manifest(build_dir: Path) -> dict[str, Any]:
         raise IndexCorrupt(f"{build_dir}: manifest.json is damaged ({exc})") from None
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexCorrupt(
-            f"{build_dir}: index format {manifest.get('format_version')} is not {FORMAT_VERSION}; rebuild it with `python -m index build`"
+            f"{build_dir}: rebuild needed: this build has index format {manifest.get('format_version')} and this version "
+            f"reads format {FORMAT_VERSION}; run `python -m index build --articles PATH --index {build_dir.parent.parent}`"
         )
     return manifest
 
@@ -376,20 +371,30 @@ def load_build(build_dir: Path, mmap: bool = False) -> StoredIndex:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IndexCorrupt(f"{build_dir}: bm25 index cannot be read ({type(exc).__name__}: {exc})") from None
     try:
-        uri = f"file:{build_dir / 'meta.sqlite'}?mode=ro"
-        db = sqlite3.connect(uri, uri=True)
+        analyses = Analyses.load(build_dir / "analysis", mmap=mmap)
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"{build_dir}: analysis arrays cannot be read ({type(exc).__name__}: {exc})") from None
+    try:
+        db = sqlite3.connect(f"file:{build_dir / 'meta.sqlite'}?mode=ro", uri=True)
         try:
-            chunk_article = np.fromiter((r for (r,) in db.execute("SELECT article_idx FROM chunks ORDER BY row")), dtype=np.int32)
-            article_ids = [i for (i,) in db.execute("SELECT id FROM articles ORDER BY idx")]
+            (rows,) = db.execute("SELECT COUNT(*) FROM chunks").fetchone()
         finally:
             db.close()
     except sqlite3.Error as exc:
         raise IndexCorrupt(f"{build_dir}: meta.sqlite cannot be read ({exc})") from None
-    counts = {"vectors": faiss_index.ntotal, "bm25 documents": lexical.num_docs, "chunk rows": len(chunk_article)}
+    counts = {
+        "vectors": faiss_index.ntotal,
+        "bm25 documents": lexical.num_docs,
+        "chunk rows": rows,
+        "analysed chunks": analyses.num_chunks,
+    }
     wrong = {k: v for k, v in counts.items() if v != expected}
     if wrong or faiss_index.d != manifest["dimension"]:
         raise IndexCorrupt(f"{build_dir}: parts disagree with the manifest ({expected} chunks): {wrong or 'dimension'}")
-    return StoredIndex(build_dir, manifest, faiss_index, lexical, chunk_article, article_ids)
+    damaged = analyses.check(expected, int(manifest["articles"]))
+    if damaged:
+        raise IndexCorrupt(f"{build_dir}: analysis arrays are inconsistent ({damaged})")
+    return StoredIndex(build_dir, manifest, faiss_index, lexical, analyses)
 
 
 def open_index(index_dir: Path | str, mmap: bool = False) -> StoredIndex:

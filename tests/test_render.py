@@ -6,16 +6,17 @@ from bot.render import (
     RLM,
     Format,
     Run,
-    excerpt_bounds,
     format_date,
     full_passage_messages,
     pack,
     passage_runs,
     reply_messages,
+    safe_link,
+    snippet_runs,
     utf16_len,
 )
 from bot.texts import AR, EN
-from index.search import Hit, Passage, SearchResult
+from index.results import Hit, Passage, SearchResult
 
 TAG_RE = re.compile(r"</?(b|i|a|code)(\s[^>]*)?>")
 
@@ -51,10 +52,54 @@ def result_with(*hits):
 def test_reply_has_answer_sources_and_link():
     (msg,) = reply_messages(result_with(make_hit()), AR)
     assert "💡 <b>الجملة الثانية هي الجواب.</b>" in msg
-    assert "1. <b>عنوان الخبر</b>" in msg
+    assert '1. <a href="https://example.org/a?x=1&amp;y=2">عنوان الخبر</a>' in msg  # the title is the link
     assert "<i>عكاظ · 3 نوفمبر 2026</i>" in msg
-    assert '<a href="https://example.org/a?x=1&amp;y=2">' in msg
     assert balanced(msg)
+
+
+def test_source_without_a_usable_link_shows_a_plain_title():
+    for url in ("", "javascript:alert(1)", "file:///etc/passwd", "ftp://example.org/a", "http://"):
+        (msg,) = reply_messages(result_with(make_hit(url=url)), AR)
+        assert "<a " not in msg and "1. <b>عنوان الخبر</b>" in msg, url
+    assert safe_link(" HTTPS://example.org/x ") == "HTTPS://example.org/x"
+    assert safe_link("JavaScript:alert(1)") == ""
+
+
+def test_snippet_is_the_answer_sentence_and_its_neighbour_not_the_whole_passage():
+    text = " ".join(f"جملة تمهيدية رقم {i} عن موضوع آخر." for i in range(20))
+    answer = "وقال المتحدث إن الجواب هو هذا."
+    text = f"{text} {answer} وأضاف أن التفاصيل ستعلن لاحقاً. " + text
+    start = text.index(answer)
+    after = text.index("وأضاف")
+    passage = Passage(
+        0, text, 0, len(text), 1.0, [(start, start + len(answer))], snippet=(start, after + len("وأضاف أن التفاصيل ستعلن لاحقاً."))
+    )
+    shown = "".join(r.text for r in snippet_runs(passage))
+    assert shown == answer + " وأضاف أن التفاصيل ستعلن لاحقاً."
+    assert [r.style for r in snippet_runs(passage)] == ["b", None]
+
+
+def test_a_long_answer_sentence_is_cut_at_a_word():
+    sentence = "هذه جملة طويلة جداً " * 40 + "."
+    passage = Passage(0, sentence, 0, len(sentence), 1.0, [(0, len(sentence))])
+    runs = snippet_runs(passage, limit=120)
+    shown = "".join(r.text for r in runs)
+    assert len(shown) <= 125 and shown.endswith(" …") and " جدا …" not in shown[:-3]
+
+
+def test_a_three_source_reply_is_compact():
+    long_text = " ".join(f"هذه جملة رقم {i} في مقطع طويل من مئة وخمسين كلمة." for i in range(25))
+    hits = []
+    for rank in range(1, 4):
+        s = long_text.index(f"رقم {10 + rank}")
+        s = long_text.rfind("هذه", 0, s)
+        e = long_text.index(".", s) + 1
+        hit = make_hit(rank=rank, title=f"عنوان الخبر رقم {rank} عن حدث مهم في المنطقة")
+        hit.passage = Passage(0, long_text, 0, len(long_text), 1.0, [(s, e)], snippet=(s, long_text.index(".", e) + 1))
+        hits.append(hit)
+    (msg,) = reply_messages(result_with(*hits), AR)
+    text_only = html.unescape(TAG_RE.sub("", msg)).replace(RLM, "")
+    assert len(text_only) < 1200 and len(long_text) * 3 > 3000
 
 
 def test_arabic_lines_start_right_to_left():
@@ -123,14 +168,6 @@ def test_passage_runs_bold_only_highlight():
     assert passage_runs("أ ب ج د", [(2, 3)], start=4) == [Run("ج د")]
 
 
-def test_excerpt_keeps_the_answer_sentence():
-    text = " ".join(f"جملة رقم {i}." for i in range(200))
-    target = text.index("جملة رقم 150.")
-    passage = Passage(0, text, 0, len(text), 1.0, [(target, target + len("جملة رقم 150."))])
-    s, e = excerpt_bounds(passage, 300)
-    assert s <= target and e >= target + 10 and e - s <= 300
-
-
 def test_dates():
     assert format_date("2015-07-21 02:16:27", AR) == "21 يوليو 2015"
     assert format_date("2026-11-03", EN) == "3 Nov 2026"
@@ -141,7 +178,7 @@ def test_dates():
 def test_plain_format_for_console():
     (msg,) = reply_messages(result_with(make_hit()), AR, fmt=Format(html=False))
     assert "<b>" not in msg and "*الجملة الثانية هي الجواب.*" in msg
-    assert "https://example.org/a?x=1&y=2" in msg
+    assert "عنوان الخبر: https://example.org/a?x=1&y=2" in msg
 
 
 def test_also_in_lists_other_outlets():

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from conftest import ROOT, need_shared
 
-from index.search import ModelMismatch, Searcher, fuse, minmax, top_rows
+from index.retrieval import fuse, minmax, top_rows
+from index.search import ModelMismatch, Searcher
 
 # Paraphrased questions: different words from the articles, same meaning.
 PARAPHRASES = [
@@ -28,10 +29,10 @@ def test_paraphrased_questions_find_the_right_article(searcher, question, articl
     assert result.hits[0].article_id == article_id
 
 
-def test_strong_dense_match_is_answered_despite_few_shared_words(searcher):
+def test_strong_dense_match_is_shown_despite_few_shared_words(searcher):
     result = searcher.search("من هي الفتاة التي حصلت على لقب القارة في لعبة الشطرنج؟", k=3)
     assert not result.no_answer and result.hits[0].article_id == "t-chess"
-    assert result.signals["coverage"] < 0.37 <= result.confidence
+    assert result.signals["coverage"] < 0.5 and result.confidence >= searcher.min_confidence
 
 
 @pytest.mark.parametrize("mode", ["lexical", "dense", "hybrid"])
@@ -57,9 +58,13 @@ def test_arabic_indic_digits_match_western(searcher):
 
 
 def test_json_shape(searcher):
+    """The stable `search --json` contract: keys may be added, never removed."""
     data = searcher.search("فيضان النيل", k=2).to_json()
-    assert set(data) >= {"question", "results"}
-    assert set(data["results"][0]) >= {"rank", "article_id", "title", "source", "url", "date", "text", "score"}
+    assert set(data) >= {"question", "results", "no_answer", "confidence", "tentative", "answer_probability", "band"}
+    first = data["results"][0]
+    assert set(first) >= {"rank", "article_id", "title", "source", "url", "date", "text", "score", "confidence", "answer"}
+    assert first["answer"] and first["answer"] in first["text"] and first["snippet"] in first["text"]
+    assert data["answer_probability"] == data["confidence"] == first["confidence"]
 
 
 def test_empty_question_is_no_answer(searcher):

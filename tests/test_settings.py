@@ -59,10 +59,12 @@ def test_settings_that_contradict_each_other_are_refused(monkeypatch, tmp_path):
     from index.settings import SettingsError, load_settings
 
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MIN_CONFIDENCE", "0.5")
     monkeypatch.setenv("SURE_CONFIDENCE", "0.2")
     with pytest.raises(SettingsError, match="SURE_CONFIDENCE"):
         load_settings()
     monkeypatch.delenv("SURE_CONFIDENCE")
+    monkeypatch.delenv("MIN_CONFIDENCE")
     monkeypatch.setenv("INDEX_WATCH_SECONDS", "0.01")  # would poll the disk in a tight loop
     with pytest.raises(SettingsError, match="INDEX_WATCH_SECONDS"):
         load_settings()

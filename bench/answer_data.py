@@ -1,0 +1,161 @@
+"""The answer layer's dev data: question runs through retrieval, with labels, for training and measuring.
+
+Sets (``SETS``): ARCD questions over ARCD + the 2,000 SaudiNewsNet articles
+(answerable), the same questions over the SaudiNewsNet articles alone (out of
+corpus: their articles are absent), the team's unanswerable Arabic questions,
+and the team's English questions about the Arabic articles (answerable) and
+English questions the corpus cannot answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+from common import ARCD_ARTICLES, ARCD_QUESTIONS, ROOT, SNN_ARTICLES, build_index_cli, need
+
+from index.answerability import ANSWERABILITY_FEATURES, hit_features
+from index.answers import (
+    SENTENCE_FEATURES,
+    SentenceRef,
+    apply_sentence_probabilities,
+    lead_with_best_answer,
+    sentence_features,
+)
+from index.evaluate import contains_answer, load_questions
+from index.learned import LearnedModel
+from index.question import Question
+from index.results import Hit
+from index.retrieval import Candidates
+from index.search import AnswerModels, Searcher, SearchParams
+
+DATA = ROOT / "bench" / "data"
+INDEXES = {
+    "arcd+snn": (ROOT / "var" / "answers-arcd-snn", [ARCD_ARTICLES, SNN_ARTICLES]),
+    "snn": (ROOT / "var" / "answers-snn", [SNN_ARTICLES]),
+}
+
+
+@dataclass(frozen=True)
+class QuestionSet:
+    name: str
+    questions: Path
+    index: str
+    answerable: bool
+    language: str
+
+
+SETS = (
+    QuestionSet("arcd", ARCD_QUESTIONS, "arcd+snn", True, "ar"),
+    QuestionSet("arcd-out-of-corpus", ARCD_QUESTIONS, "snn", False, "ar"),
+    QuestionSet("unanswerable-ar", DATA / "unanswerable_ar.jsonl", "arcd+snn", False, "ar"),
+    QuestionSet("unanswerable-ar@snn", DATA / "unanswerable_ar.jsonl", "snn", False, "ar"),
+    QuestionSet("english", DATA / "english_questions.jsonl", "arcd+snn", True, "en"),
+    QuestionSet("unanswerable-en", DATA / "unanswerable_en.jsonl", "arcd+snn", False, "en"),
+)
+
+
+def neutral_models() -> AnswerModels:
+    """Models that score every row 0.5: retrieval stages do not use them, and training replaces them."""
+
+    def flat(name: str, features: tuple[str, ...]) -> LearnedModel:
+        zeros = np.zeros(len(features))
+        params = {"mean": zeros, "scale": np.ones(len(features)), "coef": zeros, "intercept": np.float64(0.0)}
+        return LearnedModel(name, "logistic", features, logistic=params)
+
+    return AnswerModels(flat("answer_sentence", SENTENCE_FEATURES), flat("answerability", ANSWERABILITY_FEATURES))
+
+
+def open_searchers(
+    models: AnswerModels | None = None, params: SearchParams | None = None, chunk_words: int | None = None
+) -> dict[str, Searcher]:
+    """One searcher per dev index, built first when missing (``chunk_words``: another chunk size, its own index)."""
+    out = {}
+    for name, (path, articles) in INDEXES.items():
+        extra: list[str] = []
+        if chunk_words:
+            path = path.with_name(f"{path.name}-{chunk_words}w")
+            extra = ["--chunk-words", str(chunk_words)]
+        if not (path / "CURRENT").exists():
+            build_index_cli(path, [need(p) for p in articles], extra)
+        out[name] = Searcher.open(path, params=params or SearchParams(), models=models or neutral_models())
+    return out
+
+
+@dataclass
+class Run:
+    """One question through retrieval and grouping, with what the training needs."""
+
+    set: str
+    qid: str
+    group: str  # the fold key: the gold article (or the question for unanswerable ones)
+    question: dict
+    q: Question
+    cands: Candidates
+    hits: list[Hit]
+    answerable: bool
+    x: np.ndarray = field(default_factory=lambda: np.zeros((0, len(SENTENCE_FEATURES))))
+    refs: list[SentenceRef] = field(default_factory=list)
+    labels: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def relevant(self, hit: Hit) -> bool:
+        ids = {hit.article_id, *(d["article_id"] for d in hit.also_in)}
+        return bool(ids & set(self.question["relevant_article_ids"]))
+
+    def hit_answers(self, hit: Hit) -> bool:
+        """The hit's passage holds a gold answer (and the hit is a relevant article)."""
+        return self.answerable and self.relevant(hit) and contains_answer(hit.passage.text, self.question["answers"])
+
+
+def collect(searchers: dict[str, Searcher], sets=SETS, k: int = 5, limit: int | None = None) -> list[Run]:
+    """Every question of every set through retrieval (no answer model), with sentence features and labels."""
+    from tqdm.auto import tqdm
+
+    runs: list[Run] = []
+    for spec in sets:
+        if not spec.questions.exists():
+            print(f"skipping {spec.name}: {spec.questions} is missing")
+            continue
+        searcher = searchers[spec.index]
+        questions = load_questions(spec.questions)[:limit]
+        vectors = searcher.encode([q["question"] for q in questions])
+        for item, vec in tqdm(list(zip(questions, vectors, strict=True)), desc=spec.name, unit="q"):
+            q = searcher.analyse(item["question"])
+            cands = searcher.candidates(q, query_vector=vec)
+            hits = searcher.hits(cands, k)
+            gold = item.get("article_id") or (item["relevant_article_ids"][:1] or [item["qid"]])[0]
+            run = Run(spec.name, item["qid"], gold, item, q, cands, hits, spec.answerable)
+            run.x, run.refs = sentence_features(q, hits, searcher.stored.analyses)
+            run.labels = np.asarray(
+                [
+                    run.answerable
+                    and run.relevant(hits[ref.hit])
+                    and contains_answer(ref.passage.text[ref.span[0] : ref.span[1]], item["answers"])
+                    for ref in run.refs
+                ],
+                dtype=np.float64,
+            )
+            runs.append(run)
+    return runs
+
+
+def apply_sentence_scores(run: Run, probs: np.ndarray, depth: int) -> list[Hit]:
+    """Highlights, snippets and answer scores from ``probs`` (one per sentence row), then the searcher's reordering."""
+    apply_sentence_probabilities(run.hits, run.refs, probs)
+    return lead_with_best_answer(list(run.hits), depth)
+
+
+def answerability_rows(run: Run, hits: list[Hit], searcher: Searcher) -> tuple[np.ndarray, np.ndarray]:
+    """Features and labels (the hit holds the answer) of every hit of a run."""
+    bm25 = dict(zip(run.cands.rows.tolist(), run.cands.bm25.tolist(), strict=True))
+    k1 = float(searcher.manifest["lexical"]["k1"])
+    x = hit_features(run.q, hits, searcher.stored.analyses, bm25, k1)
+    y = np.asarray([run.hit_answers(h) for h in hits], dtype=np.float64)
+    return x, y
+
+
+def with_params(searchers: dict[str, Searcher], **changes) -> dict[str, Searcher]:
+    for s in searchers.values():
+        s.params = replace(s.params, **changes)
+    return searchers

@@ -1,0 +1,234 @@
+"""Small learned models stored as JSON: a logistic regression or a boosted tree ensemble.
+
+The answer layer's models (``answers``, ``answerability``) are data: trained by
+``bench/train_answers.py`` on the dev sets, written here as JSON (never
+pickle), shipped inside the package and evaluated with numpy alone, so a query
+needs neither scikit-learn nor LightGBM. A file records the feature names it
+was trained on; loading checks them against what the code computes, so a model
+and code that disagree fail loudly instead of scoring nonsense.
+
+    {"format": "news-qa-model", "version": 1, "name": ..., "kind": "logistic" | "trees",
+     "features": [...], "logistic": {"mean", "scale", "coef", "intercept"} |
+     "trees": {"base": float, "trees": [{"feature", "threshold", "left", "right", "value"}, ...]},
+     "calibration": {"a": 1.0, "b": 0.0}, "meta": {...}}
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MODEL_FORMAT = "news-qa-model"
+MODEL_VERSION = 1
+KINDS = ("logistic", "trees")
+RETRAIN = "retrain it with `python bench/train_answers.py` or reinstall the package"
+
+
+class ModelFileError(RuntimeError):
+    """A model file is missing, damaged or made for other features; the message names the file."""
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -40.0, 40.0)))
+
+
+@dataclass(frozen=True)
+class Tree:
+    """One regression tree as parallel arrays; ``feature < 0`` marks a leaf holding ``value``."""
+
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        node = np.zeros(x.shape[0], dtype=np.int64)
+        rows = np.arange(x.shape[0])
+        while True:
+            feat = self.feature[node]
+            inner = feat >= 0
+            if not inner.any():
+                return self.value[node]
+            go_left = x[rows[inner], feat[inner]] <= self.threshold[node[inner]]
+            node[inner] = np.where(go_left, self.left[node[inner]], self.right[node[inner]])
+
+    def to_json(self) -> dict[str, list]:
+        return {
+            "feature": self.feature.tolist(),
+            "threshold": self.threshold.tolist(),
+            "left": self.left.tolist(),
+            "right": self.right.tolist(),
+            "value": self.value.tolist(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, list]) -> Tree:
+        tree = cls(
+            np.asarray(data["feature"], dtype=np.int64),
+            np.asarray(data["threshold"], dtype=np.float64),
+            np.asarray(data["left"], dtype=np.int64),
+            np.asarray(data["right"], dtype=np.int64),
+            np.asarray(data["value"], dtype=np.float64),
+        )
+        n = tree.feature.shape[0]
+        if not (n and tree.threshold.shape == tree.left.shape == tree.right.shape == tree.value.shape == (n,)):
+            raise ValueError("tree arrays differ in length")
+        inner = np.flatnonzero(tree.feature >= 0)
+        for children in (tree.left[inner], tree.right[inner]):
+            if ((children <= inner) | (children >= n)).any():  # children after their parent: every walk ends
+                raise ValueError("tree children out of range")
+        return tree
+
+
+@dataclass(frozen=True)
+class Forest:
+    """All trees' nodes in flat arrays (children as global indices), walked together: one numpy step per tree level."""
+
+    roots: np.ndarray
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+
+    @classmethod
+    def of(cls, trees: tuple[Tree, ...]) -> Forest:
+        sizes = [t.feature.shape[0] for t in trees]
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        shift = lambda a, o: np.where(a >= 0, a + o, -1)  # noqa: E731 - leaves keep -1
+        return cls(
+            roots=offsets,
+            feature=np.concatenate([t.feature for t in trees]),
+            threshold=np.concatenate([t.threshold for t in trees]),
+            left=np.concatenate([shift(t.left, o) for t, o in zip(trees, offsets, strict=True)]),
+            right=np.concatenate([shift(t.right, o) for t, o in zip(trees, offsets, strict=True)]),
+            value=np.concatenate([t.value for t in trees]),
+        )
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Sum of every tree's leaf value for each row of ``x``."""
+        node = np.broadcast_to(self.roots, (x.shape[0], self.roots.shape[0])).copy()
+        rows = np.arange(x.shape[0])[:, None]
+        while True:
+            feat = self.feature[node]
+            inner = feat >= 0
+            if not inner.any():
+                return self.value[node].sum(axis=1)
+            go_left = x[rows, np.maximum(feat, 0)] <= self.threshold[node]
+            node = np.where(inner, np.where(go_left, self.left[node], self.right[node]), node)
+
+
+@dataclass(frozen=True)
+class LearnedModel:
+    """A binary classifier over named features, giving probabilities."""
+
+    name: str
+    kind: str
+    features: tuple[str, ...]
+    logistic: dict[str, np.ndarray] = field(default_factory=dict)
+    trees: tuple[Tree, ...] = ()
+    base: float = 0.0
+    calibration: tuple[float, float] = (1.0, 0.0)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        """The model's score before the sigmoid, one per row of ``x`` (n, len(features))."""
+        x = np.asarray(x, dtype=np.float64).reshape(-1, len(self.features))
+        if self.kind == "logistic":
+            z = (x - self.logistic["mean"]) / self.logistic["scale"]
+            return z @ self.logistic["coef"] + float(self.logistic["intercept"])
+        return self.base + self.forest.predict(x) if self.trees else np.full(x.shape[0], self.base)
+
+    @functools.cached_property
+    def forest(self) -> Forest:
+        """The trees flattened for fast evaluation (built on first use)."""
+        return Forest.of(self.trees)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities, one per row of ``x``."""
+        a, b = self.calibration
+        return sigmoid(a * self.raw(x) + b)
+
+    # ---------------------------------------------------------------- files
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "format": MODEL_FORMAT,
+            "version": MODEL_VERSION,
+            "name": self.name,
+            "kind": self.kind,
+            "features": list(self.features),
+            "calibration": {"a": self.calibration[0], "b": self.calibration[1]},
+            "meta": self.meta,
+        }
+        if self.kind == "logistic":
+            data["logistic"] = {k: np.asarray(v).tolist() for k, v in self.logistic.items()}
+        else:
+            data["trees"] = {"base": self.base, "trees": [t.to_json() for t in self.trees]}
+        return data
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LearnedModel:
+        """Parse and validate; ``ValueError``/``KeyError``/``TypeError`` on anything malformed."""
+        if data.get("format") != MODEL_FORMAT or data.get("version") != MODEL_VERSION:
+            raise ValueError(f"not a {MODEL_FORMAT} v{MODEL_VERSION} file")
+        kind = data["kind"]
+        if kind not in KINDS:
+            raise ValueError(f"unknown model kind {kind!r}")
+        features = tuple(str(f) for f in data["features"])
+        calibration = (float(data["calibration"]["a"]), float(data["calibration"]["b"]))
+        model = cls(data["name"], kind, features, calibration=calibration, meta=dict(data.get("meta", {})))
+        if kind == "logistic":
+            params = {k: np.asarray(data["logistic"][k], dtype=np.float64) for k in ("mean", "scale", "coef")}
+            if any(v.shape != (len(features),) for v in params.values()) or (params["scale"] <= 0).any():
+                raise ValueError("logistic parameters do not match the features")
+            params["intercept"] = np.float64(data["logistic"]["intercept"])
+            model = cls(model.name, kind, features, logistic=params, calibration=calibration, meta=model.meta)
+        else:
+            trees = tuple(Tree.from_json(t) for t in data["trees"]["trees"])
+            if any((t.feature >= len(features)).any() for t in trees):
+                raise ValueError("a tree splits on a feature the model does not list")
+            model = cls(
+                model.name,
+                kind,
+                features,
+                trees=trees,
+                base=float(data["trees"]["base"]),
+                calibration=calibration,
+                meta=model.meta,
+            )
+        values = [*calibration, model.base] + [float(v) for v in model.logistic.values() if np.ndim(v) == 0]
+        if not all(math.isfinite(v) for v in values) or not all(
+            np.isfinite(np.asarray(v)).all() for v in model.logistic.values()
+        ):
+            raise ValueError("non-finite parameters")
+        return model
+
+    @classmethod
+    def load(cls, path: str | Path, features: tuple[str, ...] | None = None) -> LearnedModel:
+        """Read a model file; ``ModelFileError`` naming the file when it is missing, damaged or made for other features."""
+        path = Path(path)
+        try:
+            model = cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise ModelFileError(f"model file {path} is missing; {RETRAIN}") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ModelFileError(f"model file {path} is damaged ({type(exc).__name__}: {exc}); {RETRAIN}") from None
+        if features is not None and model.features != tuple(features):
+            missing = sorted(set(features) - set(model.features))
+            extra = sorted(set(model.features) - set(features))
+            raise ModelFileError(
+                f"model file {path} was trained on other features than this code computes "
+                f"(missing {missing or 'none'}, unexpected {extra or 'none'}); {RETRAIN}"
+            )
+        return model

@@ -1,0 +1,92 @@
+"""Second stage: the top candidates re-scored by their best sentence and by the question's word pairs.
+
+A passage that holds the question's words in one sentence, and its names and
+set phrases ("جامعة الملك سعود") side by side, is more likely to answer than one
+that has them scattered. Pure lexical scoring over the stored analyses
+(``index.analysis``), so it costs microseconds per passage.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from .analysis import Analyses
+from .cues import CUE_BITS
+from .question import Question
+from .retrieval import Candidates, minmax
+
+CUE_BONUS = 0.2
+PROXIMITY_BONUS = 0.05
+# Question terms that are also in the article's title name its topic, which most of
+# its sentences share; the answering sentence is the one with the *other* terms.
+TOPIC_WEIGHT = 0.3
+
+# The cue that earns the re-ranking bonus, per question type.
+_RERANK_CUE = {"number": CUE_BITS["number"], "amount": CUE_BITS["number"], "time": CUE_BITS["time"]}
+
+
+def sentence_scores(q: Question, analyses: Analyses, row: int, topic: frozenset[int] = frozenset()) -> np.ndarray:
+    """Lexical score of each sentence of chunk ``row``: IDF-weighted coverage, closeness, answer-kind bonus.
+
+    Terms in ``topic`` (the article title's) count ``TOPIC_WEIGHT`` as much.
+    """
+    weight = q.weight_of()
+    if topic:
+        weight = {t: w * (TOPIC_WEIGHT if t in topic else 1.0) for t, w in weight.items()}
+        unknown = float(q.idf[q.ids < 0].sum())
+        total = sum(weight.values()) + unknown or 1.0
+    else:
+        total = q.total_idf
+    wanted = len(q.unique) or 1
+    cue = _RERANK_CUE.get(q.kind, 0)
+    sentences = analyses.sentence_range(row)
+    out = np.zeros(len(sentences), dtype=np.float32)
+    for n, s in enumerate(sentences):
+        terms = analyses.sentence_terms(s).tolist()
+        present = weight.keys() & set(terms)
+        if not present:
+            continue
+        score = sum(weight[t] for t in present) / total
+        positions = [i for i, t in enumerate(terms) if t in present]
+        spread = (positions[-1] - positions[0] + 1) / len(terms)
+        score += PROXIMITY_BONUS * (1.0 - spread) * len(present) / wanted
+        if cue and analyses.cues[s] & cue:
+            score += CUE_BONUS
+        out[n] = score
+    return out
+
+
+def phrase_coverage(q: Question, analyses: Analyses, row: int) -> float:
+    """IDF-weighted share of the question's adjacent term pairs that stand side by side in a sentence of ``row``.
+
+    0 when the question has no pair.
+    """
+    if not q.pairs:
+        return 0.0
+    present: set[tuple[int, int]] = set()
+    for s in analyses.sentence_range(row):
+        terms = analyses.sentence_terms(s).tolist()
+        present.update(itertools.pairwise(terms))
+    total = sum(w for _, _, w in q.pairs) or 1.0
+    return sum(w for a, b, w in q.pairs if (a, b) in present) / total
+
+
+def rerank(
+    cands: Candidates, q: Question, analyses: Analyses, depth: int, sentence_weight: float, phrase_weight: float
+) -> Candidates:
+    """The top ``depth`` candidates re-scored (fused + best sentence + word pairs); the rest keep their order below."""
+    if sentence_weight <= 0 or not q.unique or not cands.rows.size:
+        return cands
+    depth = min(depth, cands.rows.size)
+    top = cands.rows[:depth]
+    best = np.asarray([max(sentence_scores(q, analyses, int(r)), default=0.0) for r in top], dtype=np.float32)
+    rescored = minmax(cands.scores[:depth].astype(np.float32)) + sentence_weight * best
+    if phrase_weight:
+        rescored += phrase_weight * np.asarray([phrase_coverage(q, analyses, int(r)) for r in top], dtype=np.float32)
+    order = np.argsort(-rescored, kind="stable")
+    rest = cands.scores[depth:]
+    scores = np.concatenate([rescored[order], rest - float(rest.max(initial=0)) - 1.0])
+    moved = cands.reorder(np.concatenate([order, np.arange(depth, cands.rows.size)]))
+    return Candidates(moved.rows, scores.astype(np.float32), moved.cosines, moved.bm25)

@@ -1,0 +1,106 @@
+"""The answer layer's parts: sentence features, snippets, passage choice, answerability features."""
+
+import numpy as np
+import pytest
+
+from index.answerability import ANSWERABILITY_FEATURES, hit_features
+from index.answers import (
+    SENTENCE_FEATURES,
+    SentenceRef,
+    apply_sentence_probabilities,
+    lead_with_best_answer,
+    sentence_features,
+    snippet_around,
+)
+from index.results import Hit, Passage
+
+COL = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
+HCOL = {name: i for i, name in enumerate(ANSWERABILITY_FEATURES)}
+
+
+def stages(searcher, question, k=3):
+    q = searcher.analyse(question)
+    cands = searcher.candidates(q)
+    return q, cands, searcher.hits(cands, k)
+
+
+def test_one_feature_row_per_sentence_of_every_passage(searcher):
+    q, _, hits = stages(searcher, "كم عدد الأسر التي فقدت منازلها في السودان؟")
+    x, refs = sentence_features(q, hits, searcher.stored.analyses)
+    analyses = searcher.stored.analyses
+    expected = sum(len(analyses.sentence_range(p.row)) for h in hits for p in (h.passage, *h.more))
+    assert x.shape == (expected, len(SENTENCE_FEATURES)) and len(refs) == expected
+    assert np.isfinite(x).all()
+    for ref in refs:  # every row points at a real sentence of its passage
+        s, e = ref.span
+        assert 0 <= s < e <= len(ref.passage.text)
+    # the gap features are relative to the best candidate: the best has gap 0
+    assert x[:, COL["coverage_gap"]].min() == 0.0
+    assert x[:, COL["asks_number"]].all() and not x[:, COL["asks_person"]].any()
+
+
+def test_the_sentence_with_a_number_matches_a_how_many_question(searcher):
+    q, _, hits = stages(searcher, "كم عدد الأسر التي فقدت منازلها في السودان؟", k=1)
+    x, refs = sentence_features(q, hits, searcher.stored.analyses)
+    text = {i: ref.passage.text[ref.span[0] : ref.span[1]] for i, ref in enumerate(refs)}
+    with_number = next(i for i, t in text.items() if "5 آلاف" in t)
+    assert x[with_number, COL["type_match"]] == 1.0 and x[with_number, COL["match_number"]] == 1.0
+    without = next(i for i, t in text.items() if "منظمات الإغاثة" in t)
+    assert x[without, COL["type_match"]] == 0.0
+
+
+def test_neighbour_features_see_the_sentences_around(searcher):
+    q, _, hits = stages(searcher, "كم عدد الأسر التي فقدت منازلها في السودان؟", k=1)
+    x, refs = sentence_features(q, hits, searcher.stored.analyses)
+    for i in range(1, len(refs)):
+        if refs[i].passage is refs[i - 1].passage:
+            assert x[i, COL["prev_coverage"]] == pytest.approx(x[i - 1, COL["coverage"]])
+
+
+def test_snippet_takes_the_likelier_neighbour_when_both_fit():
+    scored = [((0, 50), 0.1), ((51, 100), 0.9), ((101, 150), 0.4)]
+    assert snippet_around(scored, 1) == (51, 150)
+    assert snippet_around(scored, 1, limit=60) == (51, 100)  # the neighbour does not fit
+    assert snippet_around([((0, 30), 0.9)], 0) == (0, 30)
+
+
+def test_the_passage_with_the_likelier_sentence_leads_its_hit():
+    first = Passage(0, "جملة أولى. جملة ثانية.", 0, 20, 1.0)
+    second = Passage(1, "جملة ثالثة. جملة رابعة.", 20, 40, 0.9)
+    hit = Hit(1, "a", "t", "s", "", "", 1.0, first, [second])
+    refs = [
+        SentenceRef(0, first, (0, 10)),
+        SentenceRef(0, first, (11, 22)),
+        SentenceRef(0, second, (0, 11)),
+        SentenceRef(0, second, (12, 23)),
+    ]
+    apply_sentence_probabilities([hit], refs, np.array([0.1, 0.2, 0.3, 0.8]))
+    assert hit.passage is second and hit.more == [first]
+    assert hit.passage.highlights == [(12, 23)] and hit.answer_score == pytest.approx(0.8)
+    assert first.highlights == [(11, 22)]
+
+
+def test_the_hit_with_the_likeliest_answer_goes_first_among_the_top_ones():
+    hits = [Hit(i + 1, f"a{i}", "t", "s", "", "", 1.0, Passage(i, "x", 0, 1, 1.0)) for i in range(4)]
+    for hit, score in zip(hits, [0.2, 0.7, 0.5, 0.9], strict=True):
+        hit.answer_score = score
+    ordered = lead_with_best_answer(hits, depth=3)
+    assert [h.article_id for h in ordered] == ["a1", "a0", "a2", "a3"]  # a3 is beyond the depth
+    assert [h.rank for h in ordered] == [1, 2, 3, 4]
+
+
+def test_answerability_features_of_a_question_the_corpus_cannot_know(searcher):
+    q, cands, hits = stages(searcher, "ما هي نتيجة مباراة الكريكيت بين زيلندا وسريلانكا؟")
+    searcher.answer(q, hits, cands)
+    bm25 = dict(zip(cands.rows.tolist(), cands.bm25.tolist(), strict=True))
+    x = hit_features(q, hits, searcher.stored.analyses, bm25)
+    assert x.shape == (len(hits), len(ANSWERABILITY_FEATURES))
+    assert x[0, HCOL["unknown_share"]] > 0.5  # most of its words are in no article
+    assert x[0, HCOL["cross_language"]] == 0.0
+
+
+def test_answerability_features_of_an_english_question(searcher):
+    q, cands, hits = stages(searcher, "Who won the African women's chess championship?")
+    hits, signals = searcher.answer(q, hits, cands)
+    assert signals["cross_language"] == 1.0 and signals["coverage"] == 0.0
+    assert hits[0].confidence == pytest.approx(searcher.search("Who won the African women's chess championship?").confidence)
