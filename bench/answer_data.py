@@ -25,7 +25,7 @@ from index.answers import (
 )
 from index.evaluate import contains_answer, load_questions
 from index.learned import LearnedModel
-from index.question import Question
+from index.matching import Matcher
 from index.results import Hit
 from index.retrieval import Candidates
 from index.search import AnswerModels, Searcher, SearchParams
@@ -91,7 +91,7 @@ class Run:
     qid: str
     group: str  # the fold key: the gold article (or the question for unanswerable ones)
     question: dict
-    q: Question
+    matcher: Matcher
     cands: Candidates
     hits: list[Hit]
     answerable: bool
@@ -121,12 +121,12 @@ def collect(searchers: dict[str, Searcher], sets=SETS, k: int = 5, limit: int | 
         questions = load_questions(spec.questions)[:limit]
         vectors = searcher.encode([q["question"] for q in questions])
         for item, vec in tqdm(list(zip(questions, vectors, strict=True)), desc=spec.name, unit="q"):
-            q = searcher.analyse(item["question"])
-            cands = searcher.candidates(q, query_vector=vec)
+            matcher = searcher.analyse(item["question"])
+            cands = searcher.candidates(matcher, query_vector=vec)
             hits = searcher.hits(cands, k)
             gold = item.get("article_id") or (item["relevant_article_ids"][:1] or [item["qid"]])[0]
-            run = Run(spec.name, item["qid"], gold, item, q, cands, hits, spec.answerable)
-            run.x, run.refs = sentence_features(q, hits, searcher.stored.analyses)
+            run = Run(spec.name, item["qid"], gold, item, matcher, cands, hits, spec.answerable)
+            run.x, run.refs = sentence_features(matcher, hits)
             run.labels = np.asarray(
                 [
                     run.answerable
@@ -150,7 +150,7 @@ def answerability_rows(run: Run, hits: list[Hit], searcher: Searcher) -> tuple[n
     """Features and labels (the hit holds the answer) of every hit of a run."""
     bm25 = dict(zip(run.cands.rows.tolist(), run.cands.bm25.tolist(), strict=True))
     k1 = float(searcher.manifest["lexical"]["k1"])
-    x = hit_features(run.q, hits, searcher.stored.analyses, bm25, k1)
+    x = hit_features(run.matcher, hits, bm25, k1)
     y = np.asarray([run.hit_answers(h) for h in hits], dtype=np.float64)
     return x, y
 

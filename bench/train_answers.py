@@ -185,13 +185,13 @@ def answer_line(run: Run, hits) -> bool:
     return run.relevant(hits[0]) and contains_answer(hits[0].passage.text[s:e], run.question["answers"])
 
 
-def hand_scores(run: Run, analyses) -> np.ndarray:
+def hand_scores(run: Run) -> np.ndarray:
     """The hand-weighted baseline: the re-ranker's lexical sentence score (title words weighing less)."""
     out = []
     for hit in run.hits:
-        topic = frozenset(analyses.title_ids(hit.article_idx).tolist())
+        topic = frozenset(run.matcher.analyses.title_ids(hit.article_idx).tolist())
         for passage in (hit.passage, *hit.more):
-            out.extend((sentence_scores(run.q, analyses, passage.row, topic) - 10.0 * (hit.rank - 1)).tolist())
+            out.extend((sentence_scores(run.matcher, passage.row, topic) - 10.0 * (hit.rank - 1)).tolist())
     return np.asarray(out)
 
 
@@ -262,7 +262,7 @@ def main() -> None:
     by_set = defaultdict(list)
     for pos, i in enumerate(answerable):
         by_set[runs[i].set].append(pos)
-    candidates = {"hand weights": [hand_scores(runs[i], searcher_of[runs[i].set].stored.analyses) for i in answerable]}
+    candidates = {"hand weights": [hand_scores(runs[i]) for i in answerable]}
     for kind, fit in SENTENCE_LEARNERS.items():
         candidates[kind] = out_of_fold(
             sel_rows, sel_labels, sel_fold, args.folds, fit, "answer_sentence", SENTENCE_FEATURES, raw=True

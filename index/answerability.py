@@ -26,10 +26,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .analysis import Analyses
 from .cues import CUE_BITS, TYPE_CUE
 from .learned import LearnedModel
-from .question import Question
+from .matching import Matcher
 from .results import Hit
 
 ANSWERABILITY_FEATURES: tuple[str, ...] = (
@@ -64,8 +63,9 @@ RARE_TERMS = 2  # "rare_coverage" looks at the question's this many rarest terms
 YEAR_MISSING_FACTOR = 0.5
 
 
-def hit_features(q: Question, hits: Sequence[Hit], analyses: Analyses, bm25: Mapping[int, float], k1: float = 0.9) -> np.ndarray:
+def hit_features(matcher: Matcher, hits: Sequence[Hit], bm25: Mapping[int, float], k1: float = 0.9) -> np.ndarray:
     """One row of ``ANSWERABILITY_FEATURES`` per hit (its answer sentence must already be chosen)."""
+    q, analyses = matcher.q, matcher.analyses
     weight = q.weight_of()
     total = q.total_idf
     order = np.argsort(-q.idf, kind="stable")[:RARE_TERMS]
@@ -76,50 +76,46 @@ def hit_features(q: Question, hits: Sequence[Hit], analyses: Analyses, bm25: Map
     peak = top_bm25[0] / (sum(top_bm25) / len(top_bm25)) if top_bm25 and top_bm25[0] > 0 else 0.0
     type_bit = CUE_BITS[TYPE_CUE[q.kind]] if TYPE_CUE.get(q.kind) else 0
     year_ids = {int(i) for t, i in zip(q.unique, q.ids, strict=True) if t in q.years and i >= 0}
+
+    def coverage(present: frozenset[int] | set[int]) -> float:
+        return sum(weight[t] for t in present if t in weight) / total
+
     answer_scores = [h.answer_score for h in hits]
     cosines = [h.cosine or 0.0 for h in hits]
     scores = [h.score for h in hits]
+    best_coverage = max((coverage(matcher.chunk_present(h.passage.row)) for h in hits), default=0.0)
     out = np.zeros((len(hits), len(ANSWERABILITY_FEATURES)), dtype=np.float64)
-    coverages_max = 0.0
-    for hit in hits:
-        terms = set(analyses.chunk_terms(hit.passage.row).tolist())
-        coverages_max = max(coverages_max, sum(w for t, w in weight.items() if t in terms) / total)
     for n, hit in enumerate(hits):
         f = out[n]
         others = [j for j in range(len(hits)) if j != n]
         title = set(analyses.title_ids(hit.article_idx).tolist()) if hit.article_idx >= 0 else set()
-        sentences = analyses.sentence_range(hit.passage.row)
-        present = title.union(analyses.chunk_terms(hit.passage.row).tolist())
-        answer_terms: set[int] = set()
-        window_terms: set[int] = set()
+        present = matcher.chunk_present(hit.passage.row) | (weight.keys() & title)
+        matches = matcher.chunk(hit.passage.row)
+        answer: frozenset[int] = frozenset()
+        window: frozenset[int] = frozenset()
         answer_cues = 0
-        if hit.passage.highlights:
-            span = hit.passage.highlights[0]
-            for s in sentences:
-                if tuple(int(v) for v in analyses.spans[s]) == span:
-                    answer_terms = set(analyses.sentence_terms(s).tolist())
-                    answer_cues = int(analyses.cues[s])
-                    for neighbour in (s - 1, s + 1):
-                        if neighbour in sentences:
-                            window_terms.update(analyses.sentence_terms(neighbour).tolist())
-        window_terms |= answer_terms
+        span = hit.passage.highlights[0] if hit.passage.highlights else None
+        for i, m in enumerate(matches):
+            if span is not None and (int(analyses.spans[m.index][0]), int(analyses.spans[m.index][1])) == span:
+                answer, answer_cues = m.present, int(analyses.cues[m.index])
+                window = answer.union(*(matches[j].present for j in (i - 1, i + 1) if 0 <= j < len(matches)))
         missing = [float(w) for i, w in zip(q.ids.tolist(), q.idf.tolist(), strict=True) if i not in present]
         f[_INDEX["answer_score"]] = hit.answer_score
         f[_INDEX["answer_margin"]] = hit.answer_score - max((answer_scores[j] for j in others), default=0.0)
-        f[_INDEX["coverage"]] = sum(w for t, w in weight.items() if t in present) / total
+        f[_INDEX["coverage"]] = coverage(present)
         f[_INDEX["rare_coverage"]] = sum(float(q.idf[i]) for i in order if int(q.ids[i]) in present) / rare_total
-        f[_INDEX["sentence_coverage"]] = sum(w for t, w in weight.items() if t in answer_terms) / total
-        f[_INDEX["sentence_share"]] = len(weight.keys() & answer_terms) / (len(q.unique) or 1)
-        f[_INDEX["window_coverage"]] = sum(w for t, w in weight.items() if t in window_terms) / total
+        f[_INDEX["sentence_coverage"]] = coverage(answer)
+        f[_INDEX["sentence_share"]] = len(answer) / (len(q.unique) or 1)
+        f[_INDEX["window_coverage"]] = coverage(window)
         f[_INDEX["missing_rare"]] = max(missing, default=0.0) / max_idf
-        f[_INDEX["title_coverage"]] = sum(w for t, w in weight.items() if t in title) / total
+        f[_INDEX["title_coverage"]] = coverage(title)
         f[_INDEX["unknown_share"]] = float(q.idf[q.ids < 0].sum()) / total
         f[_INDEX["cosine"]] = cosines[n]
         f[_INDEX["cosine_margin"]] = cosines[n] - max((cosines[j] for j in others), default=0.0)
         f[_INDEX["bm25"]] = min(1.0, bm25.get(hit.passage.row, 0.0) / bm25_scale)
         f[_INDEX["score_margin"]] = scores[n] - max((scores[j] for j in others), default=scores[n] - 1.0)
         f[_INDEX["bm25_peak"]] = peak
-        f[_INDEX["best_coverage"]] = coverages_max
+        f[_INDEX["best_coverage"]] = best_coverage
         f[_INDEX["asks_typed"]] = bool(type_bit)
         f[_INDEX["type_evidence"]] = bool(type_bit and answer_cues & type_bit)
         if q.years and not (year_ids & present) and not (q.years & set(_YEAR.findall(hit.date or ""))):
@@ -131,12 +127,12 @@ def hit_features(q: Question, hits: Sequence[Hit], analyses: Analyses, bm25: Map
 
 
 def answer_probabilities(
-    q: Question, hits: Sequence[Hit], analyses: Analyses, bm25: Mapping[int, float], model: LearnedModel, k1: float = 0.9
+    matcher: Matcher, hits: Sequence[Hit], bm25: Mapping[int, float], model: LearnedModel, k1: float = 0.9
 ) -> dict[str, float]:
     """Set each hit's ``confidence`` to the model's probability that it answers; return the top hit's features."""
     if not hits:
         return {}
-    x = hit_features(q, hits, analyses, bm25, k1)
+    x = hit_features(matcher, hits, bm25, k1)
     probs = model.predict(x) * np.where(x[:, _INDEX["year_missing"]] > 0, YEAR_MISSING_FACTOR, 1.0)
     for hit, p in zip(hits, probs.tolist(), strict=True):
         hit.confidence = p

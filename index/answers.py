@@ -14,18 +14,16 @@ answer line.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .analysis import Analyses
 from .cues import CUE_BITS, CUES, QUESTION_TYPES, TYPE_CUE
 from .grouping import rerank_hits
 from .learned import LearnedModel
-from .question import Question
+from .matching import Matcher
 from .results import SNIPPET_CHARS, Hit, Passage
 
 TOPIC_WEIGHT = 0.3  # a question term that is also in the article's title counts this much in "coverage_topic"
@@ -75,88 +73,140 @@ class SentenceRef:
     span: tuple[int, int]
 
 
-def _coverage(present: set[int], weight: dict[int, float], total: float) -> float:
+def _coverage(present: frozenset[int] | set[int], weight: dict[int, float], total: float) -> float:
     return sum(weight[t] for t in present) / total
 
 
-def sentence_features(q: Question, hits: Sequence[Hit], analyses: Analyses) -> tuple[np.ndarray, list[SentenceRef]]:
-    """One feature row (``SENTENCE_FEATURES``) per sentence of every passage of ``hits``, and what each row is."""
+def sentence_features(matcher: Matcher, hits: Sequence[Hit]) -> tuple[np.ndarray, list[SentenceRef]]:
+    """One feature row (``SENTENCE_FEATURES``) per sentence of every passage of ``hits``, and what each row is.
+
+    Built column by column over all passages at once: a query has about a hundred
+    rows, and per-row numpy work would cost more than the model.
+    """
+    q, analyses = matcher.q, matcher.analyses
     weight = q.weight_of()
-    wanted = set(weight)
     total = q.total_idf
+    unknown = float(q.idf[q.ids < 0].sum())
     max_idf = float(q.idf.max()) if q.idf.size else 1.0
-    pairs = {(a, b) for a, b, _ in q.pairs if a >= 0 and b >= 0}
+    n_terms = len(q.unique) or 1
+    n_pairs = len(matcher.pairs)
     type_bit = CUE_BITS[TYPE_CUE[q.kind]] if TYPE_CUE.get(q.kind) else 0
     year_ids = {int(i) for t, i in zip(q.unique, q.ids, strict=True) if t in q.years and i >= 0}
     scores = [h.passage.score for h in hits]
     lo, hi = (min(scores), max(scores)) if scores else (0.0, 0.0)
-    rows: list[np.ndarray] = []
+    matcher.prepare([p.row for hit in hits for p in (hit.passage, *hit.more)])
+    columns: dict[str, list] = {name: [] for name in _PER_ROW}
+    indices: list[int] = []
     refs: list[SentenceRef] = []
     for h, hit in enumerate(hits):
         title = set(analyses.title_ids(hit.article_idx).tolist()) if hit.article_idx >= 0 else set()
         topic_weight = {t: w * (TOPIC_WEIGHT if t in title else 1.0) for t, w in weight.items()}
-        topic_total = sum(topic_weight.values()) + float(q.idf[q.ids < 0].sum()) or 1.0
-        title_cov = _coverage(wanted & title, weight, total)
+        topic_total = sum(topic_weight.values()) + unknown or 1.0
+        title_cov = _coverage(weight.keys() & title, weight, total)
+        familiar_terms = title | weight.keys()
         for passage in (hit.passage, *hit.more):
-            sentences = list(analyses.sentence_range(passage.row))
-            terms = [analyses.sentence_terms(s).tolist() for s in sentences]
-            present = [wanted.intersection(t) for t in terms]
-            coverage = [_coverage(p, weight, total) for p in present]
-            passage_cov = _coverage(wanted & title.union(*terms), weight, total)
-            fits = [bool(type_bit and analyses.cues[s] & type_bit) for s in sentences]
-            for n, s in enumerate(sentences):
-                f = np.zeros(len(SENTENCE_FEATURES), dtype=np.float64)
-                t, p = terms[n], present[n]
-                f[_INDEX["coverage"]] = coverage[n]
-                f[_INDEX["coverage_topic"]] = sum(topic_weight[x] for x in p) / topic_total
-                f[_INDEX["matched_share"]] = len(p) / (len(q.unique) or 1)
-                f[_INDEX["rarest_matched"]] = max((weight[x] for x in p), default=0.0) / max_idf
-                if len(p) >= 2:
-                    positions = [i for i, x in enumerate(t) if x in p]
-                    f[_INDEX["closeness"]] = 1.0 - (positions[-1] - positions[0] + 1) / len(t)
-                if pairs:
-                    f[_INDEX["pairs"]] = len(pairs & set(itertools.pairwise(t))) / len(pairs)
-                window = p.union(present[n - 1] if n > 0 else (), present[n + 1] if n + 1 < len(sentences) else ())
-                f[_INDEX["window_coverage"]] = _coverage(window, weight, total)
-                f[_INDEX["prev_coverage"]] = coverage[n - 1] if n > 0 else 0.0
-                f[_INDEX["next_coverage"]] = coverage[n + 1] if n + 1 < len(sentences) else 0.0
-                f[_INDEX["passage_coverage"]] = passage_cov
-                f[_INDEX["title_coverage"]] = title_cov
-                f[_INDEX["hit_rank"]] = math.log1p(h)
-                f[_INDEX["first_hit"]] = h == 0
-                f[_INDEX["passage_score"]] = (passage.score - lo) / (hi - lo) if hi > lo else 1.0
-                f[_INDEX["cosine"]] = hit.cosine or 0.0
-                f[_INDEX["sentence_index"]] = math.log1p(n)
-                f[_INDEX["first_sentence"]] = n == 0
-                f[_INDEX["article_start"]] = n == 0 and passage.ordinal == 0
-                f[_INDEX["length"]] = math.log1p(len(t))
-                f[_INDEX["novelty"]] = sum(1 for x in t if x not in wanted and x not in title) / (len(t) or 1)
-                f[_INDEX["type_match"]] = fits[n]
-                f[_INDEX["prev_type_match"]] = n > 0 and fits[n - 1]
-                f[_INDEX["next_type_match"]] = n + 1 < len(sentences) and fits[n + 1]
-                f[_INDEX["year_match"]] = bool(year_ids) and bool(year_ids.intersection(t))
-                f[_INDEX["cross_language"]] = q.cross_language
-                cues = int(analyses.cues[s])
-                for c in CUES:
-                    f[_INDEX[f"has_{c}"]] = bool(cues & CUE_BITS[c])
-                f[_INDEX[f"asks_{q.kind}"]] = 1.0
-                if q.kind in _TYPED:
-                    f[_INDEX[f"match_{q.kind}"]] = fits[n]
-                rows.append(f)
-                refs.append(SentenceRef(h, passage, tuple(int(v) for v in analyses.spans[s])))
-    x = np.vstack(rows) if rows else np.zeros((0, len(SENTENCE_FEATURES)))
+            matches = matcher.chunk(passage.row)
+            n = len(matches)
+            if not n:
+                continue
+            coverage = [_coverage(m.present, weight, total) for m in matches]
+            passage_cov = _coverage(matcher.chunk_present(passage.row) | (weight.keys() & title), weight, total)
+            terms = analyses.chunk_terms(passage.row).tolist()
+            offset = 0
+            familiar = []
+            for m in matches:
+                familiar.append(sum(1 for t in terms[offset : offset + m.length] if t in familiar_terms))
+                offset += m.length
+            c = columns
+            c["coverage"] += coverage
+            c["coverage_topic"] += [sum(topic_weight[t] for t in m.present) / topic_total for m in matches]
+            c["matched_share"] += [len(m.present) / n_terms for m in matches]
+            c["rarest_matched"] += [max((weight[t] for t in m.present), default=0.0) / max_idf for m in matches]
+            c["closeness"] += [m.closeness for m in matches]
+            c["pairs"] += [len(m.pairs) / n_pairs if n_pairs else 0.0 for m in matches]
+            c["window_coverage"] += [
+                _coverage(
+                    m.present.union(matches[i - 1].present if i else (), matches[i + 1].present if i + 1 < n else ()),
+                    weight,
+                    total,
+                )
+                for i, m in enumerate(matches)
+            ]
+            c["prev_coverage"] += [0.0, *coverage[:-1]]
+            c["next_coverage"] += [*coverage[1:], 0.0]
+            c["passage_coverage"] += [passage_cov] * n
+            c["title_coverage"] += [title_cov] * n
+            c["hit_rank"] += [math.log1p(h)] * n
+            c["first_hit"] += [h == 0] * n
+            c["passage_score"] += [(passage.score - lo) / (hi - lo) if hi > lo else 1.0] * n
+            c["cosine"] += [hit.cosine or 0.0] * n
+            c["sentence_index"] += [math.log1p(i) for i in range(n)]
+            c["first_sentence"] += [i == 0 for i in range(n)]
+            c["article_start"] += [i == 0 and passage.ordinal == 0 for i in range(n)]
+            c["length"] += [math.log1p(m.length) for m in matches]
+            c["novelty"] += [(m.length - f) / (m.length or 1) for m, f in zip(matches, familiar, strict=True)]
+            c["year_match"] += [bool(year_ids & m.present) for m in matches]
+            c["block_start"] += [i == 0 for i in range(n)]
+            c["block_end"] += [i == n - 1 for i in range(n)]
+            indices += [m.index for m in matches]
+            refs.extend(SentenceRef(h, passage, (int(a), int(b))) for a, b in analyses.spans[[m.index for m in matches]].tolist())
+    x = np.zeros((len(indices), len(SENTENCE_FEATURES)))
+    if not indices:
+        return x, refs
+    for name in _PER_ROW[:-2]:
+        x[:, _INDEX[name]] = columns[name]
+    cues = analyses.cues[indices].astype(np.int64)
+    for c in CUES:
+        x[:, _INDEX[f"has_{c}"]] = (cues & CUE_BITS[c]) > 0
+    fits = (cues & type_bit) > 0 if type_bit else np.zeros(len(indices), dtype=bool)
+    starts, ends = np.asarray(columns["block_start"]), np.asarray(columns["block_end"])
+    x[:, _INDEX["type_match"]] = fits
+    x[:, _INDEX["prev_type_match"]] = np.concatenate([[False], fits[:-1]]) & ~starts
+    x[:, _INDEX["next_type_match"]] = np.concatenate([fits[1:], [False]]) & ~ends
+    x[:, _INDEX[f"asks_{q.kind}"]] = 1.0
+    if q.kind in _TYPED:
+        x[:, _INDEX[f"match_{q.kind}"]] = fits
+    x[:, _INDEX["cross_language"]] = q.cross_language
     for gap, of in (("coverage_gap", "coverage"), ("topic_gap", "coverage_topic")):
-        if len(rows):  # how far each sentence is behind the best candidate: the features become relative to the question
-            x[:, _INDEX[gap]] = x[:, _INDEX[of]].max() - x[:, _INDEX[of]]
+        # how far each sentence is behind the best candidate: the features become relative to the question
+        x[:, _INDEX[gap]] = x[:, _INDEX[of]].max() - x[:, _INDEX[of]]
     return x, refs
 
 
-def choose_answers(q: Question, hits: Sequence[Hit], analyses: Analyses, model: LearnedModel) -> list[float]:
+# Features filled row by row (the rest come from the cue bits and the question); the last two only mark passage edges.
+_PER_ROW = (
+    "coverage",
+    "coverage_topic",
+    "matched_share",
+    "rarest_matched",
+    "closeness",
+    "pairs",
+    "window_coverage",
+    "prev_coverage",
+    "next_coverage",
+    "passage_coverage",
+    "title_coverage",
+    "hit_rank",
+    "first_hit",
+    "passage_score",
+    "cosine",
+    "sentence_index",
+    "first_sentence",
+    "article_start",
+    "length",
+    "novelty",
+    "year_match",
+    "block_start",
+    "block_end",
+)
+
+
+def choose_answers(matcher: Matcher, hits: Sequence[Hit], model: LearnedModel) -> list[float]:
     """Highlight each passage's most likely answer sentence; return each hit's best probability.
 
     Sets ``passage.highlights`` (one span) and ``passage.snippet`` on every passage, and ``hit.answer_score``.
     """
-    x, refs = sentence_features(q, hits, analyses)
+    x, refs = sentence_features(matcher, hits)
     probs = model.predict(x) if len(refs) else np.zeros(0)
     apply_sentence_probabilities(hits, refs, probs)
     return [hit.answer_score for hit in hits]

@@ -148,8 +148,10 @@ def load_embedder(
 ) -> Embedder:
     """Load a model and settle its prompts (explicit settings win over the model's defaults).
 
-    ``light`` (builds only): for the built-in model, skip sentence-transformers and
-    torch and call the same encoder directly — identical vectors, 3-4 s less start-up.
+    ``light``: for the built-in model, skip sentence-transformers and torch and call
+    the same encoder directly — identical vectors, 3-4 s and ~300 MB less per process.
+    Builds and searches use it; ``load_model`` still gives the built-in model as a
+    ``SentenceTransformer`` for code that wants one.
     """
     if light and is_builtin(name):
         from .use_encoder import FastBuiltinModel

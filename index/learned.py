@@ -89,40 +89,70 @@ class Tree:
 
 @dataclass(frozen=True)
 class Forest:
-    """All trees' nodes in flat arrays (children as global indices), walked together: one numpy step per tree level."""
+    """All trees evaluated at once by leaf bit masks, with a few numpy operations whatever their depth.
 
-    roots: np.ndarray
-    feature: np.ndarray
+    Leaves are numbered left to right within each tree. A test that fails (the
+    row goes right) rules out every leaf of the node's left subtree; AND-ing the
+    masks of a tree's failed tests leaves the reachable leaves set, and the row
+    exits at the leftmost of them (the QuickScorer idea: Lucchese et al., SIGIR 2015).
+    """
+
+    feature: np.ndarray  # per internal node, all trees concatenated (grouped by tree)
     threshold: np.ndarray
-    left: np.ndarray
-    right: np.ndarray
-    value: np.ndarray
+    mask: np.ndarray  # uint64: the leaves still reachable when this node's test fails
+    starts: np.ndarray  # first internal node of each tree with any
+    leaf_values: np.ndarray  # (trees with internal nodes, most leaves) leaf values, left to right
+    constant: float  # the sum of single-leaf trees
 
     @classmethod
     def of(cls, trees: tuple[Tree, ...]) -> Forest:
-        sizes = [t.feature.shape[0] for t in trees]
-        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        shift = lambda a, o: np.where(a >= 0, a + o, -1)  # noqa: E731 - leaves keep -1
+        feature, threshold, mask, starts, values = [], [], [], [], []
+        constant = 0.0
+        for tree in trees:
+            leaves: list[int] = []
+            spans: dict[int, tuple[int, int]] = {}  # node -> its leaves [first, last) in left-to-right order
+
+            def visit(node: int, tree: Tree = tree, leaves: list[int] = leaves, spans: dict = spans) -> None:
+                first = len(leaves)
+                if tree.feature[node] < 0:
+                    leaves.append(node)
+                else:
+                    visit(int(tree.left[node]))
+                    visit(int(tree.right[node]))
+                spans[node] = (first, len(leaves))
+
+            visit(0)
+            if len(leaves) == 1:
+                constant += float(tree.value[leaves[0]])
+                continue
+            if len(leaves) > 64:
+                raise ValueError("trees of more than 64 leaves are not supported")
+            starts.append(len(feature))
+            for node in np.flatnonzero(tree.feature >= 0).tolist():
+                first, last = spans[int(tree.left[node])]
+                feature.append(int(tree.feature[node]))
+                threshold.append(float(tree.threshold[node]))
+                mask.append(~(((1 << (last - first)) - 1) << first) & 0xFFFFFFFFFFFFFFFF)
+            values.append([float(tree.value[leaf]) for leaf in leaves])
+        width = max((len(v) for v in values), default=1)
         return cls(
-            roots=offsets,
-            feature=np.concatenate([t.feature for t in trees]),
-            threshold=np.concatenate([t.threshold for t in trees]),
-            left=np.concatenate([shift(t.left, o) for t, o in zip(trees, offsets, strict=True)]),
-            right=np.concatenate([shift(t.right, o) for t, o in zip(trees, offsets, strict=True)]),
-            value=np.concatenate([t.value for t in trees]),
+            feature=np.asarray(feature, dtype=np.int64),
+            threshold=np.asarray(threshold, dtype=np.float64),
+            mask=np.asarray(mask, dtype=np.uint64),
+            starts=np.asarray(starts, dtype=np.int64),
+            leaf_values=np.asarray([v + [0.0] * (width - len(v)) for v in values], dtype=np.float64).reshape(-1, width),
+            constant=constant,
         )
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Sum of every tree's leaf value for each row of ``x``."""
-        node = np.broadcast_to(self.roots, (x.shape[0], self.roots.shape[0])).copy()
-        rows = np.arange(x.shape[0])[:, None]
-        while True:
-            feat = self.feature[node]
-            inner = feat >= 0
-            if not inner.any():
-                return self.value[node].sum(axis=1)
-            go_left = x[rows, np.maximum(feat, 0)] <= self.threshold[node]
-            node = np.where(inner, np.where(go_left, self.left[node], self.right[node]), node)
+        if not self.starts.size:
+            return np.full(x.shape[0], self.constant)
+        failed = x[:, self.feature] > self.threshold
+        survivors = np.bitwise_and.reduceat(np.where(failed, self.mask, np.uint64(0xFFFFFFFFFFFFFFFF)), self.starts, axis=1)
+        lowest = survivors & (~survivors + np.uint64(1))  # the leftmost reachable leaf's bit alone
+        leaf = np.log2(lowest.astype(np.float64)).astype(np.int64)
+        return self.leaf_values[np.arange(self.starts.size), leaf].sum(axis=1) + self.constant
 
 
 @dataclass(frozen=True)

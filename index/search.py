@@ -25,7 +25,8 @@ from .answers import SENTENCE_FEATURES, choose_answers, lead_with_best_answer
 from .embedding import Embedder, is_builtin, load_embedder
 from .grouping import group
 from .learned import RETRAIN, LearnedModel, ModelFileError
-from .question import Question, analyse_question
+from .matching import Matcher
+from .question import analyse_question
 from .rerank import rerank
 from .results import Hit, Passage, SearchResult
 from .retrieval import MODES, Candidates, retrieve
@@ -136,9 +137,13 @@ class Searcher:
                 "rebuild with `python -m index build` or set EMBEDDING_MODEL to the index's model"
             )
         models = models or AnswerModels.load()
-        if embedder is None:
+        if embedder is None:  # the built-in model without torch: the same vectors (tests/test_embedding.py), 4 s less start-up
             embedder = load_embedder(
-                manifest["model"], manifest.get("query_prompt", ""), manifest.get("passage_prompt", ""), threads=threads
+                manifest["model"],
+                manifest.get("query_prompt", ""),
+                manifest.get("passage_prompt", ""),
+                threads=threads,
+                light=True,
             )
         return cls(stored, embedder, params, models)
 
@@ -165,13 +170,20 @@ class Searcher:
             raise RuntimeError("dense search needs an embedding model")
         return self.embedder.encode_queries(questions)
 
-    def analyse(self, question: str) -> Question:
-        return analyse_question(question, self.stored.lexical, self.manifest.get("latin_share", 0.0) > 0.5)
+    def analyse(self, question: str) -> Matcher:
+        """The question analysed against this build, with the matcher every later stage reads it through."""
+        q = analyse_question(question, self.stored.lexical, self.manifest.get("latin_share", 0.0) > 0.5)
+        return Matcher(q, self.stored.analyses)
 
     def candidates(
-        self, q: Question, mode: str = "hybrid", query_vector: np.ndarray | None = None, timings: dict[str, float] | None = None
+        self,
+        matcher: Matcher,
+        mode: str = "hybrid",
+        query_vector: np.ndarray | None = None,
+        timings: dict[str, float] | None = None,
     ) -> Candidates:
         """Retrieval, fusion and re-ranking: chunk rows best first."""
+        q = matcher.q
         timings = timings if timings is not None else {}
         qvec = None
         if mode != "lexical":
@@ -183,7 +195,7 @@ class Searcher:
         weight = p.cross_dense_weight if q.cross_language else p.dense_weight
         cands = retrieve(self.stored, q.terms, qvec, mode, p.candidates, weight, timings)
         t = time.perf_counter()
-        cands = rerank(cands, q, self.stored.analyses, p.rerank_depth, p.sentence_weight, p.phrase_weight)
+        cands = rerank(cands, matcher, p.rerank_depth, p.sentence_weight, p.phrase_weight)
         timings["rerank"] = time.perf_counter() - t
         return cands
 
@@ -193,14 +205,13 @@ class Searcher:
         per_article = max(passages_per_article or p.passages_per_article, p.answer_passages)
         return group(self.stored, cands, k, per_article, p.collapse_duplicates, p.duplicate_similarity)
 
-    def answer(self, q: Question, hits: list[Hit], cands: Candidates) -> tuple[list[Hit], dict[str, float]]:
+    def answer(self, matcher: Matcher, hits: list[Hit], cands: Candidates) -> tuple[list[Hit], dict[str, float]]:
         """Choose each hit's answer sentence, put the hit with the likeliest one first, and score answerability."""
-        analyses = self.stored.analyses
-        choose_answers(q, hits, analyses, self.models.sentence)
+        choose_answers(matcher, hits, self.models.sentence)
         hits = lead_with_best_answer(hits, self.params.answer_depth)
         bm25 = dict(zip(cands.rows.tolist(), cands.bm25.tolist(), strict=True))
         k1 = float(self.manifest.get("lexical", {}).get("k1", 0.9))
-        signals = answer_probabilities(q, hits, analyses, bm25, self.models.answerability, k1)
+        signals = answer_probabilities(matcher, hits, bm25, self.models.answerability, k1)
         return hits, signals
 
     # ------------------------------------------------------------ search
@@ -217,16 +228,17 @@ class Searcher:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
         timings: dict[str, float] = {}
-        q = self.analyse(question)
+        matcher = self.analyse(question)
+        q = matcher.q
         lang = "en" if q.latin else "ar"
         if not q.text or (not q.terms and mode == "lexical"):
             return SearchResult(q.text, mode, [], no_answer=True, timings=timings, lang=lang)
-        cands = self.candidates(q, mode, query_vector, timings)
+        cands = self.candidates(matcher, mode, query_vector, timings)
         t = time.perf_counter()
         hits = self.hits(cands, k, passages_per_article)
         timings["group"] = time.perf_counter() - t
         t = time.perf_counter()
-        hits, signals = self.answer(q, hits, cands)
+        hits, signals = self.answer(matcher, hits, cands)
         keep = (passages_per_article or self.params.passages_per_article) - 1
         for hit in hits:
             del hit.more[keep:]

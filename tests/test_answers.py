@@ -19,14 +19,14 @@ HCOL = {name: i for i, name in enumerate(ANSWERABILITY_FEATURES)}
 
 
 def stages(searcher, question, k=3):
-    q = searcher.analyse(question)
-    cands = searcher.candidates(q)
-    return q, cands, searcher.hits(cands, k)
+    matcher = searcher.analyse(question)
+    cands = searcher.candidates(matcher)
+    return matcher, cands, searcher.hits(cands, k)
 
 
 def test_one_feature_row_per_sentence_of_every_passage(searcher):
     q, _, hits = stages(searcher, "كم عدد الأسر التي فقدت منازلها في السودان؟")
-    x, refs = sentence_features(q, hits, searcher.stored.analyses)
+    x, refs = sentence_features(q, hits)
     analyses = searcher.stored.analyses
     expected = sum(len(analyses.sentence_range(p.row)) for h in hits for p in (h.passage, *h.more))
     assert x.shape == (expected, len(SENTENCE_FEATURES)) and len(refs) == expected
@@ -41,7 +41,7 @@ def test_one_feature_row_per_sentence_of_every_passage(searcher):
 
 def test_the_sentence_with_a_number_matches_a_how_many_question(searcher):
     q, _, hits = stages(searcher, "كم عدد الأسر التي فقدت منازلها في السودان؟", k=1)
-    x, refs = sentence_features(q, hits, searcher.stored.analyses)
+    x, refs = sentence_features(q, hits)
     text = {i: ref.passage.text[ref.span[0] : ref.span[1]] for i, ref in enumerate(refs)}
     with_number = next(i for i, t in text.items() if "5 آلاف" in t)
     assert x[with_number, COL["type_match"]] == 1.0 and x[with_number, COL["match_number"]] == 1.0
@@ -51,7 +51,7 @@ def test_the_sentence_with_a_number_matches_a_how_many_question(searcher):
 
 def test_neighbour_features_see_the_sentences_around(searcher):
     q, _, hits = stages(searcher, "كم عدد الأسر التي فقدت منازلها في السودان؟", k=1)
-    x, refs = sentence_features(q, hits, searcher.stored.analyses)
+    x, refs = sentence_features(q, hits)
     for i in range(1, len(refs)):
         if refs[i].passage is refs[i - 1].passage:
             assert x[i, COL["prev_coverage"]] == pytest.approx(x[i - 1, COL["coverage"]])
@@ -93,7 +93,7 @@ def test_answerability_features_of_a_question_the_corpus_cannot_know(searcher):
     q, cands, hits = stages(searcher, "ما هي نتيجة مباراة الكريكيت بين زيلندا وسريلانكا؟")
     searcher.answer(q, hits, cands)
     bm25 = dict(zip(cands.rows.tolist(), cands.bm25.tolist(), strict=True))
-    x = hit_features(q, hits, searcher.stored.analyses, bm25)
+    x = hit_features(q, hits, bm25)
     assert x.shape == (len(hits), len(ANSWERABILITY_FEATURES))
     assert x[0, HCOL["unknown_share"]] > 0.5  # most of its words are in no article
     assert x[0, HCOL["cross_language"]] == 0.0

@@ -117,3 +117,13 @@ def test_answerability_model_without_thresholds_is_an_error(tmp_path):
     (tmp_path / "answerability.json").write_text(json.dumps(data))
     with pytest.raises(ModelFileError, match=r"answerability\.json has no reply thresholds"):
         AnswerModels.load(tmp_path)
+
+
+def test_the_flat_forest_equals_walking_each_shipped_tree():
+    models = AnswerModels.load()
+    for model in (models.sentence, models.answerability):
+        if model.kind != "trees":
+            continue
+        x = np.random.default_rng(1).normal(size=(200, len(model.features)))
+        walked = model.base + sum(tree.predict(x) for tree in model.trees)
+        np.testing.assert_allclose(model.raw(x), walked, rtol=0, atol=1e-9)
