@@ -63,7 +63,7 @@ def webhook_options(settings: Settings) -> dict | None:
 def open_searcher(settings: Settings):
     from index.search import Searcher
 
-    return Searcher.open(settings.index_dir, params=settings.search_params())
+    return Searcher.open(settings.index_dir, params=settings.search_params(), models=settings.answer_models())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -79,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(settings.log_level if not args.console else "WARNING", secrets)
 
     from index.embedding import ModelLoadError
+    from index.learned import ModelFileError
     from index.search import ModelMismatch
     from index.store import IndexNotFound, StoreError
 
@@ -87,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         try:
             searcher = open_searcher(settings)
-        except (StoreError, ModelLoadError, ModelMismatch) as exc:
+        except (StoreError, ModelLoadError, ModelMismatch, ModelFileError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         return run_console(searcher, settings.top_k)
@@ -102,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except IndexNotFound as exc:
         log.warning("%s — the bot starts without an index; an admin can send /reindex", exc)
         searcher = None
-    except (StoreError, ModelLoadError, ModelMismatch) as exc:
+    except (StoreError, ModelLoadError, ModelMismatch, ModelFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     app = build_application(settings, QAService(settings, searcher))

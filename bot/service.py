@@ -238,11 +238,12 @@ class QAService:
     def _open_new(self) -> Searcher:
         """The current build, reusing the loaded model when the build uses the same one."""
         params = self.settings.search_params()
+        models = self._searcher.models if self._searcher else self.settings.answer_models()
         try:
             # embedder None: the bot started without an index, so the model is loaded here once
-            return Searcher.open(self.settings.index_dir, params=params, embedder=self.embedder)
+            return Searcher.open(self.settings.index_dir, params=params, embedder=self.embedder, models=models)
         except ModelMismatch:  # rebuilt with another model: load that one
-            return Searcher.open(self.settings.index_dir, params=params)
+            return Searcher.open(self.settings.index_dir, params=params, models=models)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

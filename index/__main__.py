@@ -229,7 +229,9 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from .render_text import format_result
     from .search import Searcher
 
-    searcher = Searcher.open(settings.index_dir, _explicit_model(settings), settings.search_params())
+    searcher = Searcher.open(
+        settings.index_dir, _explicit_model(settings), settings.search_params(), models=settings.answer_models()
+    )
     for question in _read_questions(args):
         result = searcher.search(question, k=args.k, mode=args.mode, passages_per_article=args.passages)
         if args.json:
@@ -251,7 +253,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.no_refusal:
         params = replace(params, min_confidence=0.0)
     questions = load_questions(args.questions)[: args.limit]
-    searcher = Searcher.open(settings.index_dir, _explicit_model(settings), params)
+    searcher = Searcher.open(settings.index_dir, _explicit_model(settings), params, models=settings.answer_models())
     modes = ("lexical", "dense", "hybrid") if args.compare else (args.mode,)
     rows = [evaluate(searcher, questions, k=args.k, mode=mode, progress=_progress(args)) for mode in modes]
     if args.json:
@@ -272,6 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from .builder import BuildError
     from .embedding import ModelLoadError
+    from .learned import ModelFileError
     from .search import ModelMismatch
     from .store import StoreError
 
@@ -290,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_problems(exc.problems)
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except (StoreError, ModelLoadError, ModelMismatch, FileNotFoundError, ValueError) as exc:
+    except (StoreError, ModelLoadError, ModelMismatch, ModelFileError, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -18,7 +18,7 @@ from .builder import BuildConfig
 from .chunking import ChunkParams
 from .embedding import BUILTIN_MODEL
 from .lexical import BM25_METHODS, LexicalParams
-from .search import SearchParams
+from .search import MODELS_DIR, AnswerModels, SearchParams
 from .vectors import INDEX_TYPES
 
 
@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     )
     sure_confidence: float | None = Field(
         None, ge=0, le=1, description="Below this the reply shows the closest passages, not an answer (empty: the model's)."
+    )
+    answer_models_dir: Path | None = Field(
+        None, description="Directory of retrained answer_sentence.json / answerability.json (empty: the ones shipped)."
     )
 
     # --- bot
@@ -103,6 +106,7 @@ class Settings(BaseSettings):
         "webhook_secret",
         "min_confidence",
         "sure_confidence",
+        "answer_models_dir",
         mode="before",
     )
     @classmethod
@@ -143,6 +147,10 @@ class Settings(BaseSettings):
             min_confidence=self.min_confidence,
             sure_confidence=self.sure_confidence,
         )
+
+    def answer_models(self) -> AnswerModels:
+        """The answer layer's models: ANSWER_MODELS_DIR, else the ones shipped in the package."""
+        return AnswerModels.load(self.answer_models_dir or MODELS_DIR)
 
     def build_config(self) -> BuildConfig:
         return BuildConfig(

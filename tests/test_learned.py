@@ -127,3 +127,23 @@ def test_the_flat_forest_equals_walking_each_shipped_tree():
         x = np.random.default_rng(1).normal(size=(200, len(model.features)))
         walked = model.base + sum(tree.predict(x) for tree in model.trees)
         np.testing.assert_allclose(model.raw(x), walked, rtol=0, atol=1e-9)
+
+
+def test_cli_with_a_damaged_model_file_says_which_file_and_stops(tmp_path, built_index):
+    """Never a silent fallback: a broken model stops the search with one line naming the file."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    from index.search import MODELS_DIR
+
+    (tmp_path / "answer_sentence.json").write_text((MODELS_DIR / "answer_sentence.json").read_text())
+    (tmp_path / "answerability.json").write_text('{"format": "news-qa-model", "version": 1, "kind": ')
+    env = {**os.environ, "ANSWER_MODELS_DIR": str(tmp_path), "INDEX_DIR": str(built_index)}
+    done = subprocess.run(
+        [sys.executable, "-m", "index", "search", "فيضان النيل"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"model file {tmp_path / 'answerability.json'} is damaged" in done.stderr
