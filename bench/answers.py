@@ -58,7 +58,7 @@ def main() -> None:
             results.append(result)
             probs.append(result.confidence)
             if not result.no_answer:
-                shown = result.confident_only(searcher.min_confidence)
+                shown = result.confident_only()
                 text = "\n\n".join(reply_messages(shown, result.lang, 0, 3, Format(html=True, rtl=result.lang == "ar")))
                 lengths.append(len(text))
         curve_top[spec.name] = np.asarray(probs)

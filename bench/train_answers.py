@@ -236,6 +236,9 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--depth", type=int, default=3, help="hits whose answer sentences compete for first place")
     parser.add_argument("--max-refused", type=float, default=0.03, help="answerable Arabic questions allowed 'nothing found'")
+    parser.add_argument(
+        "--max-refused-cross", type=float, default=0.10, help="answerable English questions allowed 'nothing found'"
+    )
     parser.add_argument("--max-sure-wrong", type=float, default=0.01, help="out-of-corpus questions allowed a sure answer")
     parser.add_argument("--limit", type=int, help="only the first N questions of each set (quick runs)")
     parser.add_argument("--chunk-words", type=int, help="try another chunk size (its own dev indexes; models not saved)")
@@ -346,20 +349,26 @@ def main() -> None:
     minimum, sure = points[ans_kind]["min"], points[ans_kind]["sure"]
     thresholds = sorted({*(round(t, 2) for t in np.linspace(0.0, 1.0, 21)), round(minimum, 3), round(sure, 3)})
     print(f"answerability operating points: {points}")
+    # questions in another script than the corpus: their own pair of thresholds, on the English curves
+    cross = None
+    if len(top.get("english", [])) and len(top.get("unanswerable-en", [])):
+        low = float(np.quantile(top["english"], args.max_refused_cross))
+        cross = (low, max(float(np.quantile(top["unanswerable-en"], 1.0 - args.max_sure_wrong)), low))
 
     # ---- bands with the chosen thresholds, per set
     band_rows = []
     for name in set_names:
         p = top[name]
+        low, high = cross if cross and name in ("english", "unanswerable-en") else (minimum, sure)
         lines = np.asarray([t for run, t in zip(runs, tops, strict=True) if run.set == name])
         row = [
             name,
             len(p),
-            f"{np.mean(p < minimum):.1%}",
-            f"{np.mean((p >= minimum) & (p < sure)):.1%}",
-            f"{np.mean(p >= sure):.1%}",
+            f"{np.mean(p < low):.1%}",
+            f"{np.mean((p >= low) & (p < high)):.1%}",
+            f"{np.mean(p >= high):.1%}",
         ]
-        row.append(f"{np.mean(lines & (p >= sure)):.1%}" if any(r.answerable for r in runs if r.set == name) else "—")
+        row.append(f"{np.mean(lines & (p >= high)):.1%}" if any(r.answerable for r in runs if r.set == name) else "—")
         band_rows.append(row)
 
     # ---- 5. final models on everything
@@ -378,6 +387,7 @@ def main() -> None:
         "learner": ans_kind,
         "oof": points,
         "thresholds": {"min": round(minimum, 4), "sure": round(sure, 4)},
+        **({"thresholds_cross_language": {"min": round(cross[0], 4), "sure": round(cross[1], 4)}} if cross else {}),
     }
     final_sel = replace(final_sel, meta=sel_meta)
     final_ans = replace(final_ans, meta=ans_meta)
@@ -412,7 +422,15 @@ def main() -> None:
         )
         + f'\n\nShipped learner: **{ans_kind}** (the larger sum of the last two shares). Thresholds: "nothing found" below **{minimum:.3f}** (at most '
         f"{args.max_refused:.0%} of answerable ARCD), a sure answer from **{sure:.3f}** (at most {args.max_sure_wrong:.0%} "
-        "of out-of-corpus questions).\n\n"
+        "of out-of-corpus questions)."
+        + (
+            f" Questions in another script than the corpus (English about Arabic news) have their own thresholds, "
+            f'chosen on the English sets: "nothing found" below **{cross[0]:.3f}** (at most {args.max_refused_cross:.0%} '
+            f"of the answerable English questions), sure from **{cross[1]:.3f}**."
+            if cross
+            else ""
+        )
+        + "\n\n"
         + table(["set", "questions", "nothing found", "no sure answer", "sure", "sure and answer line right"], band_rows)
         + "\n\nThe trade-off: share of each set's questions told \"nothing found\" at every threshold on the top hit's probability.\n\n"
         + table(["threshold", *set_names], curve_rows(top, thresholds))

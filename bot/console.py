@@ -18,7 +18,7 @@ from .texts import AR, language_for
 def answer_text(searcher: Searcher, question: str, top_k: int = 3) -> str:
     """The plain-text reply the bot would send for ``question``."""
     lang = language_for(question)
-    result = searcher.search(question, k=max(top_k, 3)).confident_only(searcher.min_confidence)
+    result = searcher.search(question, k=max(top_k, 3)).confident_only()
     return "\n\n".join(reply_messages(result, lang, 0, top_k, Format(html=False, rtl=False))) + "\n"
 
 

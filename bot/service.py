@@ -98,7 +98,7 @@ class QAService:
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(self._pool, lambda: searcher.search(question, k=RESULTS_PER_QUESTION))
-        result = result.confident_only(searcher.min_confidence)
+        result = result.confident_only()
         elapsed = time.perf_counter() - started
         with self._lock:
             self._latencies.append(elapsed)

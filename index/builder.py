@@ -294,12 +294,19 @@ def run_build(
             for c, chunk_sentences in zip(chunks, parsed, strict=True)
         ]
 
-        faiss_index = build_index(vectors, config.faiss_index)
-        lexical = LexicalIndex.build(terms, config.lexical, progress)
-        article_idx = {a.id: i for i, a in enumerate(articles)}
-        analyses = Analyses.from_sentences(
-            [article_idx[c.article_id] for c in chunks], parsed, [title_terms[a.id].split() for a in articles], lexical.vocab
-        )
+        from tqdm.auto import tqdm
+
+        # one bar for the three parts (bm25s's own four bars stay off)
+        with tqdm(total=3, desc="indexing", unit="part", disable=not progress) as bar:
+            faiss_index = build_index(vectors, config.faiss_index)
+            bar.update()
+            lexical = LexicalIndex.build(terms, config.lexical, progress=False)
+            bar.update()
+            article_idx = {a.id: i for i, a in enumerate(articles)}
+            analyses = Analyses.from_sentences(
+                [article_idx[c.article_id] for c in chunks], parsed, [title_terms[a.id].split() for a in articles], lexical.vocab
+            )
+            bar.update()
         now = utc_now()
         manifest = {
             "build_id": new_build_id(index_dir),

@@ -93,18 +93,21 @@ class SearchResult:
     signals: dict[str, float] = field(default_factory=dict)  # the answerability features of the top hit
     tentative: bool = False  # hits shown as the closest passages under "no sure answer", not as an answer
     lang: str = "ar"  # the question's language: "en" for Latin-script questions
+    floor: float = 0.0  # the probability below which a hit is not worth showing ("nothing found" for the top one)
 
     @property
     def band(self) -> str:
         """``ANSWER``, ``TENTATIVE`` or ``NOTHING``: which of the three replies this result gets."""
         return NOTHING if self.no_answer or not self.hits else TENTATIVE if self.tentative else ANSWER
 
-    def confident_only(self, threshold: float) -> SearchResult:
-        """The same result keeping the top hit and the other hits whose own confidence reaches ``threshold``.
+    def confident_only(self, threshold: float | None = None) -> SearchResult:
+        """The same result keeping the top hit and the other hits whose own confidence reaches ``threshold``
+        (by default the ``floor`` the search used).
 
         The bot shows readers only sources that look relevant on their own, not
         the best of the rest.
         """
+        threshold = self.floor if threshold is None else threshold
         kept = [hit for i, hit in enumerate(self.hits) if i == 0 or hit.confidence >= threshold]
         for rank, hit in enumerate(kept, start=1):
             hit.rank = rank

@@ -78,15 +78,21 @@ class AnswerModels:
         )
         try:
             models.thresholds()
+            models.thresholds(cross_language=True)
         except (KeyError, TypeError, ValueError):
             raise ModelFileError(
                 f"model file {directory / 'answerability.json'} has no reply thresholds (meta.thresholds.min/sure); {RETRAIN}"
             ) from None
         return models
 
-    def thresholds(self) -> tuple[float, float]:
-        """The answerability model's thresholds chosen on the dev curve: ("nothing found" below, sure from)."""
-        chosen = self.answerability.meta["thresholds"]
+    def thresholds(self, cross_language: bool = False) -> tuple[float, float]:
+        """The answerability model's thresholds chosen on the dev curves: ("nothing found" below, sure from).
+
+        A question in another script than the corpus has its own pair when the model
+        carries one: its probabilities run lower (no shared words), and so do its thresholds.
+        """
+        meta = self.answerability.meta
+        chosen = meta.get("thresholds_cross_language", meta["thresholds"]) if cross_language else meta["thresholds"]
         low, high = float(chosen["min"]), float(chosen["sure"])
         if not 0.0 <= low <= high <= 1.0:
             raise ValueError("thresholds out of order")
@@ -151,17 +157,23 @@ class Searcher:
     def manifest(self) -> dict[str, Any]:
         return self.stored.manifest
 
+    def bands(self, cross_language: bool = False) -> tuple[float, float]:
+        """(below it "nothing found", from it an answer line): MIN_CONFIDENCE / SURE_CONFIDENCE, else the model's."""
+        low, high = self.models.thresholds(cross_language)
+        given_low, given_high = self.params.min_confidence, self.params.sure_confidence
+        low = low if given_low is None else given_low
+        high = high if given_high is None else given_high
+        return low, max(high, low)
+
     @property
     def min_confidence(self) -> float:
-        """Answer probability below which the reply is "nothing found" (MIN_CONFIDENCE, else the model's)."""
-        given = self.params.min_confidence
-        return self.models.thresholds()[0] if given is None else given
+        """Answer probability below which the reply to a question in the corpus's script is "nothing found"."""
+        return self.bands()[0]
 
     @property
     def sure_confidence(self) -> float:
-        """Answer probability from which the reply gives an answer line (SURE_CONFIDENCE, else the model's)."""
-        given = self.params.sure_confidence
-        return max(self.models.thresholds()[1] if given is None else given, self.min_confidence)
+        """Answer probability from which the reply to a question in the corpus's script has an answer line."""
+        return self.bands()[1]
 
     # ------------------------------------------------------------ stages
 
@@ -244,9 +256,11 @@ class Searcher:
             del hit.more[keep:]
         timings["answer"] = time.perf_counter() - t
         confidence = hits[0].confidence if hits else 0.0
-        no_answer = not hits or confidence < self.min_confidence
-        tentative = not no_answer and confidence < self.sure_confidence
-        return SearchResult(q.text, mode, [] if no_answer else hits, no_answer, confidence, timings, signals, tentative, lang)
+        low, high = self.bands(q.cross_language)
+        no_answer = not hits or confidence < low
+        tentative = not no_answer and confidence < high
+        hits = [] if no_answer else hits
+        return SearchResult(q.text, mode, hits, no_answer, confidence, timings, signals, tentative, lang, floor=low)
 
     def search_many(self, questions: list[str], k: int = 5, mode: str = "hybrid") -> list[SearchResult]:
         """Answer several questions, encoding them in one batch."""
