@@ -144,7 +144,7 @@ def address_problem(ip: str) -> str:
     addr = ipaddress.ip_address(ip.split("%", 1)[0])
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
         addr = addr.ipv4_mapped
-    for kind in ("loopback", "private", "link_local", "multicast", "reserved", "unspecified"):
+    for kind in ("loopback", "link_local", "unspecified", "multicast", "private", "reserved"):
         if getattr(addr, f"is_{kind}"):
             return f"{kind.replace('_', '-')} address {addr}"
     if not addr.is_global:

@@ -129,8 +129,10 @@ class NewsSite:
             rng.shuffle(others)
             page.related = others[:4]
             page.read_also = others[4] if len(others) > 4 else ""
-            if page.template == "classic":
-                page.charset = "cp1256"
+        classic = [p for p in pages if p.template == "classic"]
+        variants = [("cp1256", "header"), ("iso8859_6", "header"), ("cp1256", "meta"), ("cp1256", "none"), ("iso8859_6", "none")]
+        for n, page in enumerate(classic):  # old Arabic sites: legacy charsets, declared in the header, a <meta>, or nowhere
+            page.charset, page.charset_in = variants[n % len(variants)]
         return cls(pages)
 
     def page(self, slug: str) -> Page:
@@ -418,18 +420,24 @@ class SiteServer:
     Conditional requests (ETag / If-None-Match) get 304.
     """
 
-    def __init__(self, site: NewsSite, *, slow_seconds: float = 2.0, huge_mb: int = 30, feed_size: int = 0) -> None:
+    def __init__(
+        self, site: NewsSite, *, slow_seconds: float = 2.0, huge_mb: int = 30, feed_size: int = 0, latency: float = 0.0
+    ) -> None:
         self.site = site
         self.slow_seconds = slow_seconds
         self.huge_mb = huge_mb
         self.feed_size = feed_size or len(site.pages)
+        self.latency = latency  # seconds every article page takes to answer (to observe concurrency)
         self.requests: list[tuple[str, str]] = []
+        self.agents: set[str] = set()
         self.sent_bytes: dict[str, int] = {}
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         self._hits: dict[str, int] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self.extra: dict[str, tuple[int, str, bytes]] = {}  # path -> (status, content type, body), set by tests
+        self.extra: dict[str, tuple[int, dict[str, str], bytes]] = {}  # path -> (status, headers, body), set by tests
 
     # --- lifecycle
     def __enter__(self) -> SiteServer:
@@ -473,13 +481,14 @@ class SiteServer:
         bare = path.split("?", 1)[0]
         xml = "application/xml; charset=utf-8"
         if path in self.extra:
-            status, ctype, body = self.extra[path]
-            return status, {"Content-Type": ctype}, body
+            return self.extra[path]
         if bare == "/robots.txt":
             return 200, {"Content-Type": "text/plain"}, ROBOTS.encode()
         page = site.by_path(bare)
         if page is not None:
-            return 200, _page_headers(page), render_page(site, page, base).encode(page.charset)
+            if self.latency:
+                time.sleep(self.latency)
+            return 200, _page_headers(page), render_page(site, page, base).encode(page.charset, errors="replace")
         newest = site.pages[: self.feed_size]
         if bare == "/feeds/rss.xml":
             return 200, {"Content-Type": "application/rss+xml; charset=utf-8"}, rss_feed(site, base, newest).encode()
@@ -564,6 +573,16 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.owner
         with owner._lock:
             owner.requests.append(("GET", self.path))
+            owner.agents.add(self.headers.get("User-Agent", ""))
+            owner.in_flight += 1
+            owner.max_in_flight = max(owner.max_in_flight, owner.in_flight)
+        try:
+            self._answer(owner)
+        finally:
+            with owner._lock:
+                owner.in_flight -= 1
+
+    def _answer(self, owner: SiteServer) -> None:
         status, headers, body = owner.route(self.path)
         if body is None:
             self._stream_huge(headers)
@@ -608,3 +627,52 @@ class _Handler(BaseHTTPRequestHandler):
             pass
         with self.owner._lock:
             self.owner.sent_bytes[self.path] = sent
+
+
+# ------------------------------------------------------------------ measuring an index of the site
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def site_quality(site: NewsSite, base: str, index_dir) -> dict:
+    """How well an index holds the site: pages found with the right title, date and URL; the share of
+    each body's sentences kept; boilerplate or teaser strings that got in (with where)."""
+    from index.store import open_index
+    from index.urls import canonical_url
+
+    stored = open_index(index_dir)
+    by_url = {}
+    for idx, row in stored.articles(list(range(len(stored.article_ids)))).items():
+        chunks = [c["text"] for c in stored.article_chunks(idx)]
+        by_url[row["url"]] = (row, stored.article_text(idx), chunks)
+    furniture = [f for f in site.furniture() if len(f.split()) >= 3]
+    single = {normalize_line(f) for f in site.furniture() if len(f.split()) < 3}
+    right, kept, leaks = 0, [], []
+    for page in site.pages:
+        found = by_url.get(canonical_url(base + page.path))
+        if found is None:
+            kept.append(0.0)
+            continue
+        row, text, chunks = found
+        right += row["title"] == page.title and row["date"] == page.iso_date
+        body = _squash(text)
+        kept.append(sum(_squash(s) in body for s in page.sentences) / len(page.sentences))
+        foreign = furniture + [t for t in site.teasers(page) if len(t.split()) >= 3]
+        for chunk in chunks:
+            flat = _squash(chunk)
+            leaks += [(page.slug, f) for f in foreign if f in flat]
+            leaks += [(page.slug, line) for line in chunk.splitlines() if normalize_line(line) in single]
+    return {
+        "pages": len(site.pages),
+        "indexed": len(by_url),
+        "right_title_date_url": right,
+        "min_sentences_kept": min(kept) if kept else 0.0,
+        "mean_sentences_kept": sum(kept) / len(kept) if kept else 0.0,
+        "boilerplate": leaks,
+    }
+
+
+def normalize_line(line: str) -> str:
+    return _squash(line).strip(" :.")
