@@ -18,6 +18,7 @@ from datetime import datetime
 
 from index.search import Hit, Passage, SearchResult
 from index.sentences import split_sentences
+from index.urls import safe_link
 
 from .texts import AR, text
 
@@ -221,8 +222,9 @@ def hit_block(hit: Hit, number: int, lang: str, excerpt: bool = True) -> Block:
     block += passage_runs(hit.passage.text, hit.passage.highlights, start, end)
     if end < len(hit.passage.text):
         block.append(Run(" …"))
-    if hit.url:
-        block += [Run("\n"), Run(f"🔗 {text('read_article', lang)}", "a", hit.url)]
+    link = safe_link(hit.url)  # only http(s): a "javascript:" or other URL is shown without a link
+    if link:
+        block += [Run("\n"), Run(f"🔗 {text('read_article', lang)}", "a", link)]
     if hit.also_in:
         others = ", ".join(dict.fromkeys(d["source"] or d["title"] for d in hit.also_in if d["source"] or d["title"]))
         if others:
