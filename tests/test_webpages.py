@@ -137,3 +137,36 @@ def test_related_heading_knowledge_is_shared_with_page_dumps():
     assert not is_related_heading("اقرأ أيضاً ما قاله الوزير عن الطريق الجديد في المؤتمر")
     assert is_inline_teaser("اقرأ أيضاً: وزير النقل يتفقد مشروعات الطرق")
     assert drop_related(["أ", "اقرأ أيضاً: خبر", "ب", "أخبار ذات صلة", "ج"]) == ["أ", "ب"]
+
+
+FOREIGN = """<!doctype html><html lang="ar" dir="rtl"><head><meta charset="utf-8">
+<title>ارتفاع صادرات التمور إلى أوروبا - موقع النخلة الإخباري</title>
+<meta name="pubdate" content="2025-03-14"></head>
+<body><div class="container"><div class="row top"><div class="col-12 logo">موقع النخلة الإخباري</div>
+<ul class="list-inline"><li><a href="/">الرئيسية</a></li><li><a href="/eco">اقتصاد</a></li><li><a href="/sport">رياضة</a></li></ul></div>
+<div class="row"><div class="col-md-8">
+<h1 class="headline">ارتفاع صادرات التمور إلى أوروبا</h1>
+<div class="info"><span>كتبه: فريق التحرير</span> | <span>الجمعة 14 مارس 2025</span></div>
+<div class="social-icons"><a href="#">فيسبوك</a> <a href="#">تويتر</a> <a href="#">واتساب</a></div>
+<div class="story-text">
+<div>ارتفعت صادرات التمور إلى دول الاتحاد الأوروبي بنسبة 18 في المئة خلال العام الماضي بحسب بيانات رسمية نشرت اليوم.</div>
+<div>وقال رئيس جمعية المصدرين إن الطلب تركز على أصناف المجهول والسكري والخلاص في الأسواق الألمانية والفرنسية.</div>
+<div class="box-more"><h4>موضوعات ذات صلة</h4>
+<div class="card"><a href="/n/1">موسم حصاد التمور يبدأ مبكراً هذا العام في الواحات</a></div>
+<div class="card"><a href="/n/2">معرض دولي للتمور يستقطب مشترين من ثلاثين دولة</a></div></div>
+<div>وأضاف أن المصدرين يستعدون لافتتاح مكتب تسويق دائم في مدينة روتردام الهولندية قبل نهاية الصيف المقبل.</div>
+</div>
+<div class="fb-comments">أضف تعليقك عبر فيسبوك</div>
+</div><div class="col-md-4"><h3>الأكثر مشاهدة</h3><ol><li><a href="/n/3">أسعار الذهب تتراجع في الأسواق المحلية مع نهاية الأسبوع</a></li></ol></div></div>
+<div class="row copyright">© 2025 موقع النخلة الإخباري. جميع الحقوق محفوظة</div></div></body></html>"""
+
+
+def test_a_template_written_apart_from_the_test_site():
+    """A layout the extractor was not tuned on: div paragraphs, cards of related links mid-body, Bootstrap rows."""
+    article = extract_article(FOREIGN.encode(), "https://nakhla.example/eco/2025/dates-exports")
+    assert article.title == "ارتفاع صادرات التمور إلى أوروبا"
+    assert article.date == "2025-03-14"
+    for kept in ("بنسبة 18 في المئة", "المجهول والسكري", "مدينة روتردام"):
+        assert kept in article.text
+    for dropped in ("موسم حصاد التمور", "معرض دولي", "أسعار الذهب", "جميع الحقوق", "فيسبوك", "الرئيسية", "موضوعات ذات صلة"):
+        assert dropped not in article.text
