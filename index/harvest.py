@@ -393,12 +393,28 @@ def _finish(store: WebStore, task: _Task, result: Outcome | tuple[WebArticle, Fe
     return _store(store, article, fetched, task)
 
 
+def fallback_date(headers: dict[str, str], today: str = "") -> tuple[str, str]:
+    """A date for a page that states none: its Last-Modified header, else the day it was fetched.
+    Returns (YYYY-MM-DD, where it came from) so the record says it is not the publisher's date."""
+    import email.utils
+    from datetime import UTC, datetime
+
+    try:
+        modified = email.utils.parsedate_to_datetime(headers.get("last-modified", ""))
+        return modified.date().isoformat(), "last-modified"
+    except (TypeError, ValueError, IndexError):
+        return today or datetime.now(UTC).date().isoformat(), "fetched"
+
+
 def _store(store: WebStore, article: WebArticle, fetched: Fetched, task: _Task) -> Outcome:
+    date, date_from = article.date, ""
+    if not date:  # ranking by recency needs a date on every article; the record says where this one came from
+        date, date_from = fallback_date(fetched.headers)
     fields = {
         "title": article.title,
         "text": article.text,
         "url": article.url,
-        "date": article.date,
+        "date": date,
         "source": article.source,
         "author": article.author,
     }
@@ -409,6 +425,8 @@ def _store(store: WebStore, article: WebArticle, fetched: Fetched, task: _Task) 
     }
     if task.listing:
         extra["listing"] = task.listing
+    if date_from:
+        extra["date_from"] = date_from
     links = [task.url, fetched.requested, fetched.url]
     try:
         status, record = store.save(fields, links, extra)

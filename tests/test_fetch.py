@@ -237,3 +237,24 @@ def test_read_sources_reports_bad_entries(tmp_path):
         ("missing.txt", FAILED),
         ("mailto:x@y", FAILED),
     ]
+
+
+def test_a_page_stating_no_date_gets_the_day_it_was_fetched(server, tmp_path):
+    from datetime import UTC, datetime
+
+    body = "<p>" + "افتتحت البلدية حديقة جديدة في وسط المدينة تضم ملاعب للأطفال ومسارات للمشي. " * 3 + "</p>"
+    page = f"<html><head><title>حديقة جديدة</title></head><body><h1>حديقة جديدة</h1>{body}</body></html>".encode()
+    server.extra["/undated.html"] = (200, {"Content-Type": "text/html; charset=utf-8"}, page)
+    server.extra["/undated-modified.html"] = (
+        200,
+        {"Content-Type": "text/html; charset=utf-8", "Last-Modified": "Tue, 03 Nov 2026 10:00:00 GMT"},
+        page.replace("حديقة جديدة".encode(), "حديقة ثانية".encode()),
+    )
+    report = harvest([server.url("/undated.html"), server.url("/undated-modified.html")], tmp_path, FAST)
+    assert len(report.added) == 2
+    records = {
+        json.loads(line)["title"]: json.loads(line) for line in (tmp_path / "web" / "127.0.0.1.jsonl").read_text().splitlines()
+    }
+    assert records["حديقة جديدة"]["date"] == datetime.now(UTC).date().isoformat()
+    assert records["حديقة جديدة"]["date_from"] == "fetched"
+    assert (records["حديقة ثانية"]["date"], records["حديقة ثانية"]["date_from"]) == ("2026-11-03", "last-modified")
