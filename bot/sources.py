@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from telegram import Message, Update
+from telegram.constants import MessageEntityType
 from telegram.ext import ContextTypes
 
 from index.articles import LoadResult, load_file
@@ -30,7 +31,7 @@ from index.settings import Settings
 from index.urls import urls_in_text
 from index.webstore import StoreBusy
 
-from .handlers import admin_only
+from .handlers import admin_only, private_text
 from .service import QAService, ReindexBusy
 from .texts import language_for, reason_text, text
 
@@ -81,7 +82,11 @@ async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def admin_links(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Links an admin sends in a private chat: fetch and index them (anyone else's links are questions)."""
     message = update.effective_message
-    links = urls_in_text(message.text or "")
+    hidden = [e.url for e in message.parse_entities([MessageEntityType.TEXT_LINK]) if e.url]  # links behind words
+    links = list(dict.fromkeys(urls_in_text(message.text or "") + urls_in_text(" ".join(hidden))))
+    if not links:  # "http://" alone, or a link that is not http(s): an ordinary question after all
+        await private_text(update, context)
+        return
     lang = _lang(update, re.sub(r"https?://\S+", " ", message.text or "").strip() or None)
     await _add_links(message, context, links[:MAX_LINKS], lang)
 

@@ -47,6 +47,18 @@ async def test_admin_links_are_fetched_indexed_and_answered(tmp_path, embedder, 
         assert any(e.get("url") == server.url(page.path) for e in reply.get("entities", []) if e["type"] == "text_link")
 
 
+async def test_links_behind_words_and_non_links_from_admins(tmp_path, embedder, site, server):
+    page = site.pages[1]
+    async with running_bot(tmp_path, embedder, **FETCH) as (fake, _app):
+        entity = {"type": "text_link", "offset": 0, "length": 4, "url": server.url(page.path)}
+        fake.message("الخبر هنا", user_id=ADMIN, entities=[entity])
+        msgs = await fake.wait_for_messages(2, chat_id=ADMIN, timeout=60)
+        assert page.title in msgs[1]["text"]
+        fake.message("ما معنى http:// في الروابط؟", user_id=ADMIN)  # no link after all: a question
+        msgs = await fake.wait_for_messages(3, chat_id=ADMIN, timeout=60)
+        assert "أجلب" not in msgs[2]["text"]
+
+
 async def test_add_command_with_a_feed_in_english(tmp_path, embedder, site, server):
     async with running_bot(tmp_path, embedder, **FETCH) as (fake, _app):
         fake.command(f"/add {server.url('/feeds/atom.xml')}", user_id=ADMIN, language_code="en")
