@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import threading
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
@@ -25,7 +26,7 @@ from telegram.request import HTTPXRequest
 
 from index.settings import Settings
 
-from . import handlers
+from . import handlers, sources
 from .ratelimit import QuestionLimiter
 from .service import QAService
 
@@ -132,7 +133,13 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("ask", handlers.ask_command, filters=new))
     app.add_handler(CommandHandler("reindex", handlers.reindex, filters=new))
     app.add_handler(CommandHandler("stats", handlers.stats, filters=new))
+    app.add_handler(CommandHandler("add", sources.add_command, filters=new))
     app.add_handler(CallbackQueryHandler(handlers.button))
+    # links from admins in a private chat are fetched; anyone else's links are questions (private_text below)
+    admins = filters.User(user_id=app.bot_data["settings"].admin_user_ids)
+    links = filters.Entity("url") | filters.Entity("text_link") | filters.Regex(r"(?i)https?://")
+    private = filters.ChatType.PRIVATE
+    app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND & private & admins & links, sources.admin_links))
     app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, handlers.private_text))
     app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND & filters.ChatType.GROUPS, handlers.group_text))
     app.add_handler(MessageHandler(new & filters.Document.ALL, handlers.document))
@@ -145,6 +152,11 @@ async def _post_init(app: Application) -> None:
     from telegram import BotCommandScopeDefault
 
     settings: Settings = app.bot_data["settings"]
+    if settings.feed_refresh_minutes > 0 and settings.feeds:
+        cancel = app.bot_data.setdefault("fetch_cancel", threading.Event())
+        app.bot_data["feed_refresher"] = asyncio.create_task(
+            sources.refresh_feeds_forever(app.bot_data["service"], settings, cancel), name="feed-refresher"
+        )
     if settings.index_watch_seconds > 0:
         app.bot_data["index_watcher"] = asyncio.create_task(
             _follow_index(app.bot_data["service"], settings.index_watch_seconds), name="index-watcher"
@@ -160,6 +172,7 @@ async def _post_init(app: Application) -> None:
             BotCommand("ask", "اسأل / ask"),
             BotCommand("reindex", "تحديث الفهرس / update the index"),
             BotCommand("stats", "الإحصاءات / statistics"),
+            BotCommand("add", "إضافة روابط أو نص خبر / add links or page text"),
         ]
         for admin in settings.admin_user_ids:
             try:
@@ -181,11 +194,14 @@ async def _follow_index(service: QAService, every: float) -> None:
 
 
 async def _post_shutdown(app: Application) -> None:
-    watcher = app.bot_data.pop("index_watcher", None)
-    if watcher:
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+    if "fetch_cancel" in app.bot_data:
+        app.bot_data["fetch_cancel"].set()  # a running fetch starts no more pages
+    for name in ("index_watcher", "feed_refresher"):
+        task = app.bot_data.pop(name, None)
+        if task:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     app.bot_data["service"].close()
 
 

@@ -15,9 +15,9 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from index.results import SNIPPET_CHARS, Hit, Passage, SearchResult
+from index.urls import safe_link
 
 from .texts import AR, text
 
@@ -163,16 +163,6 @@ def format_date(value: str, lang: str = AR) -> str:
         return value.strip()
     months = _MONTHS_AR if lang == AR else _MONTHS_EN
     return f"{day.day} {months[day.month - 1]} {day.year}"
-
-
-def safe_link(url: str) -> str:
-    """``url`` when it is an http(s) link with a host, else ``""``: a ``javascript:`` or ``file:`` URL is never a link."""
-    url = (url or "").strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return ""
-    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
 
 
 def passage_runs(passage_text: str, highlights: list[tuple[int, int]], start: int = 0, end: int | None = None) -> list[Run]:

@@ -49,8 +49,14 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
     },
     "admin_help": {
-        AR: "\n\n<b>للمشرفين:</b> /reindex لتحديث الفهرس، /stats للإحصاءات، وأرسل ملف أخبار (.txt .md .json .jsonl .html) لإضافته.",
-        EN: "\n\n<b>Admins:</b> /reindex updates the index, /stats shows statistics; send an article file (.txt .md .json .jsonl .html) to add it.",
+        AR: (
+            "\n\n<b>للمشرفين:</b> /reindex لتحديث الفهرس، /stats للإحصاءات، وأرسل ملف أخبار (.txt .md .json .jsonl .html) لإضافته."
+            "\nأرسل رابط خبر أو خلاصة RSS/Atom أو خريطة موقع (أو /add ثم الروابط) لأجلبه وأضيفه، أو /add ثم نص صفحة الخبر."
+        ),
+        EN: (
+            "\n\n<b>Admins:</b> /reindex updates the index, /stats shows statistics; send an article file (.txt .md .json .jsonl .html) to add it."
+            "\nSend links to articles, RSS/Atom feeds or sitemaps (or /add and the links) to fetch and add them, or /add and a page's text."
+        ),
     },
     "answer_label": {AR: "الإجابة", EN: "Answer"},
     "sources": {AR: "المصادر", EN: "Sources"},
@@ -158,6 +164,51 @@ TEXTS: dict[str, dict[str, str]] = {
         AR: "📥 حفظت <code>{name}</code> ({articles} خبر). جارٍ تحديث الفهرس…",
         EN: "📥 Saved <code>{name}</code> ({articles} articles). Updating the index…",
     },
+    "add_usage": {
+        AR: (
+            "أرسل بعد /add رابطاً أو أكثر لأخبار أو خلاصات RSS/Atom أو خرائط مواقع، مثلاً:\n"
+            "<code>/add https://example.org/news/1.html</code>\n"
+            "أو الصق بعد /add نص صفحة الخبر كما نسخته، وسأستخرج الخبر منه."
+        ),
+        EN: (
+            "Send /add followed by one or more links to articles, RSS/Atom feeds or sitemaps, e.g.\n"
+            "<code>/add https://example.org/news/1.html</code>\n"
+            "or paste the text of a news page after /add and I will extract the article from it."
+        ),
+    },
+    "fetch_started": {AR: "⏳ أجلب {n} رابطاً…", EN: "⏳ Fetching {n} link(s)…"},
+    "fetch_busy": {
+        AR: "يجري جلب آخر الآن. حاول مرة أخرى بعد قليل.",
+        EN: "Another fetch is running. Please try again in a moment.",
+    },
+    "fetch_done": {
+        AR: "✅ انتهى الجلب: أضيف {added} · تغيّر {changed} · تُخطّي {skipped} · تعذّر {failed}",
+        EN: "✅ Fetch done: added {added} · changed {changed} · skipped {skipped} · failed {failed}",
+    },
+    "fetch_titles": {AR: "<b>الأخبار المضافة:</b>", EN: "<b>Articles added:</b>"},
+    "fetch_failures": {AR: "<b>لم يُضف:</b>", EN: "<b>Not added:</b>"},
+    "fetch_left": {
+        AR: "بقي {n} رابطاً سأجلبها في المرة القادمة (FETCH_MAX_PAGES).",
+        EN: "{n} link(s) left for the next run (FETCH_MAX_PAGES).",
+    },
+    "and_more": {AR: "… و{n} غيرها", EN: "… and {n} more"},
+    "fetch_indexed": {
+        AR: "🔄 حدّثت الفهرس: {articles} خبراً، و{encoded} مقطعاً جديداً، في {seconds:.1f} ث.",
+        EN: "🔄 Index updated: {articles} articles, {encoded} new passages, in {seconds:.1f} s.",
+    },
+    "fetch_index_failed": {
+        AR: "⚠️ حُفظت الأخبار لكن تعذّر تحديث الفهرس: {error}\nسيُضاف في التحديث القادم.",
+        EN: "⚠️ The articles are saved but the index update failed: {error}\nThe next update will add them.",
+    },
+    "pasted_saved": {
+        AR: "📥 استخرجت {n} خبراً من النص:\n{titles}\nجارٍ تحديث الفهرس…",
+        EN: "📥 Extracted {n} article(s) from the text:\n{titles}\nUpdating the index…",
+    },
+    "pasted_rejected": {AR: "❌ لم أجد خبراً في النص: {reason}", EN: "❌ No article found in the text: {reason}"},
+    "pasted_maybe_cut": {
+        AR: "ℹ️ يقسم تيليجرام النصوص الطويلة إلى عدة رسائل؛ إن قُطع النص فأرسله ملفاً بصيغة .txt.",
+        EN: "ℹ️ Telegram splits long texts into several messages; if yours was cut, send it as a .txt file.",
+    },
     "no_index": {
         AR: "الفهرس غير جاهز بعد. يرجى المحاولة لاحقاً.",
         EN: "The index is not ready yet. Please try again later.",
@@ -183,6 +234,44 @@ def text(key: str, lang: str = AR, **values: object) -> str:
     variants = TEXTS[key]
     template = variants.get(lang) or variants[AR]
     return template.format(**values) if values else template
+
+
+# Why a URL could not be fetched, in Arabic: the reasons come from index.fetch / index.harvest in English.
+REASONS_AR: list[tuple[str, str]] = [
+    ("HTTP 404", "الصفحة غير موجودة"),
+    ("HTTP 4", "رفض الموقع الطلب"),
+    ("HTTP 5", "خطأ في خادم الموقع"),
+    ("HTTP 429", "الموقع يطلب التمهل"),
+    ("disallowed by robots.txt", "يمنع الموقع جلب هذه الصفحة (robots.txt)"),
+    ("robots.txt", "تعذّرت قراءة robots.txt للموقع"),
+    ("refused:", "عنوان داخلي أو خاص، مرفوض"),
+    ("cannot resolve host", "اسم الموقع غير معروف"),
+    ("timed out", "انتهت مهلة الانتظار"),
+    ("too slow", "الموقع بطيء جداً"),
+    ("connection failed", "تعذّر الاتصال بالموقع"),
+    ("too large", "الصفحة أكبر من الحد المسموح"),
+    ("larger than", "الصفحة أكبر من الحد المسموح"),
+    ("redirect loop", "تحويل دائري"),
+    ("more than 5 redirects", "تحويلات كثيرة جداً"),
+    ("only http and https", "يُقبل http وhttps فقط"),
+    ("invalid URL", "رابط غير صالح"),
+    ("not an http(s) URL", "ليس رابط http(s)"),
+    ("no article text", "لا يوجد نص خبر في الصفحة"),
+    ("not a web page, feed or sitemap", "ليست صفحة ولا خلاصة ولا خريطة موقع"),
+    ("not an article page", "ليست صفحة خبر"),
+    ("malformed feed XML", "خلاصة معطوبة"),
+    ("malformed sitemap XML", "خريطة موقع معطوبة"),
+]
+
+
+def reason_text(reason: str, lang: str) -> str:
+    """A fetch failure's reason for the admin: Arabic gist first, the technical detail after it."""
+    if lang != AR:
+        return reason
+    for key, arabic in REASONS_AR:
+        if reason.startswith(key) or (key in reason and not key.startswith("HTTP")):
+            return f"{arabic} ({reason})"
+    return reason
 
 
 def stage_text(stage: str, lang: str) -> str:

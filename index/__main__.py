@@ -1,4 +1,4 @@
-"""Admin command line: ``python -m index {build,update,stats,search,eval} --help``.
+"""Admin command line: ``python -m index {build,update,fetch,stats,search,eval} --help``.
 
 Settings come from the environment and ``.env`` (see ``index.settings``); flags
 override them for one run.
@@ -22,6 +22,25 @@ EXAMPLES = """examples:
   python -m index search "من هو أمين حركة النجباء في العراق؟"
   echo "متى افتتح المعرض؟" | python -m index search --json
   python -m index eval questions.jsonl --compare
+  python -m index fetch https://example.org/feed.xml https://example.org/news/1.html
+  python -m index fetch --quiet            # the FEEDS setting; for cron
+"""
+
+FETCH_EPILOG = """A SOURCE is told apart by its content, not its name: an article page is extracted and stored;
+an RSS/Atom/JSON feed or a sitemap gives links to fetch (a sitemap index gives sitemaps); a local
+text file lists sources, one per line. Links already stored are not downloaded again unless the
+feed or sitemap says they changed, so a re-run on an unchanged feed downloads only the feed.
+
+Each article is appended to ARTICLES_DIR/web/<host>.jsonl; then the index is updated
+incrementally (only new or changed passages are embedded).
+
+exit status: 0 all fetched, 2 some URLs failed (the rest were stored and indexed), 1 error.
+
+examples:
+  python -m index fetch https://example.org/rss.xml
+  python -m index fetch https://example.org/sitemap_index.xml --max-pages 100
+  python -m index fetch links.txt --no-index
+  */30 * * * * cd /opt/news-qa-bot && .venv/bin/python -m index fetch --quiet
 """
 
 
@@ -70,6 +89,20 @@ def make_parser() -> argparse.ArgumentParser:
     )
     _add_common(p)
     _add_build_flags(p, full=False)
+
+    p = sub.add_parser(
+        "fetch",
+        help="fetch article links, feeds and sitemaps into ARTICLES_DIR/web and update the index",
+        description="Download articles from the web (politely: robots.txt, at most 2 requests at once per host), "
+        "store them as JSONL under ARTICLES_DIR/web/ and update the index. With no SOURCE: the FEEDS setting.",
+        epilog=FETCH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_common(p)
+    p.add_argument("sources", nargs="*", metavar="SOURCE", help="article URL, RSS/Atom feed, sitemap (index), or a file of URLs")
+    p.add_argument("--articles", type=Path, metavar="DIR", help="articles directory (default: ARTICLES_DIR)")
+    p.add_argument("--max-pages", type=int, metavar="N", help="most pages downloaded in this run (default: FETCH_MAX_PAGES)")
+    p.add_argument("--no-index", action="store_true", help="store the articles but leave the index as it is")
 
     p = sub.add_parser(
         "stats", help="what is in the index", description="Articles, chunks, model, dimension, build time and sizes on disk."
@@ -164,6 +197,61 @@ def cmd_build(args: argparse.Namespace, settings: Settings, incremental: bool) -
     if report.problems:
         print(f"  {len(report.problems)} problem(s) reported above; those files or lines were skipped")
     return 0
+
+
+def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
+    from .builder import run_build
+    from .harvest import harvest, index_is_stale
+    from .store import IndexBusy
+    from .webstore import StoreBusy
+
+    articles_dir = args.articles or settings.articles_dir
+    sources = args.sources or settings.feeds
+    if not sources:
+        print("error: no SOURCE given and the FEEDS setting is empty", file=sys.stderr)
+        return 1
+    try:
+        report = harvest(
+            sources,
+            articles_dir,
+            settings.fetch_config(),
+            max_pages=args.max_pages or settings.fetch_max_pages,
+            progress=_progress(args),
+        )
+    except StoreBusy as exc:
+        print(f"error: {exc}; try again later", file=sys.stderr)
+        return 1
+    print(
+        f"fetched {len(sources)} source(s) in {report.seconds:.1f} s ({report.requests} requests): {report.summary()}",
+        flush=True,
+    )
+    if not args.quiet:
+        for label, items in (("added", report.added), ("changed", report.changed)):
+            for outcome in items[:10]:
+                print(f"  {label}: {outcome.title}  <{outcome.url}>")
+            if len(items) > 10:
+                print(f"  … and {len(items) - 10} more {label}")
+    if report.failed:
+        print(f"failed ({len(report.failed)}):", file=sys.stderr)
+        for outcome in report.failed:
+            print(f"  {outcome.url} — {outcome.reason}", file=sys.stderr)
+    status = 2 if report.failed else 0
+    if args.no_index:
+        return status
+    if not report.stored and not index_is_stale(settings.index_dir, articles_dir):
+        print("index already up to date: nothing embedded")
+        return status
+    try:
+        built = run_build([articles_dir], settings.index_dir, settings.build_config(), incremental=True, progress=_progress(args))
+    except IndexBusy as exc:
+        print(f"warning: {exc}; the articles are stored and the next fetch or update indexes them", file=sys.stderr)
+        return 2
+    _print_problems(built.problems)
+    print(
+        f"index updated: {built.articles} articles, {built.chunks} passages, {built.encoded} newly embedded "
+        f"({built.seconds:.1f} s)"
+    )
+    return status
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
@@ -284,6 +372,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings.index_dir = args.index
         if args.command in ("build", "update"):
             return cmd_build(args, settings, incremental=args.command == "update")
+        if args.command == "fetch":
+            return cmd_fetch(args, settings)
         if args.command == "stats":
             return cmd_stats(args, settings)
         if args.command == "search":

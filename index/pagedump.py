@@ -12,14 +12,61 @@ the next page's headline, whichever comes first.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+from .arabic import normalize
 
 # Short lines left by a logo image; only lines consisting of exactly this text count.
 MARKERS = frozenset({"TT"})
-# Headings that open a block of teasers for other articles.
+# Headings that open a block of teasers for other articles (in dumps, and on web pages: index/webpages.py).
 RELATED_HEADINGS = frozenset(
-    {"مقالات ذات صلة", "اقرأ أيضا", "اقرأ أيضاً", "إقرأ أيضاً", "اقرأ المزيد", "أخبار ذات صلة", "Related articles", "Read more"}
+    {
+        "مقالات ذات صلة",
+        "اقرأ أيضا",
+        "اقرأ أيضاً",
+        "إقرأ أيضاً",
+        "اقرأ المزيد",
+        "أخبار ذات صلة",
+        "مواضيع ذات صلة",
+        "موضوعات ذات صلة",
+        "قد يهمك أيضا",
+        "قد يعجبك أيضا",
+        "اخترنا لك",
+        "Related articles",
+        "Related stories",
+        "Related news",
+        "Read more",
+        "Read also",
+        "See also",
+    }
 )
+# Compared after Arabic normalisation (hamza, tanwin, case), without trailing punctuation.
+_RELATED_KEYS = frozenset(normalize(h) for h in RELATED_HEADINGS)
+_TRAILING = re.compile(r"[\s:：.،,;؛!…\-–—|»«>]+$")
+
+
+def is_related_heading(line: str) -> bool:
+    """True for a line that is only a related-articles heading ("اقرأ أيضاً:", "مقالات ذات صلة")."""
+    return len(line) < 40 and normalize(_TRAILING.sub("", line)) in _RELATED_KEYS
+
+
+def is_inline_teaser(line: str) -> bool:
+    """True for a one-line teaser inside a body: a related heading, a colon, then another article's title."""
+    head, sep, rest = line.partition(":")
+    return bool(sep and rest.strip()) and is_related_heading(head) and len(rest) < 300
+
+
+def drop_related(lines: list[str]) -> list[str]:
+    """Body lines without the related-articles block (a heading line and everything after it)
+    and without one-line teasers ("اقرأ أيضاً: عنوان خبر آخر")."""
+    kept: list[str] = []
+    for line in lines:
+        if is_related_heading(line):
+            break
+        if not is_inline_teaser(line):
+            kept.append(line)
+    return kept
 
 
 @dataclass
@@ -73,12 +120,7 @@ def parse_page_dump(text: str) -> list[DumpedArticle]:
         )
         furniture = {title, *captions, *MARKERS}
         end = headers[n + 1][0] if n + 1 < len(headers) else len(lines)
-        paragraphs: list[str] = []
-        for line in lines[repeat + 1 : end]:
-            if line in RELATED_HEADINGS:
-                break
-            if line and line not in furniture:
-                paragraphs.append(line)
+        paragraphs = [line for line in drop_related(lines[repeat + 1 : end]) if line and line not in furniture]
         if paragraphs:
             articles.append(DumpedArticle(title, paragraphs, captions, first + 1))
     return articles

@@ -8,7 +8,7 @@ with its default, in ``.env.example`` and in the README's configuration table.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -20,6 +20,9 @@ from .embedding import BUILTIN_MODEL
 from .lexical import BM25_METHODS, LexicalParams
 from .search import MODELS_DIR, AnswerModels, SearchParams
 from .vectors import INDEX_TYPES
+
+if TYPE_CHECKING:
+    from .fetch import FetchConfig
 
 
 class Settings(BaseSettings):
@@ -50,6 +53,20 @@ class Settings(BaseSettings):
     faiss_index: str = Field("auto", description=" | ".join(INDEX_TYPES))
     max_file_mb: float = Field(50, gt=0, description="Larger article files are skipped with a message.")
     max_article_chars: int = Field(1_000_000, ge=1000, description="Longer articles are truncated.")
+
+    # --- fetching from the web (python -m index fetch, the bot's /add and feed refresh)
+    feeds: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated feed, sitemap or page URLs fetched by default and on a schedule."
+    )
+    feed_refresh_minutes: float = Field(30, ge=0, description="The bot fetches FEEDS this often (0 = never).")
+    allow_private_urls: bool = Field(
+        False, description="Allow fetching URLs that resolve to loopback, private or link-local addresses (tests, intranets)."
+    )
+    fetch_contact: str = Field("", description="URL or e-mail put in the User-Agent so site owners can reach you.")
+    fetch_timeout_seconds: float = Field(20, gt=0, description="Read timeout per request (connecting: at most 10 s).")
+    fetch_delay_seconds: float = Field(0.25, ge=0, description="Pause between two requests on one connection to a host.")
+    fetch_max_page_mb: float = Field(5, gt=0, description="Larger pages are cut off while downloading and skipped.")
+    fetch_max_pages: int = Field(500, ge=1, description="Most article pages downloaded per run (newest first); the rest wait.")
 
     # --- search
     top_k: int = Field(3, ge=1, le=20, description="Sources shown per answer.")
@@ -94,6 +111,23 @@ class Settings(BaseSettings):
             return [int(p) for p in parts if p]
         if isinstance(value, int):
             return [value]
+        return value
+
+    @field_validator("feeds", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part for part in value.replace(",", " ").split() if part]
+        return value
+
+    @field_validator("feeds")
+    @classmethod
+    def _web_urls(cls, value: list[str]) -> list[str]:
+        from .urls import is_web_url
+
+        bad = [url for url in value if not is_web_url(url)]
+        if bad:
+            raise ValueError(f"not an http(s) URL: {', '.join(bad[:3])}")
         return value
 
     @field_validator(
@@ -151,6 +185,20 @@ class Settings(BaseSettings):
     def answer_models(self) -> AnswerModels:
         """The answer layer's models: ANSWER_MODELS_DIR, else the ones shipped in the package."""
         return AnswerModels.load(self.answer_models_dir or MODELS_DIR)
+
+    def fetch_config(self, workers: int = 8) -> FetchConfig:
+        """How ``index.fetch`` fetches pages (a ``FetchConfig``)."""
+        from .fetch import FetchConfig, user_agent
+
+        return FetchConfig(
+            user_agent=user_agent(self.fetch_contact),
+            connect_timeout=min(10.0, self.fetch_timeout_seconds),
+            read_timeout=self.fetch_timeout_seconds,
+            max_bytes=int(self.fetch_max_page_mb * 1024 * 1024),
+            delay=self.fetch_delay_seconds,
+            allow_private=self.allow_private_urls,
+            workers=workers,
+        )
 
     def build_config(self) -> BuildConfig:
         return BuildConfig(

@@ -1,0 +1,257 @@
+"""Fresh news from the bot: admins' links and /add, pasted page text, and the scheduled feed refresh.
+
+The work itself is ``index.harvest`` (fetching, extraction, storage) and the
+service's ``reindex`` (incremental update and build swap, as /reindex does); this
+module only runs them off the event loop and tells the admin what happened.
+Links sent by anyone else are questions: the wiring in ``bot.app`` sends only
+admins' messages here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import html
+import logging
+import re
+import tempfile
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from telegram import Message, Update
+from telegram.constants import MessageEntityType
+from telegram.ext import ContextTypes
+
+from index.articles import LoadResult, load_file
+from index.builder import BuildReport
+from index.harvest import HarvestReport, Outcome, harvest, index_is_stale
+from index.pagedump import drop_related, looks_like_page_dump
+from index.settings import Settings
+from index.urls import urls_in_text
+from index.webstore import StoreBusy
+
+from .handlers import admin_only, private_text
+from .service import QAService, ReindexBusy
+from .texts import language_for, reason_text, text
+
+log = logging.getLogger(__name__)
+
+PASTED_DIR = "pasted"
+MAX_LINKS = 20  # links taken from one message
+LISTED = 10  # titles and failures listed in a reply
+FETCH_WORKERS = 4  # the bot shares its 2 cores with readers' searches
+
+
+def _lang(update: Update, sample: str | None = None) -> str:
+    user = update.effective_user
+    return language_for(sample, user.language_code if user else None)
+
+
+def _settings(context: ContextTypes.DEFAULT_TYPE) -> Settings:
+    return context.bot_data["settings"]
+
+
+def _service(context: ContextTypes.DEFAULT_TYPE) -> QAService:
+    return context.bot_data["service"]
+
+
+def _cancel(context: ContextTypes.DEFAULT_TYPE) -> threading.Event:
+    return context.bot_data.setdefault("fetch_cancel", threading.Event())
+
+
+# ---------------------------------------------------------------- handlers
+
+
+@admin_only
+async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/add URL ... (admins): fetch and index links; /add followed by pasted page text: index that text."""
+    message = update.effective_message
+    body = _after_command(message.text or "")
+    lang = _lang(update, body[:200] or None)
+    links = urls_in_text(body)
+    rest = re.sub(r"https?://\S+", " ", body).split()
+    if links and len(rest) <= 3 * len(links) + 3:  # links, perhaps with a word or two around them
+        await _add_links(message, context, links[:MAX_LINKS], lang)
+    elif body.strip():
+        await _add_pasted(message, context, body, lang)
+    else:
+        await message.reply_html(text("add_usage", lang))
+
+
+async def admin_links(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Links an admin sends in a private chat: fetch and index them (anyone else's links are questions)."""
+    message = update.effective_message
+    hidden = [e.url for e in message.parse_entities([MessageEntityType.TEXT_LINK]) if e.url]  # links behind words
+    links = list(dict.fromkeys(urls_in_text(message.text or "") + urls_in_text(" ".join(hidden))))
+    if not links:  # "http://" alone, or a link that is not http(s): an ordinary question after all
+        await private_text(update, context)
+        return
+    lang = _lang(update, re.sub(r"https?://\S+", " ", message.text or "").strip() or None)
+    await _add_links(message, context, links[:MAX_LINKS], lang)
+
+
+def _after_command(message_text: str) -> str:
+    """The text after "/add" (or "/add@bot"), line breaks kept (``context.args`` would lose them)."""
+    return re.sub(r"^/\w+(?:@\w+)?", "", message_text, count=1).strip()
+
+
+async def _add_links(message: Message, context: ContextTypes.DEFAULT_TYPE, links: list[str], lang: str) -> None:
+    settings, service = _settings(context), _service(context)
+    status = await message.reply_html(text("fetch_started", lang, n=len(links)))
+    try:
+        report = await asyncio.to_thread(
+            harvest,
+            links,
+            settings.articles_dir,
+            settings.fetch_config(workers=FETCH_WORKERS),
+            max_pages=settings.fetch_max_pages,
+            cancel=_cancel(context),
+            lock_wait=120,
+        )
+    except StoreBusy:
+        await status.reply_html(text("fetch_busy", lang))
+        return
+    indexed = await _index_if_needed(service, settings, report.stored, status, lang)
+    await status.reply_html(fetch_reply(report, lang, indexed))
+
+
+async def _add_pasted(message: Message, context: ContextTypes.DEFAULT_TYPE, body: str, lang: str) -> None:
+    """Save pasted page text as a .txt file (the loader's page-dump reader splits it) and index it."""
+    settings, service = _settings(context), _service(context)
+    folder = settings.articles_dir / PASTED_DIR
+    content = body if looks_like_page_dump(body) else _without_related(body)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    name = f"{stamp}-{hashlib.sha1(content.encode()).hexdigest()[:8]}.txt"
+    articles, reason = await asyncio.to_thread(_save_checked, folder, name, content)
+    if not articles:
+        await message.reply_html(text("pasted_rejected", lang, reason=html.escape(reason)))
+        return
+    titles = "\n".join(f"• {html.escape(title)}" for title in articles[:LISTED])
+    status = await message.reply_html(text("pasted_saved", lang, n=len(articles), titles=titles))
+    if len(body) > 3900:
+        await status.reply_html(text("pasted_maybe_cut", lang))
+    indexed = await _index_if_needed(service, settings, True, status, lang)
+    if indexed:
+        await status.reply_html(indexed)
+
+
+def _without_related(body: str) -> str:
+    """Plain pasted text: the first line is the title; the related-articles block and one-line teasers go."""
+    lines = [line.strip() for line in body.splitlines()]
+    first = next((i for i, line in enumerate(lines) if line), 0)
+    return "\n".join([lines[first], *drop_related(lines[first + 1 :])]).strip() + "\n"
+
+
+def _save_checked(folder: Path, name: str, content: str) -> tuple[list[str], str]:
+    """Write the text aside, read it back with the article loader, keep it only if it gives articles."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=folder, prefix=".incoming-", suffix=".txt", delete=False, encoding="utf-8") as f:
+        f.write(content)
+        tmp = Path(f.name)
+    checked = LoadResult()
+    try:
+        articles = load_file(tmp, checked)
+        if articles:
+            tmp.replace(folder / name)
+            return [a.title for a in articles], ""
+        return [], "; ".join(p.reason for p in checked.problems[:3]) or "no article found"
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+async def _index_if_needed(service: QAService, settings: Settings, stored: bool, status: Message, lang: str) -> str:
+    """Update the index (after any running update) when articles were stored; "" or a line for the reply."""
+    if not stored and not await asyncio.to_thread(index_is_stale, settings.index_dir, settings.articles_dir):
+        return ""
+    try:
+        build = await update_index(service)
+    except Exception as exc:  # the articles are stored; the next update indexes them
+        log.exception("index update after fetching failed")
+        return text("fetch_index_failed", lang, error=html.escape(str(exc)[:300]))
+    return text("fetch_indexed", lang, articles=build.articles, encoded=build.encoded, seconds=build.seconds)
+
+
+async def update_index(service: QAService) -> BuildReport:
+    """The service's /reindex (incremental update, then swap), once any update already running ends."""
+    while True:
+        while service.reindexing:
+            await asyncio.sleep(0.2)
+        try:
+            return await service.reindex()
+        except ReindexBusy:  # someone else started one between the check and ours
+            continue
+
+
+def fetch_reply(report: HarvestReport, lang: str, indexed: str = "") -> str:
+    """The admin's answer: counts, the titles added, and why each failure failed."""
+
+    def listed(items: list[Outcome], fmt) -> str:
+        lines = [fmt(o) for o in items[:LISTED]]
+        if len(items) > LISTED:
+            lines.append(text("and_more", lang, n=len(items) - LISTED))
+        return "\n".join(lines)
+
+    parts = [
+        text(
+            "fetch_done",
+            lang,
+            added=len(report.added),
+            changed=len(report.changed),
+            skipped=len(report.skipped),
+            failed=len(report.failed),
+        )
+    ]
+    new = report.added + report.changed
+    if new:
+        parts.append(text("fetch_titles", lang) + "\n" + listed(new, lambda o: f"• {html.escape(o.title)}"))
+    if report.failed:
+        parts.append(
+            text("fetch_failures", lang)
+            + "\n"
+            + listed(report.failed, lambda o: f"• {html.escape(o.url[:150])} — {html.escape(reason_text(o.reason, lang)[:200])}")
+        )
+    if report.left:
+        parts.append(text("fetch_left", lang, n=report.left))
+    if indexed:
+        parts.append(indexed)
+    return "\n\n".join(parts)
+
+
+# ---------------------------------------------------------------- schedule
+
+
+async def refresh_feeds(service: QAService, settings: Settings, cancel: threading.Event | None = None) -> HarvestReport | None:
+    """Fetch FEEDS once and update the index if anything new came in; None when another fetch was running."""
+    try:
+        report = await asyncio.to_thread(
+            harvest,
+            settings.feeds,
+            settings.articles_dir,
+            settings.fetch_config(workers=FETCH_WORKERS),
+            max_pages=settings.fetch_max_pages,
+            cancel=cancel,
+            lock_wait=0,
+        )
+    except StoreBusy:
+        log.info("feed refresh skipped: another fetch is running")
+        return None
+    log.info("feed refresh: %s", report.summary())
+    for outcome in report.failed:
+        log.warning("feed refresh: %s — %s", outcome.url, outcome.reason)
+    if report.stored or await asyncio.to_thread(index_is_stale, settings.index_dir, settings.articles_dir):
+        build = await update_index(service)
+        log.info("feed refresh: index updated (%s newly embedded)", build.encoded)
+    return report
+
+
+async def refresh_feeds_forever(service: QAService, settings: Settings, cancel: threading.Event) -> None:
+    """Every FEED_REFRESH_MINUTES: fetch FEEDS and switch to the new build, as /reindex does."""
+    every = settings.feed_refresh_minutes * 60
+    await asyncio.sleep(min(every, 10.0))  # first run soon after start, not in the middle of it
+    while not cancel.is_set():
+        try:
+            await refresh_feeds(service, settings, cancel)
+        except Exception as exc:  # the next round tries again
+            log.warning("feed refresh failed: %s", exc)
+        await asyncio.sleep(every)
