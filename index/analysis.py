@@ -7,6 +7,7 @@ an array slice, not a decode. Terms are stored as ids of the build's BM25
 vocabulary, the same ids a question's terms get (``question.analyse_question``).
 
     analysis/chunk_article.npy  int32 [chunks]          article index of each chunk
+    analysis/article_day.npy    int32 [articles]        article date as days since 1970-01-01 (-1: none)
     analysis/chunk_ptr.npy      int64 [chunks + 1]      chunk c's sentences: chunk_ptr[c]:chunk_ptr[c + 1]
     analysis/spans.npy          int32 [sentences, 2]    (start, end) in the chunk's text
     analysis/cues.npy           uint16 [sentences]      cues.CUE_BITS of each sentence
@@ -67,6 +68,7 @@ class Analyses:
     """The arrays of one build (see the module docstring); loaded memory-mapped."""
 
     chunk_article: np.ndarray
+    article_day: np.ndarray
     chunk_ptr: np.ndarray
     spans: np.ndarray
     cues: np.ndarray
@@ -82,6 +84,7 @@ class Analyses:
         chunks: Sequence[Sequence[SentenceInfo]],
         titles: Sequence[Sequence[str]],
         vocab: Mapping[str, int],
+        article_days: Sequence[int] | None = None,
     ) -> Analyses:
         """Arrays from analysed chunks and article titles, terms as ``vocab`` ids (the BM25 vocabulary).
 
@@ -91,6 +94,7 @@ class Analyses:
         sentences = [s for chunk in chunks for s in chunk]
         return cls(
             chunk_article=np.asarray(chunk_article, dtype=np.int32),
+            article_day=np.asarray(article_days if article_days is not None else [-1] * len(titles), dtype=np.int32),
             chunk_ptr=_ptr([len(c) for c in chunks]),
             spans=np.asarray([s.span for s in sentences], dtype=np.int32).reshape(-1, 2),
             cues=np.asarray([s.cues for s in sentences], dtype=np.uint16),
@@ -124,6 +128,7 @@ class Analyses:
             name
             for name, ok in (
                 ("chunk_article", self.chunk_article.shape == (chunks,)),
+                ("article_day", self.article_day.shape == (articles,)),
                 ("chunk_ptr", self.chunk_ptr.shape == (chunks + 1,) and int(self.chunk_ptr[-1]) == n_sent),
                 ("cues", self.cues.shape == (n_sent,)),
                 ("term_ptr", self.term_ptr.shape == (n_sent + 1,) and int(self.term_ptr[-1]) == self.terms.shape[0]),

@@ -29,6 +29,7 @@ from .chunking import Chunk, ChunkParams, chunk_article, embedding_input
 from .cues import LEXICON_DIGEST
 from .embedding import BUILTIN_MODEL, Embedder, is_builtin, load_embedder
 from .lexical import ANALYZER_VERSION, LexicalIndex, LexicalParams
+from .recency import article_day
 from .store import (
     BUILDS_DIR,
     IndexCorrupt,
@@ -304,7 +305,11 @@ def run_build(
             bar.update()
             article_idx = {a.id: i for i, a in enumerate(articles)}
             analyses = Analyses.from_sentences(
-                [article_idx[c.article_id] for c in chunks], parsed, [title_terms[a.id].split() for a in articles], lexical.vocab
+                [article_idx[c.article_id] for c in chunks],
+                parsed,
+                [title_terms[a.id].split() for a in articles],
+                lexical.vocab,
+                [article_day(a.date) for a in articles],
             )
             bar.update()
         now = utc_now()

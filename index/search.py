@@ -13,6 +13,7 @@ safe for concurrent ``search`` calls.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +24,11 @@ import numpy as np
 from .answerability import ANSWERABILITY_FEATURES, answer_probabilities
 from .answers import SENTENCE_FEATURES, choose_answers, lead_with_best_answer
 from .embedding import Embedder, is_builtin, load_embedder
-from .grouping import group
+from .grouping import group, rerank_hits
 from .learned import RETRAIN, LearnedModel, ModelFileError
 from .matching import Matcher
 from .question import analyse_question
+from .recency import UNKNOWN_DAY, newer_first_among_ties, time_window, window_bonus
 from .rerank import rerank
 from .results import Hit, Passage, SearchResult
 from .retrieval import MODES, Candidates, retrieve
@@ -208,14 +210,31 @@ class Searcher:
         cands = retrieve(self.stored, q.terms, qvec, mode, p.candidates, weight, timings)
         t = time.perf_counter()
         cands = rerank(cands, matcher, p.rerank_depth, p.sentence_weight, p.phrase_weight)
+        window = time_window(q.text)
+        if window is not None and cands.rows.size and self.newest_day != UNKNOWN_DAY:
+            analyses = self.stored.analyses
+            days = analyses.article_day[analyses.chunk_article[cands.rows]]
+            boosted = Candidates(
+                cands.rows, cands.scores + window_bonus(days, self.newest_day, window), cands.cosines, cands.bm25
+            )
+            cands = boosted.reorder(np.argsort(-boosted.scores, kind="stable"))
         timings["rerank"] = time.perf_counter() - t
         return cands
+
+    @functools.cached_property
+    def newest_day(self) -> int:
+        """The newest article's day: where "today" and "yesterday" are measured from."""
+        days = self.stored.analyses.article_day
+        return int(days.max()) if days.size else UNKNOWN_DAY
 
     def hits(self, cands: Candidates, k: int, passages_per_article: int | None = None) -> list[Hit]:
         """One hit per article, best first, duplicates collapsed; each with the passages its answer is chosen from."""
         p = self.params
         per_article = max(passages_per_article or p.passages_per_article, p.answer_passages)
-        return group(self.stored, cands, k, per_article, p.collapse_duplicates, p.duplicate_similarity)
+        hits = group(self.stored, cands, k, per_article, p.collapse_duplicates, p.duplicate_similarity)
+        days = self.stored.analyses.article_day
+        order = newer_first_among_ties([h.score for h in hits], [int(days[h.article_idx]) for h in hits])
+        return rerank_hits(hits, order)
 
     def answer(self, matcher: Matcher, hits: list[Hit], cands: Candidates) -> tuple[list[Hit], dict[str, float]]:
         """Choose each hit's answer sentence, put the hit with the likeliest one first, and score answerability."""
