@@ -23,7 +23,7 @@ _DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 # A bonus of this size lifts an article of the asked-for window over a slightly more relevant one outside it.
 WINDOW_BONUS = 0.5
 # Two hits whose scores are this close are "about equally relevant": the newer one goes first.
-TIE_MARGIN = 0.05
+TIE_MARGIN = 0.02
 
 
 @dataclass(frozen=True)
