@@ -25,7 +25,7 @@ from .analysis import Analyses, analyse_passage, dump_sentences, parse_sentences
 from .arabic import analyze, is_mostly_latin
 from .articles import DEFAULT_MAX_ARTICLE_CHARS, DEFAULT_MAX_FILE_BYTES, Article, LoadResult, Problem, load_articles
 from .cache import BuildCache
-from .chunking import Chunk, ChunkParams, chunk_article, embedding_input
+from .chunking import CHUNKER_VERSION, Chunk, ChunkParams, chunk_article, chunks_from_spans, embedding_input
 from .cues import LEXICON_DIGEST
 from .embedding import BUILTIN_MODEL, Embedder, is_builtin, load_embedder
 from .lexical import ANALYZER_VERSION, LexicalIndex, LexicalParams
@@ -44,6 +44,8 @@ from .store import (
 from .vectors import build_index, resolve_type
 
 log = logging.getLogger(__name__)
+# The script of a passage shows in its opening: judging the first characters keeps an update cheap.
+LATIN_SAMPLE_CHARS = 300
 
 
 class BuildError(RuntimeError):
@@ -131,6 +133,13 @@ class _LazyEmbedder:
             )
         return self._embedder
 
+    def warm_up(self) -> None:
+        """Load the built-in model in the background when this build loads its own (see FastBuiltinModel)."""
+        if self._owned and is_builtin(self.config.model):
+            model = self.get().model
+            if hasattr(model, "warm_up"):
+                model.warm_up()
+
     def encode(self, texts: list[str]) -> np.ndarray:
         self.calls += 1
         return self.get().encode_passages(texts)
@@ -151,12 +160,28 @@ class _LazyEmbedder:
         return embedder.query_prompt, embedder.passage_prompt
 
 
-def chunk_corpus(articles: Sequence[Article], params: ChunkParams, progress: bool = False) -> list[Chunk]:
+def chunk_corpus(
+    articles: Sequence[Article], params: ChunkParams, progress: bool = False, cache_path: Path | None = None
+) -> list[Chunk]:
+    """Every article's chunks; with ``cache_path``, texts chunked by an earlier build are not cut again.
+
+    The cache keeps an ``update`` from re-splitting a whole corpus to add one article.
+    """
     from tqdm.auto import tqdm
 
+    def spans(text: str) -> str:
+        return json.dumps([[c.start, c.end] for c in chunk_article("", text, params)])
+
+    texts = [a.text for a in articles]
+    if cache_path is None:
+        stored = [spans(t) for t in tqdm(texts, desc="chunking", unit="article", disable=not progress)]
+    else:
+        namespace = "chunks " + json.dumps({**asdict(params), "version": CHUNKER_VERSION}, sort_keys=True)
+        with BuildCache(cache_path) as cache:
+            stored = cache.derived(namespace, texts, spans)
     chunks: list[Chunk] = []
-    for article in tqdm(articles, desc="chunking", unit="article", disable=not progress):
-        chunks.extend(chunk_article(article.id, article.text, params))
+    for article, data in zip(articles, stored, strict=True):
+        chunks.extend(chunks_from_spans(article.id, article.text, json.loads(data)))
     return chunks
 
 
@@ -247,102 +272,120 @@ def run_build(
                 )
             config = BuildConfig.from_manifest(previous, **overrides)
         config = config or BuildConfig()
-
-        note("reading articles")
-        loaded: LoadResult = load_articles(paths, config.max_file_bytes, config.max_article_chars, progress=progress)
-        report = BuildReport(files=loaded.files, duplicates=loaded.duplicates, problems=loaded.problems)
-        articles = loaded.articles
-        if not articles:
-            raise BuildError("no articles could be loaded from " + ", ".join(map(str, paths)), loaded.problems)
-        if strict and loaded.problems:
-            raise BuildError(
-                f"{len(loaded.problems)} input problem(s) and --strict is set; the index was not changed", loaded.problems
-            )
-
-        old = _previous_hashes(index_dir, previous)
-        new = {a.id: a.content_hash for a in articles}
-        report.added = sorted(set(new) - set(old))
-        report.changed = sorted(i for i in new if i in old and old[i] != new[i])
-        report.removed = sorted(set(old) - set(new))
-
-        note("chunking")
-        chunks = chunk_corpus(articles, config.chunking, progress)
-        if not chunks:
-            raise BuildError("the articles produced no text chunks")
-        titles = {a.id: a.title if config.index_titles else "" for a in articles}
-        inputs = [embedding_input(titles[c.article_id], c.text, config.embed_max_words) for c in chunks]
-
         lazy = _LazyEmbedder(config, embedder)
-        query_prompt, passage_prompt = lazy.prompts()
-        model_name = BUILTIN_MODEL if is_builtin(config.model) else config.model
-        cache_path = index_dir / "cache" / "embeddings.sqlite"
-        with BuildCache(cache_path) as cache, ThreadPoolExecutor(1, thread_name_prefix="analyse") as background:
-            if not use_cache:
-                cache.prune(model_name, set())
-            dim = _dimension(cache, model_name, lazy, previous)
-            # Text analysis (pure Python) runs in this process while the encoder works, often in other processes.
-            analysed = background.submit(analyse_chunks, cache_path, chunks, titles, config.lexical.stemmer)
-            note(f"embedding {len(chunks)} chunks")
-            try:
-                vectors, report.encoded = cache.embed(model_name, inputs, passage_prompt, dim, lazy.encode, progress=progress)
-            finally:
-                lazy.close()
-            note("indexing")
-            sentences, title_terms = analysed.result()
-        parsed = [parse_sentences(data) for data in sentences]
-        terms = [
-            title_terms[c.article_id].split() + [t for sentence in chunk_sentences for t in sentence.terms]
-            for c, chunk_sentences in zip(chunks, parsed, strict=True)
-        ]
-
-        from tqdm.auto import tqdm
-
-        # one bar for the three parts (bm25s's own four bars stay off)
-        with tqdm(total=3, desc="indexing", unit="part", disable=not progress) as bar:
-            faiss_index = build_index(vectors, config.faiss_index)
-            bar.update()
-            lexical = LexicalIndex.build(terms, config.lexical, progress=False)
-            bar.update()
-            article_idx = {a.id: i for i, a in enumerate(articles)}
-            analyses = Analyses.from_sentences(
-                [article_idx[c.article_id] for c in chunks],
-                parsed,
-                [title_terms[a.id].split() for a in articles],
-                lexical.vocab,
-                [article_day(a.date) for a in articles],
-            )
-            bar.update()
-        now = utc_now()
-        manifest = {
-            "build_id": new_build_id(index_dir),
-            "built_at": now.isoformat(),
-            "model": model_name,
-            "dimension": int(dim),
-            "query_prompt": query_prompt,
-            "passage_prompt": passage_prompt,
-            "chunking": asdict(config.chunking),
-            "lexical": asdict(config.lexical),
-            "index_titles": config.index_titles,
-            "embed_max_words": config.embed_max_words,
-            "faiss_index": resolve_type(config.faiss_index, len(chunks)),
-            "faiss_index_setting": config.faiss_index,
-            "articles": len(articles),
-            "chunks": len(chunks),
-            # share of passages in Latin script: questions in the other script are answered dense-first
-            "latin_share": round(sum(is_mostly_latin(c.text) for c in chunks) / len(chunks), 4),
-            "corpus_hash": corpus_hash(articles),
-            "sources": [str(p) for p in paths],
-        }
-        note("writing")
-        final = write_build(index_dir, articles, chunks, faiss_index, lexical, analyses, manifest)
+        try:
+            if incremental and previous is not None:
+                lazy.warm_up()  # an update usually embeds something: load the model beside the reading
+            report = _build(paths, index_dir, config, previous, lazy, progress, use_cache, strict, note)
+        finally:
+            lazy.close()
         cleanup(index_dir)
+
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _build(
+    paths: Sequence[str | Path],
+    index_dir: Path,
+    config: BuildConfig,
+    previous: dict[str, Any] | None,
+    lazy: _LazyEmbedder,
+    progress: bool,
+    use_cache: bool,
+    strict: bool,
+    note: Callable[[str], None],
+) -> BuildReport:
+    """The body of ``run_build``, under its lock: read, chunk, embed, analyse, index, write."""
+    note("reading articles")
+    loaded: LoadResult = load_articles(paths, config.max_file_bytes, config.max_article_chars, progress=progress)
+    report = BuildReport(files=loaded.files, duplicates=loaded.duplicates, problems=loaded.problems)
+    articles = loaded.articles
+    if not articles:
+        raise BuildError("no articles could be loaded from " + ", ".join(map(str, paths)), loaded.problems)
+    if strict and loaded.problems:
+        raise BuildError(
+            f"{len(loaded.problems)} input problem(s) and --strict is set; the index was not changed", loaded.problems
+        )
+
+    old = _previous_hashes(index_dir, previous)
+    new = {a.id: a.content_hash for a in articles}
+    report.added = sorted(set(new) - set(old))
+    report.changed = sorted(i for i in new if i in old and old[i] != new[i])
+    report.removed = sorted(set(old) - set(new))
+
+    note("chunking")
+    cache_path = index_dir / "cache" / "embeddings.sqlite"
+    chunks = chunk_corpus(articles, config.chunking, progress, cache_path if use_cache else None)
+    if not chunks:
+        raise BuildError("the articles produced no text chunks")
+    titles = {a.id: a.title if config.index_titles else "" for a in articles}
+    inputs = [embedding_input(titles[c.article_id], c.text, config.embed_max_words) for c in chunks]
+
+    query_prompt, passage_prompt = lazy.prompts()
+    model_name = BUILTIN_MODEL if is_builtin(config.model) else config.model
+    with BuildCache(cache_path) as cache, ThreadPoolExecutor(1, thread_name_prefix="analyse") as background:
+        if not use_cache:
+            cache.prune(model_name, set())
+        dim = _dimension(cache, model_name, lazy, previous)
+        # Text analysis (pure Python) runs in this process while the encoder works, often in other processes.
+        analysed = background.submit(analyse_chunks, cache_path, chunks, titles, config.lexical.stemmer)
+        note(f"embedding {len(chunks)} chunks")
+        vectors, report.encoded = cache.embed(model_name, inputs, passage_prompt, dim, lazy.encode, progress=progress)
+        note("indexing")
+        sentences, title_terms = analysed.result()
+    parsed = [parse_sentences(data) for data in sentences]
+    terms = [
+        title_terms[c.article_id].split() + [t for sentence in chunk_sentences for t in sentence.terms]
+        for c, chunk_sentences in zip(chunks, parsed, strict=True)
+    ]
+
+    from tqdm.auto import tqdm
+
+    # one bar for the three parts (bm25s's own four bars stay off)
+    with tqdm(total=3, desc="indexing", unit="part", disable=not progress) as bar:
+        faiss_index = build_index(vectors, config.faiss_index)
+        bar.update()
+        lexical = LexicalIndex.build(terms, config.lexical, progress=False)
+        bar.update()
+        article_idx = {a.id: i for i, a in enumerate(articles)}
+        analyses = Analyses.from_sentences(
+            [article_idx[c.article_id] for c in chunks],
+            parsed,
+            [title_terms[a.id].split() for a in articles],
+            lexical.vocab,
+            [article_day(a.date) for a in articles],
+        )
+        bar.update()
+    now = utc_now()
+    manifest = {
+        "build_id": new_build_id(index_dir),
+        "built_at": now.isoformat(),
+        "model": model_name,
+        "dimension": int(dim),
+        "query_prompt": query_prompt,
+        "passage_prompt": passage_prompt,
+        "chunking": asdict(config.chunking),
+        "lexical": asdict(config.lexical),
+        "index_titles": config.index_titles,
+        "embed_max_words": config.embed_max_words,
+        "faiss_index": resolve_type(config.faiss_index, len(chunks)),
+        "faiss_index_setting": config.faiss_index,
+        "articles": len(articles),
+        "chunks": len(chunks),
+        # share of passages in Latin script: questions in the other script are answered dense-first
+        "latin_share": round(sum(is_mostly_latin(c.text[:LATIN_SAMPLE_CHARS]) for c in chunks) / len(chunks), 4),
+        "corpus_hash": corpus_hash(articles),
+        "sources": [str(p) for p in paths],
+    }
+    note("writing")
+    final = write_build(index_dir, articles, chunks, faiss_index, lexical, analyses, manifest)
 
     report.build_id = manifest["build_id"]
     report.path = str(final)
     report.articles = len(articles)
     report.chunks = len(chunks)
     report.unchanged = previous is not None and previous.get("corpus_hash") == manifest["corpus_hash"]
-    report.seconds = time.perf_counter() - started
     return report
 
 

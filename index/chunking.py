@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from .arabic import normalize
 from .sentences import split_sentences
 
+# Bump when chunk_article's output changes for the same text and params (the sentence
+# splitter included): builds cache chunk spans under this version.
+CHUNKER_VERSION = 1
+
 
 @dataclass(frozen=True)
 class ChunkParams:
@@ -120,6 +124,11 @@ def chunk_article(article_id: str, text: str, params: ChunkParams = ChunkParams(
         seen.add(key)
         chunks.append(Chunk(article_id, len(chunks), start, end, piece))
     return chunks
+
+
+def chunks_from_spans(article_id: str, text: str, spans: list[tuple[int, int]]) -> list[Chunk]:
+    """The chunks ``chunk_article`` gave for these spans (as the build cache stores them)."""
+    return [Chunk(article_id, n, start, end, text[start:end]) for n, (start, end) in enumerate(spans)]
 
 
 def embedding_input(title: str, chunk_text: str, max_words: int = 0) -> str:

@@ -41,9 +41,11 @@ class UseEncoder:
 _worker_encoder: UseEncoder | None = None
 
 
-def _start_worker() -> None:
+def _start_worker(warm: bool = False) -> None:
     global _worker_encoder
     _worker_encoder = UseEncoder(threads=1)
+    if warm:  # load the tokenizer and weights now, not on the first real batch
+        _worker_encoder.encode(["."])
 
 
 def _encode_in_worker(texts: list[str]) -> np.ndarray:
@@ -66,26 +68,48 @@ class FastBuiltinModel:
         self.workers = workers
         self._encoder: UseEncoder | None = None
         self._pool: ProcessPoolExecutor | None = None
+        self._used = False  # whether the pool has encoded anything (see close)
 
     def get_embedding_dimension(self) -> int:
         return DIMENSION
+
+    def warm_up(self) -> None:
+        """Start loading the model in a worker process now, while the caller reads and chunks articles.
+
+        An ``update`` of a few articles would otherwise wait ~0.7 s for the tokenizer and
+        weights after its own work; in a second process that time overlaps it.
+        """
+        self._start_pool(warm=True)
+
+    def _start_pool(self, warm: bool = False) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn, not fork: the bot calls this from a thread of a multi-threaded process
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(
+                max(1, self.workers), mp_context=context, initializer=_start_worker, initargs=(warm,)
+            )
+            if warm:
+                self._pool.submit(int)  # makes the pool start its worker(s) now
+        return self._pool
 
     def encode(self, texts: list[str], prompt: str | None = None, batch_size: int = 64, **_ignored) -> np.ndarray:
         prefix = prompt or ""
         parts = [[prefix + t for t in texts[i : i + batch_size]] for i in range(0, len(texts), batch_size)]
         if not parts:
             return np.zeros((0, DIMENSION), dtype=np.float32)
-        if self.workers > 1 and len(texts) >= POOL_MIN_TEXTS:
-            if self._pool is None:
-                # spawn, not fork: the bot calls this from a thread of a multi-threaded process
-                context = multiprocessing.get_context("spawn")
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker)
-            return np.concatenate(list(self._pool.map(_encode_in_worker, parts)))
+        if self._pool is not None or (self.workers > 1 and len(texts) >= POOL_MIN_TEXTS):
+            self._used = True
+            return np.concatenate(list(self._start_pool().map(_encode_in_worker, parts)))
         if self._encoder is None:
             self._encoder = UseEncoder(threads=max(1, self.workers))
         return np.concatenate([self._encoder.encode(part) for part in parts])
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown()
+            if not self._used:
+                # only warmed up, never asked to encode: do not wait for the model to finish loading
+                processes = getattr(self._pool, "_processes", None) or {}  # private, but stable since 3.2
+                for process in list(processes.values()):
+                    process.terminate()
+            self._pool.shutdown(cancel_futures=True)
             self._pool = None

@@ -88,3 +88,20 @@ def test_remote_code_is_trusted_only_for_this_projects_modules(tmp_path):
     # a folder naming a module of its own under our package name would have its index.py run
     assert not _only_our_modules(saved("index.Evil"))
     assert not _only_our_modules(str(tmp_path / "missing"))
+
+
+def test_warmed_up_encoder_gives_the_same_vectors_and_closes_unused():
+    from index.use_encoder import FastBuiltinModel
+
+    texts = ["أعلنت وزارة التعليم تعليق الدراسة في جدة", "Schools in Jeddah were closed"]
+    plain = FastBuiltinModel(workers=1)
+    warmed = FastBuiltinModel(workers=1)
+    unused = FastBuiltinModel(workers=1)
+    try:
+        warmed.warm_up()  # the model loads in a worker process while this one goes on
+        unused.warm_up()
+        assert np.array_equal(warmed.encode(texts), plain.encode(texts))
+    finally:
+        plain.close()
+        warmed.close()
+        unused.close()  # stops the worker without waiting for the model to load

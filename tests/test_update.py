@@ -85,3 +85,18 @@ def test_update_uses_the_callers_file_limits(tmp_path, counting):
         [articles], tmp_path / "ix", BuildConfig(max_article_chars=100), embedder=counting, incremental=True, progress=False
     )
     assert any("MAX_ARTICLE_CHARS" in p.reason for p in report.problems)
+
+
+def test_cached_chunking_gives_the_same_chunks_as_cutting_again(tmp_path):
+    from index.articles import load_articles
+    from index.builder import chunk_corpus
+    from index.chunking import ChunkParams
+
+    articles = load_articles([write_jsonl(tmp_path / "a.jsonl", CORPUS)]).articles
+    params = ChunkParams(target_words=20, max_words=30, min_words=5, overlap_words=5)
+    fresh = chunk_corpus(articles, params)
+    cache = tmp_path / "cache.sqlite"
+    assert chunk_corpus(articles, params, cache_path=cache) == fresh  # computed and stored
+    assert chunk_corpus(articles, params, cache_path=cache) == fresh  # read back
+    other = ChunkParams(target_words=40, max_words=60, min_words=5, overlap_words=5)
+    assert chunk_corpus(articles, other, cache_path=cache) == chunk_corpus(articles, other)  # params are in the key
