@@ -21,6 +21,7 @@ from index.answers import (
     SentenceRef,
     apply_sentence_probabilities,
     lead_with_best_answer,
+    sentence_cosines,
     sentence_features,
 )
 from index.evaluate import contains_answer, load_questions
@@ -98,6 +99,8 @@ class Run:
     x: np.ndarray = field(default_factory=lambda: np.zeros((0, len(SENTENCE_FEATURES))))
     refs: list[SentenceRef] = field(default_factory=list)
     labels: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # questions in another script: each sentence's cosine to the question, as the searcher computes it
+    cosines: np.ndarray | None = None
 
     def relevant(self, hit: Hit) -> bool:
         ids = {hit.article_id, *(d["article_id"] for d in hit.also_in)}
@@ -136,6 +139,8 @@ def collect(searchers: dict[str, Searcher], sets=SETS, k: int = 5, limit: int | 
                 ],
                 dtype=np.float64,
             )
+            if matcher.q.cross_language and searcher.embedder is not None:
+                run.cosines = sentence_cosines(run.refs, vec, searcher.embedder.encode_passages, searcher.params.answer_depth)
             runs.append(run)
     return runs
 

@@ -37,7 +37,7 @@ from answer_data import SETS, Run, answerability_rows, apply_sentence_scores, co
 from common import ROOT, command_line, git_revision, record, table
 
 from index.answerability import ANSWERABILITY_FEATURES
-from index.answers import SENTENCE_FEATURES
+from index.answers import CROSS_LANGUAGE_DENSE_WEIGHT, SENTENCE_FEATURES, dense_adjusted
 from index.evaluate import contains_answer
 from index.learned import LearnedModel, Tree
 from index.rerank import sentence_scores
@@ -122,6 +122,8 @@ def fit_ranker(x: np.ndarray, y: np.ndarray, groups: list[int], name: str, featu
 LEARNERS = {"logistic": fit_logistic, "lightgbm": fit_trees}
 # The answer sentence is one choice among a question's sentences: a ranking objective may serve it better.
 SENTENCE_LEARNERS = {**LEARNERS, "lightgbm-rank": fit_ranker}
+# Weights tried for the sentences' similarity to a question in another script (index.answers.dense_adjusted).
+DENSE_WEIGHTS = (0.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 
 
 def calibrated(model: LearnedModel, raw: np.ndarray, y: np.ndarray) -> LearnedModel:
@@ -296,6 +298,22 @@ def main() -> None:
         trainable=[r.answerable for r in runs],
         raw=True,
     )
+    # questions in another script: how much the sentences' similarity to the question counts (English answer line)
+    cross_runs = [i for i, r in enumerate(runs) if r.answerable and r.cosines is not None]
+    dense_rows, dense_weight = [], 0.0
+    if cross_runs:
+        best = -1.0
+        for weight in DENSE_WEIGHTS:
+            adjusted = [dense_adjusted(raw_all[i], runs[i].cosines, weight) for i in cross_runs]
+            line = selector_figures([runs[i] for i in cross_runs], adjusted, args.depth)["answer_line"]
+            dense_rows.append([weight, line])
+            if line > best + 1e-9:
+                best, dense_weight = line, weight
+        print(table(["cross-language dense weight", "English answer line (out of fold)"], dense_rows))
+    raw_all = [
+        dense_adjusted(r_, run.cosines, dense_weight) if run.cosines is not None else r_
+        for r_, run in zip(raw_all, runs, strict=True)
+    ]
     final_sel = SENTENCE_LEARNERS[sel_kind](
         np.vstack(sel_rows), np.concatenate(sel_labels), [len(r) for r in sel_rows], "answer_sentence", SENTENCE_FEATURES
     )
@@ -381,7 +399,12 @@ def main() -> None:
         "command": command_line(),
         "sets": {name: len(top[name]) for name in set_names},
     }
-    sel_meta = {**trained, "learner": sel_kind, "oof": {f"{k}/{s}": v for (k, s), v in sel_figs.items()}}
+    sel_meta = {
+        **trained,
+        "learner": sel_kind,
+        "oof": {f"{k}/{s}": v for (k, s), v in sel_figs.items()},
+        CROSS_LANGUAGE_DENSE_WEIGHT: dense_weight,
+    }
     ans_meta = {
         **trained,
         "learner": ans_kind,
@@ -404,6 +427,14 @@ def main() -> None:
         f"article; gate off). Shipped learner: **{sel_kind}**.\n\n"
         + table(
             ["model", "set", "answer line, retrieval order", f"answer line, best of top {args.depth}", "article-hit@1"], sel_table
+        )
+        + (
+            "\n\nQuestions in another script than the corpus (English about Arabic news) also have the competing "
+            "sentences embedded; the selector's score is lowered by the weight times how much less similar to the "
+            f"question each sentence is than the most similar one (`index/answers.py: dense_adjusted`). Shipped weight: "
+            f"**{dense_weight:g}**.\n\n" + table(["weight", "English answer line, best of top 3 (out of fold)"], dense_rows)
+            if dense_rows
+            else ""
         )
         + "\n\n**Answerability** (the top hit's probability), each learner at its two thresholds:\n\n"
         + table(

@@ -16,13 +16,14 @@ from __future__ import annotations
 import functools
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .answerability import ANSWERABILITY_FEATURES, answer_probabilities
-from .answers import SENTENCE_FEATURES, choose_answers, lead_with_best_answer
+from .answers import SENTENCE_FEATURES, choose_answers, lead_with_best_answer, sentence_cosines
 from .embedding import Embedder, is_builtin, load_embedder
 from .grouping import group, rerank_hits
 from .learned import RETRAIN, LearnedModel, ModelFileError
@@ -199,10 +200,10 @@ class Searcher:
         """Retrieval, fusion and re-ranking: chunk rows best first."""
         q = matcher.q
         timings = timings if timings is not None else {}
-        qvec = None
-        if mode != "lexical":
+        qvec = query_vector
+        if mode != "lexical" and qvec is None:
             t = time.perf_counter()
-            qvec = query_vector if query_vector is not None else self.encode([q.text])[0]
+            qvec = self.encode([q.text])[0]
             timings["encode"] = time.perf_counter() - t
         p = self.params
         # a question in another script shares few words with the corpus: the dense side leads
@@ -236,9 +237,19 @@ class Searcher:
         order = newer_first_among_ties([h.score for h in hits], [int(days[h.article_idx]) for h in hits])
         return rerank_hits(hits, order)
 
-    def answer(self, matcher: Matcher, hits: list[Hit], cands: Candidates) -> tuple[list[Hit], dict[str, float]]:
-        """Choose each hit's answer sentence, put the hit with the likeliest one first, and score answerability."""
-        choose_answers(matcher, hits, self.models.sentence)
+    def answer(
+        self, matcher: Matcher, hits: list[Hit], cands: Candidates, query_vector: np.ndarray | None = None
+    ) -> tuple[list[Hit], dict[str, float]]:
+        """Choose each hit's answer sentence, put the hit with the likeliest one first, and score answerability.
+
+        A question in another script than the corpus (with its vector) also has the competing
+        sentences embedded: their similarity to it leads the choice (``answers.dense_adjusted``).
+        """
+        similarity = None
+        if matcher.q.cross_language and query_vector is not None and self.embedder is not None:
+            embedder, depth = self.embedder, self.params.answer_depth
+            similarity = partial(sentence_cosines, query_vector=query_vector, encode=embedder.encode_passages, depth=depth)
+        choose_answers(matcher, hits, self.models.sentence, similarity)
         hits = lead_with_best_answer(hits, self.params.answer_depth)
         bm25 = dict(zip(cands.rows.tolist(), cands.bm25.tolist(), strict=True))
         k1 = float(self.manifest.get("lexical", {}).get("k1", 0.9))
@@ -264,12 +275,16 @@ class Searcher:
         lang = "en" if q.latin else "ar"
         if not q.text or (not q.terms and mode == "lexical"):
             return SearchResult(q.text, mode, [], no_answer=True, timings=timings, lang=lang)
+        if mode != "lexical" and query_vector is None:
+            t = time.perf_counter()
+            query_vector = self.encode([q.text])[0]
+            timings["encode"] = time.perf_counter() - t
         cands = self.candidates(matcher, mode, query_vector, timings)
         t = time.perf_counter()
         hits = self.hits(cands, k, passages_per_article)
         timings["group"] = time.perf_counter() - t
         t = time.perf_counter()
-        hits, signals = self.answer(matcher, hits, cands)
+        hits, signals = self.answer(matcher, hits, cands, query_vector)
         keep = (passages_per_article or self.params.passages_per_article) - 1
         for hit in hits:
             del hit.more[keep:]

@@ -7,8 +7,11 @@ from index.answerability import ANSWERABILITY_FEATURES, hit_features
 from index.answers import (
     SENTENCE_FEATURES,
     SentenceRef,
+    CROSS_LANGUAGE_DENSE_WEIGHT,
     apply_sentence_probabilities,
+    dense_adjusted,
     lead_with_best_answer,
+    sentence_cosines,
     sentence_features,
     snippet_around,
 )
@@ -101,6 +104,47 @@ def test_answerability_features_of_a_question_the_corpus_cannot_know(searcher):
 
 def test_answerability_features_of_an_english_question(searcher):
     q, cands, hits = stages(searcher, "Who won the African women's chess championship?")
-    hits, signals = searcher.answer(q, hits, cands)
+    hits, signals = searcher.answer(q, hits, cands, searcher.encode([q.q.text])[0])
     assert signals["cross_language"] == 1.0 and signals["coverage"] == 0.0
     assert hits[0].confidence == pytest.approx(searcher.search("Who won the African women's chess championship?").confidence)
+
+
+def test_dense_adjustment_keeps_the_most_similar_sentence_and_lowers_the_rest():
+    raw = np.array([2.0, 1.0, 0.5, 3.0])
+    cos = np.array([0.30, 0.50, np.nan, 0.45])
+    out = dense_adjusted(raw, cos, 10.0)
+    assert out[1] == raw[1]  # the most similar keeps the selector's score
+    assert out[0] == pytest.approx(2.0 - 10 * 0.20) and out[3] == pytest.approx(3.0 - 10 * 0.05)
+    assert out[2] == pytest.approx(0.5 - 10 * 0.20)  # not embedded: counted as the least similar
+    assert np.array_equal(dense_adjusted(raw, cos, 0.0), raw)
+    assert np.array_equal(dense_adjusted(raw, np.full(4, np.nan), 10.0), raw)
+
+
+def test_sentence_cosines_embed_only_the_competing_hits(searcher):
+    question = "Why were schools closed?"
+    q, _, hits = stages(searcher, question, k=4)
+    _, refs = sentence_features(q, hits)
+    qvec = searcher.encode([question])[0]
+    cos = sentence_cosines(refs, qvec, searcher.embedder.encode_passages, depth=2)
+    near = [i for i, r in enumerate(refs) if r.hit < 2]
+    assert near and not np.isnan(cos[near]).any() and np.isnan(np.delete(cos, near)).all()
+    i = near[0]
+    text = refs[i].passage.text[refs[i].span[0] : refs[i].span[1]]
+    assert cos[i] == pytest.approx(float(searcher.embedder.encode_passages([text])[0] @ qvec), abs=1e-5)
+
+
+def test_an_english_question_takes_the_sentence_most_like_it(searcher):
+    from dataclasses import replace
+
+    question = "How many families lost their homes in Sudan?"
+    sentence = replace(searcher.models.sentence, meta={CROSS_LANGUAGE_DENSE_WEIGHT: 1000.0})
+    models = replace(searcher.models, sentence=sentence)
+    strong = type(searcher)(searcher.stored, searcher.embedder, searcher.params, models)
+    result = strong.search(question, k=3)
+    q, _, hits = stages(strong, question, k=3)
+    _, refs = sentence_features(q, hits)
+    cos = sentence_cosines(refs, strong.encode([question])[0], strong.embedder.encode_passages, strong.params.answer_depth)
+    best = refs[int(np.nanargmax(cos))]
+    top = result.hits[0]
+    assert top.article_id == hits[best.hit].article_id
+    assert top.passage.text[slice(*top.passage.highlights[0])] == best.passage.text[slice(*best.span)]
