@@ -106,7 +106,8 @@ def make_parser() -> argparse.ArgumentParser:
         "update",
         help="incremental update (only new or changed chunks are embedded)",
         description="Re-read the articles and write a new build with the existing index's model and parameters; "
-        "unchanged chunks come from the embeddings cache. Prints what was added, changed and removed.",
+        "unchanged chunks come from the embeddings cache. Lists the articles added, changed and removed (title, file, id). "
+        "With no usable index yet it does a full build, and says so.",
     )
     _add_common(p)
     _add_build_flags(p, full=False)

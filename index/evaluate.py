@@ -186,7 +186,7 @@ def format_table(rows: Sequence[dict[str, Any]], title: str = "") -> str:
         first = rows[0]
         notes.append(
             f"article metrics over the {first['answerable']} answerable questions; the {first['unanswerable']} "
-            "without a relevant article count only as refused (no answer) or not"
+            "unanswerable ones (no relevant article) are scored apart, by how many were refused"
         )
     if rows and rows[0]["answer_questions"] < rows[0]["questions"]:
         notes.append(f"answer metrics over the {rows[0]['answer_questions']} questions that have gold answers")

@@ -450,6 +450,6 @@ def open_index(index_dir: Path | str, mmap: bool = False) -> StoredIndex:
             errors.append(str(exc))
             continue
         if errors:
-            log.error("current index is damaged (%s); serving the previous build %s", "; ".join(errors), build_id)
+            log.error("current index is damaged (%s); serving build %s, the newest that loads", "; ".join(errors), build_id)
         return stored
     raise IndexCorrupt("no usable build: " + "; ".join(errors))
