@@ -66,7 +66,56 @@ def open_searcher(settings: Settings):
     return Searcher.open(settings.index_dir, params=settings.search_params(), models=settings.answer_models())
 
 
+def serve(app, hook: dict | None, settings: Settings, secrets: list[str]) -> int:
+    """Run until stopped. A Bot API that cannot be reached (after the retries) or refuses the token at start
+    ends the bot with one line saying what to check, not tracebacks."""
+    from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
+
+    from .app import ALLOWED_UPDATES
+    from .logs import redactor
+
+    base = settings.telegram_api_base_url
+    clean = redactor(secrets)
+    try:
+        if hook:
+            log.info("starting in webhook mode on %s:%s", hook["listen"], hook["port"])
+            app.run_webhook(**hook, allowed_updates=ALLOWED_UPDATES)
+        else:
+            log.info("starting in long-polling mode")
+            app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    except InvalidToken as exc:
+        print(
+            f"error: the Bot API at {base} refused TELEGRAM_BOT_TOKEN ({clean(str(exc))}); "
+            "check the token from @BotFather (and TELEGRAM_API_BASE_URL if you set it)",
+            file=sys.stderr,
+        )
+        return 1
+    except BadRequest as exc:
+        print(f"error: the Bot API at {base} refused to start the bot: {clean(str(exc))}", file=sys.stderr)
+        return 1
+    except NetworkError as exc:
+        print(
+            f"error: cannot reach the Bot API at {base} ({clean(str(exc))}) after {settings.telegram_network_retries} "
+            "retries; check the network, the proxy (HTTPS_PROXY) or TELEGRAM_API_BASE_URL",
+            file=sys.stderr,
+        )
+        return 1
+    except TelegramError as exc:
+        print(f"error: the Bot API at {base} refused to start the bot: {clean(str(exc))}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m bot``; Ctrl-C at any point ends it without a traceback."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = make_parser().parse_args(argv)
     try:
         settings = load_settings()
@@ -95,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     check_token(settings)
     hook = webhook_options(settings)
-    from .app import ALLOWED_UPDATES, build_application
+    from .app import build_application
     from .service import QAService
 
     try:
@@ -107,13 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     app = build_application(settings, QAService(settings, searcher))
-    if hook:
-        log.info("starting in webhook mode on %s:%s", hook["listen"], hook["port"])
-        app.run_webhook(**hook, allowed_updates=ALLOWED_UPDATES)
-    else:
-        log.info("starting in long-polling mode")
-        app.run_polling(allowed_updates=ALLOWED_UPDATES)
-    return 0
+    return serve(app, hook, settings, secrets)
 
 
 if __name__ == "__main__":

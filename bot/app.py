@@ -113,7 +113,11 @@ def build_application(settings: Settings, service: QAService) -> Application:
         .base_file_url(file_url)
         .request(_request(settings, read_timeout=20))
         .get_updates_request(_request(settings, read_timeout=40))
-        .rate_limiter(RetryingRateLimiter(max_retries=5, overall_max_rate=settings.telegram_max_rate))
+        .rate_limiter(
+            RetryingRateLimiter(
+                network_retries=settings.telegram_network_retries, max_retries=5, overall_max_rate=settings.telegram_max_rate
+            )
+        )
         .concurrent_updates(64)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(_post_init)

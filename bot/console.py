@@ -1,41 +1,143 @@
 """Console mode: the bot's question -> reply pipeline in a terminal, rendered as plain text.
 
 For admins to try answers without Telegram: the same search, the same reply
-composition and the same language choice as in a chat.
+composition, the same language choice and the same /start, /help and /stats
+replies as in a chat (the console's user is an admin). In a terminal, lines
+are read with ``readline``: arrow keys edit the line and recall earlier questions.
 """
 
 from __future__ import annotations
 
+import contextlib
+import getpass
+import html
+import re
 import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TextIO
 
 from index.search import Searcher
 
 from .render import Format, reply_messages
+from .replies import help_text, stats_text, welcome_text
 from .texts import AR, language_for
+
+_TAG_RE = re.compile(r"<[^>]+>")
+COMMANDS = ("/start", "/help", "/stats", "/ask")
+
+
+def plain(html_text: str) -> str:
+    """A reply written in Telegram's HTML subset, as terminal text."""
+    return html.unescape(_TAG_RE.sub("", html_text))
 
 
 def answer_text(searcher: Searcher, question: str, top_k: int = 3) -> str:
     """The plain-text reply the bot would send for ``question``."""
+    return _answer(searcher, question, top_k)[0]
+
+
+def _answer(searcher: Searcher, question: str, top_k: int) -> tuple[str, bool]:
     lang = language_for(question)
     result = searcher.search(question, k=max(top_k, 3)).confident_only()
-    return "\n\n".join(reply_messages(result, lang, 0, top_k, Format(html=False, rtl=False))) + "\n"
+    text = "\n\n".join(reply_messages(result, lang, 0, top_k, Format(html=False, rtl=False))) + "\n"
+    return text, result.no_answer
+
+
+@dataclass
+class ConsoleSession:
+    """Questions answered in this console, for /stats; the language of the last one, for the commands."""
+
+    searcher: Searcher
+    top_k: int = 3
+    lang: str = AR
+    answered: int = 0
+    refused: int = 0
+    latencies: list[float] = field(default_factory=list)
+
+    def reply(self, line: str) -> str:
+        """What the bot would answer to ``line``: a command's reply, or the answer to a question."""
+        command, _, rest = line.partition(" ")
+        command = command.lower().split("@", 1)[0]
+        if command == "/start":
+            return plain(welcome_text(self.searcher, self.lang, _user_name(), "@bot")) + "\n"
+        if command == "/help":
+            return plain(help_text(self.lang, admin=True)) + "\n"
+        if command == "/stats":
+            return (
+                plain(stats_text(self.lang, self.searcher.manifest, self.answered, self.refused, self._p50_p95(), False)) + "\n"
+            )
+        if command == "/ask":
+            line = rest.strip()
+            if not line:
+                return plain(help_text(self.lang, admin=True)) + "\n"
+        elif command.startswith("/") and len(command) > 1:
+            return f"{command}: not in the console (here: {', '.join(COMMANDS)}); the index commands: python -m index --help\n"
+        return self.ask(line)
+
+    def ask(self, question: str) -> str:
+        self.lang = language_for(question)
+        started = time.perf_counter()
+        text, refused = _answer(self.searcher, question, self.top_k)
+        self.latencies.append((time.perf_counter() - started) * 1000)
+        self.answered += 1
+        self.refused += refused
+        return text
+
+    def _p50_p95(self) -> tuple[float, float]:
+        values = sorted(self.latencies) or [0.0]
+
+        def pick(q: float) -> float:
+            return values[min(len(values) - 1, int(q * (len(values) - 1) + 0.5))]
+
+        return pick(0.5), pick(0.95)
+
+
+def _user_name() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in some containers
+        return ""
+
+
+def _line_reader(stdin: TextIO, interactive: bool) -> Callable[[], str]:
+    """A function returning the next line ("" at the end); in a terminal, ``input`` with readline editing."""
+    if not interactive:
+        return stdin.readline
+
+    with contextlib.suppress(ImportError):  # not on every platform; input() still works without it
+        import readline  # noqa: F401  (importing it gives input() line editing and history)
+
+    def read() -> str:
+        try:
+            return input("> ") + "\n"
+        except EOFError:
+            return ""
+
+    return read
 
 
 def run_console(searcher: Searcher, top_k: int = 3, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
-    """Read questions (one per line) until end of input; print each reply."""
+    """Read questions (one per line) until end of input or Ctrl-C; print each reply."""
     interactive = stdin.isatty()
     if interactive:
-        print("اكتب سؤالك (Ctrl+D للخروج) / Type a question (Ctrl+D to quit)", file=stdout)
-    while True:
-        if interactive:
-            print("> ", end="", file=stdout, flush=True)
-        line = stdin.readline()
-        if not line:
-            return 0
-        question = line.strip()
-        if not question:
-            continue
-        if not interactive:
-            print(f"{'س' if language_for(question) == AR else 'Q'}: {question}", file=stdout)
-        print(answer_text(searcher, question, top_k), file=stdout, flush=True)
+        print("اكتب سؤالك (Ctrl+D للخروج) / Type a question (Ctrl+D to quit) — /help /start /stats", file=stdout)
+    session = ConsoleSession(searcher, top_k)
+    read = _line_reader(stdin, interactive)
+    try:
+        while True:
+            line = read()
+            if not line:
+                if interactive:
+                    print(file=stdout)
+                return 0
+            question = line.strip()
+            if not question:
+                continue
+            if not interactive:
+                print(f"{'س' if language_for(question) == AR else 'Q'}: {question}", file=stdout)
+            print(session.reply(question), file=stdout, flush=True)
+    except KeyboardInterrupt:
+        print(file=stdout, flush=True)  # end the half-typed line; no traceback
+        return 130

@@ -28,8 +28,9 @@ from index.settings import Settings
 
 from .ratelimit import QuestionLimiter
 from .render import full_passage_messages, reply_messages
+from .replies import examples, help_text, stats_text, welcome_text
 from .service import QAService, ReindexBusy
-from .texts import AR, EXAMPLES, language_for, stage_text, text
+from .texts import language_for, stage_text, text
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
@@ -67,40 +68,14 @@ async def _send(message: Message, chunks: list[str], markup: InlineKeyboardMarku
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Welcome the reader: what the bot answers, from which corpus, two example questions."""
-    lang = _lang(update)
     user = update.effective_user
-    searcher = _service(context).searcher
-    articles, outlets, examples = 0, "", list(_examples(lang))
-    if searcher is not None:
-        articles = searcher.manifest["articles"]
-        outlets = "، ".join(searcher.stored.top_sources(3)) if lang == AR else ", ".join(searcher.stored.top_sources(3))
-        titles = searcher.stored.latest_titles(2)
-        if len(titles) == 2:
-            examples = [f"ما تفاصيل «{t}»؟" if lang == AR else f"What happened: “{t}”?" for t in titles]
-    welcome = text(
-        "welcome",
-        lang,
-        name=html.escape(user.first_name if user else ""),
-        articles=articles,
-        outlets=html.escape(outlets or "—"),
-        example1=html.escape(examples[0]),
-        example2=html.escape(examples[1]),
-        mention=html.escape(f"@{context.bot.username}"),
-    )
+    welcome = welcome_text(_service(context).searcher, _lang(update), user.first_name if user else "", f"@{context.bot.username}")
     await update.effective_message.reply_html(welcome)
-
-
-def _examples(lang: str) -> tuple[str, str]:
-    return EXAMPLES.get(lang, EXAMPLES[AR])
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """How to ask, buttons, group rules; admin commands for admins."""
-    lang = _lang(update)
-    body = text("help", lang, example1=html.escape(_examples(lang)[0]))
-    if _is_admin(update, context):
-        body += text("admin_help", lang)
-    await update.effective_message.reply_html(body)
+    await update.effective_message.reply_html(help_text(_lang(update), _is_admin(update, context)))
 
 
 async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -149,7 +124,7 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: 
     lang = _lang(update, question)
     in_group = chat.type != ChatType.PRIVATE
     if not question:
-        await message.reply_html(text("empty_question", lang, example1=html.escape(_examples(lang)[0])), do_quote=in_group)
+        await message.reply_html(text("empty_question", lang, example1=html.escape(examples(lang)[0])), do_quote=in_group)
         return
     if len(question) > MAX_QUESTION_CHARS:
         await message.reply_html(text("too_long", lang), do_quote=in_group)
@@ -330,25 +305,10 @@ async def _edit_quietly(message: Message, new_text: str) -> None:
 @admin_only
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats (admins): index size, model, last build, questions answered, latency."""
-    lang = _lang(update)
     service = _service(context)
     manifest = service.searcher.manifest if service.searcher else {}
-    p50, p95 = service.latency_ms()
-    await update.effective_message.reply_html(
-        text(
-            "stats",
-            lang,
-            articles=manifest.get("articles", 0),
-            chunks=manifest.get("chunks", 0),
-            model=html.escape(manifest.get("model", "—")),
-            built_at=html.escape(manifest.get("built_at", "—")),
-            answered=service.answered,
-            refused=service.refused,
-            p50=p50,
-            p95=p95,
-            reindexing=text("yes" if service.reindexing else "no", lang),
-        )
-    )
+    reply = stats_text(_lang(update), manifest, service.answered, service.refused, service.latency_ms(), service.reindexing)
+    await update.effective_message.reply_html(reply)
 
 
 _SAFE_NAME_RE = re.compile(r"[^\w.\- ]+", re.UNICODE)

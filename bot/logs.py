@@ -1,4 +1,4 @@
-"""Logging set-up: quiet HTTP client logs and the bot token kept out of every log line.
+"""Logging set-up: quiet library logs and the bot token kept out of every log line.
 
 Redaction happens where log records are made (a record factory), so it covers
 every logger and every handler, including ones added later.
@@ -41,10 +41,24 @@ def install_redaction(secrets: list[str]) -> None:
     logging.setLogRecordFactory(factory)
 
 
+def drop_startup_abort(record: logging.LogRecord) -> bool:
+    """False for python-telegram-bot's "Network Retry Loop ... Aborting." record and its traceback:
+    ``python -m bot`` says in one line why it could not start."""
+    message = record.getMessage()
+    return not (message.startswith("Network Retry Loop") and "Aborting" in message)
+
+
 def setup_logging(level: str = "INFO", secrets: list[str] | None = None) -> None:
-    """Configure the root logger; httpx (which logs URLs containing the token) only logs warnings."""
+    """Configure the root logger; quiet libraries that log too much or look alarming.
+
+    httpx logs URLs containing the token; faiss's loader logs each CPU variant it tries at
+    INFO, with a ``ModuleNotFoundError`` that reads like an error but is not one.
+    """
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level.upper())
-    for noisy in ("httpx", "httpcore", "apscheduler"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "faiss.loader"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    ptb = logging.getLogger("telegram.ext")
+    if drop_startup_abort not in ptb.filters:
+        ptb.addFilter(drop_startup_abort)
     if secrets:
         install_redaction(secrets)

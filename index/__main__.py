@@ -44,6 +44,27 @@ examples:
 """
 
 
+def positive_int(value: str) -> int:
+    """An argparse type: a whole number of 1 or more (0 or -3 would silently answer nothing)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {number}")
+    return number
+
+
+def non_negative_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, got {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {number}")
+    return number
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--index", type=Path, help="index directory (default: the INDEX_DIR setting, var/index unless set)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
@@ -58,8 +79,8 @@ def _add_build_flags(p: argparse.ArgumentParser, full: bool) -> None:
     if full:
         p.add_argument("--model", help="embedding model (default: EMBEDDING_MODEL)")
         p.add_argument("--faiss-index", choices=INDEX_TYPES, help="vector index type")
-        p.add_argument("--chunk-words", type=int, help="target words per chunk (default: CHUNK_TARGET_WORDS)")
-        p.add_argument("--overlap-words", type=int, help="words shared by neighbouring chunks")
+        p.add_argument("--chunk-words", type=positive_int, help="target words per chunk (default: CHUNK_TARGET_WORDS)")
+        p.add_argument("--overlap-words", type=non_negative_int, help="words shared by neighbouring chunks")
         p.add_argument("--no-titles", action="store_true", help="leave article titles out of the passages (BM25 and embeddings)")
         p.add_argument("--no-cache", action="store_true", help="re-embed every chunk instead of using the cache")
 
@@ -85,7 +106,8 @@ def make_parser() -> argparse.ArgumentParser:
         "update",
         help="incremental update (only new or changed chunks are embedded)",
         description="Re-read the articles and write a new build with the existing index's model and parameters; "
-        "unchanged chunks come from the embeddings cache. Prints what was added, changed and removed.",
+        "unchanged chunks come from the embeddings cache. Lists the articles added, changed and removed (title, file, id). "
+        "With no usable index yet it does a full build, and says so.",
     )
     _add_common(p)
     _add_build_flags(p, full=False)
@@ -101,7 +123,9 @@ def make_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.add_argument("sources", nargs="*", metavar="SOURCE", help="article URL, RSS/Atom feed, sitemap (index), or a file of URLs")
     p.add_argument("--articles", type=Path, metavar="DIR", help="articles directory (default: ARTICLES_DIR)")
-    p.add_argument("--max-pages", type=int, metavar="N", help="most pages downloaded in this run (default: FETCH_MAX_PAGES)")
+    p.add_argument(
+        "--max-pages", type=positive_int, metavar="N", help="most pages downloaded in this run (default: FETCH_MAX_PAGES)"
+    )
     p.add_argument("--no-index", action="store_true", help="store the articles but leave the index as it is")
 
     p = sub.add_parser(
@@ -117,9 +141,9 @@ def make_parser() -> argparse.ArgumentParser:
     )
     _add_common(p)
     p.add_argument("question", nargs="*", metavar="QUESTION", help="the question (omit to read questions from stdin)")
-    p.add_argument("--k", type=int, default=5, help="articles to return (default: 5)")
+    p.add_argument("--k", type=positive_int, default=5, help="articles to return (default: 5)")
     p.add_argument("--mode", choices=("hybrid", "lexical", "dense"), default="hybrid", help="retriever (default: hybrid)")
-    p.add_argument("--passages", type=int, default=1, help="passages per article (default: 1)")
+    p.add_argument("--passages", type=positive_int, default=1, help="passages per article (default: 1)")
     p.add_argument("--json", action="store_true", help='one JSON object per question: {"question", "results": [...]}')
     p.add_argument("--full", action="store_true", help="show whole passages instead of the compact snippets")
 
@@ -131,10 +155,10 @@ def make_parser() -> argparse.ArgumentParser:
     )
     _add_common(p)
     p.add_argument("questions", type=Path, help="questions JSONL file")
-    p.add_argument("--k", type=int, default=10, help="results per question (default: 10)")
+    p.add_argument("--k", type=positive_int, default=10, help="results per question (default: 10)")
     p.add_argument("--mode", choices=("hybrid", "lexical", "dense"), default="hybrid")
     p.add_argument("--compare", action="store_true", help="evaluate all three modes side by side")
-    p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--limit", type=positive_int, help="only the first N questions")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--dense-weight", type=float, help="override DENSE_WEIGHT for this run")
     p.add_argument("--no-refusal", action="store_true", help="never answer 'no answer' (measure ranking alone)")
@@ -149,6 +173,9 @@ def _progress(args: argparse.Namespace) -> bool:
 def _print_problems(problems: Iterable[object]) -> None:
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
+
+
+LISTED = 10  # articles listed by name per kind of change in an update's report
 
 
 def cmd_build(args: argparse.Namespace, settings: Settings, incremental: bool) -> int:
@@ -191,9 +218,16 @@ def cmd_build(args: argparse.Namespace, settings: Settings, incremental: bool) -
     )
     print(f"  {report.seconds:.1f} s, {report.chunks_per_second:.0f} chunks/s")
     if incremental:
+        if report.from_scratch:
+            print(f"  no usable index in {settings.index_dir} before: this update was a full build")
         for label, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
-            shown = ", ".join(ids[:10]) + (f" … (+{len(ids) - 10})" if len(ids) > 10 else "")
-            print(f"  {label}: {len(ids)}" + (f" — {shown}" if ids else ""))
+            print(f"  {label}: {len(ids)}")
+            if report.from_scratch and label == "added":
+                continue  # every article: the count says it
+            for article_id in ids[:LISTED]:
+                print(f"    {report.describe(article_id)}")
+            if len(ids) > LISTED:
+                print(f"    … and {len(ids) - LISTED} more")
     if report.problems:
         print(f"  {len(report.problems)} problem(s) reported above; those files or lines were skipped")
     return 0
@@ -255,7 +289,7 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
-    from .store import CURRENT_FILE, list_builds, open_index
+    from .store import current_build_id, list_builds, open_index
 
     stored = open_index(settings.index_dir)
     m = stored.manifest
@@ -263,9 +297,7 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     info = {
         "index_dir": str(settings.index_dir),
         "build": m["build_id"],
-        "current": (settings.index_dir / CURRENT_FILE).read_text().strip()
-        if (settings.index_dir / CURRENT_FILE).exists()
-        else None,
+        "current": current_build_id(settings.index_dir),
         "built_at": m["built_at"],
         "articles": m["articles"],
         "chunks": m["chunks"],
@@ -360,6 +392,8 @@ def _explicit_model(settings: Settings) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # faiss's loader reports each CPU variant it tries at INFO, ModuleNotFoundError included: not an error
+    logging.getLogger("faiss.loader").setLevel(logging.WARNING)
     from .builder import BuildError
     from .embedding import ModelLoadError
     from .learned import ModelFileError

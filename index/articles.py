@@ -150,7 +150,7 @@ def _as_text(value: Any, name: str) -> str:
 def article_from_record(record: Any, path: str = "", max_chars: int = DEFAULT_MAX_ARTICLE_CHARS) -> Article:
     """Build an ``Article`` from a JSON object; unknown fields are kept in ``metadata``."""
     if not isinstance(record, dict):
-        raise ArticleError(f"expected a JSON object, got {type(record).__name__}")
+        raise ArticleError(f"expected a JSON object (an article), got {_json_kind(record)}")
     used: set[str] = set()
     values: dict[str, str] = {}
     for name in _FIELD_ALIASES:
@@ -231,14 +231,35 @@ def _load_json(data: bytes, path: str, result: LoadResult, max_chars: int) -> It
         raise _FileProblem(exc.lineno, f"bad JSON: {exc.msg} (column {exc.colno})") from None
     except RecursionError:
         raise _FileProblem(None, "JSON nested too deeply") from None
-    records = parsed if isinstance(parsed, list) else [parsed]
+    wrapper = isinstance(parsed, dict) and "articles" in parsed and _pick(parsed, "text")[0] is None
+    if wrapper and not isinstance(parsed["articles"], list):  # (an article may have an "articles" field of its own)
+        raise _FileProblem(None, f'"articles" is {_json_kind(parsed["articles"])}; expected {JSON_SHAPES}')
     if isinstance(parsed, dict) and isinstance(parsed.get("articles"), list):
         records = parsed["articles"]
+    elif isinstance(parsed, dict):
+        try:
+            yield article_from_record(parsed, path, max_chars)
+        except (ArticleError, ValueError) as exc:
+            raise _FileProblem(None, f"{exc}; expected {JSON_SHAPES}") from None
+        return
+    elif isinstance(parsed, list):
+        records = parsed
+    else:
+        raise _FileProblem(None, f"the file holds {_json_kind(parsed)}; expected {JSON_SHAPES}")
     for i, record in enumerate(records):
         try:
             yield article_from_record(record, path, max_chars)
         except (ArticleError, ValueError) as exc:
             result.problems.append(Problem(path, None, f"item {i}: {exc}"))
+
+
+JSON_SHAPES = 'an article object {"title": ..., "text": ...}, an array of them, or {"articles": [...]}'
+
+
+def _json_kind(value: Any) -> str:
+    """How a JSON value reads in a message: "a string", "an object"..."""
+    kinds = {str: "a string", bool: "true or false", int: "a number", float: "a number", dict: "an object", list: "an array"}
+    return "null" if value is None else kinds.get(type(value), type(value).__name__)
 
 
 _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.S)

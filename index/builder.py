@@ -23,7 +23,15 @@ import numpy as np
 
 from .analysis import Analyses, analyse_passage, dump_sentences, parse_sentences
 from .arabic import analyze, is_mostly_latin
-from .articles import DEFAULT_MAX_ARTICLE_CHARS, DEFAULT_MAX_FILE_BYTES, Article, LoadResult, Problem, load_articles
+from .articles import (
+    DEFAULT_MAX_ARTICLE_CHARS,
+    DEFAULT_MAX_FILE_BYTES,
+    SUPPORTED_SUFFIXES,
+    Article,
+    LoadResult,
+    Problem,
+    load_articles,
+)
 from .cache import BuildCache
 from .chunking import CHUNKER_VERSION, Chunk, ChunkParams, chunk_article, chunks_from_spans, embedding_input
 from .cues import LEXICON_DIGEST
@@ -38,6 +46,7 @@ from .store import (
     current_build_id,
     new_build_id,
     read_manifest,
+    removed_on_failure,
     utc_now,
     write_build,
 )
@@ -103,9 +112,17 @@ class BuildReport:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    # article id -> (title, source file) for the added, changed and removed ones, for people to read
+    described: dict[str, tuple[str, str]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
     unchanged: bool = False
+    from_scratch: bool = False  # no usable previous build: an update was a full build
+
+    def describe(self, article_id: str) -> str:
+        """``title (file) [id]`` for the report lines."""
+        title, path = self.described.get(article_id, ("", ""))
+        return f"{title or '(untitled)'} ({path or '?'}) [{article_id}]"
 
     @property
     def chunks_per_second(self) -> float:
@@ -220,7 +237,8 @@ def _previous_manifest(index_dir: Path) -> dict[str, Any] | None:
         return None
 
 
-def _previous_hashes(index_dir: Path, manifest: dict[str, Any] | None) -> dict[str, str]:
+def _previous_articles(index_dir: Path, manifest: dict[str, Any] | None) -> dict[str, tuple[str, str, str]]:
+    """Article id -> (content hash, title, source file) in the previous build."""
     if manifest is None:
         return {}
     import sqlite3
@@ -229,7 +247,9 @@ def _previous_hashes(index_dir: Path, manifest: dict[str, Any] | None) -> dict[s
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            return dict(db.execute("SELECT id, content_hash FROM articles"))
+            return {
+                i: (h, title, source) for i, h, title, source in db.execute("SELECT id, content_hash, title, path FROM articles")
+            }
         finally:
             db.close()
     except sqlite3.Error:
@@ -257,7 +277,7 @@ def run_build(
     started = time.perf_counter()
     index_dir = Path(index_dir)
     note = on_stage or (lambda _msg: None)
-    with build_lock(index_dir):
+    with removed_on_failure(index_dir), build_lock(index_dir):
         cleanup(index_dir)
         previous = _previous_manifest(index_dir)
         if incremental and previous is not None:
@@ -302,17 +322,26 @@ def _build(
     report = BuildReport(files=loaded.files, duplicates=loaded.duplicates, problems=loaded.problems)
     articles = loaded.articles
     if not articles:
-        raise BuildError("no articles could be loaded from " + ", ".join(map(str, paths)), loaded.problems)
+        raise BuildError(
+            f"no articles could be loaded from {', '.join(map(str, paths))} "
+            f"(accepted file types: {' '.join(SUPPORTED_SUFFIXES)})",
+            loaded.problems,
+        )
     if strict and loaded.problems:
         raise BuildError(
             f"{len(loaded.problems)} input problem(s) and --strict is set; the index was not changed", loaded.problems
         )
 
-    old = _previous_hashes(index_dir, previous)
+    before = _previous_articles(index_dir, previous)
+    old = {i: h for i, (h, _, _) in before.items()}
     new = {a.id: a.content_hash for a in articles}
     report.added = sorted(set(new) - set(old))
     report.changed = sorted(i for i in new if i in old and old[i] != new[i])
     report.removed = sorted(set(old) - set(new))
+    report.from_scratch = previous is None
+    shown = set(report.added) | set(report.changed)
+    report.described = {a.id: (a.title, a.path) for a in articles if a.id in shown}
+    report.described.update({i: before[i][1:] for i in report.removed})
 
     note("chunking")
     cache_path = index_dir / "cache" / "embeddings.sqlite"

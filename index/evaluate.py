@@ -3,7 +3,9 @@
 Questions file (JSONL): ``{"qid", "question", "answers": [...], "article_id",
 "relevant_article_ids": [...]}``. An article counts as found when it, or a
 duplicate collapsed into it, is among the relevant ids; an answer counts as
-found when a gold answer, normalised, appears in a returned passage.
+found when a gold answer, normalised, appears in a returned passage. A question
+with no relevant article is unanswerable: it is left out of the article metrics and
+counts only by whether it was refused ("no answer").
 """
 
 from __future__ import annotations
@@ -87,12 +89,21 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def score_results(questions: Sequence[dict[str, Any]], results: Sequence[SearchResult]) -> dict[str, Any]:
-    """Metrics for results already computed (pure: the unit tests feed it hand-made results)."""
+    """Metrics for results already computed (pure: the unit tests feed it hand-made results).
+
+    Article metrics are over the answerable questions (those with relevant articles); a
+    question with none is unanswerable and scores only by being refused ("no answer").
+    """
     art_ranks, ans_ranks = [], []
-    no_answer = highlighted = 0
+    no_answer = highlighted = unanswerable = refused_unanswerable = refused_answerable = 0
     for q, r in zip(questions, results, strict=True):
         no_answer += r.no_answer
-        art_ranks.append(article_rank(r, set(q["relevant_article_ids"])))
+        if q["relevant_article_ids"]:
+            art_ranks.append(article_rank(r, set(q["relevant_article_ids"])))
+            refused_answerable += r.no_answer
+        else:
+            unanswerable += 1
+            refused_unanswerable += r.no_answer
         if q.get("answers"):
             ans_ranks.append(answer_rank(r, q["answers"]))
             highlighted += highlight_hit(r, q["answers"])
@@ -102,7 +113,8 @@ def score_results(questions: Sequence[dict[str, Any]], results: Sequence[SearchR
         return sum(1 for r in ranks if r is not None and r <= k) / len(ranks) if ranks else 0.0
 
     return {
-        "questions": n,
+        "questions": len(results),
+        "answerable": n,
         "article_hit@1": at(art_ranks, 1),
         "article_hit@5": at(art_ranks, 5),
         "mrr@10": sum(1.0 / r for r in art_ranks if r is not None and r <= 10) / n if n else 0.0,
@@ -111,6 +123,9 @@ def score_results(questions: Sequence[dict[str, Any]], results: Sequence[SearchR
         "answer_hit@5": at(ans_ranks, 5),
         "highlight_hit@1": highlighted / na if na else 0.0,
         "no_answer": no_answer,
+        "answerable_refused": refused_answerable,
+        "unanswerable": unanswerable,
+        "unanswerable_refused": refused_unanswerable,
     }
 
 
@@ -148,14 +163,33 @@ _COLUMNS = (
     ("latency_ms_p50", "p50 ms", "{:.1f}"),
     ("latency_ms_p95", "p95 ms", "{:.1f}"),
 )
+_UNANSWERABLE_COLUMN = ("unanswerable_refused", "unanswerable refused", "{}")
 
 
 def format_table(rows: Sequence[dict[str, Any]], title: str = "") -> str:
     """A Markdown table of metric rows (one per mode)."""
-    head = "| " + " | ".join(label for _, label, _ in _COLUMNS) + " |"
-    sep = "|" + "|".join("---" for _ in _COLUMNS) + "|"
-    body = ["| " + " | ".join(fmt.format(row[key]) for key, _, fmt in _COLUMNS) + " |" for row in rows]
+    columns = list(_COLUMNS)
+    if rows and rows[0].get("unanswerable"):
+        columns.insert(-2, _UNANSWERABLE_COLUMN)
+
+    def cell(row: dict[str, Any], key: str, fmt: str) -> str:
+        if key == "unanswerable_refused":
+            return f"{row[key]}/{row['unanswerable']}"
+        return fmt.format(row[key])
+
+    head = "| " + " | ".join(label for _, label, _ in columns) + " |"
+    sep = "|" + "|".join("---" for _ in columns) + "|"
+    body = ["| " + " | ".join(cell(row, key, fmt) for key, _, fmt in columns) + " |" for row in rows]
     lines = ([title, ""] if title else []) + [head, sep, *body]
+    notes = []
+    if rows and rows[0].get("unanswerable"):
+        first = rows[0]
+        notes.append(
+            f"article metrics over the {first['answerable']} answerable questions; the {first['unanswerable']} "
+            "unanswerable ones (no relevant article) are scored apart, by how many were refused"
+        )
     if rows and rows[0]["answer_questions"] < rows[0]["questions"]:
-        lines.append(f"\nanswer metrics over the {rows[0]['answer_questions']} questions that have gold answers")
+        notes.append(f"answer metrics over the {rows[0]['answer_questions']} questions that have gold answers")
+    if notes:
+        lines.append("\n" + "\n".join(notes))
     return "\n".join(lines)

@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     telegram_max_rate: float = Field(
         30, ge=0, description="Messages per second the bot sends overall (Telegram's limit; 0 = no limit)."
     )
+    telegram_network_retries: int = Field(
+        5, ge=0, le=20, description="Retries of a Bot API call that failed on the network (waits 0.5 s, doubling, at most 5 s)."
+    )
     max_upload_mb: float = Field(5, gt=0, description="Largest article file admins may upload.")
     search_workers: int = Field(4, ge=1, description="Threads that run searches off the event loop.")
     index_watch_seconds: float = Field(

@@ -61,6 +61,19 @@ class IndexBusy(StoreError):
     pass
 
 
+class NotAnIndexDir(StoreError):
+    """The index path exists but is not a directory (``--index`` or ``INDEX_DIR`` names a file)."""
+
+
+def check_index_path(index_dir: Path) -> None:
+    """Raise ``NotAnIndexDir`` when ``index_dir``, or a folder above it, is a file."""
+    for path in (index_dir, *index_dir.parents):
+        if path.exists():
+            if not path.is_dir():
+                raise NotAnIndexDir(f"{path} is a file, not an index directory: point --index (or INDEX_DIR) at a directory")
+            return
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
@@ -76,7 +89,11 @@ def new_build_id(index_dir: Path) -> str:
 @contextlib.contextmanager
 def build_lock(index_dir: Path) -> Iterator[None]:
     """Hold the index directory's build lock, or raise ``IndexBusy`` at once."""
-    index_dir.mkdir(parents=True, exist_ok=True)
+    check_index_path(index_dir)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the index directory {index_dir}: {exc.strerror or exc} (--index or INDEX_DIR)") from None
     with open(index_dir / ".lock", "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -86,6 +103,18 @@ def build_lock(index_dir: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def removed_on_failure(index_dir: Path) -> Iterator[None]:
+    """Remove the folders a failed first build created for ``index_dir``: a failure leaves nothing behind."""
+    missing = [p for p in (index_dir, *index_dir.parents) if not p.exists()]
+    try:
+        yield
+    except BaseException:
+        if missing:
+            shutil.rmtree(missing[-1], ignore_errors=True)
+        raise
 
 
 # ------------------------------------------------------------------ writing
@@ -218,9 +247,10 @@ def _size(path: Path) -> int:
 
 
 def current_build_id(index_dir: Path) -> str | None:
+    """What CURRENT says, as text (undecodable bytes replaced: a damaged pointer must not raise)."""
     try:
-        return (index_dir / CURRENT_FILE).read_text(encoding="utf-8").strip() or None
-    except FileNotFoundError:
+        return (index_dir / CURRENT_FILE).read_bytes().decode("utf-8", errors="replace").strip() or None
+    except (FileNotFoundError, NotADirectoryError):
         return None
 
 
@@ -400,16 +430,19 @@ def load_build(build_dir: Path, mmap: bool = False) -> StoredIndex:
 def open_index(index_dir: Path | str, mmap: bool = False) -> StoredIndex:
     """Load the current build; if it is damaged, fall back to the newest build that loads."""
     index_dir = Path(index_dir)
+    check_index_path(index_dir)
     current = current_build_id(index_dir)
     candidates = list(reversed(list_builds(index_dir)))
-    if current in candidates:
-        candidates.remove(current)
-        candidates.insert(0, current)
     if not candidates:
         raise IndexNotFound(
             f"no index in {index_dir}; build one with `python -m index build --articles PATH --index {index_dir}`"
         )
     errors: list[str] = []
+    if current in candidates:
+        candidates.remove(current)
+        candidates.insert(0, current)
+    elif current is not None:  # garbage or a build that is gone: as damaged as a broken build
+        errors.append(f"{index_dir / CURRENT_FILE} names no build ({current[:60]!r})")
     for build_id in candidates:
         try:
             stored = load_build(index_dir / BUILDS_DIR / build_id, mmap=mmap)
@@ -417,6 +450,6 @@ def open_index(index_dir: Path | str, mmap: bool = False) -> StoredIndex:
             errors.append(str(exc))
             continue
         if errors:
-            log.error("current index is damaged (%s); serving the previous build %s", "; ".join(errors), build_id)
+            log.error("current index is damaged (%s); serving build %s, the newest that loads", "; ".join(errors), build_id)
         return stored
     raise IndexCorrupt("no usable build: " + "; ".join(errors))

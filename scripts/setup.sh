@@ -1,18 +1,32 @@
 #!/usr/bin/env bash
 # Create .venv and install the project with its test tools. Idempotent: a second
-# run only reinstalls when pyproject.toml changed.
+# run only reinstalls when pyproject.toml or this script changed.
+#
+# PyTorch: the CPU build, from PyTorch's own CPU wheel index (the public index's Linux
+# wheels are CUDA builds that pull several GB of NVIDIA libraries). With a GPU, set
+# TORCH_INDEX to the index of your CUDA version (e.g. https://download.pytorch.org/whl/cu128).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+TORCH_VERSION=2.13.0
+TORCH_INDEX=${TORCH_INDEX:-https://download.pytorch.org/whl/cpu}
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
-stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
+stamp=.venv/.installed-$(cat pyproject.toml scripts/setup.sh | sha1sum | cut -c1-12)
 if [ ! -f "$stamp" ]; then
-    .venv/bin/python -m pip install --quiet --upgrade pip
-    # The CPU build of torch first: a bare "torch" requirement would pull a multi-GB CUDA build.
-    .venv/bin/python -m pip install --quiet "torch==2.13.0"
-    .venv/bin/python -m pip install --quiet -e ".[dev]"
+    pip=(.venv/bin/python -m pip)
+    "${pip[@]}" install --quiet --upgrade pip
+    # Torch before the project, so sentence-transformers finds it installed. Short timeout
+    # and no retries: where PyTorch's index cannot be reached, fall back to the default index
+    # (and any local wheels pip is configured with) at once instead of hanging.
+    if ! "${pip[@]}" install --quiet --timeout 15 --retries 0 --index-url "$TORCH_INDEX" \
+        "torch==$TORCH_VERSION" 2>.venv/torch-index.log; then
+        echo "setup: PyTorch's wheel index $TORCH_INDEX could not be used" \
+            "(.venv/torch-index.log); installing torch from the default index" >&2
+        "${pip[@]}" install --quiet "torch==$TORCH_VERSION"
+    fi
+    "${pip[@]}" install --quiet -e ".[dev]"
     rm -f .venv/.installed-*
     touch "$stamp"
 fi

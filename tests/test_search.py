@@ -106,7 +106,8 @@ def test_cli_build_update_stats_search(tmp_path):
     write_jsonl(articles, CORPUS[:5])
     done = run_cli("update", "--articles", str(articles), "--index", ix)
     assert done.returncode == 0, done.stderr
-    assert "added: 1 — t-train" in done.stdout and "removed: 0" in done.stdout
+    assert "added: 1\n    قطار الحرمين يرفع عدد رحلاته في موسم العمرة (" in done.stdout and "[t-train]" in done.stdout
+    assert "removed: 0" in done.stdout
 
     done = run_cli("stats", "--index", ix, "--json")
     stats = json.loads(done.stdout)
