@@ -19,6 +19,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     Defaults,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
@@ -26,7 +27,7 @@ from telegram.request import HTTPXRequest
 
 from index.settings import Settings
 
-from . import handlers, sources
+from . import handlers, inline, sources
 from .ratelimit import QuestionLimiter
 from .service import QAService
 
@@ -135,6 +136,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("stats", handlers.stats, filters=new))
     app.add_handler(CommandHandler("add", sources.add_command, filters=new))
     app.add_handler(CallbackQueryHandler(handlers.button))
+    app.add_handler(InlineQueryHandler(inline.inline_query))
     # links from admins in a private chat are fetched; anyone else's links are questions (private_text below)
     admins = filters.User(user_id=app.bot_data["settings"].admin_user_ids)
     links = filters.Entity("url") | filters.Entity("text_link") | filters.Regex(r"(?i)https?://")
@@ -205,4 +207,4 @@ async def _post_shutdown(app: Application) -> None:
     app.bot_data["service"].close()
 
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY, Update.CHANNEL_POST, Update.EDITED_CHANNEL_POST]

@@ -89,9 +89,9 @@ class QAService:
     # ---------------------------------------------------------------- questions
 
     async def ask(
-        self, question: str, lang: str, user_id: int | None = None, chat_type: str = "private"
+        self, question: str, lang: str, user_id: int | None = None, chat_type: str = "private", log_it: bool = True
     ) -> tuple[str, SearchResult]:
-        """Search in the thread pool; returns (result id for the buttons, result)."""
+        """Search in the thread pool; returns (result id for the buttons, result). ``log_it`` False: not in the question log."""
         searcher = self._searcher
         if searcher is None:
             raise LookupError("no index loaded")
@@ -105,12 +105,28 @@ class QAService:
             self.answered += 1
             self.refused += result.no_answer
         rid = self._remember(CachedResult(result, searcher.manifest["build_id"], lang))
-        if self.settings.question_log is not None:
+        if self.settings.question_log is not None and log_it:
             try:
                 self._log_pool.submit(self._log_question, question, lang, user_id, chat_type, result, elapsed)
             except RuntimeError:  # shutting down: the line is lost, the answer is not
                 log.debug("question log closed; not logged")
         return rid, result
+
+    async def latest(self, n: int = 5) -> list[dict[str, str]]:
+        """The ``n`` newest articles (title, url, date, source, the start of the text), read in the search pool."""
+        searcher = self._searcher
+        if searcher is None:
+            return []
+
+        def read() -> list[dict[str, str]]:
+            rows = searcher.stored.db().execute(
+                "SELECT id, title, url, date, source, substr(text, 1, 600) AS lead FROM articles "
+                "ORDER BY date DESC, idx DESC LIMIT ?",
+                (n,),
+            )
+            return [dict(row) for row in rows]
+
+        return await asyncio.get_running_loop().run_in_executor(self._pool, read)
 
     def _remember(self, item: CachedResult) -> str:
         rid = secrets.token_urlsafe(6)

@@ -213,6 +213,12 @@ TEXTS: dict[str, dict[str, str]] = {
         AR: "الفهرس غير جاهز بعد. يرجى المحاولة لاحقاً.",
         EN: "The index is not ready yet. Please try again later.",
     },
+    "inline_nothing_title": {AR: "لم أجد إجابة في الأخبار", EN: "Nothing found in the articles"},
+    "inline_nothing": {
+        AR: "لم أجد في الأخبار المتوفرة ما يجيب عن هذا السؤال. جرّب كلمات أدق، مثل اسم شخص أو مكان أو حدث.",
+        EN: "Nothing in the available articles answers this question. Try more specific words, such as a name, place or event.",
+    },
+    "inline_no_index_title": {AR: "الفهرس غير جاهز بعد", EN: "The index is not ready yet"},
 }
 
 STAGES: dict[str, dict[str, str]] = {
