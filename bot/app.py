@@ -135,6 +135,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("reindex", handlers.reindex, filters=new))
     app.add_handler(CommandHandler("stats", handlers.stats, filters=new))
     app.add_handler(CommandHandler("add", sources.add_command, filters=new))
+    app.add_handler(CallbackQueryHandler(handlers.vote, pattern=r"^vote:"))
     app.add_handler(CallbackQueryHandler(handlers.button))
     app.add_handler(InlineQueryHandler(inline.inline_query))
     # links from admins in a private chat are fetched; anyone else's links are questions (private_text below)

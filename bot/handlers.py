@@ -172,7 +172,8 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: 
     finally:
         typing.cancel()
     top_k = _settings(context).top_k
-    markup = result_keyboard(rid, len(result.hits), 0, top_k, lang) if not result.no_answer else None
+    feedback = service.feedback_on
+    markup = result_keyboard(rid, len(result.hits), 0, top_k, lang, feedback=feedback) if not result.no_answer else None
     await _send(message, reply_messages(result, lang, 0, top_k), markup, quote=in_group)
 
 
@@ -200,13 +201,17 @@ async def _keep_typing(chat_id: int, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 def result_keyboard(
-    rid: str, total: int, start: int, per_page: int, lang: str, with_more: bool = True
+    rid: str, total: int, start: int, per_page: int, lang: str, with_more: bool = True, feedback: bool = False
 ) -> InlineKeyboardMarkup | None:
-    """Buttons under a page of sources: one "full passage" per source, and "more results"."""
+    """Buttons under a page of sources: one "full passage" per source, "more results", and 👍/👎 under the answer."""
     shown = range(max(0, start), min(start + per_page, total))
     rows = [[InlineKeyboardButton(text("btn_full", lang, n=i + 1), callback_data=f"full:{rid}:{i}") for i in shown]]
     if with_more and start + per_page < total:
         rows.append([InlineKeyboardButton(text("btn_more", lang), callback_data=f"more:{rid}:{start + per_page}")])
+    if feedback and start <= 0:
+        rows.append(
+            [InlineKeyboardButton("👍", callback_data=f"vote:{rid}:u"), InlineKeyboardButton("👎", callback_data=f"vote:{rid}:d")]
+        )
     rows = [row for row in rows if row]
     return InlineKeyboardMarkup(rows) if rows else None
 
@@ -234,14 +239,37 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _send(message, full_passage_messages(hits[number], number + 1, item.lang))
         return
     # "more": drop that button from the page it was on, then send the next page
+    feedback = _service(context).feedback_on
     try:
         await query.edit_message_reply_markup(
-            result_keyboard(match[2], len(hits), number - top_k, top_k, item.lang, with_more=False)
+            result_keyboard(match[2], len(hits), number - top_k, top_k, item.lang, with_more=False, feedback=feedback)
         )
     except BadRequest as exc:  # too old to edit, or already edited by a double press
         log.debug("could not edit buttons: %s", exc)
     markup = result_keyboard(match[2], len(hits), number, top_k, item.lang)
     await _send(message, reply_messages(item.result, item.lang, number, top_k), markup)
+
+
+_VOTE_RE = re.compile(r"^vote:([A-Za-z0-9_-]{4,16}):([ud])$")
+
+
+async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """👍/👎 under an answer: stored with the question log, acknowledged; one vote per reader per answer."""
+    query = update.callback_query
+    match = _VOTE_RE.match(query.data or "")
+    user = update.effective_user
+    outcome = "expired"
+    if match and user is not None:
+        try:
+            outcome = _service(context).vote(match[1], user.id, match[2] == "u")
+        except Exception:  # a vote must never break anything: the reader just gets "thanks"
+            log.exception("could not record a vote")
+            outcome = "recorded"
+    lang = _lang(update)
+    if outcome == "expired":
+        await query.answer(text("expired", lang), show_alert=True)
+        return
+    await query.answer(text(f"vote_{outcome}", lang))
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

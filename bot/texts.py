@@ -213,6 +213,9 @@ TEXTS: dict[str, dict[str, str]] = {
         AR: "الفهرس غير جاهز بعد. يرجى المحاولة لاحقاً.",
         EN: "The index is not ready yet. Please try again later.",
     },
+    "vote_recorded": {AR: "شكراً! سُجّل تقييمك لهذه الإجابة.", EN: "Thanks! Your rating of this answer is recorded."},
+    "vote_changed": {AR: "غيّرتُ تقييمك لهذه الإجابة.", EN: "Your rating of this answer is changed."},
+    "vote_same": {AR: "تقييمك لهذه الإجابة مسجّل من قبل.", EN: "Your rating of this answer was already recorded."},
     "inline_nothing_title": {AR: "لم أجد إجابة في الأخبار", EN: "Nothing found in the articles"},
     "inline_nothing": {
         AR: "لم أجد في الأخبار المتوفرة ما يجيب عن هذا السؤال. جرّب كلمات أدق، مثل اسم شخص أو مكان أو حدث.",
