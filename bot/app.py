@@ -27,7 +27,7 @@ from telegram.request import HTTPXRequest
 
 from index.settings import Settings
 
-from . import handlers, inline, sources
+from . import channels, handlers, inline, sources
 from .ratelimit import QuestionLimiter
 from .service import QAService
 
@@ -121,13 +121,18 @@ def build_application(settings: Settings, service: QAService) -> Application:
         .post_shutdown(_post_shutdown)
         .build()
     )
-    app.bot_data.update(service=service, settings=settings, limiter=QuestionLimiter(settings.rate_limit_per_minute))
+    app.bot_data.update(
+        service=service,
+        settings=settings,
+        limiter=QuestionLimiter(settings.rate_limit_per_minute),
+        channels=channels.ChannelFeed(service, settings),
+    )
     add_handlers(app)
     return app
 
 
 def add_handlers(app: Application) -> None:
-    """Every handler, in one place. Only new messages are handled: edits and channel posts are ignored."""
+    """Every handler, in one place. Only new messages are handled; edits are ignored except in indexed channels."""
     new = filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler("start", handlers.start, filters=new))
     app.add_handler(CommandHandler("help", handlers.help_command, filters=new))
@@ -138,6 +143,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(handlers.vote, pattern=r"^vote:"))
     app.add_handler(CallbackQueryHandler(handlers.button))
     app.add_handler(InlineQueryHandler(inline.inline_query))
+    app.add_handler(MessageHandler(filters.UpdateType.CHANNEL_POSTS, channels.channel_post))
     # links from admins in a private chat are fetched; anyone else's links are questions (private_text below)
     admins = filters.User(user_id=app.bot_data["settings"].admin_user_ids)
     links = filters.Entity("url") | filters.Entity("text_link") | filters.Regex(r"(?i)https?://")
@@ -160,6 +166,8 @@ async def _post_init(app: Application) -> None:
         app.bot_data["feed_refresher"] = asyncio.create_task(
             sources.refresh_feeds_forever(app.bot_data["service"], settings, cancel), name="feed-refresher"
         )
+    if settings.index_channels:
+        await channels.check_channels(app.bot, settings)
     if settings.index_watch_seconds > 0:
         app.bot_data["index_watcher"] = asyncio.create_task(
             _follow_index(app.bot_data["service"], settings.index_watch_seconds), name="index-watcher"
@@ -205,6 +213,7 @@ async def _post_shutdown(app: Application) -> None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+    await app.bot_data["channels"].close()
     app.bot_data["service"].close()
 
 
