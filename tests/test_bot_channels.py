@@ -122,3 +122,24 @@ def test_telegram_desktop_export_is_read_as_articles(tmp_path):
     # the same post from the bot has the same id, so an export and live posts never count twice
     live = post_record(chat_id=PRIVATE, message_id=2, text="x", date="", channel_title="")
     assert live["id"] == articles[0].id
+
+
+async def test_pages_linked_from_posts_are_fetched_and_indexed(tmp_path, embedder):
+    from website import NewsSite, SiteServer
+
+    from index.articles import load_articles
+
+    site = NewsSite.generate(2)
+    page = site.pages[0]
+    with SiteServer(site) as server:
+        settings = {"allow_private_urls": True, "fetch_delay_seconds": 0, "fetch_timeout_seconds": 2}
+        async with running_bot(tmp_path, embedder, index_channels="@gulf_news_ch", **settings) as (fake, app):
+            feed = _feed(app)
+            fake.channel_post(PUBLIC, f"التفاصيل في موقعنا\n{server.url(page.path)}", username="gulf_news_ch")
+            await eventually(lambda: feed.updates >= 1, timeout=60)
+            titles = {a.title for a in load_articles([tmp_path / "articles" / "web"]).articles}
+            assert page.title in titles
+            assert page.title in {
+                t for (t,) in app.bot_data["service"].searcher.stored.db().execute("SELECT title FROM articles")
+            }
+            await feed.close()
