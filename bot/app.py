@@ -140,6 +140,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("reindex", handlers.reindex, filters=new))
     app.add_handler(CommandHandler("stats", handlers.stats, filters=new))
     app.add_handler(CommandHandler("add", sources.add_command, filters=new))
+    app.add_handler(CommandHandler("report", handlers.report, filters=new))
     app.add_handler(CallbackQueryHandler(handlers.vote, pattern=r"^vote:"))
     app.add_handler(CallbackQueryHandler(handlers.button))
     app.add_handler(InlineQueryHandler(inline.inline_query))

@@ -24,10 +24,11 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from index.articles import SUPPORTED_SUFFIXES, LoadResult, Problem, load_file
+from index.report import Report, build_report, daily_chart_png, read_log
 from index.settings import Settings
 
 from .ratelimit import QuestionLimiter
-from .render import full_passage_messages, reply_messages
+from .render import full_passage_messages, reply_messages, report_messages
 from .service import QAService, ReindexBusy
 from .texts import AR, EXAMPLES, language_for, stage_text, text
 
@@ -377,6 +378,33 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             reindexing=text("yes" if service.reindexing else "no", lang),
         )
     )
+
+
+@admin_only
+async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/report [days] (admins): the editor's report over the question log, and a chart of the daily counts."""
+    message = update.effective_message
+    lang = _lang(update)
+    path = _settings(context).question_log
+    if path is None:
+        await message.reply_html(text("report_no_log", lang))
+        return
+    args = context.args or []
+    if len(args) > 1 or (args and not (args[0].isdigit() and 0 < int(args[0]) <= 3650)):
+        await message.reply_html(text("report_usage", lang))
+        return
+    days = int(args[0]) if args else None
+    made, chart = await asyncio.to_thread(_make_report, path, days)
+    await _send(message, report_messages(made, lang))
+    if chart:
+        await message.reply_photo(chart, caption=text("report_chart", lang))
+
+
+def _make_report(path: Path, days: int | None) -> tuple[Report, bytes | None]:
+    """Read the log and build the report (and the chart when there are 3+ days): in a worker thread."""
+    records = read_log(path)[0] if path.exists() else []
+    made = build_report(records, days=days)
+    return made, daily_chart_png(made) if made.chart_worthy else None
 
 
 _SAFE_NAME_RE = re.compile(r"[^\w.\- ]+", re.UNICODE)

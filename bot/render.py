@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from index.report import Report
 from index.results import SNIPPET_CHARS, Hit, Passage, SearchResult
 from index.urls import safe_link
 
@@ -352,3 +353,46 @@ def inline_notice(key: str, title_key: str, body_key: str, lang: str) -> InlineI
     fmt = Format(html=True, rtl=lang == AR)
     body = text(body_key, lang)
     return InlineItem(key, text(title_key, lang), clip(body, INLINE_DESCRIPTION_CHARS), pack([[Run(body)]], fmt)[0])
+
+
+# ------------------------------------------------------------------ the editor's report
+
+
+def report_messages(report: Report, lang: str) -> list[str]:
+    """The editor's report as messages (plain text in HTML-safe runs, split under the length limit)."""
+    fmt = Format(html=True, rtl=lang == AR)
+    if not report.questions:
+        return pack([[Run(text("report_empty", lang))]], fmt)
+
+    def pct(n: int) -> str:
+        return f"{report.share(n):.0%}"
+
+    head = text(
+        "report_head",
+        lang,
+        questions=report.questions,
+        days=len(report.days),
+        answered=report.answered,
+        answered_pct=pct(report.answered),
+        tentative=report.tentative,
+        tentative_pct=pct(report.tentative),
+        nothing=report.nothing,
+        nothing_pct=pct(report.nothing),
+        p50=report.p50_ms,
+        p95=report.p95_ms,
+        up=report.votes_up,
+        down=report.votes_down,
+    )
+    blocks: list[Block] = [[Run(text("report_title", lang), "b"), Run("\n" + head)]]
+    days = [f"{d.day}: {d.questions} / {d.answered} / {d.tentative} / {d.nothing}" for d in report.days]
+    blocks.append([Run(text("report_days", lang), "b"), Run("\n" + "\n".join(days))])
+    if report.gaps:
+        gaps = [
+            f"• {g.count}× {clip(g.question, 200)}" + (f" (+{len(g.variants) - 1})" if len(g.variants) > 1 else "")
+            for g in report.gaps
+        ]
+        blocks.append([Run(text("report_gaps", lang), "b"), Run("\n" + "\n".join(gaps))])
+    if report.disliked:
+        disliked = [f"• 👎 {d.down} · 👍 {d.up} — {clip(d.question, 150)} → {clip(d.title or '—', 120)}" for d in report.disliked]
+        blocks.append([Run(text("report_disliked", lang), "b"), Run("\n" + "\n".join(disliked))])
+    return pack(blocks, fmt)

@@ -216,6 +216,37 @@ TEXTS: dict[str, dict[str, str]] = {
     "vote_recorded": {AR: "شكراً! سُجّل تقييمك لهذه الإجابة.", EN: "Thanks! Your rating of this answer is recorded."},
     "vote_changed": {AR: "غيّرتُ تقييمك لهذه الإجابة.", EN: "Your rating of this answer is changed."},
     "vote_same": {AR: "تقييمك لهذه الإجابة مسجّل من قبل.", EN: "Your rating of this answer was already recorded."},
+    "report_title": {AR: "📊 تقرير المحرر", EN: "📊 Editor's report"},
+    "report_head": {
+        AR: (
+            "الأسئلة: {questions} في {days} يوم\n"
+            "أُجيب: {answered} ({answered_pct}) · بلا جواب مؤكد: {tentative} ({tentative_pct}) · لم يُعثر على شيء: {nothing} ({nothing_pct})\n"
+            "زمن البحث: p50 {p50:.0f} مللي ث · p95 {p95:.0f} مللي ث\n"
+            "التقييمات: 👍 {up} · 👎 {down}"
+        ),
+        EN: (
+            "Questions: {questions} over {days} day(s)\n"
+            "Answered: {answered} ({answered_pct}) · no sure answer: {tentative} ({tentative_pct}) · nothing found: {nothing} ({nothing_pct})\n"
+            "Search latency: p50 {p50:.0f} ms · p95 {p95:.0f} ms\n"
+            "Votes: 👍 {up} · 👎 {down}"
+        ),
+    },
+    "report_days": {
+        AR: "الأسئلة يومياً (الكل / أُجيب / بلا جواب مؤكد / لا شيء):",
+        EN: "Per day (all / answered / no sure answer / nothing found):",
+    },
+    "report_gaps": {
+        AR: "أكثر ما سُئل عنه بلا إجابة (موضوعات تستحق التغطية):",
+        EN: "Most asked without an answer (coverage gaps):",
+    },
+    "report_disliked": {AR: "الإجابات الأكثر تقييماً بـ 👎:", EN: "Most 👎'd answers:"},
+    "report_empty": {AR: "لا توجد أسئلة في السجل لهذه الفترة.", EN: "No questions in the log for this period."},
+    "report_no_log": {
+        AR: "سجل الأسئلة غير مفعّل (QUESTION_LOG)، فلا تقرير.",
+        EN: "The question log is off (QUESTION_LOG), so there is no report.",
+    },
+    "report_usage": {AR: "الاستخدام: /report أو /report 7 (آخر 7 أيام)", EN: "Usage: /report or /report 7 (the last 7 days)"},
+    "report_chart": {AR: "الأسئلة يومياً", EN: "Questions per day"},
     "inline_nothing_title": {AR: "لم أجد إجابة في الأخبار", EN: "Nothing found in the articles"},
     "inline_nothing": {
         AR: "لم أجد في الأخبار المتوفرة ما يجيب عن هذا السؤال. جرّب كلمات أدق، مثل اسم شخص أو مكان أو حدث.",
