@@ -9,7 +9,7 @@ import logging
 import threading
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import (
@@ -30,6 +30,7 @@ from index.settings import Settings
 from . import channels, handlers, inline, sources
 from .ratelimit import QuestionLimiter
 from .service import QAService
+from .texts import ADMIN_COMMANDS, AR, COMMANDS, EN
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +138,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("start", handlers.start, filters=new))
     app.add_handler(CommandHandler("help", handlers.help_command, filters=new))
     app.add_handler(CommandHandler("ask", handlers.ask_command, filters=new))
+    app.add_handler(CommandHandler("lang", handlers.lang_command, filters=new))
     app.add_handler(CommandHandler("reindex", handlers.reindex, filters=new))
     app.add_handler(CommandHandler("stats", handlers.stats, filters=new))
     app.add_handler(CommandHandler("add", sources.add_command, filters=new))
@@ -158,9 +160,7 @@ def add_handlers(app: Application) -> None:
 
 
 async def _post_init(app: Application) -> None:
-    """Start following the index directory; publish the command menu (admins see theirs too)."""
-    from telegram import BotCommandScopeDefault
-
+    """Start following the index directory and the feeds; check the channels; publish the command menus."""
     settings: Settings = app.bot_data["settings"]
     if settings.feed_refresh_minutes > 0 and settings.feeds:
         cancel = app.bot_data.setdefault("fetch_cancel", threading.Event())
@@ -173,26 +173,27 @@ async def _post_init(app: Application) -> None:
         app.bot_data["index_watcher"] = asyncio.create_task(
             _follow_index(app.bot_data["service"], settings.index_watch_seconds), name="index-watcher"
         )
+    await publish_commands(app.bot, settings.admin_user_ids)
+
+
+async def publish_commands(bot, admin_ids: list[int]) -> None:
+    """The command menus: Arabic by default, English for English apps; admins' chats get the admin commands too."""
     try:
-        await app.bot.set_my_commands(
-            [BotCommand("start", "البداية / start"), BotCommand("help", "المساعدة / help"), BotCommand("ask", "اسأل / ask")],
-            scope=BotCommandScopeDefault(),
-        )
-        admin_commands = [
-            BotCommand("start", "البداية / start"),
-            BotCommand("help", "المساعدة / help"),
-            BotCommand("ask", "اسأل / ask"),
-            BotCommand("reindex", "تحديث الفهرس / update the index"),
-            BotCommand("stats", "الإحصاءات / statistics"),
-            BotCommand("add", "إضافة روابط أو نص خبر / add links or page text"),
-        ]
-        for admin in settings.admin_user_ids:
-            try:
-                await app.bot.set_my_commands(admin_commands, scope=BotCommandScopeChat(admin))
-            except TelegramError:  # the admin has not opened a chat with the bot yet
-                log.info("admin %s has no chat with the bot yet; admin commands not published there", admin)
+        for lang in (None, AR, EN):
+            names = COMMANDS[lang or AR]
+            await bot.set_my_commands([BotCommand(c, d) for c, d in names], scope=BotCommandScopeDefault(), language_code=lang)
     except TelegramError as exc:
         log.warning("could not publish the command menu: %s", exc)
+        return
+    for admin in admin_ids:
+        try:
+            for lang in (None, AR, EN):
+                names = COMMANDS[lang or AR] + ADMIN_COMMANDS[lang or AR]
+                await bot.set_my_commands(
+                    [BotCommand(c, d) for c, d in names], scope=BotCommandScopeChat(admin), language_code=lang
+                )
+        except TelegramError:  # the admin has not opened a chat with the bot yet
+            log.info("admin %s has no chat with the bot yet; admin commands not published there", admin)
 
 
 async def _follow_index(service: QAService, every: float) -> None:

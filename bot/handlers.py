@@ -8,6 +8,7 @@ and index builds run in the service's thread pools.
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import html
 import logging
@@ -30,7 +31,7 @@ from index.settings import Settings
 from .ratelimit import QuestionLimiter
 from .render import full_passage_messages, reply_messages, report_messages
 from .service import QAService, ReindexBusy
-from .texts import AR, EXAMPLES, language_for, stage_text, text
+from .texts import AR, EN, EXAMPLES, language_for, stage_text, text
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
@@ -46,7 +47,11 @@ def _settings(context: ContextTypes.DEFAULT_TYPE) -> Settings:
     return context.bot_data["settings"]
 
 
-def _lang(update: Update, question: str | None = None) -> str:
+def _lang(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str | None = None) -> str:
+    """The reader's /lang choice; else English for Latin-script text or a non-Arabic app; else Arabic."""
+    chosen = context.user_data.get("lang") if context.user_data is not None else None
+    if chosen in (AR, EN):
+        return chosen
     user = update.effective_user
     return language_for(question, user.language_code if user else None)
 
@@ -67,8 +72,12 @@ async def _send(message: Message, chunks: list[str], markup: InlineKeyboardMarku
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Welcome the reader: what the bot answers, from which corpus, two example questions."""
-    lang = _lang(update)
+    """Welcome the reader (what the bot answers, two examples); a t.me/bot?start=<question> link asks at once."""
+    question = question_from_payload(context.args[0]) if len(context.args or []) == 1 else None
+    if question:
+        await _answer(update, context, question)
+        return
+    lang = _lang(update, context)
     user = update.effective_user
     searcher = _service(context).searcher
     articles, outlets, examples = 0, "", list(_examples(lang))
@@ -91,17 +100,55 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_html(welcome)
 
 
+MAX_PAYLOAD = 64  # Telegram's limit for a /start parameter: A-Z, a-z, 0-9, _ and -
+_PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def start_payload(question: str) -> str | None:
+    """The /start parameter asking ``question`` (base64url of its UTF-8, unpadded); None when it is too long."""
+    payload = base64.urlsafe_b64encode(" ".join(question.split()).encode()).decode().rstrip("=")
+    return payload if 0 < len(payload) <= MAX_PAYLOAD else None
+
+
+def deep_link(bot_username: str, question: str) -> str | None:
+    """``https://t.me/<bot>?start=<payload>``: opening it asks ``question``; None when the question is too long."""
+    payload = start_payload(question)
+    return f"https://t.me/{bot_username}?start={payload}" if payload else None
+
+
+def question_from_payload(payload: str) -> str | None:
+    """The question in a /start parameter, or None when it is not base64url of printable UTF-8 text."""
+    if not _PAYLOAD_RE.match(payload):
+        return None
+    try:
+        question = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    question = " ".join(_CONTROL_RE.sub(" ", question).split())
+    return question if question and question.isprintable() else None
+
+
 def _examples(lang: str) -> tuple[str, str]:
     return EXAMPLES.get(lang, EXAMPLES[AR])
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """How to ask, buttons, group rules; admin commands for admins."""
-    lang = _lang(update)
-    body = text("help", lang, example1=html.escape(_examples(lang)[0]))
+    lang = _lang(update, context)
+    body = text("help", lang, example1=html.escape(_examples(lang)[0]), mention=html.escape(f"@{context.bot.username}"))
     if _is_admin(update, context):
         body += text("admin_help", lang)
     await update.effective_message.reply_html(body)
+
+
+async def lang_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/lang ar|en — choose the interface language (otherwise it follows each question's script)."""
+    choice = (context.args or [""])[0].lower()[:2] if context.args else ""
+    if choice in (AR, EN):
+        context.user_data["lang"] = choice
+        await update.effective_message.reply_html(text("lang_set", choice))
+        return
+    await update.effective_message.reply_html(text("lang_usage", _lang(update, context)))
 
 
 async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -147,7 +194,7 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: 
     user = update.effective_user
     chat = update.effective_chat
     question = " ".join(_CONTROL_RE.sub(" ", question).split())
-    lang = _lang(update, question)
+    lang = _lang(update, context, question)
     in_group = chat.type != ChatType.PRIVATE
     if not question:
         await message.reply_html(text("empty_question", lang, example1=html.escape(_examples(lang)[0])), do_quote=in_group)
@@ -226,7 +273,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     match = _CALLBACK_RE.match(query.data or "")
     item = _service(context).recall(match[2]) if match else None
     if item is None:
-        await query.answer(text("expired", _lang(update)), show_alert=True)
+        await query.answer(text("expired", _lang(update, context)), show_alert=True)
         return
     kind, number = match[1], int(match[3])
     hits = item.result.hits
@@ -266,7 +313,7 @@ async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         except Exception:  # a vote must never break anything: the reader just gets "thanks"
             log.exception("could not record a vote")
             outcome = "recorded"
-    lang = _lang(update)
+    lang = _lang(update, context)
     if outcome == "expired":
         await query.answer(text("expired", lang), show_alert=True)
         return
@@ -275,7 +322,7 @@ async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice notes…: explain that only written questions are answered."""
-    await update.effective_message.reply_html(text("not_text", _lang(update)))
+    await update.effective_message.reply_html(text("not_text", _lang(update, context)))
 
 
 # ---------------------------------------------------------------- admins
@@ -287,7 +334,7 @@ def admin_only(handler: Handler) -> Handler:
     @functools.wraps(handler)
     async def checked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not _is_admin(update, context):
-            await update.effective_message.reply_html(text("not_allowed", _lang(update)))
+            await update.effective_message.reply_html(text("not_allowed", _lang(update, context)))
             return
         await handler(update, context)
 
@@ -297,7 +344,7 @@ def admin_only(handler: Handler) -> Handler:
 @admin_only
 async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reindex (admins): incremental update from ARTICLES_DIR in the background."""
-    lang = _lang(update)
+    lang = _lang(update, context)
     service = _service(context)
     if service.reindexing:
         await update.effective_message.reply_html(text("reindex_busy", lang))
@@ -359,7 +406,7 @@ async def _edit_quietly(message: Message, new_text: str) -> None:
 @admin_only
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats (admins): index size, model, last build, questions answered, latency."""
-    lang = _lang(update)
+    lang = _lang(update, context)
     service = _service(context)
     manifest = service.searcher.manifest if service.searcher else {}
     p50, p95 = service.latency_ms()
@@ -384,7 +431,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/report [days] (admins): the editor's report over the question log, and a chart of the daily counts."""
     message = update.effective_message
-    lang = _lang(update)
+    lang = _lang(update, context)
     path = _settings(context).question_log
     if path is None:
         await message.reply_html(text("report_no_log", lang))
@@ -423,7 +470,7 @@ def safe_filename(name: str, fallback: str = "upload") -> str:
 async def document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An admin's article file: check, save under a safe name in ARTICLES_DIR, then update the index."""
     message = update.effective_message
-    lang = _lang(update)
+    lang = _lang(update, context)
     if not _is_admin(update, context):
         if update.effective_chat.type == ChatType.PRIVATE:
             await message.reply_html(text("upload_not_allowed", lang))
@@ -490,7 +537,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     del errors[:-100]
     if not isinstance(update, Update):
         return
-    lang = _lang(update, update.effective_message.text if update.effective_message else None)
+    lang = _lang(update, context, update.effective_message.text if update.effective_message else None)
     try:
         if update.callback_query:
             await update.callback_query.answer(text("error", lang), show_alert=True)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
+from telegram import InlineQueryResultArticle, InlineQueryResultsButton, InputTextMessageContent, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
+from .handlers import start_payload
 from .render import InlineItem, inline_items, inline_latest, inline_notice
 from .service import QAService
-from .texts import language_for
+from .texts import AR, EN, language_for, text
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,11 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     query = update.inline_query
     question = inline_query_text(query.query or "")
     preferred = context.user_data.get("lang") if context.user_data is not None else None
-    lang = preferred or language_for(question or None, query.from_user.language_code if query.from_user else None)
+    lang = (
+        preferred
+        if preferred in (AR, EN)
+        else language_for(question or None, query.from_user.language_code if query.from_user else None)
+    )
     items = await inline_answer(context.bot_data["service"], question, lang, query.from_user.id if query.from_user else None)
     results = [
         InlineQueryResultArticle(
@@ -48,7 +53,10 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         )
         for item in items
     ]
-    await query.answer(results, cache_time=CACHE_SECONDS, is_personal=False)
+    # "ask in a private chat": opens the bot with the question as a /start deep link (when it fits in one)
+    payload = start_payload(question) if len(question) >= MIN_QUERY_CHARS else None
+    button = InlineQueryResultsButton(text=text("inline_ask_private", lang), start_parameter=payload) if payload else None
+    await query.answer(results, cache_time=CACHE_SECONDS, is_personal=False, button=button)
 
 
 async def inline_answer(service: QAService, question: str, lang: str, user_id: int | None) -> list[InlineItem]:

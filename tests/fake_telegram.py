@@ -1361,6 +1361,13 @@ class FakeTelegram:
         cache_time = _int_param(params.get("cache_time"), 300)
         if cache_time < 0:
             raise _bad_request("invalid cache_time")
+        button = params.get("button")
+        if button is not None:
+            if not isinstance(button, dict) or not isinstance(button.get("text"), str) or not button["text"].strip():
+                raise _bad_request("can't parse inline query results button")
+            start = button.get("start_parameter")
+            if start is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", str(start)):
+                raise _bad_request("START_PARAM_INVALID")
         next_offset = params.get("next_offset")
         if next_offset is not None and len(str(next_offset).encode()) > 64:
             raise _bad_request("NEXT_OFFSET_INVALID")
