@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -53,21 +54,48 @@ def queries(n: int, seed: int = 7) -> list[str]:
     return out
 
 
+CHANNEL = -1009876543210
+POST = "افتتاح مرصد فلكي عام في العلا\nافتتحت الهيئة الملكية لمحافظة العلا مرصداً فلكياً عاماً يضم 12 تلسكوباً ومقاعد لـ 400 زائر."
+POST_QUESTION = "كم تلسكوباً في مرصد العلا الفلكي؟"
+
+
+async def time_channel_post(fake: FakeTelegram, app) -> float:
+    """Seconds from a channel post (after a quiet minute) until a reader's question about it is answered from it."""
+    started = time.perf_counter()
+    fake.channel_post(CHANNEL, POST, username="bench_channel", title="قناة القياس")
+    feed = app.bot_data["channels"]
+    while feed.updates < 1:
+        await asyncio.sleep(0.1)
+    fake.message(POST_QUESTION, user_id=6000)
+    (reply,) = await fake.wait_for_messages(1, chat_id=6000, timeout=60)
+    if "12 تلسكوباً" not in reply["text"]:
+        raise SystemExit(f"the post was not answered: {reply['text'][:300]}")
+    return time.perf_counter() - started
+
+
 async def run(args: argparse.Namespace) -> tuple[str, float]:
     asked = queries(args.queries + 5)
     async with FakeTelegram() as fake:
         with tempfile.TemporaryDirectory() as tmp:
+            # a copy of the index and the corpus: the channel post's update must not change the cached bench index
+            index = Path(tmp) / "index"
+            shutil.copytree(args.index, index, symlinks=True)
+            articles = Path(tmp) / "articles"
+            articles.mkdir()
+            (articles / SNN_ARTICLES.name).symlink_to(need(SNN_ARTICLES))
             settings = Settings(
                 _env_file=None,
                 telegram_bot_token=fake.token,
                 telegram_api_base_url=fake.base_url,
                 telegram_api_file_url=fake.base_file_url,
-                index_dir=args.index,
-                articles_dir=Path(tmp) / "articles",
+                index_dir=index,
+                articles_dir=articles,
                 question_log=None,
                 index_watch_seconds=0,
+                rate_limit_per_minute=0,
+                index_channels="@bench_channel",
             )
-            service = QAService(settings, Searcher.open(args.index, params=settings.search_params()))
+            service = QAService(settings, Searcher.open(index, params=settings.search_params()))
             app = build_application(settings, service)
             latencies: list[float] = []
             short: list[float] = []
@@ -85,6 +113,8 @@ async def run(args: argparse.Namespace) -> tuple[str, float]:
                             continue  # warm-up: thread-local connections, lazy imports
                         (short if len(query) < 3 else latencies).append(elapsed)
                         results.append(len(answers[-1]["results"]))
+                    post_seconds = await time_channel_post(fake, app)
+                    await app.bot_data["channels"].close()
                 finally:
                     await app.updater.stop()
                     await app.stop()
@@ -101,7 +131,10 @@ async def run(args: argparse.Namespace) -> tuple[str, float]:
         f"{m['chunks']} chunks, model {m['model']}. Latency: update queued -> answerInlineQuery accepted by the server.\n\n"
         + table(["queries", "n", "p50 ms", "p95 ms", "p99 ms", "mean ms"], rows)
         + f"\n\nresults per answer: mean {sum(results) / max(1, len(results)):.1f}; answerInlineQuery rejected: {len(errors)}; "
-        f"target p95 ≤ {TARGET_P95_MS} ms: {'met' if s['p95'] <= TARGET_P95_MS else 'NOT met'}"
+        f"target p95 ≤ {TARGET_P95_MS} ms: {'met' if s['p95'] <= TARGET_P95_MS else 'NOT met'}\n\n"
+        f"A channel post after a quiet minute was answerable {post_seconds:.1f} s after it was posted (the batch waits "
+        f"2 s, then one incremental update of the index); a post arriving just after an update waits at most 60 s more "
+        f"(one update a minute), so ≤ {post_seconds + 60:.0f} s in the worst case (target 90 s)."
     )
     return body, s["p95"]
 
