@@ -113,13 +113,13 @@ async def run(args: argparse.Namespace) -> tuple[str, float]:
                             continue  # warm-up: thread-local connections, lazy imports
                         (short if len(query) < 3 else latencies).append(elapsed)
                         results.append(len(answers[-1]["results"]))
+                    m = dict(service.searcher.manifest)  # the index the queries ran on (the post adds an article)
                     post_seconds = await time_channel_post(fake, app)
                     await app.bot_data["channels"].close()
                 finally:
                     await app.updater.stop()
                     await app.stop()
             errors = [e for e in fake.errors_returned if e[0] == "answerInlineQuery"]
-    m = service.searcher.manifest
     s, lt = summary_ms(latencies), summary_ms(short)
     rows = [
         ["search queries", len(latencies), s["p50"], s["p95"], s["p99"], s["mean"]],
