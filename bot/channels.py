@@ -23,6 +23,7 @@ from index.telegram_export import channel_file, post_record, store_posts
 from index.urls import is_web_url
 
 from .service import QAService
+from .sources import update_index
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +77,7 @@ class ChannelFeed:
                 await self._fetch(links)
             self._last_update = loop.time()
             try:
-                from .sources import update_index  # the same path as /reindex and the feed refresh
-
-                build = await update_index(self.service)
+                build = await update_index(self.service)  # the same path as /reindex and the feed refresh
                 self.updates += 1
                 log.info("channel posts indexed (%s newly embedded)", build.encoded)
             except Exception as exc:  # the posts are stored; the next batch or /reindex indexes them

@@ -100,7 +100,9 @@ class Settings(BaseSettings):
     index_watch_seconds: float = Field(
         30, ge=0, description="How often the bot looks for a build made outside it (`python -m index update`); 0 = never."
     )
-    question_log: Path | None = Field(None, description="JSONL file of questions asked (user ids hashed); empty = off.")
+    question_log: Path | None = Field(
+        None, description="JSONL file of questions asked and 👍/👎 votes (user ids hashed); empty = off."
+    )
     index_channels: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated channel ids (-100…) or @usernames whose posts the bot indexes (it must be a channel admin).",
