@@ -9,7 +9,7 @@ import logging
 import threading
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import (
@@ -19,6 +19,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     Defaults,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
@@ -26,9 +27,10 @@ from telegram.request import HTTPXRequest
 
 from index.settings import Settings
 
-from . import handlers, sources
+from . import channels, handlers, inline, sources
 from .ratelimit import QuestionLimiter
 from .service import QAService
+from .texts import ADMIN_COMMANDS, AR, COMMANDS, EN
 
 log = logging.getLogger(__name__)
 
@@ -124,21 +126,31 @@ def build_application(settings: Settings, service: QAService) -> Application:
         .post_shutdown(_post_shutdown)
         .build()
     )
-    app.bot_data.update(service=service, settings=settings, limiter=QuestionLimiter(settings.rate_limit_per_minute))
+    app.bot_data.update(
+        service=service,
+        settings=settings,
+        limiter=QuestionLimiter(settings.rate_limit_per_minute),
+        channels=channels.ChannelFeed(service, settings),
+    )
     add_handlers(app)
     return app
 
 
 def add_handlers(app: Application) -> None:
-    """Every handler, in one place. Only new messages are handled: edits and channel posts are ignored."""
+    """Every handler, in one place. Only new messages are handled; edits are ignored except in indexed channels."""
     new = filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler("start", handlers.start, filters=new))
     app.add_handler(CommandHandler("help", handlers.help_command, filters=new))
     app.add_handler(CommandHandler("ask", handlers.ask_command, filters=new))
+    app.add_handler(CommandHandler("lang", handlers.lang_command, filters=new))
     app.add_handler(CommandHandler("reindex", handlers.reindex, filters=new))
     app.add_handler(CommandHandler("stats", handlers.stats, filters=new))
     app.add_handler(CommandHandler("add", sources.add_command, filters=new))
+    app.add_handler(CommandHandler("report", handlers.report, filters=new))
+    app.add_handler(CallbackQueryHandler(handlers.vote, pattern=r"^vote:"))
     app.add_handler(CallbackQueryHandler(handlers.button))
+    app.add_handler(InlineQueryHandler(inline.inline_query))
+    app.add_handler(MessageHandler(filters.UpdateType.CHANNEL_POSTS, channels.channel_post))
     # links from admins in a private chat are fetched; anyone else's links are questions (private_text below)
     admins = filters.User(user_id=app.bot_data["settings"].admin_user_ids)
     links = filters.Entity("url") | filters.Entity("text_link") | filters.Regex(r"(?i)https?://")
@@ -152,39 +164,40 @@ def add_handlers(app: Application) -> None:
 
 
 async def _post_init(app: Application) -> None:
-    """Start following the index directory; publish the command menu (admins see theirs too)."""
-    from telegram import BotCommandScopeDefault
-
+    """Start following the index directory and the feeds; check the channels; publish the command menus."""
     settings: Settings = app.bot_data["settings"]
     if settings.feed_refresh_minutes > 0 and settings.feeds:
         cancel = app.bot_data.setdefault("fetch_cancel", threading.Event())
         app.bot_data["feed_refresher"] = asyncio.create_task(
             sources.refresh_feeds_forever(app.bot_data["service"], settings, cancel), name="feed-refresher"
         )
+    if settings.index_channels:
+        await channels.check_channels(app.bot, settings)
     if settings.index_watch_seconds > 0:
         app.bot_data["index_watcher"] = asyncio.create_task(
             _follow_index(app.bot_data["service"], settings.index_watch_seconds), name="index-watcher"
         )
+    await publish_commands(app.bot, settings.admin_user_ids)
+
+
+async def publish_commands(bot, admin_ids: list[int]) -> None:
+    """The command menus: Arabic by default, English for English apps; admins' chats get the admin commands too."""
     try:
-        await app.bot.set_my_commands(
-            [BotCommand("start", "البداية / start"), BotCommand("help", "المساعدة / help"), BotCommand("ask", "اسأل / ask")],
-            scope=BotCommandScopeDefault(),
-        )
-        admin_commands = [
-            BotCommand("start", "البداية / start"),
-            BotCommand("help", "المساعدة / help"),
-            BotCommand("ask", "اسأل / ask"),
-            BotCommand("reindex", "تحديث الفهرس / update the index"),
-            BotCommand("stats", "الإحصاءات / statistics"),
-            BotCommand("add", "إضافة روابط أو نص خبر / add links or page text"),
-        ]
-        for admin in settings.admin_user_ids:
-            try:
-                await app.bot.set_my_commands(admin_commands, scope=BotCommandScopeChat(admin))
-            except TelegramError:  # the admin has not opened a chat with the bot yet
-                log.info("admin %s has no chat with the bot yet; admin commands not published there", admin)
+        for lang in (None, AR, EN):
+            names = COMMANDS[lang or AR]
+            await bot.set_my_commands([BotCommand(c, d) for c, d in names], scope=BotCommandScopeDefault(), language_code=lang)
     except TelegramError as exc:
         log.warning("could not publish the command menu: %s", exc)
+        return
+    for admin in admin_ids:
+        try:
+            for lang in (None, AR, EN):
+                names = COMMANDS[lang or AR] + ADMIN_COMMANDS[lang or AR]
+                await bot.set_my_commands(
+                    [BotCommand(c, d) for c, d in names], scope=BotCommandScopeChat(admin), language_code=lang
+                )
+        except TelegramError:  # the admin has not opened a chat with the bot yet
+            log.info("admin %s has no chat with the bot yet; admin commands not published there", admin)
 
 
 async def _follow_index(service: QAService, every: float) -> None:
@@ -206,7 +219,8 @@ async def _post_shutdown(app: Application) -> None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+    await app.bot_data["channels"].close()
     app.bot_data["service"].close()
 
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY, Update.CHANNEL_POST, Update.EDITED_CHANNEL_POST]

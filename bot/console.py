@@ -63,7 +63,7 @@ class ConsoleSession:
         if command == "/start":
             return plain(welcome_text(self.searcher, self.lang, _user_name(), "@bot")) + "\n"
         if command == "/help":
-            return plain(help_text(self.lang, admin=True)) + "\n"
+            return plain(help_text(self.lang, admin=True, mention="@bot")) + "\n"
         if command == "/stats":
             return (
                 plain(stats_text(self.lang, self.searcher.manifest, self.answered, self.refused, self._p50_p95(), False)) + "\n"
@@ -71,7 +71,7 @@ class ConsoleSession:
         if command == "/ask":
             line = rest.strip()
             if not line:
-                return plain(help_text(self.lang, admin=True)) + "\n"
+                return plain(help_text(self.lang, admin=True, mention="@bot")) + "\n"
         elif command.startswith("/") and len(command) > 1:
             return f"{command}: not in the console (here: {', '.join(COMMANDS)}); the index commands: python -m index --help\n"
         return self.ask(line)

@@ -8,6 +8,7 @@ and index builds run in the service's thread pools.
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import html
 import logging
@@ -24,13 +25,14 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from index.articles import SUPPORTED_SUFFIXES, LoadResult, Problem, load_file
+from index.report import Report, build_report, daily_chart_png, read_log
 from index.settings import Settings
 
 from .ratelimit import QuestionLimiter
-from .render import full_passage_messages, reply_messages
-from .replies import examples, help_text, stats_text, welcome_text
+from .render import full_passage_messages, reply_messages, report_messages
+from .replies import help_text, stats_text, welcome_text
 from .service import QAService, ReindexBusy
-from .texts import language_for, stage_text, text
+from .texts import AR, EN, language_for, stage_text, text
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
@@ -46,7 +48,11 @@ def _settings(context: ContextTypes.DEFAULT_TYPE) -> Settings:
     return context.bot_data["settings"]
 
 
-def _lang(update: Update, question: str | None = None) -> str:
+def _lang(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str | None = None) -> str:
+    """The reader's /lang choice; else English for Latin-script text or a non-Arabic app; else Arabic."""
+    chosen = context.user_data.get("lang") if context.user_data is not None else None
+    if chosen in (AR, EN):
+        return chosen
     user = update.effective_user
     return language_for(question, user.language_code if user else None)
 
@@ -67,15 +73,59 @@ async def _send(message: Message, chunks: list[str], markup: InlineKeyboardMarku
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Welcome the reader: what the bot answers, from which corpus, two example questions."""
+    """Welcome the reader (what the bot answers, two examples); a t.me/bot?start=<question> link asks at once."""
+    question = question_from_payload(context.args[0]) if len(context.args or []) == 1 else None
+    if question:
+        await _answer(update, context, question)
+        return
     user = update.effective_user
-    welcome = welcome_text(_service(context).searcher, _lang(update), user.first_name if user else "", f"@{context.bot.username}")
+    lang = _lang(update, context)
+    welcome = welcome_text(_service(context).searcher, lang, user.first_name if user else "", f"@{context.bot.username}")
     await update.effective_message.reply_html(welcome)
+
+
+MAX_PAYLOAD = 64  # Telegram's limit for a /start parameter: A-Z, a-z, 0-9, _ and -
+_PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def start_payload(question: str) -> str | None:
+    """The /start parameter asking ``question`` (base64url of its UTF-8, unpadded); None when it is too long."""
+    payload = base64.urlsafe_b64encode(" ".join(question.split()).encode()).decode().rstrip("=")
+    return payload if 0 < len(payload) <= MAX_PAYLOAD else None
+
+
+def deep_link(bot_username: str, question: str) -> str | None:
+    """``https://t.me/<bot>?start=<payload>``: opening it asks ``question``; None when the question is too long."""
+    payload = start_payload(question)
+    return f"https://t.me/{bot_username}?start={payload}" if payload else None
+
+
+def question_from_payload(payload: str) -> str | None:
+    """The question in a /start parameter, or None when it is not base64url of printable UTF-8 text."""
+    if not _PAYLOAD_RE.match(payload):
+        return None
+    try:
+        question = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    question = " ".join(_CONTROL_RE.sub(" ", question).split())
+    return question if question and question.isprintable() else None
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """How to ask, buttons, group rules; admin commands for admins."""
-    await update.effective_message.reply_html(help_text(_lang(update), _is_admin(update, context)))
+    lang = _lang(update, context)
+    await update.effective_message.reply_html(help_text(lang, _is_admin(update, context), f"@{context.bot.username}"))
+
+
+async def lang_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/lang ar|en — choose the interface language (otherwise it follows each question's script)."""
+    choice = (context.args or [""])[0].lower()[:2] if context.args else ""
+    if choice in (AR, EN):
+        context.user_data["lang"] = choice
+        await update.effective_message.reply_html(text("lang_set", choice))
+        return
+    await update.effective_message.reply_html(text("lang_usage", _lang(update, context)))
 
 
 async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -121,7 +171,7 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: 
     user = update.effective_user
     chat = update.effective_chat
     question = " ".join(_CONTROL_RE.sub(" ", question).split())
-    lang = _lang(update, question)
+    lang = _lang(update, context, question)
     in_group = chat.type != ChatType.PRIVATE
     if not question:
         await message.reply_html(text("empty_question", lang, example1=html.escape(examples(lang)[0])), do_quote=in_group)
@@ -147,7 +197,8 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: 
     finally:
         typing.cancel()
     top_k = _settings(context).top_k
-    markup = result_keyboard(rid, len(result.hits), 0, top_k, lang) if not result.no_answer else None
+    feedback = service.feedback_on
+    markup = result_keyboard(rid, len(result.hits), 0, top_k, lang, feedback=feedback) if not result.no_answer else None
     await _send(message, reply_messages(result, lang, 0, top_k), markup, quote=in_group)
 
 
@@ -175,13 +226,17 @@ async def _keep_typing(chat_id: int, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 def result_keyboard(
-    rid: str, total: int, start: int, per_page: int, lang: str, with_more: bool = True
+    rid: str, total: int, start: int, per_page: int, lang: str, with_more: bool = True, feedback: bool = False
 ) -> InlineKeyboardMarkup | None:
-    """Buttons under a page of sources: one "full passage" per source, and "more results"."""
+    """Buttons under a page of sources: one "full passage" per source, "more results", and 👍/👎 under the answer."""
     shown = range(max(0, start), min(start + per_page, total))
     rows = [[InlineKeyboardButton(text("btn_full", lang, n=i + 1), callback_data=f"full:{rid}:{i}") for i in shown]]
     if with_more and start + per_page < total:
         rows.append([InlineKeyboardButton(text("btn_more", lang), callback_data=f"more:{rid}:{start + per_page}")])
+    if feedback and start <= 0:
+        rows.append(
+            [InlineKeyboardButton("👍", callback_data=f"vote:{rid}:u"), InlineKeyboardButton("👎", callback_data=f"vote:{rid}:d")]
+        )
     rows = [row for row in rows if row]
     return InlineKeyboardMarkup(rows) if rows else None
 
@@ -195,7 +250,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     match = _CALLBACK_RE.match(query.data or "")
     item = _service(context).recall(match[2]) if match else None
     if item is None:
-        await query.answer(text("expired", _lang(update)), show_alert=True)
+        await query.answer(text("expired", _lang(update, context)), show_alert=True)
         return
     kind, number = match[1], int(match[3])
     hits = item.result.hits
@@ -209,9 +264,10 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _send(message, full_passage_messages(hits[number], number + 1, item.lang))
         return
     # "more": drop that button from the page it was on, then send the next page
+    feedback = _service(context).feedback_on
     try:
         await query.edit_message_reply_markup(
-            result_keyboard(match[2], len(hits), number - top_k, top_k, item.lang, with_more=False)
+            result_keyboard(match[2], len(hits), number - top_k, top_k, item.lang, with_more=False, feedback=feedback)
         )
     except BadRequest as exc:  # too old to edit, or already edited by a double press
         log.debug("could not edit buttons: %s", exc)
@@ -219,9 +275,31 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _send(message, reply_messages(item.result, item.lang, number, top_k), markup)
 
 
+_VOTE_RE = re.compile(r"^vote:([A-Za-z0-9_-]{4,16}):([ud])$")
+
+
+async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """👍/👎 under an answer: stored with the question log, acknowledged; one vote per reader per answer."""
+    query = update.callback_query
+    match = _VOTE_RE.match(query.data or "")
+    user = update.effective_user
+    outcome = "expired"
+    if match and user is not None:
+        try:
+            outcome = _service(context).vote(match[1], user.id, match[2] == "u")
+        except Exception:  # a vote must never break anything: the reader just gets "thanks"
+            log.exception("could not record a vote")
+            outcome = "recorded"
+    lang = _lang(update, context)
+    if outcome == "expired":
+        await query.answer(text("expired", lang), show_alert=True)
+        return
+    await query.answer(text(f"vote_{outcome}", lang))
+
+
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice notes…: explain that only written questions are answered."""
-    await update.effective_message.reply_html(text("not_text", _lang(update)))
+    await update.effective_message.reply_html(text("not_text", _lang(update, context)))
 
 
 # ---------------------------------------------------------------- admins
@@ -233,7 +311,7 @@ def admin_only(handler: Handler) -> Handler:
     @functools.wraps(handler)
     async def checked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not _is_admin(update, context):
-            await update.effective_message.reply_html(text("not_allowed", _lang(update)))
+            await update.effective_message.reply_html(text("not_allowed", _lang(update, context)))
             return
         await handler(update, context)
 
@@ -243,7 +321,7 @@ def admin_only(handler: Handler) -> Handler:
 @admin_only
 async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reindex (admins): incremental update from ARTICLES_DIR in the background."""
-    lang = _lang(update)
+    lang = _lang(update, context)
     service = _service(context)
     if service.reindexing:
         await update.effective_message.reply_html(text("reindex_busy", lang))
@@ -305,10 +383,38 @@ async def _edit_quietly(message: Message, new_text: str) -> None:
 @admin_only
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats (admins): index size, model, last build, questions answered, latency."""
+    lang = _lang(update, context)
     service = _service(context)
     manifest = service.searcher.manifest if service.searcher else {}
-    reply = stats_text(_lang(update), manifest, service.answered, service.refused, service.latency_ms(), service.reindexing)
+    reply = stats_text(lang, manifest, service.answered, service.refused, service.latency_ms(), service.reindexing)
     await update.effective_message.reply_html(reply)
+
+
+@admin_only
+async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/report [days] (admins): the editor's report over the question log, and a chart of the daily counts."""
+    message = update.effective_message
+    lang = _lang(update, context)
+    path = _settings(context).question_log
+    if path is None:
+        await message.reply_html(text("report_no_log", lang))
+        return
+    args = context.args or []
+    if len(args) > 1 or (args and not (args[0].isdigit() and 0 < int(args[0]) <= 3650)):
+        await message.reply_html(text("report_usage", lang))
+        return
+    days = int(args[0]) if args else None
+    made, chart = await asyncio.to_thread(_make_report, path, days)
+    await _send(message, report_messages(made, lang))
+    if chart:
+        await message.reply_photo(chart, caption=text("report_chart", lang))
+
+
+def _make_report(path: Path, days: int | None) -> tuple[Report, bytes | None]:
+    """Read the log and build the report (and the chart when there are 3+ days): in a worker thread."""
+    records = read_log(path)[0] if path.exists() else []
+    made = build_report(records, days=days)
+    return made, daily_chart_png(made) if made.chart_worthy else None
 
 
 _SAFE_NAME_RE = re.compile(r"[^\w.\- ]+", re.UNICODE)
@@ -327,7 +433,7 @@ def safe_filename(name: str, fallback: str = "upload") -> str:
 async def document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An admin's article file: check, save under a safe name in ARTICLES_DIR, then update the index."""
     message = update.effective_message
-    lang = _lang(update)
+    lang = _lang(update, context)
     if not _is_admin(update, context):
         if update.effective_chat.type == ChatType.PRIVATE:
             await message.reply_html(text("upload_not_allowed", lang))
@@ -394,7 +500,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     del errors[:-100]
     if not isinstance(update, Update):
         return
-    lang = _lang(update, update.effective_message.text if update.effective_message else None)
+    lang = _lang(update, context, update.effective_message.text if update.effective_message else None)
     try:
         if update.callback_query:
             await update.callback_query.answer(text("error", lang), show_alert=True)

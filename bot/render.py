@@ -11,11 +11,13 @@ begins with a Latin name or a number still reads right to left.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from index.report import Report
 from index.results import SNIPPET_CHARS, Hit, Passage, SearchResult
 from index.urls import safe_link
 
@@ -266,3 +268,131 @@ def full_passage_messages(hit: Hit, number: int, lang: str, fmt: Format | None =
     """The whole passage of source ``number`` (split over several messages if needed)."""
     fmt = fmt or Format(html=True, rtl=lang == AR)
     return pack([[Run(f"📄 {text('full_passage', lang)}", "i")], hit_block(hit, number, lang, excerpt=False)], fmt)
+
+
+# ------------------------------------------------------------------ inline mode
+
+INLINE_TITLE_CHARS = 120
+INLINE_DESCRIPTION_CHARS = 200
+
+
+@dataclass(frozen=True)
+class InlineItem:
+    """One inline result: a plain-text title and description for the list, the HTML message sent when it is picked."""
+
+    key: str
+    title: str
+    description: str
+    message: str
+
+
+def inline_message(title: str, url: str, source: str, date: str, answer: str, lang: str, mark: str = "💡") -> str:
+    """The attributed message an inline result sends: answer line (bold when it is a sure answer), title as link, outlet · date."""
+    fmt = Format(html=True, rtl=lang == AR)
+    link = safe_link(url)
+    title = clip(title or text("untitled", lang), INLINE_TITLE_CHARS * 2)
+    head: Block = [Run(f"{mark} "), Run(clip(answer, ANSWER_CHARS), "b" if mark == "💡" else None)] if answer else []
+    source_block: Block = [Run(title, "a", link) if link else Run(title, "b")]
+    meta = " · ".join(x for x in (source, format_date(date, lang)) if x)
+    if meta:
+        source_block += [Run("\n"), Run(meta, "i")]
+    return pack([head, source_block], fmt)[0]
+
+
+def inline_items(result: SearchResult, lang: str, limit: int = 5, prefix: str = "r") -> list[InlineItem]:
+    """Inline results for a search: one per source (at most ``limit``), each carrying its own answer line.
+
+    Result ids are ``prefix-n`` (``prefix``: the search's short result id), well under Telegram's 64 bytes.
+    """
+    items = []
+    for n, hit in enumerate(result.hits[:limit]):
+        start, end = hit.passage.snippet_span
+        snippet = " ".join(hit.passage.text[start:end].split())
+        answer = hit.passage.answer if not result.tentative and hit.passage.answer else snippet
+        meta = " · ".join(x for x in (hit.source, format_date(hit.date, lang)) if x)
+        items.append(
+            InlineItem(
+                key=f"{prefix}-{n}",
+                title=clip(hit.title or text("untitled", lang), INLINE_TITLE_CHARS),
+                description=clip(f"{meta} — {snippet}" if meta else snippet, INLINE_DESCRIPTION_CHARS),
+                message=inline_message(
+                    hit.title, hit.url, hit.source, hit.date, answer, lang, "🔎" if result.tentative else "💡"
+                ),
+            )
+        )
+    return items
+
+
+def inline_latest(articles: list[dict[str, str]], lang: str) -> list[InlineItem]:
+    """Inline results for an empty or very short query: the newest articles, each with its opening lines."""
+    items = []
+    for article in articles:
+        lead = clip(article.get("lead") or "", SNIPPET_CHARS)
+        meta = " · ".join(x for x in (article.get("source", ""), format_date(article.get("date", ""), lang)) if x)
+        items.append(
+            InlineItem(
+                key="l" + hashlib.sha1(article["id"].encode()).hexdigest()[:16],
+                title=clip(article.get("title") or text("untitled", lang), INLINE_TITLE_CHARS),
+                description=clip(f"{meta} — {lead}" if meta else lead, INLINE_DESCRIPTION_CHARS),
+                message=inline_message(
+                    article.get("title", ""),
+                    article.get("url", ""),
+                    article.get("source", ""),
+                    article.get("date", ""),
+                    lead,
+                    lang,
+                    "📰",
+                ),
+            )
+        )
+    return items
+
+
+def inline_notice(key: str, title_key: str, body_key: str, lang: str) -> InlineItem:
+    """A single explanatory result (nothing found, no index yet): picking it sends the explanation."""
+    fmt = Format(html=True, rtl=lang == AR)
+    body = text(body_key, lang)
+    return InlineItem(key, text(title_key, lang), clip(body, INLINE_DESCRIPTION_CHARS), pack([[Run(body)]], fmt)[0])
+
+
+# ------------------------------------------------------------------ the editor's report
+
+
+def report_messages(report: Report, lang: str) -> list[str]:
+    """The editor's report as messages (plain text in HTML-safe runs, split under the length limit)."""
+    fmt = Format(html=True, rtl=lang == AR)
+    if not report.questions:
+        return pack([[Run(text("report_empty", lang))]], fmt)
+
+    def pct(n: int) -> str:
+        return f"{report.share(n):.0%}"
+
+    head = text(
+        "report_head",
+        lang,
+        questions=report.questions,
+        days=len(report.days),
+        answered=report.answered,
+        answered_pct=pct(report.answered),
+        tentative=report.tentative,
+        tentative_pct=pct(report.tentative),
+        nothing=report.nothing,
+        nothing_pct=pct(report.nothing),
+        p50=report.p50_ms,
+        p95=report.p95_ms,
+        up=report.votes_up,
+        down=report.votes_down,
+    )
+    blocks: list[Block] = [[Run(text("report_title", lang), "b"), Run("\n" + head)]]
+    days = [f"{d.day}: {d.questions} / {d.answered} / {d.tentative} / {d.nothing}" for d in report.days]
+    blocks.append([Run(text("report_days", lang), "b"), Run("\n" + "\n".join(days))])
+    if report.gaps:
+        gaps = [
+            f"• {g.count}× {clip(g.question, 200)}" + (f" (+{len(g.variants) - 1})" if len(g.variants) > 1 else "")
+            for g in report.gaps
+        ]
+        blocks.append([Run(text("report_gaps", lang), "b"), Run("\n" + "\n".join(gaps))])
+    if report.disliked:
+        disliked = [f"• 👎 {d.down} · 👍 {d.up} — {clip(d.question, 150)} → {clip(d.title or '—', 120)}" for d in report.disliked]
+        blocks.append([Run(text("report_disliked", lang), "b"), Run("\n" + "\n".join(disliked))])
+    return pack(blocks, fmt)

@@ -38,9 +38,9 @@ def welcome_text(searcher: Searcher | None, lang: str, name: str, mention: str) 
     )
 
 
-def help_text(lang: str, admin: bool) -> str:
-    """/help: how to ask; the admin commands for admins."""
-    body = text("help", lang, example1=html.escape(examples(lang)[0]))
+def help_text(lang: str, admin: bool, mention: str) -> str:
+    """/help: how to ask (``mention``: the bot's @username, for groups and inline mode); admin commands for admins."""
+    body = text("help", lang, example1=html.escape(examples(lang)[0]), mention=html.escape(mention))
     return body + text("admin_help", lang) if admin else body
 
 

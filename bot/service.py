@@ -44,6 +44,10 @@ class CachedResult:
     created: float = field(default_factory=time.monotonic)
 
 
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
 class ReindexBusy(RuntimeError):
     """A reindex is already running."""
 
@@ -60,6 +64,7 @@ class QAService:
         self._log_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="question-log")
         self._results: collections.OrderedDict[str, CachedResult] = collections.OrderedDict()
         self._latencies: collections.deque[float] = collections.deque(maxlen=2000)
+        self._votes: collections.OrderedDict[tuple[str, int], bool] = collections.OrderedDict()
         self._lock = threading.Lock()
         self.answered = 0
         self.refused = 0
@@ -89,9 +94,9 @@ class QAService:
     # ---------------------------------------------------------------- questions
 
     async def ask(
-        self, question: str, lang: str, user_id: int | None = None, chat_type: str = "private"
+        self, question: str, lang: str, user_id: int | None = None, chat_type: str = "private", log_it: bool = True
     ) -> tuple[str, SearchResult]:
-        """Search in the thread pool; returns (result id for the buttons, result)."""
+        """Search in the thread pool; returns (result id for the buttons, result). ``log_it`` False: not in the question log."""
         searcher = self._searcher
         if searcher is None:
             raise LookupError("no index loaded")
@@ -104,13 +109,67 @@ class QAService:
             self._latencies.append(elapsed)
             self.answered += 1
             self.refused += result.no_answer
-        rid = self._remember(CachedResult(result, searcher.manifest["build_id"], lang))
-        if self.settings.question_log is not None:
-            try:
-                self._log_pool.submit(self._log_question, question, lang, user_id, chat_type, result, elapsed)
-            except RuntimeError:  # shutting down: the line is lost, the answer is not
-                log.debug("question log closed; not logged")
+        build = searcher.manifest["build_id"]
+        rid = self._remember(CachedResult(result, build, lang))
+        if log_it:
+            self._log(self._question_entry, rid, build, question, lang, user_id, chat_type, result, elapsed)
         return rid, result
+
+    @property
+    def feedback_on(self) -> bool:
+        """Votes are kept with the question log, so there are none without it."""
+        return self.settings.question_log is not None
+
+    def vote(self, rid: str, user_id: int, up: bool) -> str:
+        """Record a reader's 👍/👎 on answer ``rid``: "recorded", "changed", "same", or "expired" (unknown answer).
+
+        One vote per user per answer: a second click that differs replaces the first (the
+        log keeps both lines; the report counts the last).
+        """
+        with self._lock:
+            item = self._results.get(rid)  # any build: a vote on an answer from before an update still counts
+            if item is None or not self.feedback_on:
+                return "expired"
+            key = (rid, user_id)
+            before = self._votes.get(key)
+            if before == up:
+                return "same"
+            self._votes[key] = up
+            while len(self._votes) > CACHED_RESULTS * 4:
+                self._votes.popitem(last=False)
+        self._log(self._vote_entry, rid, item, user_id, up)
+        return "recorded" if before is None else "changed"
+
+    def _log(self, make_entry: Callable[..., dict], *args) -> None:
+        """Append an entry to the question log from the log's own thread (no-op when the log is off)."""
+        if self.settings.question_log is None:
+            return
+        try:
+            self._log_pool.submit(self._write_log, make_entry, *args)
+        except RuntimeError:  # shutting down: the line is lost, the answer is not
+            log.debug("question log closed; not logged")
+
+    def _user_key(self, user_id: int | None) -> str | None:
+        """A keyed hash of the user id: votes and questions of one reader can be told apart, never traced back."""
+        if user_id is None:
+            return None
+        return hmac.new(self._log_key, str(user_id).encode(), hashlib.sha256).hexdigest()[:16]
+
+    async def latest(self, n: int = 5) -> list[dict[str, str]]:
+        """The ``n`` newest articles (title, url, date, source, the start of the text), read in the search pool."""
+        searcher = self._searcher
+        if searcher is None:
+            return []
+
+        def read() -> list[dict[str, str]]:
+            rows = searcher.stored.db().execute(
+                "SELECT id, title, url, date, source, substr(text, 1, 600) AS lead FROM articles "
+                "ORDER BY date DESC, idx DESC LIMIT ?",
+                (n,),
+            )
+            return [dict(row) for row in rows]
+
+        return await asyncio.get_running_loop().run_in_executor(self._pool, read)
 
     def _remember(self, item: CachedResult) -> str:
         rid = secrets.token_urlsafe(6)
@@ -139,28 +198,57 @@ class QAService:
 
         return pick(0.5), pick(0.95)
 
-    def _log_question(
-        self, question: str, lang: str, user_id: int | None, chat_type: str, result: SearchResult, elapsed: float
-    ) -> None:
-        """Append to the question log (if configured); user ids are keyed hashes, never stored raw."""
-        path = self.settings.question_log
-        assert path is not None  # only submitted when the log is on
-        user = hmac.new(self._log_key, str(user_id).encode(), hashlib.sha256).hexdigest()[:16] if user_id is not None else None
-        entry = {
-            "time": datetime.now(UTC).isoformat(timespec="seconds"),
-            "user": user,
+    def _question_entry(
+        self,
+        rid: str,
+        build: str,
+        question: str,
+        lang: str,
+        user_id: int | None,
+        chat_type: str,
+        result: SearchResult,
+        elapsed: float,
+    ) -> dict:
+        return {
+            "time": _now(),
+            "user": self._user_key(user_id),
             "chat_type": chat_type,
             "lang": lang,
             "question": question,
             "no_answer": result.no_answer,
+            "band": result.band,
+            "answer_id": rid,
+            "build": build,
             "top_article": result.hits[0].article_id if result.hits else None,
+            "top_title": result.hits[0].title if result.hits else None,
+            "articles": [hit.article_id for hit in result.hits],
             "latency_ms": round(elapsed * 1000, 1),
         }
+
+    def _vote_entry(self, rid: str, item: CachedResult, user_id: int, up: bool) -> dict:
+        hits = item.result.hits
+        return {
+            "time": _now(),
+            "type": "vote",
+            "user": self._user_key(user_id),
+            "answer_id": rid,
+            "question": item.result.question,
+            "build": item.build_id,
+            "top_title": hits[0].title if hits else None,
+            "articles": [hit.article_id for hit in hits],
+            "vote": "up" if up else "down",
+        }
+
+    def _write_log(self, make_entry: Callable[..., dict], *args) -> None:
+        """Append one JSON line to the question log (only the log thread writes; user ids are keyed hashes)."""
+        path = self.settings.question_log
+        assert path is not None  # only submitted when the log is on
         try:
+            line = json.dumps(make_entry(*args), ensure_ascii=False)
             path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "a", encoding="utf-8") as f:  # only the log thread writes
-                f.write(json.dumps(entry, ensure_ascii=False) + "\n")
-        except OSError as exc:
+            with open(path, "a", encoding="utf-8") as f:
+                f.write(line + "\n")
+        except (OSError, TypeError, ValueError) as exc:
             log.warning("cannot write the question log %s: %s", path, exc)
 
     # ---------------------------------------------------------------- reindex

@@ -36,7 +36,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "• اكتب سؤالك بالعربية أو الإنجليزية، مثل: {example1}\n"
             "• /ask سؤالك — يعمل في المحادثات الخاصة والمجموعات\n"
             "• في المجموعات أجيب فقط عند ذكري أو الرد على رسائلي أو عند استخدام /ask\n"
-            "• زر «نتائج أخرى» يعرض مصادر إضافية، وزر «المقطع كاملاً» يعرض النص الكامل للمقطع\n\n"
+            "• زر «نتائج أخرى» يعرض مصادر إضافية، وزر «المقطع كاملاً» يعرض النص الكامل للمقطع، و👍 / 👎 لتقييم الإجابة\n"
+            "• في أي محادثة: اكتب {mention} ثم سؤالك لتختار إجابة وترسلها هناك\n"
+            "• /lang ar أو /lang en لاختيار لغة الواجهة\n\n"
             "أجيب من الأخبار المفهرسة فقط، ولا أؤلف إجابات من عندي."
         ),
         EN: (
@@ -44,17 +46,19 @@ TEXTS: dict[str, dict[str, str]] = {
             "• Type your question in Arabic or English, e.g. {example1}\n"
             "• /ask your question — works in private chats and groups\n"
             "• In groups I answer only when mentioned, replied to, or on /ask\n"
-            "• “More results” shows further sources; “Full passage” shows a passage in full\n\n"
+            "• “More results” shows further sources; “Full passage” shows a passage in full; 👍 / 👎 rate the answer\n"
+            "• In any chat: type {mention} and your question, then pick an answer to send there\n"
+            "• /lang ar or /lang en chooses the interface language\n\n"
             "I answer only from the indexed articles and never make answers up."
         ),
     },
     "admin_help": {
         AR: (
-            "\n\n<b>للمشرفين:</b> /reindex لتحديث الفهرس، /stats للإحصاءات، وأرسل ملف أخبار (.txt .md .json .jsonl .html) لإضافته."
+            "\n\n<b>للمشرفين:</b> /reindex لتحديث الفهرس، /stats للإحصاءات، /report لتقرير المحرر، وأرسل ملف أخبار (.txt .md .json .jsonl .html) لإضافته."
             "\nأرسل رابط خبر أو خلاصة RSS/Atom أو خريطة موقع (أو /add ثم الروابط) لأجلبه وأضيفه، أو /add ثم نص صفحة الخبر."
         ),
         EN: (
-            "\n\n<b>Admins:</b> /reindex updates the index, /stats shows statistics; send an article file (.txt .md .json .jsonl .html) to add it."
+            "\n\n<b>Admins:</b> /reindex updates the index, /stats shows statistics, /report gives the editor's report; send an article file (.txt .md .json .jsonl .html) to add it."
             "\nSend links to articles, RSS/Atom feeds or sitemaps (or /add and the links) to fetch and add them, or /add and a page's text."
         ),
     },
@@ -213,6 +217,85 @@ TEXTS: dict[str, dict[str, str]] = {
         AR: "الفهرس غير جاهز بعد. يرجى المحاولة لاحقاً.",
         EN: "The index is not ready yet. Please try again later.",
     },
+    "vote_recorded": {AR: "شكراً! سُجّل تقييمك لهذه الإجابة.", EN: "Thanks! Your rating of this answer is recorded."},
+    "vote_changed": {AR: "غيّرتُ تقييمك لهذه الإجابة.", EN: "Your rating of this answer is changed."},
+    "vote_same": {AR: "تقييمك لهذه الإجابة مسجّل من قبل.", EN: "Your rating of this answer was already recorded."},
+    "report_title": {AR: "📊 تقرير المحرر", EN: "📊 Editor's report"},
+    "report_head": {
+        AR: (
+            "الأسئلة: {questions} في {days} يوم\n"
+            "أُجيب: {answered} ({answered_pct}) · بلا جواب مؤكد: {tentative} ({tentative_pct}) · لم يُعثر على شيء: {nothing} ({nothing_pct})\n"
+            "زمن البحث: p50 {p50:.0f} مللي ث · p95 {p95:.0f} مللي ث\n"
+            "التقييمات: 👍 {up} · 👎 {down}"
+        ),
+        EN: (
+            "Questions: {questions} over {days} day(s)\n"
+            "Answered: {answered} ({answered_pct}) · no sure answer: {tentative} ({tentative_pct}) · nothing found: {nothing} ({nothing_pct})\n"
+            "Search latency: p50 {p50:.0f} ms · p95 {p95:.0f} ms\n"
+            "Votes: 👍 {up} · 👎 {down}"
+        ),
+    },
+    "report_days": {
+        AR: "الأسئلة يومياً (الكل / أُجيب / بلا جواب مؤكد / لا شيء):",
+        EN: "Per day (all / answered / no sure answer / nothing found):",
+    },
+    "report_gaps": {
+        AR: "أكثر ما سُئل عنه بلا إجابة (موضوعات تستحق التغطية):",
+        EN: "Most asked without an answer (coverage gaps):",
+    },
+    "report_disliked": {AR: "الإجابات الأكثر تقييماً بـ 👎:", EN: "Most 👎'd answers:"},
+    "report_empty": {AR: "لا توجد أسئلة في السجل لهذه الفترة.", EN: "No questions in the log for this period."},
+    "report_no_log": {
+        AR: "سجل الأسئلة غير مفعّل (QUESTION_LOG)، فلا تقرير.",
+        EN: "The question log is off (QUESTION_LOG), so there is no report.",
+    },
+    "report_usage": {AR: "الاستخدام: /report أو /report 7 (آخر 7 أيام)", EN: "Usage: /report or /report 7 (the last 7 days)"},
+    "report_chart": {AR: "الأسئلة يومياً", EN: "Questions per day"},
+    "lang_set": {
+        AR: "✅ لغة الواجهة الآن العربية. للإنجليزية: /lang en",
+        EN: "✅ The interface language is now English. For Arabic: /lang ar",
+    },
+    "lang_usage": {
+        AR: "اختر لغة الواجهة: /lang ar للعربية أو /lang en للإنجليزية.",
+        EN: "Choose the interface language: /lang ar for Arabic or /lang en for English.",
+    },
+    "inline_ask_private": {AR: "اسأل في محادثة خاصة", EN: "Ask in a private chat"},
+    "inline_nothing_title": {AR: "لم أجد إجابة في الأخبار", EN: "Nothing found in the articles"},
+    "inline_nothing": {
+        AR: "لم أجد في الأخبار المتوفرة ما يجيب عن هذا السؤال. جرّب كلمات أدق، مثل اسم شخص أو مكان أو حدث.",
+        EN: "Nothing in the available articles answers this question. Try more specific words, such as a name, place or event.",
+    },
+    "inline_no_index_title": {AR: "الفهرس غير جاهز بعد", EN: "The index is not ready yet"},
+}
+
+# The command menus (setMyCommands), per language; admins see ADMIN_COMMANDS too.
+COMMANDS: dict[str, list[tuple[str, str]]] = {
+    AR: [
+        ("start", "البداية وأمثلة للأسئلة"),
+        ("help", "كيف أستخدم البوت"),
+        ("ask", "اسأل سؤالاً (في المجموعات أيضاً)"),
+        ("lang", "لغة الواجهة: ar أو en"),
+    ],
+    EN: [
+        ("start", "Start, with example questions"),
+        ("help", "How to use the bot"),
+        ("ask", "Ask a question (works in groups too)"),
+        ("lang", "Interface language: ar or en"),
+    ],
+}
+ADMIN_COMMANDS: dict[str, list[tuple[str, str]]] = {
+    AR: [
+        ("reindex", "تحديث الفهرس"),
+        ("stats", "الإحصاءات"),
+        ("add", "إضافة روابط أو نص خبر"),
+        ("report", "تقرير المحرر: ما سُئل وما بقي بلا إجابة"),
+    ],
+    EN: [
+        ("reindex", "Update the index"),
+        ("stats", "Statistics"),
+        ("add", "Add links or a page's text"),
+        ("report", "Editor's report: questions and coverage gaps"),
+    ],
 }
 
 STAGES: dict[str, dict[str, str]] = {

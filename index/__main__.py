@@ -1,4 +1,4 @@
-"""Admin command line: ``python -m index {build,update,fetch,stats,search,eval} --help``.
+"""Admin command line: ``python -m index {build,update,fetch,stats,search,eval,report} --help``.
 
 Settings come from the environment and ``.env`` (see ``index.settings``); flags
 override them for one run.
@@ -24,6 +24,7 @@ EXAMPLES = """examples:
   python -m index eval questions.jsonl --compare
   python -m index fetch https://example.org/feed.xml https://example.org/news/1.html
   python -m index fetch --quiet            # the FEEDS setting; for cron
+  python -m index report --log var/questions.jsonl --days 7 --chart report.png
 """
 
 FETCH_EPILOG = """A SOURCE is told apart by its content, not its name: an article page is extracted and stored;
@@ -162,7 +163,45 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--dense-weight", type=float, help="override DENSE_WEIGHT for this run")
     p.add_argument("--no-refusal", action="store_true", help="never answer 'no answer' (measure ranking alone)")
+
+    p = sub.add_parser(
+        "report",
+        help="the editor's report over the question log",
+        description="Questions per day, share answered / no sure answer / nothing found, the most frequent "
+        "unanswered questions grouped by similarity (coverage gaps), the most 👎'd answers, latency p50/p95.",
+    )
+    p.add_argument("--log", type=Path, help="question log JSONL (default: the QUESTION_LOG setting)")
+    p.add_argument("--days", type=int, metavar="N", help="only the last N days (default: all)")
+    p.add_argument("--chart", type=Path, metavar="PNG", help="also draw the daily counts (needs 3+ days of data)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import asdict
+
+    from .report import build_report, daily_chart_png, format_text, read_log
+
+    path = args.log or settings.question_log
+    if path is None:
+        print("error: no question log: pass --log FILE or set QUESTION_LOG", file=sys.stderr)
+        return 1
+    if args.days is not None and args.days < 1:
+        print("error: --days must be at least 1", file=sys.stderr)
+        return 1
+    records, bad = read_log(path)
+    if bad:
+        print(f"warning: {bad} unreadable line(s) in {path} skipped", file=sys.stderr)
+    report = build_report(records, days=args.days)
+    print(json.dumps(asdict(report), ensure_ascii=False, indent=2) if args.json else format_text(report))
+    if args.chart:
+        if not report.chart_worthy:
+            print(f"no chart: fewer than 3 days of data ({len(report.days)})", file=sys.stderr)
+        else:
+            args.chart.write_bytes(daily_chart_png(report))
+            print(f"chart written to {args.chart}", file=sys.stderr)
+    return 0
 
 
 def _progress(args: argparse.Namespace) -> bool:
@@ -402,6 +441,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         settings = load_settings()
+        if args.command == "report":
+            return cmd_report(args, settings)
         if args.index:
             settings.index_dir = args.index
         if args.command in ("build", "update"):

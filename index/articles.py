@@ -19,6 +19,7 @@ from typing import Any
 from .arabic import normalize
 from .outlets import display_source
 from .pagedump import looks_like_page_dump, parse_page_dump
+from .telegram_export import export_records, is_export
 
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
@@ -236,6 +237,8 @@ def _load_json(data: bytes, path: str, result: LoadResult, max_chars: int) -> It
         raise _FileProblem(None, f'"articles" is {_json_kind(parsed["articles"])}; expected {JSON_SHAPES}')
     if isinstance(parsed, dict) and isinstance(parsed.get("articles"), list):
         records = parsed["articles"]
+    elif is_export(parsed):  # a Telegram Desktop channel export (result.json)
+        records = export_records(parsed)
     elif isinstance(parsed, dict):
         try:
             yield article_from_record(parsed, path, max_chars)

@@ -103,7 +103,13 @@ class Settings(BaseSettings):
     index_watch_seconds: float = Field(
         30, ge=0, description="How often the bot looks for a build made outside it (`python -m index update`); 0 = never."
     )
-    question_log: Path | None = Field(None, description="JSONL file of questions asked (user ids hashed); empty = off.")
+    question_log: Path | None = Field(
+        None, description="JSONL file of questions asked and 👍/👎 votes (user ids hashed); empty = off."
+    )
+    index_channels: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated channel ids (-100…) or @usernames whose posts the bot indexes (it must be a channel admin).",
+    )
     log_level: str = Field("INFO")
 
     @field_validator("admin_user_ids", mode="before")
@@ -115,6 +121,29 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return [value]
         return value
+
+    @field_validator("index_channels", mode="before")
+    @classmethod
+    def _split_channels(cls, value: object) -> object:
+        if isinstance(value, str | int):
+            return [part for part in str(value).replace(",", " ").split() if part]
+        return value
+
+    @field_validator("index_channels")
+    @classmethod
+    def _channel_ids_or_names(cls, value: list[str]) -> list[str]:
+        import re
+
+        out = []
+        for item in value:
+            item = str(item).strip()
+            if re.fullmatch(r"-?\d{5,20}", item):
+                out.append(item)
+            elif re.fullmatch(r"@?[A-Za-z][A-Za-z0-9_]{3,31}", item):
+                out.append("@" + item.lstrip("@").lower())
+            else:
+                raise ValueError(f"not a channel id or @username: {item!r}")
+        return out
 
     @field_validator("feeds", mode="before")
     @classmethod

@@ -440,6 +440,9 @@ class FakeTelegram:
         self._files: dict[str, _StoredFile] = {}
         self._paths: dict[str, str] = {}
         self._callbacks: dict[str, bool] = {}
+        self._inline_queries: dict[str, bool] = {}
+        self.inline_answers: list[JSON] = []
+        self.photos: list[JSON] = []
         self._commands: dict[str, list[JSON]] = {}
         self._allowed_updates: frozenset[str] | None = None
         self._faults: dict[str, list[_Fault]] = {}
@@ -470,6 +473,9 @@ class FakeTelegram:
             "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
             "getFile": self._get_file,
+            "answerInlineQuery": self._answer_inline_query,
+            "sendPhoto": self._send_photo,
+            "getChat": self._get_chat,
         }
         # Telegram treats method names case-insensitively.
         self._handlers = {name.lower(): (name, handler) for name, handler in handlers.items()}
@@ -674,6 +680,63 @@ class FakeTelegram:
                 self._callbacks.setdefault(str(query["id"]), False)
         return self._queue(update)
 
+    def channel_post(
+        self,
+        chat_id: int,
+        text: str | None = None,
+        *,
+        title: str = "Test channel",
+        username: str | None = None,
+        caption: str | None = None,
+        photo: bool = False,
+        edit_of: int | None = None,
+    ) -> JSON:
+        """Queue a post in a channel (``edit_of``: an edit of that earlier post), with url entities like Telegram's."""
+        chat = self.add_chat(chat_id, "channel", username=username, title=title)
+        now = int(time.time())
+        original = self._messages.get((chat_id, edit_of)) if edit_of is not None else None
+        message_id = edit_of if edit_of is not None else self._next_message_id(chat_id)
+        msg: JSON = {"message_id": message_id, "date": original["date"] if original else now, "chat": dict(chat)}
+        msg["sender_chat"] = dict(chat)
+        if edit_of is not None:
+            msg["edit_date"] = now
+        for key, value in (("text", text), ("caption", caption)):
+            if value is None:
+                continue
+            msg[key] = value
+            links = [
+                {"type": "url", "offset": utf16_len(value[: m.start()]), "length": utf16_len(m.group())}
+                for m in re.finditer(r"https?://[^\s]+", value)
+            ]
+            if links:
+                msg["entities" if key == "text" else "caption_entities"] = links
+        if photo:
+            stored = self._store_file("photos", f"file_{self._serial + 1}.jpg", b"\xff\xd8\xff\xe0")
+            msg["photo"] = [{"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "width": 800, "height": 533}]
+        self._messages[(chat_id, message_id)] = msg
+        return self._queue({("edited_channel_post" if edit_of is not None else "channel_post"): msg})
+
+    def inline_query(
+        self, query: str, *, user_id: int = 1001, language_code: str | None = None, chat_type: str = "sender", offset: str = ""
+    ) -> JSON:
+        """Queue an inline query ("@bot query" typed in some chat); the answer lands in ``inline_answers``."""
+        user = self._remember_user(user_id, language_code=language_code) if language_code else self._users.get(user_id)
+        user = user or self._remember_user(user_id)
+        self._serial += 1
+        query_id = str(7_000_000_000 + self._serial)
+        self._inline_queries[query_id] = False
+        update = {"inline_query": {"id": query_id, "from": dict(user), "query": query, "offset": offset, "chat_type": chat_type}}
+        return self._queue(update)
+
+    async def wait_for_inline_answers(self, n: int, timeout: float = 30) -> list[JSON]:
+        """Wait until ``n`` inline queries were answered; returns the accepted answerInlineQuery params, oldest first."""
+        result = await self._wait_until(lambda: list(self.inline_answers) if len(self.inline_answers) >= n else None, timeout)
+        if result is None:
+            raise TimeoutError(
+                f"expected {n} inline answer(s) within {timeout}s, got {len(self.inline_answers)}\n{self.describe()}"
+            )
+        return result
+
     def add_chat(
         self,
         chat_id: int,
@@ -689,7 +752,10 @@ class FakeTelegram:
             if username:
                 chat["username"] = username
         else:
-            chat = {"id": chat_id, "type": chat_type, "title": title or f"Test {chat_type} {abs(chat_id)}"}
+            known = self._chats.get(chat_id, {})
+            chat = {"id": chat_id, "type": chat_type, "title": title or known.get("title") or f"Test {chat_type} {abs(chat_id)}"}
+            if username or known.get("username"):
+                chat["username"] = username or known["username"]
         self._chats[chat_id] = chat
         return chat
 
@@ -1058,7 +1124,7 @@ class FakeTelegram:
             **self._bot_user(),
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": True,
             "can_connect_to_business": False,
             "has_main_web_app": False,
         }
@@ -1262,6 +1328,91 @@ class FakeTelegram:
             "file_size": len(stored.content),
             "file_path": stored.path,
         }
+
+    async def _answer_inline_query(self, params: JSON) -> bool:
+        """Check results like Telegram: at most 50, unique ids of 1-64 bytes, titles, valid message text and markup."""
+        query_id = str(params.get("inline_query_id") or "")
+        if self._inline_queries.get(query_id, True):
+            raise ApiError(400, _QUERY_TOO_OLD)
+        results = params.get("results")
+        if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
+            raise _bad_request("can't parse inline query results JSON object")
+        if len(results) > 50:
+            raise _bad_request("RESULTS_TOO_MUCH")
+        seen: set[str] = set()
+        for result in results:
+            result_id = result.get("id")
+            if not isinstance(result_id, str) or not 1 <= len(result_id.encode()) <= 64:
+                raise _bad_request("RESULT_ID_INVALID")
+            if result_id in seen:
+                raise _bad_request("RESULT_ID_DUPLICATE")
+            seen.add(result_id)
+            if result.get("type") != "article":
+                raise _bad_request("RESULT_TYPE_INVALID")
+            if not isinstance(result.get("title"), str) or not result["title"].strip():
+                raise _bad_request("RESULT_TITLE_EMPTY")
+            if "description" in result and not isinstance(result["description"], str):
+                raise _bad_request("can't parse inline query result description")
+            content = result.get("input_message_content")
+            if not isinstance(content, dict) or "message_text" not in content:
+                raise _bad_request("MESSAGE_EMPTY")
+            self._formatted({**content, "text": content["message_text"]}, "text", limit=4096, required=True)
+            check_reply_markup(result.get("reply_markup"))
+        cache_time = _int_param(params.get("cache_time"), 300)
+        if cache_time < 0:
+            raise _bad_request("invalid cache_time")
+        button = params.get("button")
+        if button is not None:
+            if not isinstance(button, dict) or not isinstance(button.get("text"), str) or not button["text"].strip():
+                raise _bad_request("can't parse inline query results button")
+            start = button.get("start_parameter")
+            if start is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", str(start)):
+                raise _bad_request("START_PARAM_INVALID")
+        next_offset = params.get("next_offset")
+        if next_offset is not None and len(str(next_offset).encode()) > 64:
+            raise _bad_request("NEXT_OFFSET_INVALID")
+        self._inline_queries[query_id] = True
+        self.inline_answers.append(params)
+        self._notify()
+        return True
+
+    async def _send_photo(self, params: JSON) -> JSON:
+        """A photo upload: the bytes must look like an image Telegram can read (PNG/JPEG/WebP); caption ≤ 1024."""
+        chat = self._resolve_chat(params.get("chat_id"))
+        photo = params.get("photo")
+        if isinstance(photo, Upload):
+            if not photo.content.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"RIFF")):
+                raise _bad_request("IMAGE_PROCESS_FAILED")
+            if len(photo.content) > 10 * 1024 * 1024:
+                raise _bad_request("PHOTO_INVALID_DIMENSIONS")
+            stored = self._store_file("photos", photo.file_name or "photo.png", photo.content)
+        elif isinstance(photo, str) and photo in self._files:
+            stored = self._files[photo]
+        elif photo:
+            raise _bad_request("wrong file identifier/HTTP URL specified")
+        else:
+            raise _bad_request("there is no photo in the request")
+        caption, entities = self._formatted(params, "caption", limit=1024, required=False)
+        markup = check_reply_markup(params.get("reply_markup"))
+        msg = self._new_bot_message(chat)
+        msg["photo"] = [{"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "width": 800, "height": 600}]
+        if caption:
+            msg["caption"] = caption
+            if entities:
+                msg["caption_entities"] = entities
+        if markup is not None:
+            msg["reply_markup"] = markup
+        self._messages[(chat["id"], msg["message_id"])] = msg
+        self.photos.append({**copy.deepcopy(msg), "content": stored.content})
+        self._notify()
+        return msg
+
+    async def _get_chat(self, params: JSON) -> JSON:
+        """A known chat (by id or @username) as a ChatFullInfo."""
+        chat = dict(self._resolve_chat(params.get("chat_id")))
+        chat.setdefault("accent_color_id", 0)
+        chat.setdefault("max_reaction_count", 11)
+        return chat
 
 
 def _set_or_drop(target: JSON, key: str, value: Any) -> None:

@@ -5,9 +5,9 @@ import pytest
 
 from index.answerability import ANSWERABILITY_FEATURES, hit_features
 from index.answers import (
+    CROSS_LANGUAGE_DENSE_WEIGHT,
     SENTENCE_FEATURES,
     SentenceRef,
-    CROSS_LANGUAGE_DENSE_WEIGHT,
     apply_sentence_probabilities,
     dense_adjusted,
     lead_with_best_answer,

@@ -408,3 +408,62 @@ async def test_plain_http_clients_get_telegram_shaped_answers(fake: FakeTelegram
 async def test_wait_for_messages_timeout_explains(fake: FakeTelegram, app: Application) -> None:
     with pytest.raises(TimeoutError, match=r"expected 1 message\(s\) to chat 5(.|\n)*getMe"):
         await fake.wait_for_messages(1, chat_id=5, timeout=0.1)
+
+
+# ---------------------------------------------------------------- inline queries, photos, channels
+
+
+async def _inline_query_id(fake: FakeTelegram, app: Application, text: str = "q") -> str:
+    fake.inline_query(text, user_id=USER)
+    updates = await app.bot.get_updates(timeout=1)
+    return updates[-1].inline_query.id
+
+
+def _article(result_id: str, message: str, title: str = "t"):
+    from telegram import InlineQueryResultArticle, InputTextMessageContent
+
+    return InlineQueryResultArticle(result_id, title, InputTextMessageContent(message, parse_mode=ParseMode.HTML))
+
+
+async def test_answer_inline_query_is_checked_like_telegram(fake: FakeTelegram, app: Application):
+    query_id = await _inline_query_id(fake, app)
+    for results, reason in (
+        ([_article("x" * 65, "ok")], "RESULT_ID_INVALID"),
+        ([_article("a", "ok"), _article("a", "ok")], "RESULT_ID_DUPLICATE"),
+        ([_article("a", "<b>broken")], "can't parse entities"),
+        ([_article("a", "x" * 4097)], "too long"),
+    ):
+        with pytest.raises(BadRequest, match=f"(?i){reason}"):
+            await app.bot.answer_inline_query(query_id, results)
+    assert await app.bot.answer_inline_query(query_id, [_article("a", "<b>fine</b>")], cache_time=60)
+    assert fake.inline_answers[-1]["results"][0]["id"] == "a"
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await app.bot.answer_inline_query(query_id, [_article("b", "again")])
+
+
+async def test_send_photo_and_get_chat(fake: FakeTelegram, app: Application):
+    fake.add_chat(USER)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+    message = await app.bot.send_photo(USER, png, caption="<b>chart</b>", parse_mode=ParseMode.HTML)
+    assert message.caption == "chart" and fake.photos[-1]["content"] == png
+    with pytest.raises(BadRequest, match=r"(?i)image_process_failed"):
+        await app.bot.send_photo(USER, b"not an image")
+    with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
+        await app.bot.send_photo(USER, png, caption="x" * 1025)
+    fake.channel_post(-1001234, "first post", username="news_channel", title="News channel")
+    chat = await app.bot.get_chat("@news_channel")
+    assert (chat.id, chat.type, chat.title) == (-1001234, "channel", "News channel")
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+        await app.bot.get_chat("@nobody_here")
+
+
+async def test_channel_posts_and_their_edits_arrive_as_channel_updates(fake: FakeTelegram, app: Application):
+    fake.channel_post(-1001234, "see https://example.org/a", username="news_channel")
+    fake.channel_post(-1001234, None, caption="a caption", photo=True)
+    fake.channel_post(-1001234, "edited text", edit_of=1)
+    updates = await app.bot.get_updates(timeout=1)
+    first, second, edit = updates[-3:]
+    assert first.channel_post.text.startswith("see") and first.channel_post.entities[0].type == "url"
+    assert second.channel_post.caption == "a caption" and second.channel_post.photo
+    assert edit.edited_channel_post.message_id == 1 and edit.edited_channel_post.date == first.channel_post.date
+    assert edit.effective_chat.username == "news_channel"

@@ -1,0 +1,145 @@
+"""Channels as a live corpus: posts in INDEX_CHANNELS become articles, indexed in small batches.
+
+A post is stored at once (``ARTICLES_DIR/telegram/<channel>.jsonl``, so a rebuild
+keeps it); the index is updated through the service's /reindex path at most once
+per ``interval`` seconds, after any update already running, so answers never
+wait for it. Pages a post links to are fetched and indexed in the same batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from telegram import Bot, Message, Update
+from telegram.constants import MessageEntityType
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from index.harvest import harvest
+from index.settings import Settings
+from index.telegram_export import channel_file, post_record, store_posts
+from index.urls import is_web_url
+
+from .service import QAService
+from .sources import update_index
+
+log = logging.getLogger(__name__)
+
+BATCH_SECONDS = 60.0  # at most one index update a minute from channel posts
+SETTLE_SECONDS = 2.0  # wait this long after a first post, so a burst of posts is indexed together
+MAX_LINKS = 5  # linked pages fetched per post
+
+
+class ChannelFeed:
+    """Stores posts of listed channels and keeps the index up to date with them, one batch at a time."""
+
+    def __init__(
+        self, service: QAService, settings: Settings, interval: float = BATCH_SECONDS, settle: float = SETTLE_SECONDS
+    ) -> None:
+        self.service = service
+        self.settings = settings
+        self.interval = interval
+        self.settle = settle
+        self.updates = 0  # index updates made for posts (for /stats and tests)
+        self._links: list[str] = []
+        self._dirty = False
+        self._last_update = float("-inf")
+        self._task: asyncio.Task | None = None
+        self._write = asyncio.Lock()
+
+    def listed(self, chat_id: int, username: str | None) -> bool:
+        """Is this channel in INDEX_CHANNELS (by id, or by @username)?"""
+        wanted = self.settings.index_channels
+        return str(chat_id) in wanted or (username is not None and f"@{username.lower()}" in wanted)
+
+    async def add(self, record: dict, links: list[str]) -> None:
+        """Store (or replace) a post's article now; index it with the next batch."""
+        path = channel_file(self.settings.articles_dir, record["channel"])
+        async with self._write:  # one writer per file; the rewrite itself runs off the event loop
+            changed = await asyncio.to_thread(store_posts, path, [record])
+        if not changed:
+            return
+        self._links += [url for url in links if is_web_url(url) and "//t.me/" not in url][:MAX_LINKS]
+        self._dirty = True
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="channel-indexer")
+
+    async def _run(self) -> None:
+        """Update the index while posts keep coming, no more often than every ``interval`` seconds."""
+        loop = asyncio.get_running_loop()
+        while self._dirty:
+            await asyncio.sleep(max(self.settle, self._last_update + self.interval - loop.time()))
+            self._dirty = False
+            links, self._links = list(dict.fromkeys(self._links)), []
+            if links:
+                await self._fetch(links)
+            self._last_update = loop.time()
+            try:
+                build = await update_index(self.service)  # the same path as /reindex and the feed refresh
+                self.updates += 1
+                log.info("channel posts indexed (%s newly embedded)", build.encoded)
+            except Exception as exc:  # the posts are stored; the next batch or /reindex indexes them
+                log.warning("indexing channel posts failed: %s", exc)
+
+    async def _fetch(self, links: list[str]) -> None:
+        """Fetch the article pages posts link to into ARTICLES_DIR/web (indexed with the posts)."""
+        try:
+            report = await asyncio.to_thread(
+                harvest,
+                links,
+                self.settings.articles_dir,
+                self.settings.fetch_config(workers=2),
+                max_pages=len(links) * 2,
+                lock_wait=60,
+            )
+            log.info("pages linked from channel posts: %s", report.summary())
+        except Exception as exc:  # the posts themselves are indexed anyway
+            log.warning("fetching pages linked from channel posts failed: %s", exc)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+def post_links(message: Message) -> list[str]:
+    """Links in a post's text or caption, including links behind words."""
+    types = [MessageEntityType.URL, MessageEntityType.TEXT_LINK]
+    found = message.parse_entities(types) if message.text else message.parse_caption_entities(types)
+    return [
+        entity.url if entity.type == MessageEntityType.TEXT_LINK else value
+        for entity, value in found.items()
+        if entity.url or value
+    ]
+
+
+async def channel_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A post or an edited post in a listed channel: store it as an article (other channels are ignored)."""
+    message = update.effective_message
+    chat = update.effective_chat
+    feed: ChannelFeed = context.bot_data["channels"]
+    if message is None or chat is None or not feed.listed(chat.id, chat.username):
+        return
+    record = post_record(
+        chat_id=chat.id,
+        message_id=message.message_id,
+        text=message.text or message.caption or "",
+        date=message.date,
+        channel_title=chat.title or "",
+        username=chat.username,
+    )
+    if record is not None:
+        await feed.add(record, post_links(message))
+
+
+async def check_channels(bot: Bot, settings: Settings) -> None:
+    """At start: say which listed channels the bot can see (posts arrive only where it is an admin)."""
+    for channel in settings.index_channels:
+        try:
+            chat = await bot.get_chat(int(channel) if channel.lstrip("-").isdigit() else channel)
+            log.info("indexing posts of channel %s (%s)", chat.title, chat.id)
+        except TelegramError as exc:
+            log.warning("channel %s in INDEX_CHANNELS is not reachable (%s); is the bot an admin there?", channel, exc)

@@ -1,0 +1,72 @@
+"""Inline mode: "@bot question" typed in any chat lists attributed answers; picking one posts it there.
+
+Short queries list the newest articles; "nothing found" is one explanatory
+result, never an error. Searches run in the service's thread pool like every
+other, and are kept out of the question log (a reader's every keystroke would
+land there).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineQueryResultArticle, InlineQueryResultsButton, InputTextMessageContent, Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from .handlers import start_payload
+from .render import InlineItem, inline_items, inline_latest, inline_notice
+from .service import QAService
+from .texts import AR, EN, language_for, text
+
+log = logging.getLogger(__name__)
+
+INLINE_RESULTS = 5
+MIN_QUERY_CHARS = 3  # shorter queries list the latest articles
+MAX_QUERY_CHARS = 256  # Telegram's own limit for inline queries
+CACHE_SECONDS = 300  # Telegram caches the answer to one query text for this long
+
+
+def inline_query_text(raw: str) -> str:
+    """The query as searched: control characters and runs of whitespace become single spaces."""
+    cleaned = "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in raw)
+    return " ".join(cleaned.split())[:MAX_QUERY_CHARS]
+
+
+async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer an inline query with up to five attributed results."""
+    query = update.inline_query
+    question = inline_query_text(query.query or "")
+    preferred = context.user_data.get("lang") if context.user_data is not None else None
+    lang = (
+        preferred
+        if preferred in (AR, EN)
+        else language_for(question or None, query.from_user.language_code if query.from_user else None)
+    )
+    items = await inline_answer(context.bot_data["service"], question, lang, query.from_user.id if query.from_user else None)
+    results = [
+        InlineQueryResultArticle(
+            id=item.key,
+            title=item.title,
+            description=item.description,
+            input_message_content=InputTextMessageContent(item.message, parse_mode=ParseMode.HTML),
+        )
+        for item in items
+    ]
+    # "ask in a private chat": opens the bot with the question as a /start deep link (when it fits in one)
+    payload = start_payload(question) if len(question) >= MIN_QUERY_CHARS else None
+    button = InlineQueryResultsButton(text=text("inline_ask_private", lang), start_parameter=payload) if payload else None
+    await query.answer(results, cache_time=CACHE_SECONDS, is_personal=False, button=button)
+
+
+async def inline_answer(service: QAService, question: str, lang: str, user_id: int | None) -> list[InlineItem]:
+    """The results for one query text: the latest articles, the search's sources, or one notice."""
+    if service.searcher is None:
+        return [inline_notice("no-index", "inline_no_index_title", "no_index", lang)]
+    if len(question) < MIN_QUERY_CHARS:
+        latest = inline_latest(await service.latest(INLINE_RESULTS), lang)
+        return latest or [inline_notice("no-index", "inline_no_index_title", "no_index", lang)]
+    rid, result = await service.ask(question, lang, user_id, "inline", log_it=False)
+    if result.no_answer or not result.hits:
+        return [inline_notice("nothing", "inline_nothing_title", "inline_nothing", lang)]
+    return inline_items(result, lang, INLINE_RESULTS, prefix=rid)

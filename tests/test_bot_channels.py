@@ -1,0 +1,145 @@
+"""Channel posts as a live corpus, through the fake Bot API server; and the Telegram Desktop export reader."""
+
+from __future__ import annotations
+
+import json
+
+from botkit import READER, eventually, running_bot
+
+from index.articles import LoadResult, load_file
+from index.telegram_export import bare_channel_id, channel_file, export_records, post_record, store_posts
+
+PUBLIC = -1001234500001
+PRIVATE = -1001234500002
+OTHER = -1001234500003
+
+POST = (
+    "افتتاح متحف للطيران في جدة\n"
+    "افتتحت هيئة المتاحف متحفاً للطيران في مدينة جدة يضم 45 طائرة تاريخية، أقدمها طائرة شراعية من عام 1930."
+)
+
+
+def _feed(app, interval: float = 0.5):
+    feed = app.bot_data["channels"]
+    feed.interval, feed.settle = interval, 0.1
+    return feed
+
+
+async def test_channel_post_is_answerable_and_edits_replace_it(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder, index_channels="@gulf_news_ch, -1001234500002") as (fake, app):
+        feed = _feed(app)
+        fake.channel_post(PUBLIC, POST, username="gulf_news_ch", title="قناة أخبار الخليج")
+        fake.message("فيضان النيل في السودان", user_id=READER + 5)  # answered meanwhile
+        await fake.wait_for_messages(1, chat_id=READER + 5)
+        await eventually(lambda: feed.updates >= 1, timeout=60)
+        assert feed.updates == 1
+        fake.message("كم طائرة في متحف الطيران في جدة؟", user_id=READER)
+        (reply,) = await fake.wait_for_messages(1, chat_id=READER)
+        assert "45 طائرة" in reply["text"] and "قناة أخبار الخليج" in reply["text"]
+        assert any(e.get("url") == "https://t.me/gulf_news_ch/1" for e in reply.get("entities", []))
+        # the edit replaces the article
+        fake.channel_post(PUBLIC, POST.replace("45", "60"), username="gulf_news_ch", title="قناة أخبار الخليج", edit_of=1)
+        await eventually(lambda: feed.updates >= 2, timeout=60)
+        fake.message("كم طائرة في متحف الطيران في جدة؟", user_id=READER)
+        replies = await fake.wait_for_messages(2, chat_id=READER)
+        assert "60 طائرة" in replies[1]["text"] and "45 طائرة" not in replies[1]["text"]
+        stored = (tmp_path / "articles" / "telegram" / "gulf_news_ch.jsonl").read_text(encoding="utf-8").splitlines()
+        assert len(stored) == 1 and "60 طائرة" in stored[0]
+        await feed.close()
+
+
+async def test_private_channel_caption_and_unlisted_channel(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder, index_channels=str(PRIVATE)) as (fake, app):
+        feed = _feed(app)
+        fake.channel_post(OTHER, "خبر من قناة غير مدرجة عن مرصد فلكي في تبوك يضم تلسكوباً عملاقاً", title="قناة أخرى")
+        caption = "وصول أول قطار كهربائي إلى ميناء ينبع\nوصل أول قطار شحن كهربائي إلى ميناء ينبع محملاً بـ 80 حاوية."
+        fake.channel_post(PRIVATE, None, caption=caption, photo=True, title="نشرة الموانئ")
+        await eventually(lambda: feed.updates >= 1, timeout=60)
+        assert not (tmp_path / "articles" / "telegram" / str(bare_channel_id(OTHER))).with_suffix(".jsonl").exists()
+        (record,) = [json.loads(line) for line in channel_file(tmp_path / "articles", "1234500002").read_text().splitlines()]
+        assert record["url"] == "" and record["source"] == "نشرة الموانئ" and record["title"].startswith("وصول أول قطار")
+        fake.message("كم حاوية حمل القطار الكهربائي إلى ميناء ينبع؟", user_id=READER)
+        (reply,) = await fake.wait_for_messages(1, chat_id=READER)
+        assert "80 حاوية" in reply["text"]
+        await feed.close()
+
+
+async def test_a_burst_of_posts_is_one_index_update(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder, index_channels="@gulf_news_ch") as (fake, app):
+        feed = _feed(app, interval=60)
+        feed.settle = 1.0
+        for n in range(3):
+            fake.channel_post(PUBLIC, f"خبر عاجل رقم {n}\nنص الخبر العاجل رقم {n} عن افتتاح سوق جديدة.", username="gulf_news_ch")
+        await eventually(lambda: feed.updates >= 1, timeout=60)
+        fake.channel_post(PUBLIC, "خبر رابع\nنص خبر رابع عن افتتاح مكتبة عامة.", username="gulf_news_ch")
+        await eventually(lambda: feed.updates >= 2, timeout=3)
+        assert feed.updates == 1, "the next update waits out the minute"
+        assert len(channel_file(tmp_path / "articles", "gulf_news_ch").read_text().splitlines()) == 4
+        await feed.close()
+
+
+def test_post_record_and_store_replace_by_id(tmp_path):
+    record = post_record(
+        chat_id=PUBLIC, message_id=7, text="  عنوان\nنص  ", date="2026-11-01T10:00:00", channel_title="ق", username="abcd_e"
+    )
+    assert record["id"] == "tg-1234500001-7" and record["title"] == "عنوان" and record["url"] == "https://t.me/abcd_e/7"
+    assert record["date"] == "2026-11-01 10:00:00"
+    assert post_record(chat_id=PUBLIC, message_id=8, text=" \n ", date="", channel_title="ق") is None
+    path = tmp_path / "c.jsonl"
+    assert store_posts(path, [record]) == 1 and store_posts(path, [record]) == 0
+    assert store_posts(path, [{**record, "text": "عنوان\nنص آخر"}]) == 1
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 1
+
+
+def test_telegram_desktop_export_is_read_as_articles(tmp_path):
+    export = {
+        "name": "قناة الاختبار",
+        "type": "private_channel",
+        "id": 1234500002,
+        "messages": [
+            {"id": 1, "type": "service", "date": "2026-01-01T09:00:00", "action": "create_channel"},
+            {
+                "id": 2,
+                "type": "message",
+                "date": "2026-01-02T10:30:00",
+                "text": ["افتتاح ", {"type": "bold", "text": "جسر"}, " جديد\nافتتح جسر جديد فوق الوادي بطول 2 كيلومتر."],
+            },
+            {"id": 3, "type": "message", "date": "2026-01-03T11:00:00", "text": "", "photo": "photos/1.jpg"},
+            {"id": 4, "type": "message", "date": "2026-01-04T12:00:00", "text": "سطر واحد فقط عن المطر"},
+        ],
+    }
+    records = export_records(export)
+    assert [r["id"] for r in records] == ["tg-1234500002-2", "tg-1234500002-4"]
+    path = tmp_path / "export" / "result.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")
+    result = LoadResult()
+    articles = load_file(path, result)
+    assert not result.problems
+    assert [a.title for a in articles] == ["افتتاح جسر جديد", "سطر واحد فقط عن المطر"]
+    assert articles[0].text == "افتتح جسر جديد فوق الوادي بطول 2 كيلومتر." and articles[0].source == "قناة الاختبار"
+    assert articles[0].date == "2026-01-02 10:30:00" and articles[0].url == ""
+    # the same post from the bot has the same id, so an export and live posts never count twice
+    live = post_record(chat_id=PRIVATE, message_id=2, text="x", date="", channel_title="")
+    assert live["id"] == articles[0].id
+
+
+async def test_pages_linked_from_posts_are_fetched_and_indexed(tmp_path, embedder):
+    from website import NewsSite, SiteServer
+
+    from index.articles import load_articles
+
+    site = NewsSite.generate(2)
+    page = site.pages[0]
+    with SiteServer(site) as server:
+        settings = {"allow_private_urls": True, "fetch_delay_seconds": 0, "fetch_timeout_seconds": 2}
+        async with running_bot(tmp_path, embedder, index_channels="@gulf_news_ch", **settings) as (fake, app):
+            feed = _feed(app)
+            fake.channel_post(PUBLIC, f"التفاصيل في موقعنا\n{server.url(page.path)}", username="gulf_news_ch")
+            await eventually(lambda: feed.updates >= 1, timeout=60)
+            titles = {a.title for a in load_articles([tmp_path / "articles" / "web"]).articles}
+            assert page.title in titles
+            assert page.title in {
+                t for (t,) in app.bot_data["service"].searcher.stored.db().execute("SELECT title FROM articles")
+            }
+            await feed.close()

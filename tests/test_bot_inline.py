@@ -1,0 +1,78 @@
+"""Inline mode through the fake Bot API server: every answer must pass the fake's checks of results and HTML."""
+
+from __future__ import annotations
+
+from botkit import READER, running_bot
+from fake_telegram import parse_html
+
+
+def _results(answer: dict) -> list[dict]:
+    return answer["results"]
+
+
+def _message(result: dict) -> tuple[str, list[dict]]:
+    content = result["input_message_content"]
+    assert content.get("parse_mode") == "HTML"
+    return parse_html(content["message_text"])
+
+
+async def test_arabic_inline_query_lists_attributed_results(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder) as (fake, _app):
+        fake.inline_query("كم تستغرق الرحلة بالقطار السريع بين مكة والمدينة؟", user_id=READER)
+        (answer,) = await fake.wait_for_inline_answers(1)
+        results = _results(answer)
+        assert 1 <= len(results) <= 5
+        assert int(answer["cache_time"]) > 0
+        first = results[0]
+        assert "قطار الحرمين" in first["title"] and "وكالة الاختبار" in first["description"]
+        assert "وتستغرق الرحلة" in first["description"]
+        assert all(len(r["id"].encode()) <= 64 for r in results) and len({r["id"] for r in results}) == len(results)
+        plain, entities = _message(first)
+        assert plain.strip("\u200f").startswith("💡") and "10 فبراير 2026" in plain and "وكالة الاختبار" in plain
+        assert any(e["type"] == "text_link" and e["url"] == "https://example.org/t/train" for e in entities)
+        assert not (tmp_path / "questions.jsonl").exists(), "inline keystrokes stay out of the question log"
+
+
+async def test_english_inline_query(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder) as (fake, _app):
+        fake.inline_query("chess championship Africa women", user_id=READER, language_code="en")
+        (answer,) = await fake.wait_for_inline_answers(1)
+        plain, _ = _message(_results(answer)[0])
+        assert "May 2026" in plain or "Nothing" in _results(answer)[0]["title"]
+
+
+async def test_empty_and_short_queries_list_latest_articles(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder) as (fake, _app):
+        fake.inline_query("", user_id=READER)
+        fake.inline_query("ق", user_id=READER + 1)
+        answers = await fake.wait_for_inline_answers(2)
+        for answer in answers:
+            titles = [r["title"] for r in _results(answer)]
+            assert len(titles) == 5
+            assert titles[0] == "ارتفاع أسعار البن عالمياً يرفع كلفة القهوة في المقاهي", "newest first"
+            assert "مهرجان الإبل يجذب آلاف الزوار في الصحراء" not in titles, "the oldest of six is left out"
+            _message(_results(answer)[0])
+
+
+async def test_nothing_found_is_one_explanatory_result(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder) as (fake, _app):
+        fake.inline_query("xqzv wplk zzkk", user_id=READER, language_code="en")
+        (answer,) = await fake.wait_for_inline_answers(1)
+        (only,) = _results(answer)
+        assert only["title"] == "Nothing found in the articles"
+        plain, _ = _message(only)
+        assert "Nothing in the available articles" in plain
+
+
+async def test_long_and_html_like_queries_are_accepted(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder) as (fake, _app):
+        long_query = ("قطار الحرمين السريع " * 20)[:256]
+        assert len(long_query) == 256
+        fake.inline_query(long_query, user_id=READER)
+        fake.inline_query('<b>قطار</b> & <a href="x">الحرمين</a> &amp; </i>', user_id=READER + 1)
+        answers = await fake.wait_for_inline_answers(2)
+        assert all(_results(a) for a in answers)
+        for answer in answers:
+            for result in _results(answer):
+                _message(result)
+    assert not [e for e in fake.errors_returned if e[0] == "answerInlineQuery"]

@@ -1,0 +1,144 @@
+"""The editor's report: pure functions over question-log records, the CLI, and /report through the fake server."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from botkit import ADMIN, READER, running_bot
+from conftest import write_jsonl
+
+from index.__main__ import main
+from index.report import band_of, build_report, daily_chart_png, format_text, group_similar, read_log
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def _q(day: str, question: str, band: str = "answer", latency: float = 50.0, rid: str = "", title: str = "") -> dict:
+    return {
+        "time": f"2026-11-{day}T10:00:00+00:00",
+        "user": "u1",
+        "question": question,
+        "band": band,
+        "no_answer": band == "nothing",
+        "answer_id": rid,
+        "top_title": title,
+        "latency_ms": latency,
+    }
+
+
+def _vote(day: str, rid: str, user: str, vote: str, question: str = "س", title: str = "عنوان") -> dict:
+    return {
+        "time": f"2026-11-{day}T11:00:00+00:00",
+        "type": "vote",
+        "user": user,
+        "answer_id": rid,
+        "question": question,
+        "top_title": title,
+        "vote": vote,
+    }
+
+
+RECORDS = [
+    _q("18", "قطار الحرمين", latency=40, rid="a1", title="قطار"),
+    _q("18", "متى يفتتح متحف الطيران في جدة؟", "nothing", latency=60),
+    _q("19", "متى يفتتح متحف الطيران في جدة؟", "nothing", latency=80),
+    _q("19", "موعد افتتاح متحف الطيران في جدة", "tentative", latency=100),
+    _q("20", "أسعار القهوة", latency=200, rid="a2", title="البن"),
+    _q("20", "نتيجة مباراة الهلال والنصر", "nothing", latency=30),
+    _vote("19", "a1", "u1", "up"),
+    _vote("19", "a1", "u1", "down"),  # changed: the last vote counts
+    _vote("20", "a1", "u2", "down"),
+    _vote("20", "a2", "u3", "up"),
+]
+
+
+def test_report_counts_shares_gaps_votes_and_latency():
+    report = build_report(RECORDS, now=NOW)
+    assert [d.day for d in report.days] == ["2026-11-18", "2026-11-19", "2026-11-20"]
+    assert (report.questions, report.answered, report.tentative, report.nothing) == (6, 2, 1, 3)
+    assert report.share(report.nothing) == 0.5
+    assert report.gaps[0].count == 3 and "متحف الطيران" in report.gaps[0].question
+    assert report.gaps[0].question == "متى يفتتح متحف الطيران في جدة؟", "the most frequent wording represents the group"
+    assert report.gaps[1].count == 1 and "الهلال" in report.gaps[1].question
+    (disliked,) = report.disliked
+    assert (disliked.down, disliked.up, disliked.title) == (2, 0, "عنوان")
+    assert (report.votes_up, report.votes_down) == (1, 2)
+    assert report.p50_ms == 70.0 and 150 < report.p95_ms <= 200
+    assert report.chart_worthy
+    text = format_text(report)
+    assert "Questions: 6 over 3 day(s)" in text and "3× متى يفتتح" in text
+
+
+def test_days_window_and_old_log_lines():
+    report = build_report(RECORDS, days=1, now=NOW)
+    assert [d.day for d in report.days] == ["2026-11-20"] and report.questions == 2 and not report.chart_worthy
+    assert band_of({"no_answer": True}) == "nothing" and band_of({"no_answer": False}) == "answer"
+    assert build_report([], now=NOW).questions == 0
+    assert "No questions" in format_text(build_report([], now=NOW))
+
+
+def test_unrelated_questions_stay_apart():
+    gaps = group_similar(["فيضان النيل في السودان", "سعر البن في البرازيل", "فيضانات النيل في السودان"])
+    assert [g.count for g in gaps] == [2, 1]
+
+
+def test_read_log_skips_bad_lines(tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_text(json.dumps(RECORDS[0], ensure_ascii=False) + "\nnot json\n[1]\n\n", encoding="utf-8")
+    records, bad = read_log(path)
+    assert len(records) == 1 and bad == 2
+
+
+def test_chart_is_a_png():
+    png = daily_chart_png(build_report(RECORDS, now=NOW))
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
+
+
+def test_report_command_line(tmp_path, capsys):
+    log = write_jsonl(tmp_path / "q.jsonl", RECORDS)
+    chart = tmp_path / "chart.png"
+    assert main(["report", "--log", str(log), "--chart", str(chart)]) == 0
+    out = capsys.readouterr().out
+    assert "Questions: 6" in out and "Most 👎'd answers" in out
+    assert chart.read_bytes().startswith(b"\x89PNG")
+    assert main(["report", "--log", str(log), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["questions"] == 6
+    assert main(["report", "--log", str(log), "--days", "0"]) == 1
+    assert main(["report", "--log", str(tmp_path / "missing.jsonl")]) == 1
+
+
+async def test_report_in_the_bot_without_data(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder) as (fake, _app):
+        fake.command("/report", user_id=READER)
+        fake.command("/report", user_id=ADMIN)
+        (refused,) = await fake.wait_for_messages(1, chat_id=READER)
+        (empty,) = await fake.wait_for_messages(1, chat_id=ADMIN)
+        assert "للمشرفين فقط" in refused["text"] and "لا توجد أسئلة" in empty["text"]
+        fake.command("/report abc", user_id=ADMIN)
+        msgs = await fake.wait_for_messages(2, chat_id=ADMIN)
+        assert "/report 7" in msgs[1]["text"]
+    assert fake.photos == []
+
+
+async def test_report_in_the_bot_with_three_days(tmp_path, embedder):
+    log = tmp_path / "questions.jsonl"
+    many = RECORDS + [_q("19", f"سؤال بلا إجابة رقم {n} عن موضوع {n * 7919} مختلف <b>&", "nothing") for n in range(150)]
+    write_jsonl(log, many)
+    async with running_bot(tmp_path, embedder) as (fake, _app):
+        fake.command("/report", user_id=ADMIN, language_code="en")
+        await fake.wait_for_call("sendPhoto")
+        msgs = fake.messages_to(ADMIN)
+        assert msgs and "Editor's report" in msgs[0]["text"] and "Questions: 156 over 3 day(s)" in msgs[0]["text"]
+        assert "coverage gaps" in " ".join(m["text"] for m in msgs)
+        assert all(len(m["text"]) <= 4096 for m in msgs)
+        (photo,) = fake.photos
+        assert photo["caption"] == "Questions per day" and photo["content"].startswith(b"\x89PNG")
+    assert not [e for e in fake.errors_returned if e[0] in ("sendMessage", "sendPhoto")]
+
+
+async def test_report_when_the_log_is_off(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder, question_log=None) as (fake, _app):
+        fake.command("/report", user_id=ADMIN)
+        (msg,) = await fake.wait_for_messages(1, chat_id=ADMIN)
+        assert "QUESTION_LOG" in msg["text"]
