@@ -30,7 +30,7 @@ from index.settings import Settings
 
 from .ratelimit import QuestionLimiter
 from .render import full_passage_messages, reply_messages, report_messages
-from .replies import help_text, stats_text, welcome_text
+from .replies import examples, help_text, stats_text, welcome_text
 from .service import QAService, ReindexBusy
 from .texts import AR, EN, language_for, stage_text, text
 
