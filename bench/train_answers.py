@@ -36,7 +36,7 @@ import numpy as np
 from answer_data import SETS, Run, answerability_rows, apply_sentence_scores, collect, open_searchers
 from common import ROOT, command_line, git_revision, record, table
 
-from index.answerability import ANSWERABILITY_FEATURES
+from index.answerability import ANSWERABILITY_FEATURES, rule_factors
 from index.answers import CROSS_LANGUAGE_DENSE_WEIGHT, SENTENCE_FEATURES, dense_adjusted
 from index.evaluate import contains_answer
 from index.learned import LearnedModel, Tree
@@ -331,8 +331,16 @@ def main() -> None:
         hit_rows.append(x)
         hit_labels.append(y)
         tops.append(answer_line(run, hits))
+    # the probabilities as the searcher gives them: the model's, then the rules (index/answerability.py)
     ans_scores = {
-        kind: out_of_fold(hit_rows, hit_labels, fold, args.folds, fit, "answerability", ANSWERABILITY_FEATURES)
+        kind: [
+            p * rule_factors(x)
+            for p, x in zip(
+                out_of_fold(hit_rows, hit_labels, fold, args.folds, fit, "answerability", ANSWERABILITY_FEATURES),
+                hit_rows,
+                strict=True,
+            )
+        ]
         for kind, fit in LEARNERS.items()
     }
     set_names = [spec.name for spec in SETS if any(r.set == spec.name for r in runs)]

@@ -148,3 +148,14 @@ def test_an_english_question_takes_the_sentence_most_like_it(searcher):
     top = result.hits[0]
     assert top.article_id == hits[best.hit].article_id
     assert top.passage.text[slice(*top.passage.highlights[0])] == best.passage.text[slice(*best.span)]
+
+
+def test_rules_refuse_a_same_script_question_sharing_no_word_and_halve_a_missing_year():
+    from index.answerability import YEAR_MISSING_FACTOR, rule_factors
+
+    x = np.zeros((4, len(ANSWERABILITY_FEATURES)))
+    x[0, HCOL["coverage"]] = 0.5  # shares words
+    x[1, HCOL["bm25"]] = 0.0  # shares none, same script: refused
+    x[2, HCOL["cross_language"]] = 1.0  # shares none, but English about Arabic news: left to the model
+    x[3, [HCOL["coverage"], HCOL["year_missing"]]] = [0.5, 1.0]
+    assert rule_factors(x).tolist() == [1.0, 0.0, 1.0, YEAR_MISSING_FACTOR]
