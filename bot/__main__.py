@@ -90,9 +90,8 @@ def serve(app, hook: dict | None, settings: Settings, secrets: list[str]) -> int
             file=sys.stderr,
         )
         return 1
-    except BadRequest as exc:
-        print(f"error: the Bot API at {base} refused to start the bot: {clean(str(exc))}", file=sys.stderr)
-        return 1
+    except BadRequest as exc:  # a NetworkError in python-telegram-bot's classes, but a refusal, not a network fault
+        return _refused(base, clean(str(exc)))
     except NetworkError as exc:
         print(
             f"error: cannot reach the Bot API at {base} ({clean(str(exc))}) after {settings.telegram_network_retries} "
@@ -101,9 +100,13 @@ def serve(app, hook: dict | None, settings: Settings, secrets: list[str]) -> int
         )
         return 1
     except TelegramError as exc:
-        print(f"error: the Bot API at {base} refused to start the bot: {clean(str(exc))}", file=sys.stderr)
-        return 1
+        return _refused(base, clean(str(exc)))
     return 0
+
+
+def _refused(base: str, reason: str) -> int:
+    print(f"error: the Bot API at {base} refused to start the bot: {reason}", file=sys.stderr)
+    return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

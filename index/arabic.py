@@ -54,6 +54,14 @@ _CHAR_MAP = str.maketrans(
     }
 )
 
+_MARKS_RE = re.compile(f"[{re.escape(_DIACRITICS + _TATWEEL + _INVISIBLE)}]+")
+
+
+def without_marks(text: str) -> str:
+    """``text`` without diacritics, tatweel and invisible marks: a cheap part of ``normalize`` (about 10x faster)."""
+    return _MARKS_RE.sub("", text)
+
+
 _TOKEN_RE = re.compile(r"[^\W_]+(?:[.,][0-9]+)*", re.UNICODE)
 _SPACES_RE = re.compile(r"\s+")
 

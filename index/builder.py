@@ -205,10 +205,7 @@ def chunk_corpus(
 def analyse_chunks(
     cache_path: Path, chunks: Sequence[Chunk], titles: dict[str, str], stemmer: str
 ) -> tuple[list[str], dict[str, str]]:
-    """Each chunk's analysed sentences and each article's analysed title, through the build cache.
-
-    Opens its own cache connection: it runs in a thread beside the embedding.
-    """
+    """Each chunk's analysed sentences and each article's analysed title, through the build cache."""
     analysis = json.dumps({"stemmer": stemmer, "analyzer": ANALYZER_VERSION, "cues": LEXICON_DIGEST}, sort_keys=True)
     analyze_fn = partial(analyze, stemmer=stemmer)
     with BuildCache(cache_path) as cache:
@@ -217,6 +214,20 @@ def analyse_chunks(
         )
         title_terms = cache.derived(f"title {analysis}", list(titles.values()), lambda t: " ".join(analyze_fn(t)))
     return sentences, dict(zip(titles, title_terms, strict=True))
+
+
+def embed_chunks(
+    cache_path: Path,
+    model: str,
+    inputs: list[str],
+    prompt: str,
+    dim: int,
+    encode: Callable[[list[str]], np.ndarray],
+    progress: bool,
+) -> tuple[np.ndarray, int]:
+    """Every chunk's vector through the build cache (its own connection: it runs beside the analysis)."""
+    with BuildCache(cache_path) as cache:
+        return cache.embed(model, inputs, prompt, dim, encode, progress=progress)
 
 
 def corpus_hash(articles: Sequence[Article]) -> str:
@@ -353,30 +364,23 @@ def _build(
 
     query_prompt, passage_prompt = lazy.prompts()
     model_name = BUILTIN_MODEL if is_builtin(config.model) else config.model
-    with BuildCache(cache_path) as cache, ThreadPoolExecutor(1, thread_name_prefix="analyse") as background:
+    with BuildCache(cache_path) as cache:
         if not use_cache:
             cache.prune(model_name, set())
         dim = _dimension(cache, model_name, lazy, previous)
-        # Text analysis (pure Python) runs in this process while the encoder works, often in other processes.
-        analysed = background.submit(analyse_chunks, cache_path, chunks, titles, config.lexical.stemmer)
+    # The encoder works (in worker processes for the built-in model) while this thread analyses the
+    # text and builds BM25: an update of a few articles waits for the model to load, a full build for
+    # the encoding, and neither waits for the other part.
+    with ThreadPoolExecutor(1, thread_name_prefix="embed") as background:
         note(f"embedding {len(chunks)} chunks")
-        vectors, report.encoded = cache.embed(model_name, inputs, passage_prompt, dim, lazy.encode, progress=progress)
-        note("indexing")
-        sentences, title_terms = analysed.result()
-    parsed = [parse_sentences(data) for data in sentences]
-    terms = [
-        title_terms[c.article_id].split() + [t for sentence in chunk_sentences for t in sentence.terms]
-        for c, chunk_sentences in zip(chunks, parsed, strict=True)
-    ]
-
-    from tqdm.auto import tqdm
-
-    # one bar for the three parts (bm25s's own four bars stay off)
-    with tqdm(total=3, desc="indexing", unit="part", disable=not progress) as bar:
-        faiss_index = build_index(vectors, config.faiss_index)
-        bar.update()
-        lexical = LexicalIndex.build(terms, config.lexical, progress=False)
-        bar.update()
+        embedded = background.submit(embed_chunks, cache_path, model_name, inputs, passage_prompt, dim, lazy.encode, progress)
+        sentences, title_terms = analyse_chunks(cache_path, chunks, titles, config.lexical.stemmer)
+        parsed = [parse_sentences(data) for data in sentences]
+        terms = [
+            title_terms[c.article_id].split() + [t for sentence in chunk_sentences for t in sentence.terms]
+            for c, chunk_sentences in zip(chunks, parsed, strict=True)
+        ]
+        lexical = LexicalIndex.build(terms, config.lexical, progress=False)  # bm25s's own four bars stay off
         article_idx = {a.id: i for i, a in enumerate(articles)}
         analyses = Analyses.from_sentences(
             [article_idx[c.article_id] for c in chunks],
@@ -385,6 +389,13 @@ def _build(
             lexical.vocab,
             [article_day(a.date) for a in articles],
         )
+        vectors, report.encoded = embedded.result()
+    note("indexing")
+
+    from tqdm.auto import tqdm
+
+    with tqdm(total=1, desc="indexing vectors", unit="index", disable=not progress) as bar:
+        faiss_index = build_index(vectors, config.faiss_index)
         bar.update()
     now = utc_now()
     manifest = {

@@ -105,6 +105,7 @@ def _day(record: dict[str, Any]) -> str:
 
 
 def percentile(values: list[float], q: float) -> float:
+    """The ``q`` quantile (0-1) with linear interpolation, 0.0 for no values (the benchmarks use it too)."""
     ordered = sorted(values)
     if not ordered:
         return 0.0

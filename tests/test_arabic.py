@@ -91,3 +91,11 @@ def test_masdar_variant_meets_the_verb():
     """The opt-in "+masdar" variant maps the form II verbal noun to its root: تعليق meets علّق."""
     assert analyze("تعليق الدراسة", "light+snowball+masdar")[0] == analyze("علقت", "light+snowball+masdar")[0] == "علق"
     assert analyze("تعليق", "light+snowball") == ["تعليق"]  # the default leaves it alone
+
+
+def test_without_marks_drops_only_what_normalize_drops():
+    from index.arabic import normalize, without_marks
+
+    text = "السَّرطانُ\u0640\u200f في جدّة"
+    assert without_marks(text) == "السرطان في جدة"
+    assert normalize(without_marks(text)) == normalize(text)
