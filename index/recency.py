@@ -90,15 +90,15 @@ def time_window(question: str) -> Window | None:
     return None
 
 
-def window_bonus(days: np.ndarray, newest: int, window: Window) -> np.ndarray:
-    """Per article day: ``WINDOW_BONUS`` inside the window (for "latest", falling with age), 0 outside or undated."""
+def window_bonus(days: np.ndarray, newest: int, window: Window, bonus: float = WINDOW_BONUS) -> np.ndarray:
+    """Per article day: ``bonus`` inside the window (for "latest", falling with age), 0 outside or undated."""
     days = np.asarray(days)
     known = days != UNKNOWN_DAY
     age = newest - days
     if window.latest:  # "the latest ...": the newest day gets the whole bonus, a month back half of it
-        return np.where(known, WINDOW_BONUS / (1.0 + np.maximum(age, 0) / 30.0), 0.0)
+        return np.where(known, bonus / (1.0 + np.maximum(age, 0) / 30.0), 0.0)
     inside = known & (age >= window.end) & (age <= window.start)
-    return np.where(inside, WINDOW_BONUS, 0.0)
+    return np.where(inside, bonus, 0.0)
 
 
 def newer_first_among_ties(scores: list[float], days: list[int], margin: float = TIE_MARGIN) -> list[int]:

@@ -29,7 +29,7 @@ from .grouping import group, rerank_hits
 from .learned import RETRAIN, LearnedModel, ModelFileError
 from .matching import Matcher
 from .question import analyse_question
-from .recency import UNKNOWN_DAY, newer_first_among_ties, time_window, window_bonus
+from .recency import TIE_MARGIN, UNKNOWN_DAY, WINDOW_BONUS, newer_first_among_ties, time_window, window_bonus
 from .rerank import rerank
 from .results import Hit, Passage, SearchResult
 from .retrieval import MODES, Candidates, retrieve
@@ -62,6 +62,8 @@ class SearchParams:
     rerank_depth: int = 30
     cross_dense_weight: float = 0.8  # dense weight for a question in another script than the corpus (English about Arabic)
     answer_depth: int = 3  # the best answer sentence among this many top hits puts its hit first
+    window_bonus: float = WINDOW_BONUS  # re-rank bonus for articles in the time window a question names (0: off)
+    tie_margin: float = TIE_MARGIN  # hits this close in score go newer first (0: off)
 
 
 @dataclass(frozen=True)
@@ -212,11 +214,11 @@ class Searcher:
         t = time.perf_counter()
         cands = rerank(cands, matcher, p.rerank_depth, p.sentence_weight, p.phrase_weight)
         window = time_window(q.text)
-        if window is not None and cands.rows.size and self.newest_day != UNKNOWN_DAY:
+        if window is not None and cands.rows.size and self.newest_day != UNKNOWN_DAY and p.window_bonus > 0:
             analyses = self.stored.analyses
             days = analyses.article_day[analyses.chunk_article[cands.rows]]
             boosted = Candidates(
-                cands.rows, cands.scores + window_bonus(days, self.newest_day, window), cands.cosines, cands.bm25
+                cands.rows, cands.scores + window_bonus(days, self.newest_day, window, p.window_bonus), cands.cosines, cands.bm25
             )
             cands = boosted.reorder(np.argsort(-boosted.scores, kind="stable"))
         timings["rerank"] = time.perf_counter() - t
@@ -234,7 +236,7 @@ class Searcher:
         per_article = max(passages_per_article or p.passages_per_article, p.answer_passages)
         hits = group(self.stored, cands, k, per_article, p.collapse_duplicates, p.duplicate_similarity)
         days = self.stored.analyses.article_day
-        order = newer_first_among_ties([h.score for h in hits], [int(days[h.article_idx]) for h in hits])
+        order = newer_first_among_ties([h.score for h in hits], [int(days[h.article_idx]) for h in hits], p.tie_margin)
         return rerank_hits(hits, order)
 
     def answer(
