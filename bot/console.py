@@ -136,7 +136,8 @@ def run_console(searcher: Searcher, top_k: int = 3, stdin: TextIO = sys.stdin, s
             if not question:
                 continue
             if not interactive:
-                print(f"{'س' if language_for(question) == AR else 'Q'}: {question}", file=stdout)
+                lang = session.lang if question.startswith("/") else language_for(question)  # a command keeps the language
+                print(f"{'س' if lang == AR else 'Q'}: {question}", file=stdout)
             print(session.reply(question), file=stdout, flush=True)
     except KeyboardInterrupt:
         print(file=stdout, flush=True)  # end the half-typed line; no traceback
