@@ -19,7 +19,7 @@ from telegram.ext import ContextTypes
 
 from index.harvest import harvest
 from index.settings import Settings
-from index.telegram_export import channel_file, post_record, store_posts
+from index.telegram_export import bare_channel_id, channel_file, post_id, post_record, store_posts
 from index.urls import is_web_url
 
 from .service import QAService
@@ -52,7 +52,9 @@ class ChannelFeed:
     def listed(self, chat_id: int, username: str | None) -> bool:
         """Is this channel in INDEX_CHANNELS (by id, or by @username)?"""
         wanted = self.settings.index_channels
-        return str(chat_id) in wanted or (username is not None and f"@{username.lower()}" in wanted)
+        # an id counts with or without the Bot API's -100 prefix (exports show it without)
+        ids = {bare_channel_id(w) for w in wanted if w.lstrip("-").isdigit()}
+        return bare_channel_id(chat_id) in ids or (username is not None and f"@{username.lower()}" in wanted)
 
     async def add(self, record: dict, links: list[str]) -> None:
         """Store (or replace) a post's article now; index it with the next batch."""
@@ -62,6 +64,18 @@ class ChannelFeed:
         if not changed:
             return
         self._links += [url for url in links if is_web_url(url) and "//t.me/" not in url][:MAX_LINKS]
+        self._schedule()
+
+    async def remove(self, article_id: str, channel: str) -> None:
+        """Drop a post's article (its edit removed the text); the next batch takes it out of the index."""
+        path = channel_file(self.settings.articles_dir, channel)
+        async with self._write:
+            changed = await asyncio.to_thread(store_posts, path, [], (article_id,))
+        if changed:
+            self._schedule()
+
+    def _schedule(self) -> None:
+        """Mark the index stale and start the batching task unless it is running."""
         self._dirty = True
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="channel-indexer")
@@ -133,6 +147,8 @@ async def channel_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     )
     if record is not None:
         await feed.add(record, post_links(message))
+    elif update.edited_channel_post is not None:  # an edit that left no text: the post no longer says anything
+        await feed.remove(post_id(chat.id, message.message_id), chat.username or str(bare_channel_id(chat.id)))
 
 
 async def check_channels(bot: Bot, settings: Settings) -> None:

@@ -501,12 +501,15 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not isinstance(update, Update):
         return
     lang = _lang(update, context, update.effective_message.text if update.effective_message else None)
+    # only a reader's own message or button gets the apology: never a channel post (it would be
+    # published in the channel) nor an edit
+    message = update.message
     try:
         if update.callback_query:
             await update.callback_query.answer(text("error", lang), show_alert=True)
-        elif update.effective_message and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
-            await update.effective_message.reply_html(text("error", lang))
-        elif update.effective_message:
-            await update.effective_message.reply_html(text("error", lang), do_quote=True)
+        elif message and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
+            await message.reply_html(text("error", lang))
+        elif message:
+            await message.reply_html(text("error", lang), do_quote=True)
     except TelegramError:
         log.warning("could not tell the user about the error")

@@ -13,12 +13,15 @@ The Bot API cannot read a channel's past posts; a Telegram Desktop export
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 TITLE_CHARS = 200
 _USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
@@ -65,7 +68,7 @@ def post_record(
         date = (date if date.tzinfo is None else date.astimezone(UTC)).strftime("%Y-%m-%d %H:%M:%S")
     bare = bare_channel_id(chat_id)
     return {
-        "id": f"tg-{bare}-{int(message_id)}",
+        "id": post_id(chat_id, message_id),
         "title": first_line(text),
         "text": text,
         "url": post_link(username, message_id),
@@ -127,19 +130,28 @@ def channel_file(articles_dir: Path, channel: str) -> Path:
     return Path(articles_dir) / "telegram" / f"{safe}.jsonl"
 
 
-def store_posts(path: Path, records: list[dict[str, Any]]) -> int:
-    """Add or replace (by id) ``records`` in the JSONL file at ``path``, written aside and swapped in; returns how many changed."""
+def post_id(chat_id: int | str, message_id: int) -> str:
+    """The article id of a channel post (live or exported: the same post gets the same id)."""
+    return f"tg-{bare_channel_id(chat_id)}-{int(message_id)}"
+
+
+def store_posts(path: Path, records: list[dict[str, Any]], removed: tuple[str, ...] = ()) -> int:
+    """Add or replace (by id) ``records`` in the JSONL file at ``path`` and drop the ``removed`` ids, written
+    aside and swapped in; returns how many changed."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    kept: dict[str, dict[str, Any]] = {}
+    kept: dict[str, dict[str, Any] | str] = {}
     if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             try:
                 record = json.loads(line)
             except ValueError:
-                continue  # a damaged line is dropped rather than blocking every later post
+                record = None
             if isinstance(record, dict) and "id" in record:
                 kept[str(record["id"])] = record
-    changed = 0
+            elif line.strip():  # kept as it is (the loader reports it): a later post never erases it
+                log.warning("%s:%d: not a post record; kept unchanged", path, number)
+                kept[f"\x00line {number}"] = line
+    changed = sum(kept.pop(i, None) is not None for i in removed)
     for record in records:
         if kept.get(record["id"]) != record:
             kept[record["id"]] = record
@@ -149,7 +161,7 @@ def store_posts(path: Path, records: list[dict[str, Any]]) -> int:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-", suffix=".jsonl")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in kept.values())
+            f.writelines((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in kept.values())
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)

@@ -143,3 +143,45 @@ async def test_pages_linked_from_posts_are_fetched_and_indexed(tmp_path, embedde
                 t for (t,) in app.bot_data["service"].searcher.stored.db().execute("SELECT title FROM articles")
             }
             await feed.close()
+
+
+def test_store_keeps_a_damaged_line_and_drops_removed_posts(tmp_path):
+    path = tmp_path / "c.jsonl"
+    one = post_record(chat_id=PUBLIC, message_id=1, text="عنوان\nنص أول", date="", channel_title="ق")
+    two = post_record(chat_id=PUBLIC, message_id=2, text="عنوان\nنص ثان", date="", channel_title="ق")
+    store_posts(path, [one, two])
+    path.write_text(path.read_text(encoding="utf-8") + "{not json\n", encoding="utf-8")
+    assert store_posts(path, [], (one["id"],)) == 1
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[-1] == "{not json" and len(lines) == 2 and json.loads(lines[0])["id"] == two["id"]
+
+
+async def test_bare_channel_id_is_listed_and_a_failure_is_not_posted_in_the_channel(tmp_path, embedder, monkeypatch):
+    import bot.channels
+
+    def broken(*_args, **_kwargs):
+        raise PermissionError("read-only articles directory")
+
+    monkeypatch.setattr(bot.channels, "store_posts", broken)
+    async with running_bot(tmp_path, embedder, index_channels="1234500002") as (fake, app):  # as exports show ids
+        fake.channel_post(PRIVATE, POST, title="نشرة")
+        await eventually(lambda: app.bot_data.get("errors"), timeout=30)  # the listed channel's post reached the store
+        assert isinstance(app.bot_data["errors"][0], PermissionError)
+        fake.message("فيضان النيل في السودان", user_id=READER)  # a later update, answered after the error's handling
+        await fake.wait_for_messages(1, chat_id=READER)
+        assert fake.messages_to(PRIVATE) == []  # logged, never published in the channel
+        app.bot_data["errors"].clear()
+
+
+async def test_an_edit_that_removes_the_text_removes_the_article(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder, index_channels="@gulf_news_ch") as (fake, app):
+        feed = _feed(app)
+        fake.channel_post(PUBLIC, POST, username="gulf_news_ch", title="قناة أخبار الخليج")
+        await eventually(lambda: feed.updates >= 1, timeout=60)
+        fake.channel_post(PUBLIC, None, username="gulf_news_ch", title="قناة أخبار الخليج", edit_of=1)
+        await eventually(lambda: feed.updates >= 2, timeout=60)
+        assert channel_file(tmp_path / "articles", "gulf_news_ch").read_text(encoding="utf-8") == ""
+        fake.message("كم طائرة في متحف الطيران في جدة؟", user_id=READER)
+        (reply,) = await fake.wait_for_messages(1, chat_id=READER)
+        assert "45 طائرة" not in reply["text"]
+        await feed.close()
