@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from index.report import percentile
 from index.search import Searcher
 
 from .render import Format, reply_messages
@@ -86,12 +87,7 @@ class ConsoleSession:
         return text
 
     def _p50_p95(self) -> tuple[float, float]:
-        values = sorted(self.latencies) or [0.0]
-
-        def pick(q: float) -> float:
-            return values[min(len(values) - 1, int(q * (len(values) - 1) + 0.5))]
-
-        return pick(0.5), pick(0.95)
+        return percentile(self.latencies, 0.5), percentile(self.latencies, 0.95)
 
 
 def _user_name() -> str:

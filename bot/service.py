@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 
 from index.builder import BuildReport, run_build
 from index.embedding import Embedder
+from index.report import percentile
 from index.search import ModelMismatch, Searcher, SearchResult
 from index.settings import Settings
 from index.store import current_build_id
@@ -190,13 +191,7 @@ class QAService:
     def latency_ms(self) -> tuple[float, float]:
         with self._lock:
             values = sorted(self._latencies)
-        if not values:
-            return 0.0, 0.0
-
-        def pick(q: float) -> float:
-            return values[min(len(values) - 1, int(q * (len(values) - 1) + 0.5))] * 1000
-
-        return pick(0.5), pick(0.95)
+        return percentile(values, 0.5) * 1000, percentile(values, 0.95) * 1000
 
     def _question_entry(
         self,

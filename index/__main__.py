@@ -169,7 +169,7 @@ def make_parser() -> argparse.ArgumentParser:
         "unanswered questions grouped by similarity (coverage gaps), the most 👎'd answers, latency p50/p95.",
     )
     p.add_argument("--log", type=Path, help="question log JSONL (default: the QUESTION_LOG setting)")
-    p.add_argument("--days", type=int, metavar="N", help="only the last N days (default: all)")
+    p.add_argument("--days", type=positive_int, metavar="N", help="only the last N days (default: all)")
     p.add_argument("--chart", type=Path, metavar="PNG", help="also draw the daily counts (needs 3+ days of data)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -185,10 +185,11 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     if path is None:
         print("error: no question log: pass --log FILE or set QUESTION_LOG", file=sys.stderr)
         return 1
-    if args.days is not None and args.days < 1:
-        print("error: --days must be at least 1", file=sys.stderr)
+    try:
+        records, bad = read_log(path)
+    except OSError as exc:  # missing, a directory, no permission...: one line, as for every expected failure
+        print(f"error: cannot read the question log {path}: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    records, bad = read_log(path)
     if bad:
         print(f"warning: {bad} unreadable line(s) in {path} skipped", file=sys.stderr)
     report = build_report(records, days=args.days)
@@ -197,7 +198,11 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         if not report.chart_worthy:
             print(f"no chart: fewer than 3 days of data ({len(report.days)})", file=sys.stderr)
         else:
-            args.chart.write_bytes(daily_chart_png(report))
+            try:
+                args.chart.write_bytes(daily_chart_png(report))
+            except OSError as exc:
+                print(f"error: cannot write the chart to {args.chart}: {exc.strerror or exc}", file=sys.stderr)
+                return 1
             print(f"chart written to {args.chart}", file=sys.stderr)
     return 0
 

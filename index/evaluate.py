@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .arabic import normalize
+from .report import percentile
 from .search import SearchResult
 
 
@@ -77,15 +78,6 @@ def highlight_hit(result: SearchResult, answers: Sequence[str]) -> bool:
         return False
     passage = result.hits[0].passage
     return any(contains_answer(passage.text[s:e], answers) for s, e in passage.highlights)
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q
-    lo, hi = int(pos), min(int(pos) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
 def score_results(questions: Sequence[dict[str, Any]], results: Sequence[SearchResult]) -> dict[str, Any]:

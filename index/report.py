@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -104,7 +105,7 @@ def _day(record: dict[str, Any]) -> str:
     return record["time"][:10]
 
 
-def percentile(values: list[float], q: float) -> float:
+def percentile(values: Sequence[float], q: float) -> float:
     """The ``q`` quantile (0-1) with linear interpolation, 0.0 for no values (the benchmarks use it too)."""
     ordered = sorted(values)
     if not ordered:
@@ -131,14 +132,18 @@ def group_similar(questions: list[str], threshold: float = SIMILAR) -> list[Gap]
     """Group questions whose terms overlap (Jaccard ≥ ``threshold``); biggest groups first."""
     counts = Counter(" ".join(q.split()) for q in questions if q.strip())
     groups: list[tuple[frozenset[str], Counter[str]]] = []
+    by_term: dict[str, list[int]] = defaultdict(list)  # term -> groups holding it: only those can overlap
     for question, n in counts.most_common():
         terms = _terms(question)
-        for group_terms, members in groups:
-            union = terms | group_terms
-            if union and len(terms & group_terms) / len(union) >= threshold:
+        sharing = sorted({g for t in terms for g in by_term.get(t, ())})  # the first-made matching group wins, as before
+        for g in sharing:
+            group_terms, members = groups[g]
+            if len(terms & group_terms) / len(terms | group_terms) >= threshold:
                 members[question] += n
                 break
         else:
+            for t in terms:
+                by_term[t].append(len(groups))
             groups.append((terms, Counter({question: n})))
     gaps = [
         Gap(members.most_common(1)[0][0], sum(members.values()), [q for q, _ in members.most_common()]) for _, members in groups
@@ -224,6 +229,10 @@ def format_text(report: Report) -> str:
     return "\n".join(lines)
 
 
+MAX_CHART_INCHES = 16
+MAX_CHART_LABELS = 31
+
+
 def daily_chart_png(report: Report) -> bytes:
     """A PNG bar chart of questions per day, split by reply (matplotlib, Agg backend: no display needed)."""
     import matplotlib
@@ -235,7 +244,8 @@ def daily_chart_png(report: Report) -> bytes:
     answered = [d.answered for d in report.days]
     tentative = [d.tentative for d in report.days]
     nothing = [d.nothing for d in report.days]
-    figure = Figure(figsize=(max(6, 0.45 * len(days) + 2), 4), dpi=100)
+    # Telegram refuses photos wider than 20 times their height: the width stops at 16 inches (1,600 px)
+    figure = Figure(figsize=(min(MAX_CHART_INCHES, max(6, 0.45 * len(days) + 2)), 4), dpi=100)
     ax = figure.subplots()
     ax.bar(days, answered, label="answered", color="#2e7d32")
     ax.bar(days, tentative, bottom=answered, label="no sure answer", color="#f9a825")
@@ -245,6 +255,8 @@ def daily_chart_png(report: Report) -> bytes:
     ax.set_ylabel("questions")
     ax.set_title("Questions per day")
     ax.legend(loc="upper left", fontsize="small")
+    step = max(1, -(-len(days) // MAX_CHART_LABELS))  # a label on every step-th day
+    ax.set_xticks(range(0, len(days), step), days[::step])
     ax.tick_params(axis="x", labelrotation=45, labelsize="small")
     figure.tight_layout()
     out = io.BytesIO()

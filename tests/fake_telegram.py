@@ -415,6 +415,14 @@ def _int_param(value: Any, default: int) -> int:
         raise _bad_request("invalid integer parameter") from None
 
 
+def photo_size_ok(content: bytes) -> bool:
+    """Telegram's photo limits: width + height at most 10,000 and neither side over 20 times the other (PNG read)."""
+    if not content.startswith(b"\x89PNG\r\n\x1a\n") or len(content) < 24:
+        return True  # only PNG sizes are read here
+    width, height = int.from_bytes(content[16:20], "big"), int.from_bytes(content[20:24], "big")
+    return width + height <= 10_000 and max(width, height) <= 20 * min(width, height)
+
+
 class FakeTelegram:
     """An in-process Telegram Bot API server on 127.0.0.1 that records calls, validates like Telegram and injects updates.
 
@@ -1383,7 +1391,7 @@ class FakeTelegram:
         if isinstance(photo, Upload):
             if not photo.content.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"RIFF")):
                 raise _bad_request("IMAGE_PROCESS_FAILED")
-            if len(photo.content) > 10 * 1024 * 1024:
+            if len(photo.content) > 10 * 1024 * 1024 or not photo_size_ok(photo.content):
                 raise _bad_request("PHOTO_INVALID_DIMENSIONS")
             stored = self._store_file("photos", photo.file_name or "photo.png", photo.content)
         elif isinstance(photo, str) and photo in self._files:

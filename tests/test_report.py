@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from botkit import ADMIN, READER, running_bot
 from conftest import write_jsonl
 
@@ -90,6 +91,18 @@ def test_read_log_skips_bad_lines(tmp_path):
     assert len(records) == 1 and bad == 2
 
 
+def test_a_long_log_still_gives_a_photo_telegram_accepts():
+    from fake_telegram import photo_size_ok
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    records = [
+        {"time": (start + timedelta(days=d)).isoformat(), "question": f"سؤال {d}", "no_answer": False, "latency_ms": 5.0}
+        for d in range(400)
+    ]
+    png = daily_chart_png(build_report(records, now=start + timedelta(days=400)))
+    assert png.startswith(b"\x89PNG") and photo_size_ok(png)
+
+
 def test_chart_is_a_png():
     png = daily_chart_png(build_report(RECORDS, now=NOW))
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
@@ -104,8 +117,12 @@ def test_report_command_line(tmp_path, capsys):
     assert chart.read_bytes().startswith(b"\x89PNG")
     assert main(["report", "--log", str(log), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["questions"] == 6
-    assert main(["report", "--log", str(log), "--days", "0"]) == 1
+    with pytest.raises(SystemExit) as refused:
+        main(["report", "--log", str(log), "--days", "0"])
+    assert refused.value.code == 2
     assert main(["report", "--log", str(tmp_path / "missing.jsonl")]) == 1
+    assert main(["report", "--log", str(tmp_path)]) == 1  # a directory: one line, no traceback
+    assert "cannot read the question log" in capsys.readouterr().err
 
 
 async def test_report_in_the_bot_without_data(tmp_path, embedder):
