@@ -45,7 +45,19 @@ _IDEMPOTENT = {
     "setMyCommands",
 }
 # Calls that post nothing and so do not count against the messages-per-second budget.
-_UNMETERED = {"sendChatAction", "answerCallbackQuery", "getFile", "getMe", "setMyCommands", "deleteWebhook", "setWebhook"}
+# Not messages in a chat: Telegram's 30 messages a second do not apply to them.
+INLINE_QUERIES_PER_QUESTION = 6
+
+_UNMETERED = {
+    "sendChatAction",
+    "answerCallbackQuery",
+    "answerInlineQuery",
+    "getFile",
+    "getMe",
+    "setMyCommands",
+    "deleteWebhook",
+    "setWebhook",
+}
 
 
 class RetryingRateLimiter(AIORateLimiter):
@@ -130,6 +142,8 @@ def build_application(settings: Settings, service: QAService) -> Application:
         service=service,
         settings=settings,
         limiter=QuestionLimiter(settings.rate_limit_per_minute),
+        # inline queries come a few per typed question (Telegram sends them as the reader types)
+        inline_limiter=QuestionLimiter(settings.rate_limit_per_minute * INLINE_QUERIES_PER_QUESTION),
         channels=channels.ChannelFeed(service, settings),
     )
     add_handlers(app)

@@ -43,7 +43,11 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         if preferred in (AR, EN)
         else language_for(question or None, query.from_user.language_code if query.from_user else None)
     )
-    items = await inline_answer(context.bot_data["service"], question, lang, query.from_user.id if query.from_user else None)
+    user_id = query.from_user.id if query.from_user else None
+    if user_id is not None and context.bot_data["inline_limiter"].check(user_id):
+        await query.answer([], cache_time=1, is_personal=True)  # typing too fast: nothing this time, no error
+        return
+    items = await inline_answer(context.bot_data["service"], question, lang, user_id)
     results = [
         InlineQueryResultArticle(
             id=item.key,
@@ -56,7 +60,8 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     # "ask in a private chat": opens the bot with the question as a /start deep link (when it fits in one)
     payload = start_payload(question) if len(question) >= MIN_QUERY_CHARS else None
     button = InlineQueryResultsButton(text=text("inline_ask_private", lang), start_parameter=payload) if payload else None
-    await query.answer(results, cache_time=CACHE_SECONDS, is_personal=False, button=button)
+    # personal: the results' language follows the reader (/lang, the app's language), not only the query
+    await query.answer(results, cache_time=CACHE_SECONDS, is_personal=True, button=button)
 
 
 async def inline_answer(service: QAService, question: str, lang: str, user_id: int | None) -> list[InlineItem]:
@@ -66,7 +71,7 @@ async def inline_answer(service: QAService, question: str, lang: str, user_id: i
     if len(question) < MIN_QUERY_CHARS:
         latest = inline_latest(await service.latest(INLINE_RESULTS), lang)
         return latest or [inline_notice("no-index", "inline_no_index_title", "no_index", lang)]
-    rid, result = await service.ask(question, lang, user_id, "inline", log_it=False)
+    rid, result = await service.ask(question, lang, user_id, "inline", inline=True)
     if result.no_answer or not result.hits:
         return [inline_notice("nothing", "inline_nothing_title", "inline_nothing", lang)]
     return inline_items(result, lang, INLINE_RESULTS, prefix=rid)

@@ -69,6 +69,7 @@ class QAService:
         self._lock = threading.Lock()
         self.answered = 0
         self.refused = 0
+        self.inline_answered = 0  # inline queries, counted apart from questions
         self.reindexing = False
         self._unusable_build = ""
         self._log_key = (settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else "local").encode()
@@ -95,9 +96,14 @@ class QAService:
     # ---------------------------------------------------------------- questions
 
     async def ask(
-        self, question: str, lang: str, user_id: int | None = None, chat_type: str = "private", log_it: bool = True
+        self, question: str, lang: str, user_id: int | None = None, chat_type: str = "private", inline: bool = False
     ) -> tuple[str, SearchResult]:
-        """Search in the thread pool; returns (result id for the buttons, result). ``log_it`` False: not in the question log."""
+        """Search in the thread pool; returns (result id for the buttons, result).
+
+        ``inline``: an inline query, asked afresh at each keystroke: not in the question log, not
+        in /stats, and not kept for buttons (its results carry none), so typing cannot push
+        readers' answers out of the cache.
+        """
         searcher = self._searcher
         if searcher is None:
             raise LookupError("no index loaded")
@@ -106,14 +112,17 @@ class QAService:
         result = await loop.run_in_executor(self._pool, lambda: searcher.search(question, k=RESULTS_PER_QUESTION))
         result = result.confident_only()
         elapsed = time.perf_counter() - started
+        if inline:
+            with self._lock:
+                self.inline_answered += 1
+            return secrets.token_urlsafe(6), result
         with self._lock:
             self._latencies.append(elapsed)
             self.answered += 1
             self.refused += result.no_answer
         build = searcher.manifest["build_id"]
         rid = self._remember(CachedResult(result, build, lang))
-        if log_it:
-            self._log(self._question_entry, rid, build, question, lang, user_id, chat_type, result, elapsed)
+        self._log(self._question_entry, rid, build, question, lang, user_id, chat_type, result, elapsed)
         return rid, result
 
     @property

@@ -37,8 +37,10 @@ async def test_english_inline_query(tmp_path, embedder):
     async with running_bot(tmp_path, embedder) as (fake, _app):
         fake.inline_query("chess championship Africa women", user_id=READER, language_code="en")
         (answer,) = await fake.wait_for_inline_answers(1)
-        plain, _ = _message(_results(answer)[0])
-        assert "May 2026" in plain or "Nothing" in _results(answer)[0]["title"]
+        first = _results(answer)[0]
+        plain, _ = _message(first)
+        assert "chess" in first["title"].lower() or "شطرنج" in first["title"], first["title"]
+        assert "May 2026" in plain and "Nothing" not in first["title"]
 
 
 async def test_empty_and_short_queries_list_latest_articles(tmp_path, embedder):
@@ -76,3 +78,18 @@ async def test_long_and_html_like_queries_are_accepted(tmp_path, embedder):
             for result in _results(answer):
                 _message(result)
     assert not [e for e in fake.errors_returned if e[0] == "answerInlineQuery"]
+
+
+async def test_inline_typing_is_limited_and_kept_apart_from_questions(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder, rate_limit_per_minute=1) as (fake, app):
+        service = app.bot_data["service"]
+        fake.message("قطار الحرمين", user_id=READER)
+        await fake.wait_for_messages(1, chat_id=READER)
+        answered, cached = service.answered, len(service._results)
+        for n in range(8):  # a reader typing: one query per keystroke, over the inline limit (6 a minute here)
+            fake.inline_query("قطار الحرمين السريع"[: 8 + n], user_id=READER)
+        answers = await fake.wait_for_inline_answers(8)
+        assert all(a["is_personal"] for a in answers)  # the results' language follows the reader
+        assert [bool(a["results"]) for a in answers].count(False) == 2  # the 7th and 8th: nothing this time
+        assert service.answered == answered and len(service._results) == cached  # buttons of answers not pushed out
+        assert service.inline_answered == 6
