@@ -425,6 +425,11 @@ def iter_files(paths: Iterable[str | Path], result: LoadResult) -> Iterator[Path
                     yield Path(dirpath) / filename
 
 
+def _live_post(article: Article) -> bool:
+    """A channel post as the bot stored it (``…/telegram/<channel>.jsonl``), newer than any export of it."""
+    return article.id.startswith("tg-") and Path(article.path).parent.name == "telegram"
+
+
 def load_articles(
     paths: Iterable[str | Path],
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
@@ -442,6 +447,13 @@ def load_articles(
         result.files += 1
         for article in load_file(path, result, max_file_bytes, max_chars):
             if article.body_key in bodies:
+                result.duplicates += 1
+                continue
+            if article.id in by_id and _live_post(article) and not _live_post(by_id[article.id]):
+                # the channel's own file (ARTICLES_DIR/telegram/, kept current by the bot) beats an export's copy
+                old = by_id[article.id]
+                result.articles[result.articles.index(old)] = by_id[article.id] = article
+                bodies.add(article.body_key)
                 result.duplicates += 1
                 continue
             if article.id in by_id:

@@ -185,3 +185,17 @@ async def test_an_edit_that_removes_the_text_removes_the_article(tmp_path, embed
         (reply,) = await fake.wait_for_messages(1, chat_id=READER)
         assert "45 طائرة" not in reply["text"]
         await feed.close()
+
+
+def test_the_channel_file_beats_an_exported_copy_of_a_post(tmp_path):
+    from index.articles import load_articles
+
+    export = {"name": "ق", "type": "public_channel", "id": 1234500001, "messages": [
+        {"id": 1, "type": "message", "date": "2026-01-02T10:30:00", "text": POST},
+    ]}  # fmt: skip
+    (tmp_path / "result.json").write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")
+    edited = post_record(chat_id=PUBLIC, message_id=1, text=POST.replace("45", "60"), date="", channel_title="ق")
+    store_posts(channel_file(tmp_path, "gulf_news_ch"), [edited])  # read after result.json, yet it wins
+    result = load_articles([tmp_path])
+    (article,) = result.articles
+    assert "60 طائرة" in article.text and not result.problems
