@@ -17,14 +17,18 @@ stamp=.venv/.installed-$(cat pyproject.toml scripts/setup.sh | sha1sum | cut -c1
 if [ ! -f "$stamp" ]; then
     pip=(.venv/bin/python -m pip)
     "${pip[@]}" install --quiet --upgrade pip
-    # Torch before the project, so sentence-transformers finds it installed. Short timeout
-    # and no retries: where PyTorch's index cannot be reached, fall back to the default index
-    # (and any local wheels pip is configured with) at once instead of hanging.
-    if ! "${pip[@]}" install --quiet --timeout 15 --retries 0 --index-url "$TORCH_INDEX" \
+    # Torch before the project, so sentence-transformers finds it installed. A short timeout
+    # and a few retries ride out a network blip; where PyTorch's index cannot be reached at
+    # all, fall back to the default index (and any local wheels pip is configured with).
+    if ! "${pip[@]}" install --quiet --timeout 15 --retries 3 --index-url "$TORCH_INDEX" \
         "torch==$TORCH_VERSION" 2>.venv/torch-index.log; then
         echo "setup: PyTorch's wheel index $TORCH_INDEX could not be used" \
             "(.venv/torch-index.log); installing torch from the default index" >&2
         "${pip[@]}" install --quiet "torch==$TORCH_VERSION"
+        if .venv/bin/python -c "import sys, torch; sys.exit(torch.version.cuda is None)" 2>/dev/null; then
+            echo "setup: WARNING: the default index gave a CUDA build of torch (several GB);" \
+                "rerun when $TORCH_INDEX is reachable for the CPU build" >&2
+        fi
     fi
     "${pip[@]}" install --quiet -e ".[dev]"
     rm -f .venv/.installed-*

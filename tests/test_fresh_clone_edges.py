@@ -44,8 +44,8 @@ def one_error_line(stderr: str) -> str:
 def test_setup_installs_torch_from_pytorchs_cpu_index():
     script = (ROOT / "scripts" / "setup.sh").read_text(encoding="utf-8")
     assert CPU_INDEX in script and "--index-url" in script
-    # where that index cannot be reached pip must give up at once and fall back, not hang
-    assert "--retries 0" in script and "--timeout" in script
+    # a blip is retried a few times; an unreachable index is given up on quickly (short timeout), not hung on
+    assert "--retries 3" in script and "--timeout 15" in script
 
 
 def cuda_build_signs(version: str, cuda: str | None, distributions: list[str]) -> list[str]:
