@@ -81,12 +81,16 @@ _PHRASES = sorted(_WINDOWS, key=len, reverse=True)
 _BOUNDARY = r"(?<![\w])(?:[وفب]|لل|ل)?{}(?![\w])"
 
 
+# compiled once, in the order they are tried (the first phrase found decides)
+_PATTERNS = [(re.compile(_BOUNDARY.format(re.escape(phrase))), _WINDOWS[phrase]) for phrase in _PHRASES]
+
+
 def time_window(question: str) -> Window | None:
     """The window a question names ("ماذا حدث أمس؟" -> yesterday), or None."""
     text = normalize(question)
-    for phrase in _PHRASES:
-        if re.search(_BOUNDARY.format(re.escape(phrase)), text):
-            return _WINDOWS[phrase]
+    for pattern, window in _PATTERNS:
+        if pattern.search(text):
+            return window
     return None
 
 
