@@ -181,7 +181,7 @@ def main() -> None:
     parser.add_argument("--questions-file", type=Path, default=ARCD_QUESTIONS)
     parser.add_argument("--index", type=Path, default=ROOT / "var" / "bench-arcd-index")
     parser.add_argument("--max-rate", type=float, default=0, help="TELEGRAM_MAX_RATE for the run (default 0: no outgoing limit)")
-    parser.add_argument("--workers", type=int, default=4, help="SEARCH_WORKERS")
+    parser.add_argument("--workers", type=int, default=1, help="SEARCH_WORKERS (the setting's default: 1)")
     parser.add_argument("--think", type=float, default=0.0, help="mean seconds a user reads an answer before the next question")
     parser.add_argument("--timeout", type=float, default=30, help="seconds a user waits for a reply before counting it lost")
     parser.add_argument("--rate-5xx", type=float, default=0.0, help="share of sendMessage/sendChatAction calls answered 5xx")

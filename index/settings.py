@@ -99,7 +99,9 @@ class Settings(BaseSettings):
         5, ge=0, le=20, description="Retries of a Bot API call that failed on the network (waits 0.5 s, doubling, at most 5 s)."
     )
     max_upload_mb: float = Field(5, gt=0, description="Largest article file admins may upload.")
-    search_workers: int = Field(4, ge=1, description="Threads that run searches off the event loop.")
+    search_workers: int = Field(
+        1, ge=1, description="Threads that run searches off the event loop (1: the built-in model's search is mostly Python)."
+    )
     index_watch_seconds: float = Field(
         30, ge=0, description="How often the bot looks for a build made outside it (`python -m index update`); 0 = never."
     )
