@@ -100,3 +100,16 @@ def test_cached_chunking_gives_the_same_chunks_as_cutting_again(tmp_path):
     assert chunk_corpus(articles, params, cache_path=cache) == fresh  # read back
     other = ChunkParams(target_words=40, max_words=60, min_words=5, overlap_words=5)
     assert chunk_corpus(articles, other, cache_path=cache) == chunk_corpus(articles, other)  # params are in the key
+
+
+def test_latin_share_is_judged_on_a_spread_sample():
+    from index.builder import LATIN_SAMPLE, latin_share
+    from index.chunking import Chunk
+
+    def chunk(n: int, text: str) -> Chunk:
+        return Chunk("a", n, 0, len(text), text)
+
+    few = [chunk(0, "Markets fell sharply today"), chunk(1, "أسواق المال تراجعت اليوم"), chunk(2, "Oil rose"), chunk(3, "Gold")]
+    assert latin_share(few) == 0.75 and latin_share([]) == 0.0
+    many = [chunk(n, "Stock markets" if n % 4 else "ارتفعت الأسواق") for n in range(5 * LATIN_SAMPLE)]
+    assert abs(latin_share(many) - 0.75) < 0.02
