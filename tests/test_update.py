@@ -75,7 +75,10 @@ def test_update_keeps_the_model_the_index_was_built_with(tmp_path):
     write_jsonl(tmp_path / "a" / "m.jsonl", CORPUS[2:3])
     report = run_build([tmp_path / "a"], tmp_path / "ix", BuildConfig(), incremental=True, progress=False)
     assert report.added == [CORPUS[2]["id"]]
-    assert Searcher.open(tmp_path / "ix", embedder=load_embedder(model)).manifest["model"] == model
+    searcher = Searcher.open(tmp_path / "ix", embedder=load_embedder(model))
+    assert searcher.manifest["model"] == model
+    result = searcher.search(CORPUS[2]["title"], k=3)  # the hub model answers too (through sentence-transformers)
+    assert result.hits and result.hits[0].article_id == CORPUS[2]["id"]
 
 
 def test_update_uses_the_callers_file_limits(tmp_path, counting):
