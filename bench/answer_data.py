@@ -21,7 +21,6 @@ from index.answers import (
     SentenceRef,
     apply_sentence_probabilities,
     lead_with_best_answer,
-    sentence_cosines,
     sentence_features,
 )
 from index.evaluate import contains_answer, load_questions
@@ -139,8 +138,9 @@ def collect(searchers: dict[str, Searcher], sets=SETS, k: int = 5, limit: int | 
                 ],
                 dtype=np.float64,
             )
-            if matcher.q.cross_language and searcher.embedder is not None:
-                run.cosines = sentence_cosines(run.refs, vec, searcher.embedder.encode_passages, searcher.params.answer_depth)
+            similarity = searcher.similarity(matcher, vec)  # as the searcher's answer stage computes it
+            if similarity is not None:
+                run.cosines = similarity(run.refs)
             runs.append(run)
     return runs
 

@@ -315,14 +315,9 @@ def main() -> None:
         dense_rows = [[w, english_line(cross_runs, w)] for w in DENSE_WEIGHTS]
         dense_weight = best_weight(cross_runs)  # shipped
         weight_of_fold = {f: best_weight([i for i in cross_runs if fold[i] != f]) for f in range(args.folds)}
-        nested = [
-            [f, weight_of_fold[f], english_line([i for i in cross_runs if fold[i] == f], weight_of_fold[f])]
-            for f in range(args.folds)
-        ]
-        nested_line = sum(
-            english_line([i for i in cross_runs if fold[i] == f], weight_of_fold[f]) * sum(fold[i] == f for i in cross_runs)
-            for f in range(args.folds)
-        ) / len(cross_runs)
+        in_fold = {f: [i for i in cross_runs if fold[i] == f] for f in range(args.folds)}
+        nested = [[f, weight_of_fold[f], english_line(in_fold[f], weight_of_fold[f])] for f in range(args.folds)]
+        nested_line = sum(line * len(in_fold[f]) for f, _, line in nested) / len(cross_runs)
         print(table(["cross-language dense weight", "English answer line (all questions)"], dense_rows))
         print(table(["fold", "weight chosen on the other folds", "English answer line in the fold"], nested))
         print(f"English answer line with the weight chosen out of fold: {nested_line:.3f}")
@@ -336,8 +331,7 @@ def main() -> None:
     final_sel = calibrated(
         final_sel, np.concatenate([raw_all[i] for i in answerable]), np.concatenate([runs[i].labels for i in answerable])
     )
-    a, b = final_sel.calibration
-    sel_all = [1.0 / (1.0 + np.exp(-(a * r + b))) for r in raw_all]
+    sel_all = [final_sel.probability(r) for r in raw_all]
 
     # ---- 3. answerability
     hit_rows, hit_labels, tops = [], [], []

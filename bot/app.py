@@ -46,8 +46,6 @@ _IDEMPOTENT = {
 }
 # Calls that post nothing and so do not count against the messages-per-second budget.
 # Not messages in a chat: Telegram's 30 messages a second do not apply to them.
-INLINE_QUERIES_PER_QUESTION = 6
-
 _UNMETERED = {
     "sendChatAction",
     "answerCallbackQuery",
@@ -58,6 +56,8 @@ _UNMETERED = {
     "deleteWebhook",
     "setWebhook",
 }
+# A reader typing one question sends a few inline queries: the inline limit is this many times the question limit.
+INLINE_QUERIES_PER_QUESTION = 6
 
 
 class RetryingRateLimiter(AIORateLimiter):
@@ -194,22 +194,24 @@ async def _post_init(app: Application) -> None:
     await publish_commands(app.bot, settings.admin_user_ids)
 
 
+def _menu(lang: str | None, admin: bool) -> list[BotCommand]:
+    """The command menu for apps in ``lang`` (None: any other language, given the Arabic menu)."""
+    names = COMMANDS[lang or AR] + (ADMIN_COMMANDS[lang or AR] if admin else [])
+    return [BotCommand(c, d) for c, d in names]
+
+
 async def publish_commands(bot, admin_ids: list[int]) -> None:
     """The command menus: Arabic by default, English for English apps; admins' chats get the admin commands too."""
     try:
         for lang in (None, AR, EN):
-            names = COMMANDS[lang or AR]
-            await bot.set_my_commands([BotCommand(c, d) for c, d in names], scope=BotCommandScopeDefault(), language_code=lang)
+            await bot.set_my_commands(_menu(lang, admin=False), scope=BotCommandScopeDefault(), language_code=lang)
     except TelegramError as exc:
         log.warning("could not publish the command menu: %s", exc)
         return
     for admin in admin_ids:
         try:
             for lang in (None, AR, EN):
-                names = COMMANDS[lang or AR] + ADMIN_COMMANDS[lang or AR]
-                await bot.set_my_commands(
-                    [BotCommand(c, d) for c, d in names], scope=BotCommandScopeChat(admin), language_code=lang
-                )
+                await bot.set_my_commands(_menu(lang, admin=True), scope=BotCommandScopeChat(admin), language_code=lang)
         except TelegramError:  # the admin has not opened a chat with the bot yet
             log.info("admin %s has no chat with the bot yet; admin commands not published there", admin)
 

@@ -19,7 +19,7 @@ from telegram.ext import ContextTypes
 
 from index.harvest import harvest
 from index.settings import Settings
-from index.telegram_export import bare_channel_id, channel_file, post_id, post_record, store_posts
+from index.telegram_export import bare_channel_id, channel_file, channel_key, post_id, post_record, store_posts
 from index.urls import is_web_url
 
 from .service import QAService
@@ -48,13 +48,14 @@ class ChannelFeed:
         self._last_update = float("-inf")
         self._task: asyncio.Task | None = None
         self._write = asyncio.Lock()
+        wanted = settings.index_channels
+        # an id counts with or without the Bot API's -100 prefix (exports show it without)
+        self._ids = {bare_channel_id(w) for w in wanted if w.lstrip("-").isdigit()}
+        self._names = {w.lower() for w in wanted if w.startswith("@")}
 
     def listed(self, chat_id: int, username: str | None) -> bool:
         """Is this channel in INDEX_CHANNELS (by id, or by @username)?"""
-        wanted = self.settings.index_channels
-        # an id counts with or without the Bot API's -100 prefix (exports show it without)
-        ids = {bare_channel_id(w) for w in wanted if w.lstrip("-").isdigit()}
-        return bare_channel_id(chat_id) in ids or (username is not None and f"@{username.lower()}" in wanted)
+        return bare_channel_id(chat_id) in self._ids or (username is not None and f"@{username.lower()}" in self._names)
 
     async def add(self, record: dict, links: list[str]) -> None:
         """Store (or replace) a post's article now; index it with the next batch."""
@@ -148,7 +149,7 @@ async def channel_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if record is not None:
         await feed.add(record, post_links(message))
     elif update.edited_channel_post is not None:  # an edit that left no text: the post no longer says anything
-        await feed.remove(post_id(chat.id, message.message_id), chat.username or str(bare_channel_id(chat.id)))
+        await feed.remove(post_id(chat.id, message.message_id), channel_key(chat.id, chat.username))
 
 
 async def check_channels(bot: Bot, settings: Settings) -> None:

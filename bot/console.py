@@ -34,13 +34,7 @@ def plain(html_text: str) -> str:
     return html.unescape(_TAG_RE.sub("", html_text))
 
 
-def answer_text(searcher: Searcher, question: str, top_k: int = 3) -> str:
-    """The plain-text reply the bot would send for ``question``."""
-    return _answer(searcher, question, top_k)[0]
-
-
-def _answer(searcher: Searcher, question: str, top_k: int) -> tuple[str, bool]:
-    lang = language_for(question)
+def _answer(searcher: Searcher, question: str, lang: str, top_k: int) -> tuple[str, bool]:
     result = searcher.search(question, k=max(top_k, 3)).confident_only()
     text = "\n\n".join(reply_messages(result, lang, 0, top_k, Format(html=False, rtl=False))) + "\n"
     return text, result.no_answer
@@ -53,12 +47,11 @@ class ConsoleSession:
     searcher: Searcher
     top_k: int = 3
     lang: str = AR
-    answered: int = 0
     refused: int = 0
-    latencies: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)  # one per question answered
 
-    def reply(self, line: str) -> str:
-        """What the bot would answer to ``line``: a command's reply, or the answer to a question."""
+    def reply(self, line: str, lang: str | None = None) -> str:
+        """What the bot would answer to ``line``: a command's reply, or the answer to a question (in ``lang`` when known)."""
         command, _, rest = line.partition(" ")
         command = command.lower().split("@", 1)[0]
         if command == "/start":
@@ -66,23 +59,21 @@ class ConsoleSession:
         if command == "/help":
             return plain(help_text(self.lang, admin=True, mention="@bot")) + "\n"
         if command == "/stats":
-            return (
-                plain(stats_text(self.lang, self.searcher.manifest, self.answered, self.refused, self._p50_p95(), False)) + "\n"
-            )
+            answered = len(self.latencies)
+            return plain(stats_text(self.lang, self.searcher.manifest, answered, self.refused, self._p50_p95(), False)) + "\n"
         if command == "/ask":
             line = rest.strip()
             if not line:
                 return plain(help_text(self.lang, admin=True, mention="@bot")) + "\n"
         elif command.startswith("/") and len(command) > 1:
             return f"{command}: not in the console (here: {', '.join(COMMANDS)}); the index commands: python -m index --help\n"
-        return self.ask(line)
+        return self.ask(line, lang)
 
-    def ask(self, question: str) -> str:
-        self.lang = language_for(question)
+    def ask(self, question: str, lang: str | None = None) -> str:
+        self.lang = lang or language_for(question)
         started = time.perf_counter()
-        text, refused = _answer(self.searcher, question, self.top_k)
+        text, refused = _answer(self.searcher, question, self.lang, self.top_k)
         self.latencies.append((time.perf_counter() - started) * 1000)
-        self.answered += 1
         self.refused += refused
         return text
 
@@ -131,10 +122,10 @@ def run_console(searcher: Searcher, top_k: int = 3, stdin: TextIO = sys.stdin, s
             question = line.strip()
             if not question:
                 continue
+            lang = None if question.startswith("/") else language_for(question)  # a command keeps the language
             if not interactive:
-                lang = session.lang if question.startswith("/") else language_for(question)  # a command keeps the language
-                print(f"{'س' if lang == AR else 'Q'}: {question}", file=stdout)
-            print(session.reply(question), file=stdout, flush=True)
+                print(f"{'س' if (lang or session.lang) == AR else 'Q'}: {question}", file=stdout)
+            print(session.reply(question, lang), file=stdout, flush=True)
     except KeyboardInterrupt:
         print(file=stdout, flush=True)  # end the half-typed line; no traceback
         return 130

@@ -48,13 +48,13 @@ def _settings(context: ContextTypes.DEFAULT_TYPE) -> Settings:
     return context.bot_data["settings"]
 
 
-def _lang(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str | None = None) -> str:
-    """The reader's /lang choice; else English for Latin-script text or a non-Arabic app; else Arabic."""
+def reader_lang(update: Update, context: ContextTypes.DEFAULT_TYPE, sample: str | None = None) -> str:
+    """The reader's /lang choice; else English for Latin-script ``sample`` or a non-Arabic app; else Arabic."""
     chosen = context.user_data.get("lang") if context.user_data is not None else None
     if chosen in (AR, EN):
         return chosen
     user = update.effective_user
-    return language_for(question, user.language_code if user else None)
+    return language_for(sample, user.language_code if user else None)
 
 
 def _is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -79,7 +79,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _answer(update, context, question)
         return
     user = update.effective_user
-    lang = _lang(update, context)
+    lang = reader_lang(update, context)
     welcome = welcome_text(_service(context).searcher, lang, user.first_name if user else "", f"@{context.bot.username}")
     await update.effective_message.reply_html(welcome)
 
@@ -108,13 +108,13 @@ def question_from_payload(payload: str) -> str | None:
         question = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode("utf-8")
     except (ValueError, UnicodeDecodeError):
         return None
-    question = " ".join(_CONTROL_RE.sub(" ", question).split())
+    question = clean_question(question)
     return question if question and question.isprintable() else None
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """How to ask, buttons, group rules; admin commands for admins."""
-    lang = _lang(update, context)
+    lang = reader_lang(update, context)
     await update.effective_message.reply_html(help_text(lang, _is_admin(update, context), f"@{context.bot.username}"))
 
 
@@ -125,7 +125,7 @@ async def lang_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         context.user_data["lang"] = choice
         await update.effective_message.reply_html(text("lang_set", choice))
         return
-    await update.effective_message.reply_html(text("lang_usage", _lang(update, context)))
+    await update.effective_message.reply_html(text("lang_usage", reader_lang(update, context)))
 
 
 async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -170,8 +170,8 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: 
     message = update.effective_message
     user = update.effective_user
     chat = update.effective_chat
-    question = " ".join(_CONTROL_RE.sub(" ", question).split())
-    lang = _lang(update, context, question)
+    question = clean_question(question)
+    lang = reader_lang(update, context, question)
     in_group = chat.type != ChatType.PRIVATE
     if not question:
         await message.reply_html(text("empty_question", lang, example1=html.escape(examples(lang)[0])), do_quote=in_group)
@@ -203,6 +203,11 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: 
 
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean_question(raw: str) -> str:
+    """The question as searched: control characters and runs of whitespace become single spaces."""
+    return " ".join(_CONTROL_RE.sub(" ", raw).split())
 
 
 async def _typing(chat_id: int, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -250,7 +255,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     match = _CALLBACK_RE.match(query.data or "")
     item = _service(context).recall(match[2]) if match else None
     if item is None:
-        await query.answer(text("expired", _lang(update, context)), show_alert=True)
+        await query.answer(text("expired", reader_lang(update, context)), show_alert=True)
         return
     kind, number = match[1], int(match[3])
     hits = item.result.hits
@@ -290,7 +295,7 @@ async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         except Exception:  # a vote must never break anything: the reader just gets "thanks"
             log.exception("could not record a vote")
             outcome = "recorded"
-    lang = _lang(update, context)
+    lang = reader_lang(update, context)
     if outcome == "expired":
         await query.answer(text("expired", lang), show_alert=True)
         return
@@ -299,7 +304,7 @@ async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice notes…: explain that only written questions are answered."""
-    await update.effective_message.reply_html(text("not_text", _lang(update, context)))
+    await update.effective_message.reply_html(text("not_text", reader_lang(update, context)))
 
 
 # ---------------------------------------------------------------- admins
@@ -311,7 +316,7 @@ def admin_only(handler: Handler) -> Handler:
     @functools.wraps(handler)
     async def checked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not _is_admin(update, context):
-            await update.effective_message.reply_html(text("not_allowed", _lang(update, context)))
+            await update.effective_message.reply_html(text("not_allowed", reader_lang(update, context)))
             return
         await handler(update, context)
 
@@ -321,7 +326,7 @@ def admin_only(handler: Handler) -> Handler:
 @admin_only
 async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reindex (admins): incremental update from ARTICLES_DIR in the background."""
-    lang = _lang(update, context)
+    lang = reader_lang(update, context)
     service = _service(context)
     if service.reindexing:
         await update.effective_message.reply_html(text("reindex_busy", lang))
@@ -383,7 +388,7 @@ async def _edit_quietly(message: Message, new_text: str) -> None:
 @admin_only
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats (admins): index size, model, last build, questions answered, latency."""
-    lang = _lang(update, context)
+    lang = reader_lang(update, context)
     service = _service(context)
     manifest = service.searcher.manifest if service.searcher else {}
     reply = stats_text(lang, manifest, service.answered, service.refused, service.latency_ms(), service.reindexing)
@@ -394,7 +399,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/report [days] (admins): the editor's report over the question log, and a chart of the daily counts."""
     message = update.effective_message
-    lang = _lang(update, context)
+    lang = reader_lang(update, context)
     path = _settings(context).question_log
     if path is None:
         await message.reply_html(text("report_no_log", lang))
@@ -433,7 +438,7 @@ def safe_filename(name: str, fallback: str = "upload") -> str:
 async def document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An admin's article file: check, save under a safe name in ARTICLES_DIR, then update the index."""
     message = update.effective_message
-    lang = _lang(update, context)
+    lang = reader_lang(update, context)
     if not _is_admin(update, context):
         if update.effective_chat.type == ChatType.PRIVATE:
             await message.reply_html(text("upload_not_allowed", lang))
@@ -500,7 +505,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     del errors[:-100]
     if not isinstance(update, Update):
         return
-    lang = _lang(update, context, update.effective_message.text if update.effective_message else None)
+    lang = reader_lang(update, context, update.effective_message.text if update.effective_message else None)
     # only a reader's own message or button gets the apology: never a channel post (it would be
     # published in the channel) nor an edit
     message = update.message

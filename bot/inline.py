@@ -9,15 +9,16 @@ land there).
 from __future__ import annotations
 
 import logging
+import secrets
 
 from telegram import InlineQueryResultArticle, InlineQueryResultsButton, InputTextMessageContent, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from .handlers import start_payload
+from .handlers import clean_question, reader_lang, start_payload
 from .render import InlineItem, inline_items, inline_latest, inline_notice
 from .service import QAService
-from .texts import AR, EN, language_for, text
+from .texts import text
 
 log = logging.getLogger(__name__)
 
@@ -27,27 +28,16 @@ MAX_QUERY_CHARS = 256  # Telegram's own limit for inline queries
 CACHE_SECONDS = 300  # Telegram caches the answer to one query text for this long
 
 
-def inline_query_text(raw: str) -> str:
-    """The query as searched: control characters and runs of whitespace become single spaces."""
-    cleaned = "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in raw)
-    return " ".join(cleaned.split())[:MAX_QUERY_CHARS]
-
-
 async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer an inline query with up to five attributed results."""
     query = update.inline_query
-    question = inline_query_text(query.query or "")
-    preferred = context.user_data.get("lang") if context.user_data is not None else None
-    lang = (
-        preferred
-        if preferred in (AR, EN)
-        else language_for(question or None, query.from_user.language_code if query.from_user else None)
-    )
+    question = clean_question(query.query or "")[:MAX_QUERY_CHARS]
+    lang = reader_lang(update, context, question)
     user_id = query.from_user.id if query.from_user else None
     if user_id is not None and context.bot_data["inline_limiter"].check(user_id):
         await query.answer([], cache_time=1, is_personal=True)  # typing too fast: nothing this time, no error
         return
-    items = await inline_answer(context.bot_data["service"], question, lang, user_id)
+    items = await inline_answer(context.bot_data["service"], question, lang)
     results = [
         InlineQueryResultArticle(
             id=item.key,
@@ -64,14 +54,14 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await query.answer(results, cache_time=CACHE_SECONDS, is_personal=True, button=button)
 
 
-async def inline_answer(service: QAService, question: str, lang: str, user_id: int | None) -> list[InlineItem]:
+async def inline_answer(service: QAService, question: str, lang: str) -> list[InlineItem]:
     """The results for one query text: the latest articles, the search's sources, or one notice."""
     if service.searcher is None:
         return [inline_notice("no-index", "inline_no_index_title", "no_index", lang)]
     if len(question) < MIN_QUERY_CHARS:
         latest = inline_latest(await service.latest(INLINE_RESULTS), lang)
         return latest or [inline_notice("no-index", "inline_no_index_title", "no_index", lang)]
-    rid, result = await service.ask(question, lang, user_id, "inline", inline=True)
+    result = await service.search_inline(question)
     if result.no_answer or not result.hits:
         return [inline_notice("nothing", "inline_nothing_title", "inline_nothing", lang)]
-    return inline_items(result, lang, INLINE_RESULTS, prefix=rid)
+    return inline_items(result, lang, INLINE_RESULTS, prefix=secrets.token_urlsafe(6))

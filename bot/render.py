@@ -167,6 +167,11 @@ def format_date(value: str, lang: str = AR) -> str:
     return f"{day.day} {months[day.month - 1]} {day.year}"
 
 
+def meta_line(source: str, date: str, lang: str) -> str:
+    """A source's "outlet · date" line (either part left out when it is missing)."""
+    return " · ".join(x for x in (source, format_date(date, lang)) if x)
+
+
 def passage_runs(passage_text: str, highlights: list[tuple[int, int]], start: int = 0, end: int | None = None) -> list[Run]:
     """Runs for ``passage_text[start:end]`` with the highlighted spans in bold."""
     end = len(passage_text) if end is None else end
@@ -221,7 +226,7 @@ def hit_block(hit: Hit, number: int, lang: str, excerpt: bool = True) -> Block:
     """One source: number, title (the link), outlet · date, the snippet (or, with ``excerpt`` off, the whole passage)."""
     title = hit.title or text("untitled", lang)
     link = safe_link(hit.url)
-    meta = " · ".join(x for x in (hit.source, format_date(hit.date, lang)) if x)
+    meta = meta_line(hit.source, hit.date, lang)
     block: Block = [Run(f"{number}. "), Run(title, "a", link) if link else Run(title, "b"), Run("\n")]
     if meta:
         block += [Run(meta, "i"), Run("\n")]
@@ -286,17 +291,26 @@ class InlineItem:
     message: str
 
 
-def inline_message(title: str, url: str, source: str, date: str, answer: str, lang: str, mark: str = "💡") -> str:
+def inline_message(title: str, url: str, meta: str, answer: str, lang: str, mark: str = "💡") -> str:
     """The attributed message an inline result sends: answer line (bold when it is a sure answer), title as link, outlet · date."""
     fmt = Format(html=True, rtl=lang == AR)
     link = safe_link(url)
     title = clip(title or text("untitled", lang), INLINE_TITLE_CHARS * 2)
     head: Block = [Run(f"{mark} "), Run(clip(answer, ANSWER_CHARS), "b" if mark == "💡" else None)] if answer else []
     source_block: Block = [Run(title, "a", link) if link else Run(title, "b")]
-    meta = " · ".join(x for x in (source, format_date(date, lang)) if x)
     if meta:
         source_block += [Run("\n"), Run(meta, "i")]
     return pack([head, source_block], fmt)[0]
+
+
+def _inline_item(key: str, title: str, url: str, meta: str, summary: str, answer: str, lang: str, mark: str) -> InlineItem:
+    """One inline result: the title and "outlet · date — ``summary``" in the list, ``answer`` leading the message."""
+    return InlineItem(
+        key=key,
+        title=clip(title or text("untitled", lang), INLINE_TITLE_CHARS),
+        description=clip(f"{meta} — {summary}" if meta else summary, INLINE_DESCRIPTION_CHARS),
+        message=inline_message(title, url, meta, answer, lang, mark),
+    )
 
 
 def inline_items(result: SearchResult, lang: str, limit: int = 5, prefix: str = "r") -> list[InlineItem]:
@@ -305,21 +319,13 @@ def inline_items(result: SearchResult, lang: str, limit: int = 5, prefix: str = 
     Result ids are ``prefix-n`` (``prefix``: the search's short result id), well under Telegram's 64 bytes.
     """
     items = []
+    mark = "🔎" if result.tentative else "💡"
     for n, hit in enumerate(result.hits[:limit]):
         start, end = hit.passage.snippet_span
         snippet = " ".join(hit.passage.text[start:end].split())
         answer = hit.passage.answer if not result.tentative and hit.passage.answer else snippet
-        meta = " · ".join(x for x in (hit.source, format_date(hit.date, lang)) if x)
-        items.append(
-            InlineItem(
-                key=f"{prefix}-{n}",
-                title=clip(hit.title or text("untitled", lang), INLINE_TITLE_CHARS),
-                description=clip(f"{meta} — {snippet}" if meta else snippet, INLINE_DESCRIPTION_CHARS),
-                message=inline_message(
-                    hit.title, hit.url, hit.source, hit.date, answer, lang, "🔎" if result.tentative else "💡"
-                ),
-            )
-        )
+        meta = meta_line(hit.source, hit.date, lang)
+        items.append(_inline_item(f"{prefix}-{n}", hit.title, hit.url, meta, snippet, answer, lang, mark))
     return items
 
 
@@ -327,24 +333,10 @@ def inline_latest(articles: list[dict[str, str]], lang: str) -> list[InlineItem]
     """Inline results for an empty or very short query: the newest articles, each with its opening lines."""
     items = []
     for article in articles:
+        key = "l" + hashlib.sha1(article["id"].encode()).hexdigest()[:16]
         lead = clip(article.get("lead") or "", SNIPPET_CHARS)
-        meta = " · ".join(x for x in (article.get("source", ""), format_date(article.get("date", ""), lang)) if x)
-        items.append(
-            InlineItem(
-                key="l" + hashlib.sha1(article["id"].encode()).hexdigest()[:16],
-                title=clip(article.get("title") or text("untitled", lang), INLINE_TITLE_CHARS),
-                description=clip(f"{meta} — {lead}" if meta else lead, INLINE_DESCRIPTION_CHARS),
-                message=inline_message(
-                    article.get("title", ""),
-                    article.get("url", ""),
-                    article.get("source", ""),
-                    article.get("date", ""),
-                    lead,
-                    lang,
-                    "📰",
-                ),
-            )
-        )
+        meta = meta_line(article.get("source", ""), article.get("date", ""), lang)
+        items.append(_inline_item(key, article.get("title", ""), article.get("url", ""), meta, lead, lead, lang, "📰"))
     return items
 
 

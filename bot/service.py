@@ -72,6 +72,7 @@ class QAService:
         self.inline_answered = 0  # inline queries, counted apart from questions
         self.reindexing = False
         self._unusable_build = ""
+        self._latest: tuple[tuple[str, int] | None, list[dict[str, str]]] = (None, [])  # (build id, n), articles
         self._log_key = (settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else "local").encode()
 
     # ---------------------------------------------------------------- index
@@ -96,26 +97,11 @@ class QAService:
     # ---------------------------------------------------------------- questions
 
     async def ask(
-        self, question: str, lang: str, user_id: int | None = None, chat_type: str = "private", inline: bool = False
+        self, question: str, lang: str, user_id: int | None = None, chat_type: str = "private"
     ) -> tuple[str, SearchResult]:
-        """Search in the thread pool; returns (result id for the buttons, result).
-
-        ``inline``: an inline query, asked afresh at each keystroke: not in the question log, not
-        in /stats, and not kept for buttons (its results carry none), so typing cannot push
-        readers' answers out of the cache.
-        """
+        """Search in the thread pool; returns (result id for the buttons, result), logged and kept for the buttons."""
         searcher = self._searcher
-        if searcher is None:
-            raise LookupError("no index loaded")
-        started = time.perf_counter()
-        loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self._pool, lambda: searcher.search(question, k=RESULTS_PER_QUESTION))
-        result = result.confident_only()
-        elapsed = time.perf_counter() - started
-        if inline:
-            with self._lock:
-                self.inline_answered += 1
-            return secrets.token_urlsafe(6), result
+        result, elapsed = await self._search(searcher, question)
         with self._lock:
             self._latencies.append(elapsed)
             self.answered += 1
@@ -124,6 +110,24 @@ class QAService:
         rid = self._remember(CachedResult(result, build, lang))
         self._log(self._question_entry, rid, build, question, lang, user_id, chat_type, result, elapsed)
         return rid, result
+
+    async def search_inline(self, question: str) -> SearchResult:
+        """Search for an inline query, asked afresh at each keystroke: not in the question log, not
+        in /stats, and not kept for buttons (its results carry none), so typing cannot push
+        readers' answers out of the cache."""
+        result, _ = await self._search(self._searcher, question)
+        with self._lock:
+            self.inline_answered += 1
+        return result
+
+    async def _search(self, searcher: Searcher | None, question: str) -> tuple[SearchResult, float]:
+        """The confident part of a search run in the thread pool, and the seconds it took."""
+        if searcher is None:
+            raise LookupError("no index loaded")
+        started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(self._pool, lambda: searcher.search(question, k=RESULTS_PER_QUESTION))
+        return result.confident_only(), time.perf_counter() - started
 
     @property
     def feedback_on(self) -> bool:
@@ -166,20 +170,15 @@ class QAService:
         return hmac.new(self._log_key, str(user_id).encode(), hashlib.sha256).hexdigest()[:16]
 
     async def latest(self, n: int = 5) -> list[dict[str, str]]:
-        """The ``n`` newest articles (title, url, date, source, the start of the text), read in the search pool."""
+        """The ``n`` newest articles (title, url, date, source, the start of the text), read once per build."""
         searcher = self._searcher
         if searcher is None:
             return []
-
-        def read() -> list[dict[str, str]]:
-            rows = searcher.stored.db().execute(
-                "SELECT id, title, url, date, source, substr(text, 1, 600) AS lead FROM articles "
-                "ORDER BY date DESC, idx DESC LIMIT ?",
-                (n,),
-            )
-            return [dict(row) for row in rows]
-
-        return await asyncio.get_running_loop().run_in_executor(self._pool, read)
+        key = (searcher.manifest["build_id"], n)
+        if self._latest[0] != key:
+            rows = await asyncio.get_running_loop().run_in_executor(self._pool, searcher.stored.latest_articles, n)
+            self._latest = (key, rows)
+        return self._latest[1]
 
     def _remember(self, item: CachedResult) -> str:
         rid = secrets.token_urlsafe(6)
@@ -199,7 +198,7 @@ class QAService:
 
     def latency_ms(self) -> tuple[float, float]:
         with self._lock:
-            values = sorted(self._latencies)
+            values = list(self._latencies)
         return percentile(values, 0.5) * 1000, percentile(values, 0.95) * 1000
 
     def _question_entry(

@@ -22,7 +22,7 @@ import numpy as np
 
 from .cues import CUE_BITS, CUES, QUESTION_TYPES, TYPE_CUE
 from .grouping import rerank_hits
-from .learned import LearnedModel, sigmoid
+from .learned import LearnedModel
 from .matching import Matcher
 from .results import SNIPPET_CHARS, Hit, Passage
 
@@ -223,8 +223,7 @@ def choose_answers(
     weight = float(model.meta.get(CROSS_LANGUAGE_DENSE_WEIGHT, 0.0))
     if similarity is not None and weight > 0 and len(refs):
         raw = dense_adjusted(raw, similarity(refs), weight)
-    a, b = model.calibration
-    apply_sentence_probabilities(hits, refs, sigmoid(a * raw + b))
+    apply_sentence_probabilities(hits, refs, model.probability(raw))
     return [hit.answer_score for hit in hits]
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from .arabic import normalize, without_marks
 from .outlets import display_source
 from .pagedump import looks_like_page_dump, parse_page_dump
-from .telegram_export import export_records, is_export
+from .telegram_export import export_records, is_export, is_live_post
 
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
@@ -425,11 +425,6 @@ def iter_files(paths: Iterable[str | Path], result: LoadResult) -> Iterator[Path
                     yield Path(dirpath) / filename
 
 
-def _live_post(article: Article) -> bool:
-    """A channel post as the bot stored it (``…/telegram/<channel>.jsonl``), newer than any export of it."""
-    return article.id.startswith("tg-") and Path(article.path).parent.name == "telegram"
-
-
 def load_articles(
     paths: Iterable[str | Path],
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
@@ -449,10 +444,10 @@ def load_articles(
             if article.body_key in bodies:
                 result.duplicates += 1
                 continue
-            if article.id in by_id and _live_post(article) and not _live_post(by_id[article.id]):
+            earlier = by_id.get(article.id)
+            if earlier and is_live_post(article.id, article.path) and not is_live_post(earlier.id, earlier.path):
                 # the channel's own file (ARTICLES_DIR/telegram/, kept current by the bot) beats an export's copy
-                old = by_id[article.id]
-                result.articles[result.articles.index(old)] = by_id[article.id] = article
+                result.articles[result.articles.index(earlier)] = by_id[article.id] = article
                 bodies.add(article.body_key)
                 result.duplicates += 1
                 continue

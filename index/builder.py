@@ -154,9 +154,7 @@ class _LazyEmbedder:
     def warm_up(self) -> None:
         """Load the built-in model in the background when this build loads its own (see FastBuiltinModel)."""
         if self._owned and is_builtin(self.config.model):
-            model = self.get().model
-            if hasattr(model, "warm_up"):
-                model.warm_up()
+            self.get().model.warm_up()
 
     def encode(self, texts: list[str]) -> np.ndarray:
         self.calls += 1
@@ -187,17 +185,18 @@ def chunk_corpus(
     """
     from tqdm.auto import tqdm
 
+    chunks: list[Chunk] = []
+    if cache_path is None:
+        for article in tqdm(articles, desc="chunking", unit="article", disable=not progress):
+            chunks.extend(chunk_article(article.id, article.text, params))
+        return chunks
+
     def spans(text: str) -> str:
         return json.dumps([[c.start, c.end] for c in chunk_article("", text, params)])
 
-    texts = [a.text for a in articles]
-    if cache_path is None:
-        stored = [spans(t) for t in tqdm(texts, desc="chunking", unit="article", disable=not progress)]
-    else:
-        namespace = "chunks " + json.dumps({**asdict(params), "version": CHUNKER_VERSION}, sort_keys=True)
-        with BuildCache(cache_path) as cache:
-            stored = cache.derived(namespace, texts, spans)
-    chunks: list[Chunk] = []
+    namespace = "chunks " + json.dumps({**asdict(params), "version": CHUNKER_VERSION}, sort_keys=True)
+    with BuildCache(cache_path) as cache:
+        stored = cache.derived(namespace, [a.text for a in articles], spans)
     for article, data in zip(articles, stored, strict=True):
         chunks.extend(chunks_from_spans(article.id, article.text, json.loads(data)))
     return chunks

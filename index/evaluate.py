@@ -87,12 +87,11 @@ def score_results(questions: Sequence[dict[str, Any]], results: Sequence[SearchR
     question with none is unanswerable and scores only by being refused ("no answer").
     """
     art_ranks, ans_ranks = [], []
-    no_answer = highlighted = unanswerable = refused_unanswerable = refused_answerable = 0
+    no_answer = highlighted = unanswerable = refused_unanswerable = 0
     for q, r in zip(questions, results, strict=True):
         no_answer += r.no_answer
         if q["relevant_article_ids"]:
             art_ranks.append(article_rank(r, set(q["relevant_article_ids"])))
-            refused_answerable += r.no_answer
         else:
             unanswerable += 1
             refused_unanswerable += r.no_answer
@@ -115,7 +114,7 @@ def score_results(questions: Sequence[dict[str, Any]], results: Sequence[SearchR
         "answer_hit@5": at(ans_ranks, 5),
         "highlight_hit@1": highlighted / na if na else 0.0,
         "no_answer": no_answer,
-        "answerable_refused": refused_answerable,
+        "answerable_refused": no_answer - refused_unanswerable,
         "unanswerable": unanswerable,
         "unanswerable_refused": refused_unanswerable,
     }
@@ -155,7 +154,7 @@ _COLUMNS = (
     ("latency_ms_p50", "p50 ms", "{:.1f}"),
     ("latency_ms_p95", "p95 ms", "{:.1f}"),
 )
-_UNANSWERABLE_COLUMN = ("unanswerable_refused", "unanswerable refused", "{}")
+_UNANSWERABLE_COLUMN = ("unanswerable_refused", "unanswerable refused", "{unanswerable_refused}/{unanswerable}")
 
 
 def format_table(rows: Sequence[dict[str, Any]], title: str = "") -> str:
@@ -164,14 +163,9 @@ def format_table(rows: Sequence[dict[str, Any]], title: str = "") -> str:
     if rows and rows[0].get("unanswerable"):
         columns.insert(-2, _UNANSWERABLE_COLUMN)
 
-    def cell(row: dict[str, Any], key: str, fmt: str) -> str:
-        if key == "unanswerable_refused":
-            return f"{row[key]}/{row['unanswerable']}"
-        return fmt.format(row[key])
-
     head = "| " + " | ".join(label for _, label, _ in columns) + " |"
     sep = "|" + "|".join("---" for _ in columns) + "|"
-    body = ["| " + " | ".join(cell(row, key, fmt) for key, _, fmt in columns) + " |" for row in rows]
+    body = ["| " + " | ".join(fmt.format(row[key], **row) for key, _, fmt in columns) + " |" for row in rows]
     lines = ([title, ""] if title else []) + [head, sep, *body]
     notes = []
     if rows and rows[0].get("unanswerable"):

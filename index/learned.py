@@ -183,8 +183,12 @@ class LearnedModel:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Calibrated probabilities, one per row of ``x``."""
+        return self.probability(self.raw(x))
+
+    def probability(self, raw: np.ndarray) -> np.ndarray:
+        """Raw scores (``raw``, perhaps adjusted) made calibrated probabilities."""
         a, b = self.calibration
-        return sigmoid(a * self.raw(x) + b)
+        return sigmoid(a * np.asarray(raw) + b)
 
     # ---------------------------------------------------------------- files
 

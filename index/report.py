@@ -151,11 +151,13 @@ def group_similar(questions: list[str], threshold: float = SIMILAR) -> list[Gap]
     return sorted(gaps, key=lambda g: -g.count)
 
 
-def disliked_answers(votes: list[dict[str, Any]]) -> list[Disliked]:
-    """Answers with at least one 👎, counting each reader's last vote; most 👎 first."""
-    last: dict[tuple[str, str], dict[str, Any]] = {}
-    for vote in votes:
-        last[(str(vote.get("answer_id")), str(vote.get("user")))] = vote
+def last_votes(votes: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Each reader's last vote on each answer (a second click replaces the first), by (answer id, user)."""
+    return {(str(v.get("answer_id")), str(v.get("user"))): v for v in votes}
+
+
+def disliked_answers(last: dict[tuple[str, str], dict[str, Any]]) -> list[Disliked]:
+    """Answers with at least one 👎 among readers' last votes (``last_votes``); most 👎 first."""
     tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     about: dict[str, dict[str, Any]] = {}
     for (answer, _), vote in last.items():
@@ -175,6 +177,7 @@ def build_report(records: list[dict[str, Any]], days: int | None = None, now: da
     questions = [r for r in records if r.get("type", "question") == "question" and isinstance(r.get("question"), str)]
     votes = [r for r in records if r.get("type") == "vote"]
     per_day: dict[str, DayCount] = {}
+    unanswered: list[str] = []
     for record in questions:
         day = per_day.setdefault(_day(record), DayCount(_day(record)))
         day.questions += 1
@@ -182,11 +185,10 @@ def build_report(records: list[dict[str, Any]], days: int | None = None, now: da
         day.answered += band == ANSWER
         day.tentative += band == TENTATIVE
         day.nothing += band == NOTHING
+        if band != ANSWER:
+            unanswered.append(record["question"])
     latencies = [float(r["latency_ms"]) for r in questions if isinstance(r.get("latency_ms"), int | float)]
-    unanswered = [r["question"] for r in questions if band_of(r) != ANSWER]
-    last_votes: dict[tuple[str, str], str] = {}
-    for vote in votes:
-        last_votes[(str(vote.get("answer_id")), str(vote.get("user")))] = str(vote.get("vote"))
+    last = last_votes(votes)
     days_list = [per_day[d] for d in sorted(per_day)]
     return Report(
         days=days_list,
@@ -195,11 +197,11 @@ def build_report(records: list[dict[str, Any]], days: int | None = None, now: da
         tentative=sum(d.tentative for d in days_list),
         nothing=sum(d.nothing for d in days_list),
         gaps=group_similar(unanswered)[:top],
-        disliked=disliked_answers(votes)[:top],
+        disliked=disliked_answers(last)[:top],
         p50_ms=percentile(latencies, 0.5),
         p95_ms=percentile(latencies, 0.95),
-        votes_up=sum(v == "up" for v in last_votes.values()),
-        votes_down=sum(v == "down" for v in last_votes.values()),
+        votes_up=sum(v.get("vote") == "up" for v in last.values()),
+        votes_down=sum(v.get("vote") == "down" for v in last.values()),
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .answerability import ANSWERABILITY_FEATURES, answer_probabilities
-from .answers import SENTENCE_FEATURES, choose_answers, lead_with_best_answer, sentence_cosines
+from .answers import SENTENCE_FEATURES, SentenceRef, choose_answers, lead_with_best_answer, sentence_cosines
 from .embedding import Embedder, is_builtin, load_embedder
 from .grouping import group, rerank_hits
 from .learned import RETRAIN, LearnedModel, ModelFileError
@@ -187,6 +188,25 @@ class Searcher:
             raise RuntimeError("dense search needs an embedding model")
         return self.embedder.encode_queries(questions)
 
+    def _query_vector(self, text: str, mode: str, given: np.ndarray | None, timings: dict[str, float]) -> np.ndarray | None:
+        """The question's vector: ``given``, else encoded (and timed) unless the search is lexical."""
+        if given is not None or mode == "lexical":
+            return given
+        t = time.perf_counter()
+        vector = self.encode([text])[0]
+        timings["encode"] = time.perf_counter() - t
+        return vector
+
+    def similarity(
+        self, matcher: Matcher, query_vector: np.ndarray | None
+    ) -> Callable[[Sequence[SentenceRef]], np.ndarray] | None:
+        """For a question in another script than the corpus: each competing sentence's cosine to it (else None)."""
+        if not matcher.q.cross_language or query_vector is None or self.embedder is None:
+            return None
+        return partial(
+            sentence_cosines, query_vector=query_vector, encode=self.embedder.encode_passages, depth=self.params.answer_depth
+        )
+
     def analyse(self, question: str) -> Matcher:
         """The question analysed against this build, with the matcher every later stage reads it through."""
         q = analyse_question(question, self.stored.lexical, self.manifest.get("latin_share", 0.0) > 0.5)
@@ -202,11 +222,7 @@ class Searcher:
         """Retrieval, fusion and re-ranking: chunk rows best first."""
         q = matcher.q
         timings = timings if timings is not None else {}
-        qvec = query_vector
-        if mode != "lexical" and qvec is None:
-            t = time.perf_counter()
-            qvec = self.encode([q.text])[0]
-            timings["encode"] = time.perf_counter() - t
+        qvec = self._query_vector(q.text, mode, query_vector, timings)
         p = self.params
         # a question in another script shares few words with the corpus: the dense side leads
         weight = p.cross_dense_weight if q.cross_language else p.dense_weight
@@ -247,11 +263,7 @@ class Searcher:
         A question in another script than the corpus (with its vector) also has the competing
         sentences embedded: their similarity to it leads the choice (``answers.dense_adjusted``).
         """
-        similarity = None
-        if matcher.q.cross_language and query_vector is not None and self.embedder is not None:
-            embedder, depth = self.embedder, self.params.answer_depth
-            similarity = partial(sentence_cosines, query_vector=query_vector, encode=embedder.encode_passages, depth=depth)
-        choose_answers(matcher, hits, self.models.sentence, similarity)
+        choose_answers(matcher, hits, self.models.sentence, self.similarity(matcher, query_vector))
         hits = lead_with_best_answer(hits, self.params.answer_depth)
         bm25 = dict(zip(cands.rows.tolist(), cands.bm25.tolist(), strict=True))
         k1 = float(self.manifest.get("lexical", {}).get("k1", 0.9))
@@ -277,10 +289,7 @@ class Searcher:
         lang = "en" if q.latin else "ar"
         if not q.text or (not q.terms and mode == "lexical"):
             return SearchResult(q.text, mode, [], no_answer=True, timings=timings, lang=lang)
-        if mode != "lexical" and query_vector is None:
-            t = time.perf_counter()
-            query_vector = self.encode([q.text])[0]
-            timings["encode"] = time.perf_counter() - t
+        query_vector = self._query_vector(q.text, mode, query_vector, timings)
         cands = self.candidates(matcher, mode, query_vector, timings)
         t = time.perf_counter()
         hits = self.hits(cands, k, passages_per_article)

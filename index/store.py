@@ -364,10 +364,20 @@ class StoredIndex:
         )
         return [source for (source,) in rows]
 
+    def latest_articles(self, n: int = 5, titled: bool = False) -> list[dict[str, str]]:
+        """The ``n`` most recent articles (by date, then insertion): id, title, url, date, source and
+        ``lead``, the start of the text; ``titled``: only articles with a title."""
+        where = "WHERE title != '' " if titled else ""
+        rows = self.db().execute(
+            f"SELECT id, title, url, date, source, substr(text, 1, 600) AS lead FROM articles {where}"
+            "ORDER BY date DESC, idx DESC LIMIT ?",
+            (n,),
+        )
+        return [dict(row) for row in rows]
+
     def latest_titles(self, n: int = 2) -> list[str]:
-        """Titles of the most recent articles (by date, then insertion), for example questions."""
-        rows = self.db().execute("SELECT title FROM articles WHERE title != '' ORDER BY date DESC, idx DESC LIMIT ?", (n,))
-        return [title for (title,) in rows]
+        """Titles of the most recent articles, for example questions."""
+        return [article["title"] for article in self.latest_articles(n, titled=True)]
 
     def article_hashes(self) -> dict[str, str]:
         return dict(self.db().execute("SELECT id, content_hash FROM articles"))

@@ -24,6 +24,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 TITLE_CHARS = 200
+CHANNELS_DIR = "telegram"  # ARTICLES_DIR/telegram/<channel>.jsonl: the posts the bot stores
 _USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 
 
@@ -51,6 +52,11 @@ def first_line(text: str, limit: int = TITLE_CHARS) -> str:
     return line[: cut if cut > limit // 2 else limit - 1] + "…"
 
 
+def channel_key(chat_id: int | str, username: str | None) -> str:
+    """A channel's name in its posts' records and file name: its username, else its bare id."""
+    return username or str(bare_channel_id(chat_id))
+
+
 def post_record(
     *,
     chat_id: int | str,
@@ -74,7 +80,7 @@ def post_record(
         "url": post_link(username, message_id),
         "date": str(date).replace("T", " "),
         "source": channel_title or (f"@{username}" if username else str(bare)),
-        "channel": username or str(bare),
+        "channel": channel_key(chat_id, username),
         "message_id": int(message_id),
     }
 
@@ -127,7 +133,12 @@ def export_records(parsed: dict[str, Any]) -> list[dict[str, Any]]:
 def channel_file(articles_dir: Path, channel: str) -> Path:
     """Where a channel's posts are kept: ``ARTICLES_DIR/telegram/<username or id>.jsonl``."""
     safe = re.sub(r"[^A-Za-z0-9_-]", "_", channel.lstrip("@")) or "channel"
-    return Path(articles_dir) / "telegram" / f"{safe}.jsonl"
+    return Path(articles_dir) / CHANNELS_DIR / f"{safe}.jsonl"
+
+
+def is_live_post(article_id: str, path: str | Path) -> bool:
+    """A channel post as the bot stored it (in a ``channel_file``), so newer than any export of it."""
+    return article_id.startswith("tg-") and Path(path).parent.name == CHANNELS_DIR
 
 
 def post_id(chat_id: int | str, message_id: int) -> str:

@@ -566,19 +566,15 @@ class FakeTelegram:
     ) -> JSON:
         """Queue a user message (or edit / channel post) shaped like Telegram's, with auto command and mention entities."""
         chat_id = user_id if chat_id is None else chat_id
-        if channel_post:
-            chat_type = "channel"
+        if channel_post:  # built in one place: channel_post()
+            return self.channel_post(chat_id, text, caption=caption, photo=photo)
         user = self._remember_user(user_id, first_name=first_name, username=username, language_code=language_code)
         chat = self.add_chat(chat_id, chat_type, first_name=first_name, username=username)
         now = int(time.time())
         previous = self._last_from_user.get((chat_id, user_id))
         message_id = previous if edited and previous is not None else self._next_message_id(chat_id)
         self._last_from_user[(chat_id, user_id)] = message_id
-        msg: JSON = {"message_id": message_id, "date": now, "chat": dict(chat)}
-        if channel_post:
-            msg["sender_chat"] = dict(chat)
-        else:
-            msg["from"] = dict(user)
+        msg: JSON = {"message_id": message_id, "date": now, "chat": dict(chat), "from": dict(user)}
         if edited:
             msg["edit_date"] = now
         if text is not None:
@@ -642,18 +638,18 @@ class FakeTelegram:
         if reply_to_bot:
             msg["reply_to_message"] = self._bot_message_for_reply(chat)
         self._messages[(chat_id, message_id)] = msg
-        key = ("edited_" if edited else "") + ("channel_post" if channel_post else "message")
-        return self._queue({key: msg})
+        return self._queue({("edited_message" if edited else "message"): msg})
 
     def command(self, command_text: str, **kw: Any) -> JSON:
         """Same as :meth:`message`; reads better in tests of command handlers."""
         return self.message(command_text, **kw)
 
-    def callback(self, data: str, *, message: JSON, user_id: int = 1001) -> JSON:
-        """Queue a press of an inline button on a message the bot sent; the button must exist, as in a real client."""
+    def callback(self, data: str, *, message: JSON, user_id: int = 1001, forged: bool = False) -> JSON:
+        """Queue a press of an inline button on a message the bot sent; the button must exist, as in a real client,
+        unless ``forged`` (a modified client sending data no button carries)."""
         current = self._messages.get((message["chat"]["id"], message["message_id"]), message)
         rows = current.get("reply_markup", {}).get("inline_keyboard", [])
-        if data not in [button.get("callback_data") for row in rows for button in row]:
+        if not forged and data not in [button.get("callback_data") for row in rows for button in row]:
             raise ValueError(f"no inline button with callback_data {data!r} on message {current['message_id']}; use raw_update()")
         user = self._users.get(user_id) or self._remember_user(user_id)
         self._serial += 1
@@ -1193,18 +1189,7 @@ class FakeTelegram:
 
     async def _send_message(self, params: JSON) -> JSON:
         chat = self._resolve_chat(params.get("chat_id"))
-        text, entities = self._formatted(params, "text", limit=4096, required=True)
-        markup = check_reply_markup(params.get("reply_markup"))
-        reply = self._reply_target(chat, params)
-        msg = self._new_bot_message(chat)
-        msg["text"] = text
-        if entities:
-            msg["entities"] = entities
-        if markup is not None:
-            msg["reply_markup"] = markup
-        if reply is not None:
-            msg["reply_to_message"] = reply
-        self._messages[(chat["id"], msg["message_id"])] = msg
+        msg = self._bot_message(chat, params, "text")
         self.sent.append(copy.deepcopy(msg))
         self._notify()
         return msg
@@ -1225,26 +1210,28 @@ class FakeTelegram:
             raise _bad_request("wrong file identifier/HTTP URL specified")
         else:
             raise _bad_request("there is no document in the request")
-        caption, entities = self._formatted(params, "caption", limit=1024, required=False)
+        media = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "file_size": len(stored.content), **info}
+        msg = self._bot_message(chat, params, "caption", document=media)
+        self._notify()
+        return msg
+
+    def _bot_message(self, chat: JSON, params: JSON, field: str, **content: object) -> JSON:
+        """A message the bot sends: its checked ``field`` ("text", required, 4096 characters; or "caption", 1024),
+        buttons and reply target, plus ``content`` (a document, photo sizes); stored for later edits and replies."""
+        text, entities = self._formatted(params, field, limit=4096 if field == "text" else 1024, required=field == "text")
         markup = check_reply_markup(params.get("reply_markup"))
         reply = self._reply_target(chat, params)
         msg = self._new_bot_message(chat)
-        msg["document"] = {
-            "file_id": stored.file_id,
-            "file_unique_id": stored.file_unique_id,
-            "file_size": len(stored.content),
-            **info,
-        }
-        if caption:
-            msg["caption"] = caption
+        msg.update(content)
+        if text:
+            msg[field] = text
             if entities:
-                msg["caption_entities"] = entities
+                msg["entities" if field == "text" else "caption_entities"] = entities
         if markup is not None:
             msg["reply_markup"] = markup
         if reply is not None:
             msg["reply_to_message"] = reply
         self._messages[(chat["id"], msg["message_id"])] = msg
-        self._notify()
         return msg
 
     async def _edit_message_text(self, params: JSON) -> JSON:
@@ -1400,17 +1387,8 @@ class FakeTelegram:
             raise _bad_request("wrong file identifier/HTTP URL specified")
         else:
             raise _bad_request("there is no photo in the request")
-        caption, entities = self._formatted(params, "caption", limit=1024, required=False)
-        markup = check_reply_markup(params.get("reply_markup"))
-        msg = self._new_bot_message(chat)
-        msg["photo"] = [{"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "width": 800, "height": 600}]
-        if caption:
-            msg["caption"] = caption
-            if entities:
-                msg["caption_entities"] = entities
-        if markup is not None:
-            msg["reply_markup"] = markup
-        self._messages[(chat["id"], msg["message_id"])] = msg
+        sizes = [{"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "width": 800, "height": 600}]
+        msg = self._bot_message(chat, params, "caption", photo=sizes)
         self.photos.append({**copy.deepcopy(msg), "content": stored.content})
         self._notify()
         return msg

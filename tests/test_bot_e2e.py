@@ -97,16 +97,7 @@ async def test_stale_and_forged_buttons_say_expired(tmp_path, embedder):
         # the index is rebuilt: old buttons now expire
         await app.bot_data["service"].reindex()
         fake.callback(buttons(first)[0][1], message=first, user_id=READER)
-        forged = {
-            "callback_query": {
-                "id": "forged-1",
-                "from": {"id": READER, "is_bot": False, "first_name": "R"},
-                "chat_instance": "x",
-                "data": "full:../../etc:99",
-                "message": first,
-            }
-        }
-        fake.raw_update(forged)
+        fake.callback("full:../../etc:99", message=first, user_id=READER, forged=True)
         answers = await fake.wait_for_call("answerCallbackQuery", 2)
         assert all("انتهت صلاحية" in a.get("text", "") for a in answers)
 

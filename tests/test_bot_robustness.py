@@ -63,20 +63,8 @@ async def test_forged_callback_data_variants(tmp_path, embedder):
         fake.message("قطار الحرمين", user_id=READER)
         (first,) = await fake.wait_for_messages(1, chat_id=READER)
         rid = buttons(first)[0][1].split(":")[1]
-        for n, data in enumerate(
-            ["", "more", "full:x", f"full:{rid}:999", f"more:{rid}:-1", "more:" + "A" * 60, "delete:everything:1"]
-        ):
-            fake.raw_update(
-                {
-                    "callback_query": {
-                        "id": f"forged-{n}",
-                        "from": {"id": READER, "is_bot": False, "first_name": "R"},
-                        "chat_instance": "c",
-                        "data": data,
-                        "message": first,
-                    }
-                }
-            )
+        for data in ["", "more", "full:x", f"full:{rid}:999", f"more:{rid}:-1", "more:" + "A" * 60, "delete:everything:1"]:
+            fake.callback(data, message=first, user_id=READER, forged=True)
         answers = await fake.wait_for_call("answerCallbackQuery", 7)
         assert len(answers) == 7 and all(a.get("text") for a in answers)
 
