@@ -27,6 +27,7 @@ import argparse
 import os
 import sys
 import time
+import zlib
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -256,7 +257,8 @@ def main() -> None:
     runs = collect(searchers, limit=args.limit)
     searcher_of = {spec.name: searchers[spec.index] for spec in SETS}
     fold_of = assign_folds([r for r in runs if r.answerable], args.folds)
-    fold = [fold_of.get(r.group, hash(r.qid) % args.folds) for r in runs]
+    # unanswerable questions spread by a stable hash of their id (Python's hash() changes with every process)
+    fold = [fold_of.get(r.group, zlib.crc32(r.qid.encode()) % args.folds) for r in runs]
     answerable = [i for i, r in enumerate(runs) if r.answerable]
     print(f"{len(runs)} question runs, {sum(len(r.refs) for r in runs)} sentence rows ({time.perf_counter() - started:.0f} s)")
 
