@@ -92,21 +92,25 @@ class Forest:
     """All trees evaluated at once by leaf bit masks, with a few numpy operations whatever their depth.
 
     Leaves are numbered left to right within each tree. A test that fails (the
-    row goes right) rules out every leaf of the node's left subtree; AND-ing the
-    masks of a tree's failed tests leaves the reachable leaves set, and the row
-    exits at the leftmost of them (the QuickScorer idea: Lucchese et al., SIGIR 2015).
+    row goes right) rules out every leaf of the node's left subtree; OR-ing the
+    bits a tree's failed tests clear leaves the reachable leaves unset, and the
+    row exits at the leftmost of them (the QuickScorer idea: Lucchese et al.,
+    SIGIR 2015). Masks are as narrow as the widest tree allows (8 bits for the
+    shipped answer-sentence trees): the work is a few passes over a (rows, nodes)
+    array, so its width is most of the cost.
     """
 
     feature: np.ndarray  # per internal node, all trees concatenated (grouped by tree)
     threshold: np.ndarray
-    mask: np.ndarray  # uint64: the leaves still reachable when this node's test fails
+    clears: np.ndarray  # unsigned, per node: the bits of the leaves its failed test rules out
     starts: np.ndarray  # first internal node of each tree with any
-    leaf_values: np.ndarray  # (trees with internal nodes, most leaves) leaf values, left to right
+    leaf_values: np.ndarray  # (trees with internal nodes) * width, each tree's leaf values left to right, flat
+    width: int  # leaves of the widest tree
     constant: float  # the sum of single-leaf trees
 
     @classmethod
     def of(cls, trees: tuple[Tree, ...]) -> Forest:
-        feature, threshold, mask, starts, values = [], [], [], [], []
+        feature, threshold, clears, starts, values = [], [], [], [], []
         constant = 0.0
         for tree in trees:
             leaves: list[int] = []
@@ -132,27 +136,42 @@ class Forest:
                 first, last = spans[int(tree.left[node])]
                 feature.append(int(tree.feature[node]))
                 threshold.append(float(tree.threshold[node]))
-                mask.append(~(((1 << (last - first)) - 1) << first) & 0xFFFFFFFFFFFFFFFF)
+                clears.append(((1 << (last - first)) - 1) << first)
             values.append([float(tree.value[leaf]) for leaf in leaves])
         width = max((len(v) for v in values), default=1)
+        bits = next(b for b in (8, 16, 32, 64) if width <= b)
         return cls(
             feature=np.asarray(feature, dtype=np.int64),
             threshold=np.asarray(threshold, dtype=np.float64),
-            mask=np.asarray(mask, dtype=np.uint64),
+            clears=np.asarray(clears, dtype=f"uint{bits}"),
             starts=np.asarray(starts, dtype=np.int64),
-            leaf_values=np.asarray([v + [0.0] * (width - len(v)) for v in values], dtype=np.float64).reshape(-1, width),
+            leaf_values=np.asarray([v + [0.0] * (width - len(v)) for v in values], dtype=np.float64).ravel(),
+            width=width,
             constant=constant,
         )
+
+    @functools.cached_property
+    def _leftmost(self) -> np.ndarray | None:
+        """Index of the lowest unset bit of every value up to 16 bits (wider masks compute it)."""
+        if self.clears.dtype.itemsize > 2:
+            return None
+        unset = ~np.arange(1 << (8 * self.clears.dtype.itemsize), dtype=np.int64)
+        lowest = unset & -unset
+        return np.log2(np.maximum(lowest, 1)).astype(np.int64)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Sum of every tree's leaf value for each row of ``x``."""
         if not self.starts.size:
             return np.full(x.shape[0], self.constant)
-        failed = x[:, self.feature] > self.threshold
-        survivors = np.bitwise_and.reduceat(np.where(failed, self.mask, np.uint64(0xFFFFFFFFFFFFFFFF)), self.starts, axis=1)
-        lowest = survivors & (~survivors + np.uint64(1))  # the leftmost reachable leaf's bit alone
-        leaf = np.log2(lowest.astype(np.float64)).astype(np.int64)
-        return self.leaf_values[np.arange(self.starts.size), leaf].sum(axis=1) + self.constant
+        failed = np.take(x, self.feature, axis=1) > self.threshold
+        cleared = np.bitwise_or.reduceat(failed * self.clears, self.starts, axis=1)
+        if self._leftmost is not None:
+            leaf = self._leftmost[cleared]
+        else:
+            survivors = ~cleared.astype(np.uint64)
+            leaf = np.log2((survivors & (~survivors + np.uint64(1))).astype(np.float64)).astype(np.int64)
+        offsets = np.arange(self.starts.size) * self.width
+        return self.leaf_values[leaf + offsets].sum(axis=1) + self.constant
 
 
 @dataclass(frozen=True)

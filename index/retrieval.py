@@ -16,6 +16,7 @@ import numpy as np
 
 from .store import StoredIndex
 from .vectors import search as faiss_search
+from .vectors import top_rows
 
 MODES = ("hybrid", "lexical", "dense")
 
@@ -50,17 +51,10 @@ def fuse(dense: np.ndarray, lexical: np.ndarray, dense_weight: float) -> np.ndar
     return dense_weight * minmax(dense) + (1.0 - dense_weight) * minmax(lexical)
 
 
-def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` largest scores, best first."""
-    k = min(k, scores.shape[0])
-    if k <= 0:
-        return np.zeros(0, dtype=np.int64)
-    part = np.argpartition(-scores, k - 1)[:k]
-    return part[np.argsort(-scores[part], kind="stable")]
-
-
 def stored_vectors(stored: StoredIndex, rows: list[int]) -> np.ndarray | None:
     """The indexed vectors of ``rows``; None for index types that cannot give vectors back."""
+    if stored.flat is not None:
+        return stored.flat[np.asarray(rows, dtype=np.int64)]
     try:
         return stored.faiss_index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
     except RuntimeError:
@@ -87,11 +81,17 @@ def retrieve(
     c = min(candidates, stored.num_chunks)
     dense_rows = np.zeros(0, dtype=np.int64)
     dense_top = np.zeros(0, dtype=np.float32)
+    all_cosines = None  # every chunk's cosine, when the index is exact (flat)
     if mode != "lexical" and qvec is not None:
         t = time.perf_counter()
-        scores, rows = faiss_search(stored.faiss_index, qvec[None, :], c)
-        keep = rows[0] >= 0
-        dense_rows, dense_top = rows[0][keep].astype(np.int64), scores[0][keep]
+        if stored.flat is not None:
+            all_cosines = stored.flat @ np.asarray(qvec, dtype=np.float32)
+            dense_rows = top_rows(all_cosines, c)
+            dense_top = all_cosines[dense_rows]
+        else:
+            scores, rows = faiss_search(stored.faiss_index, qvec[None, :], c)
+            keep = rows[0] >= 0
+            dense_rows, dense_top = rows[0][keep].astype(np.int64), scores[0][keep]
         timings["dense"] = time.perf_counter() - t
     lexical_all = np.zeros(stored.num_chunks, dtype=np.float32)
     if mode != "dense":
@@ -109,7 +109,7 @@ def retrieve(
             out = Candidates(lex_rows, lexical_all[lex_rows], None, lexical_all[lex_rows])
         else:
             rows = np.unique(np.concatenate([dense_rows, lex_rows]))
-            cosines = _dense_scores(stored, rows, qvec, dense_rows, dense_top)
+            cosines = all_cosines[rows] if all_cosines is not None else _dense_scores(stored, rows, qvec, dense_rows, dense_top)
             weight = dense_weight if lex_rows.size else 1.0
             out = Candidates(rows, fuse(cosines, lexical_all[rows], weight), cosines, lexical_all[rows])
     out = out.reorder(np.argsort(-out.scores, kind="stable"))

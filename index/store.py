@@ -33,7 +33,7 @@ from .analysis import Analyses
 from .articles import Article
 from .chunking import Chunk
 from .lexical import LexicalIndex
-from .vectors import load_index, save_index
+from .vectors import flat_vectors, load_index, save_index
 
 # 4: per-chunk analyses moved from meta.sqlite (JSON) to analysis/*.npy arrays (index.analysis)
 FORMAT_VERSION = 4
@@ -297,6 +297,7 @@ class StoredIndex:
     faiss_index: Any
     lexical: LexicalIndex
     analyses: Analyses
+    flat: np.ndarray | None = None  # the vectors of an exact index, searched with numpy (``vectors.flat_vectors``)
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
     @property
@@ -434,7 +435,7 @@ def load_build(build_dir: Path, mmap: bool = False) -> StoredIndex:
     damaged = analyses.check(expected, int(manifest["articles"]))
     if damaged:
         raise IndexCorrupt(f"{build_dir}: analysis arrays are inconsistent ({damaged})")
-    return StoredIndex(build_dir, manifest, faiss_index, lexical, analyses)
+    return StoredIndex(build_dir, manifest, faiss_index, lexical, analyses, flat_vectors(faiss_index))
 
 
 def open_index(index_dir: Path | str, mmap: bool = False) -> StoredIndex:

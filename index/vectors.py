@@ -112,6 +112,37 @@ def single_threaded_search() -> None:
     faiss.omp_set_num_threads(1)
 
 
+def flat_vectors(index) -> np.ndarray | None:
+    """An exact inner-product index's vectors as an aligned ``(n, dim)`` float32 matrix; None for other types.
+
+    For one question, a matrix-vector product over them and a partial sort took a
+    quarter of FAISS's own flat search with k=100 (0.25 against 1.0 ms over 4,836
+    chunks), and gives every chunk's cosine at once. A memory-mapped FAISS file holds
+    the vectors at an unaligned offset, where numpy falls back to a loop ten times
+    slower, so those are copied once; an index in memory is viewed, not copied (the
+    view lives as long as its holder keeps ``index``).
+    """
+    import faiss
+
+    flat = faiss.downcast_index(index)
+    if not isinstance(flat, faiss.IndexFlat) or flat.metric_type != faiss.METRIC_INNER_PRODUCT:
+        return None
+    n, dim = int(flat.ntotal), int(flat.d)
+    if n == 0:
+        return np.zeros((0, dim), dtype=np.float32)
+    view = faiss.rev_swig_ptr(flat.get_xb(), n * dim).reshape(n, dim)
+    return view if view.ctypes.data % 64 == 0 else np.array(view)
+
+
+def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` largest scores, best first."""
+    k = min(k, scores.shape[0])
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    part = np.argpartition(-scores, k - 1)[:k]
+    return part[np.argsort(-scores[part], kind="stable")]
+
+
 def search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Top-``k`` (scores, row ids) per query; ids are -1 where fewer than k exist."""
     k = max(1, min(k, index.ntotal))

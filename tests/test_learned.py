@@ -129,6 +129,31 @@ def test_the_flat_forest_equals_walking_each_shipped_tree():
         np.testing.assert_allclose(model.raw(x), walked, rtol=0, atol=1e-9)
 
 
+def random_tree(leaves: int, features: int, rng: np.random.Generator) -> Tree:
+    """A random binary tree with ``leaves`` leaves, children numbered after their parent."""
+    feature, threshold, left, right, value = [-1], [0.0], [-1], [-1], [0.0]
+    open_leaves = [0]
+    while len(open_leaves) < leaves:
+        node = open_leaves.pop(int(rng.integers(len(open_leaves))))
+        feature[node], threshold[node] = int(rng.integers(features)), float(rng.normal())
+        left[node], right[node] = len(feature), len(feature) + 1
+        for _ in range(2):
+            open_leaves.append(len(feature))
+            feature.append(-1), threshold.append(0.0), left.append(-1), right.append(-1), value.append(float(rng.normal()))
+    return Tree(*(np.asarray(a) for a in (feature, threshold, left, right, value)))
+
+
+@pytest.mark.parametrize("leaves", [2, 8, 9, 16, 17, 33, 64])
+def test_the_flat_forest_equals_walking_trees_of_every_width(leaves):
+    """Masks are 8, 16, 32 or 64 bits wide by the widest tree: each width walks to the same leaves."""
+    rng = np.random.default_rng(leaves)
+    forest = (*(random_tree(int(rng.integers(1, leaves + 1)), 3, rng) for _ in range(20)), random_tree(leaves, 3, rng))
+    model = LearnedModel("test", "trees", FEATURES, trees=forest, base=0.2)
+    x = rng.normal(size=(100, 3))
+    walked = 0.2 + sum(tree.predict(x) for tree in forest)
+    np.testing.assert_allclose(model.raw(x), walked, rtol=0, atol=1e-9)
+
+
 def test_cli_with_a_damaged_model_file_says_which_file_and_stops(tmp_path, built_index):
     """Never a silent fallback: a broken model stops the search with one line naming the file."""
     import os
