@@ -41,7 +41,7 @@ from index.answerability import ANSWERABILITY_FEATURES, rule_factors
 from index.answers import CROSS_LANGUAGE_DENSE_WEIGHT, SENTENCE_FEATURES, dense_adjusted
 from index.evaluate import contains_answer
 from index.learned import LearnedModel, Tree
-from index.rerank import sentence_scores
+from index.rerank import sentence_scores, topic_weights
 
 MODELS_DIR = ROOT / "index" / "models"
 ANSWERABLE_AR = ("arcd",)
@@ -192,9 +192,9 @@ def hand_scores(run: Run) -> np.ndarray:
     """The hand-weighted baseline: the re-ranker's lexical sentence score (title words weighing less)."""
     out = []
     for hit in run.hits:
-        topic = frozenset(run.matcher.analyses.title_ids(hit.article_idx).tolist())
-        for passage in (hit.passage, *hit.more):
-            out.extend((sentence_scores(run.matcher, passage.row, topic) - 10.0 * (hit.rank - 1)).tolist())
+        weight, total = topic_weights(run.matcher, run.matcher.analyses.title_ids(hit.article_idx))
+        matches = run.matcher.match([passage.row for passage in (hit.passage, *hit.more)])
+        out.extend((sentence_scores(run.matcher, matches, weight, total) - 10.0 * (hit.rank - 1)).tolist())
     return np.asarray(out)
 
 

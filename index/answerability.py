@@ -79,63 +79,84 @@ def rule_factors(x: np.ndarray) -> np.ndarray:
 def hit_features(matcher: Matcher, hits: Sequence[Hit], bm25: Mapping[int, float], k1: float = 0.9) -> np.ndarray:
     """One row of ``ANSWERABILITY_FEATURES`` per hit (its answer sentence must already be chosen)."""
     q, analyses = matcher.q, matcher.analyses
-    weight = q.weight_of()
-    total = q.total_idf
-    order = np.argsort(-q.idf, kind="stable")[:RARE_TERMS]
-    rare_total = float(q.idf[order].sum()) or 1.0
-    bm25_scale = total * (k1 + 1.0)
-    max_idf = float(q.idf.max()) if q.idf.size else 1.0
-    top_bm25 = sorted(bm25.values(), reverse=True)[:10]
-    peak = top_bm25[0] / (sum(top_bm25) / len(top_bm25)) if top_bm25 and top_bm25[0] > 0 else 0.0
-    type_bit = CUE_BITS[TYPE_CUE[q.kind]] if TYPE_CUE.get(q.kind) else 0
-    year_ids = {int(i) for t, i in zip(q.unique, q.ids, strict=True) if t in q.years and i >= 0}
-
-    def coverage(present: frozenset[int] | set[int]) -> float:
-        return sum(weight[t] for t in present if t in weight) / total
-
-    answer_scores = [h.answer_score for h in hits]
-    cosines = [h.cosine or 0.0 for h in hits]
-    scores = [h.score for h in hits]
-    best_coverage = max((coverage(matcher.chunk_present(h.passage.row)) for h in hits), default=0.0)
     out = np.zeros((len(hits), len(ANSWERABILITY_FEATURES)), dtype=np.float64)
+    if not hits:
+        return out
+    weight, total = matcher.idf, q.total_idf
+    m = matcher.match([hit.passage.row for hit in hits])
+    titles = [analyses.title_ids(hit.article_idx) if hit.article_idx >= 0 else np.zeros(0, np.int32) for hit in hits]
+    in_title = np.asarray([matcher.holds(t) for t in titles], dtype=bool).reshape(len(hits), -1)
+    in_chunk = m.per_chunk(m.present)
+    present = in_chunk | in_title  # (hits, known terms)
+    # the same over all of the question's terms, unknown ones never present
+    known = np.flatnonzero(q.ids >= 0)
+    present_all = np.zeros((len(hits), q.ids.size), dtype=bool)
+    present_all[:, known] = present
+    idf = q.idf.astype(np.float64)  # of every term, unknown ones included
+    rare = np.argsort(-idf, kind="stable")[:RARE_TERMS]
+    # each hit's answer sentence (its highlight) among its passage's rows, and that sentence's neighbours
+    spans = analyses.spans[m.sentence]
+    answer_row = np.full(len(hits), -1)
     for n, hit in enumerate(hits):
-        f = out[n]
-        others = [j for j in range(len(hits)) if j != n]
-        title = set(analyses.title_ids(hit.article_idx).tolist()) if hit.article_idx >= 0 else set()
-        present = matcher.chunk_present(hit.passage.row) | (weight.keys() & title)
-        matches = matcher.chunk(hit.passage.row)
-        answer: frozenset[int] = frozenset()
-        window: frozenset[int] = frozenset()
-        answer_cues = 0
-        span = hit.passage.highlights[0] if hit.passage.highlights else None
-        for i, m in enumerate(matches):
-            if span is not None and (int(analyses.spans[m.index][0]), int(analyses.spans[m.index][1])) == span:
-                answer, answer_cues = m.present, int(analyses.cues[m.index])
-                window = answer.union(*(matches[j].present for j in (i - 1, i + 1) if 0 <= j < len(matches)))
-        missing = [float(w) for i, w in zip(q.ids.tolist(), q.idf.tolist(), strict=True) if i not in present]
-        f[_INDEX["answer_score"]] = hit.answer_score
-        f[_INDEX["answer_margin"]] = hit.answer_score - max((answer_scores[j] for j in others), default=0.0)
-        f[_INDEX["coverage"]] = coverage(present)
-        f[_INDEX["rare_coverage"]] = sum(float(q.idf[i]) for i in order if int(q.ids[i]) in present) / rare_total
-        f[_INDEX["sentence_coverage"]] = coverage(answer)
-        f[_INDEX["sentence_share"]] = len(answer) / (len(q.unique) or 1)
-        f[_INDEX["window_coverage"]] = coverage(window)
-        f[_INDEX["missing_rare"]] = max(missing, default=0.0) / max_idf
-        f[_INDEX["title_coverage"]] = coverage(title)
-        f[_INDEX["unknown_share"]] = float(q.idf[q.ids < 0].sum()) / total
-        f[_INDEX["cosine"]] = cosines[n]
-        f[_INDEX["cosine_margin"]] = cosines[n] - max((cosines[j] for j in others), default=0.0)
-        f[_INDEX["bm25"]] = min(1.0, bm25.get(hit.passage.row, 0.0) / bm25_scale)
-        f[_INDEX["score_margin"]] = scores[n] - max((scores[j] for j in others), default=scores[n] - 1.0)
-        f[_INDEX["bm25_peak"]] = peak
-        f[_INDEX["best_coverage"]] = best_coverage
-        f[_INDEX["asks_typed"]] = bool(type_bit)
-        f[_INDEX["type_evidence"]] = bool(type_bit and answer_cues & type_bit)
-        if q.years and not (year_ids & present) and not (q.years & set(_YEAR.findall(hit.date or ""))):
-            f[_INDEX["year_missing"]] = 1.0
-        f[_INDEX["terms"]] = math.log1p(len(q.unique))
-        f[_INDEX["cross_language"]] = q.cross_language
-        f[_INDEX["hit_rank"]] = math.log1p(n)
+        if hit.passage.highlights:
+            (a, b), lo = hit.passage.highlights[0], int(m.ptr[n])
+            same = np.flatnonzero((spans[lo : m.ptr[n + 1], 0] == a) & (spans[lo : m.ptr[n + 1], 1] == b))
+            answer_row[n] = lo + same[-1] if same.size else -1
+    found = answer_row >= 0
+    prev, nxt = m.neighbours(m.present)
+    pick = np.where(found, answer_row, 0)
+    answer = m.present[pick] & found[:, None] if m.sentence.size else np.zeros_like(present)
+    window = (answer | prev[pick] | nxt[pick]) & found[:, None] if m.sentence.size else answer
+    answer_cues = np.where(found, analyses.cues[m.sentence[pick]] if m.sentence.size else 0, 0).astype(np.int64)
+
+    answer_scores = np.asarray([h.answer_score for h in hits], dtype=np.float64)
+    cosines = np.asarray([h.cosine or 0.0 for h in hits], dtype=np.float64)
+    scores = np.asarray([h.score for h in hits], dtype=np.float64)
+    top_bm25 = sorted(bm25.values(), reverse=True)[:10]
+    type_bit = CUE_BITS[TYPE_CUE[q.kind]] if TYPE_CUE.get(q.kind) else 0
+    year_ids = np.asarray([int(i) for t, i in zip(q.unique, q.ids, strict=True) if t in q.years and i >= 0], dtype=np.int64)
+    named_year = present[:, matcher.holds(year_ids)].any(axis=1)
+    bm25_scale = total * (k1 + 1.0)
+    columns = {
+        "answer_score": answer_scores,
+        "answer_margin": answer_scores - _best_other(answer_scores, 0.0),
+        "coverage": present @ weight / total,
+        "rare_coverage": present_all[:, rare] @ idf[rare] / (float(q.idf[rare].sum()) or 1.0),
+        "sentence_coverage": answer @ weight / total,
+        "sentence_share": answer.sum(axis=1) / (len(q.unique) or 1),
+        "window_coverage": window @ weight / total,
+        "missing_rare": np.where(present_all, 0.0, idf).max(axis=1, initial=0.0) / (float(idf.max()) if idf.size else 1.0),
+        "title_coverage": in_title @ weight / total,
+        "unknown_share": matcher.unknown_idf / total,
+        "cosine": cosines,
+        "cosine_margin": cosines - _best_other(cosines, 0.0),
+        "bm25": np.minimum(1.0, np.asarray([bm25.get(h.passage.row, 0.0) for h in hits]) / bm25_scale),
+        "score_margin": scores - (_best_other(scores, 0.0) if len(hits) > 1 else scores - 1.0),
+        "bm25_peak": top_bm25[0] / (sum(top_bm25) / len(top_bm25)) if top_bm25 and top_bm25[0] > 0 else 0.0,
+        "best_coverage": float((in_chunk @ weight / total).max()),
+        "asks_typed": bool(type_bit),
+        "type_evidence": (answer_cues & type_bit) > 0,
+        "year_missing": [
+            bool(q.years) and not named_year[n] and not (q.years & set(_YEAR.findall(hit.date or "")))
+            for n, hit in enumerate(hits)
+        ],
+        "terms": math.log1p(len(q.unique)),
+        "cross_language": q.cross_language,
+        "hit_rank": np.log1p(np.arange(len(hits))),
+    }
+    for name, values in columns.items():
+        out[:, _INDEX[name]] = values
+    return out
+
+
+def _best_other(values: np.ndarray, default: float) -> np.ndarray:
+    """For each entry, the largest of the others (``default`` when there is none)."""
+    if values.size < 2:
+        return np.full(values.size, default)
+    order = np.argsort(-values, kind="stable")
+    best, second = values[order[0]], values[order[1]]
+    out = np.full(values.size, best)
+    out[order[0]] = second
     return out
 
 

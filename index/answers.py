@@ -14,7 +14,6 @@ answer line.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -23,7 +22,7 @@ import numpy as np
 from .cues import CUE_BITS, CUES, QUESTION_TYPES, TYPE_CUE
 from .grouping import rerank_hits
 from .learned import LearnedModel
-from .matching import Matcher
+from .matching import ID_BASE, Matcher, Matches, ranges
 from .results import SNIPPET_CHARS, Hit, Passage
 
 TOPIC_WEIGHT = 0.3  # a question term that is also in the article's title counts this much in "coverage_topic"
@@ -62,6 +61,8 @@ SENTENCE_FEATURES: tuple[str, ...] = (
     *(f"match_{t}" for t in _TYPED),
 )
 _INDEX = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
+_HAS = [_INDEX[f"has_{c}"] for c in CUES]
+_CUE_BITS = np.asarray([CUE_BITS[c] for c in CUES], dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -73,93 +74,68 @@ class SentenceRef:
     span: tuple[int, int]
 
 
-def _coverage(present: frozenset[int] | set[int], weight: dict[int, float], total: float) -> float:
-    return sum(weight[t] for t in present) / total
-
-
 def sentence_features(matcher: Matcher, hits: Sequence[Hit]) -> tuple[np.ndarray, list[SentenceRef]]:
     """One feature row (``SENTENCE_FEATURES``) per sentence of every passage of ``hits``, and what each row is.
 
-    Built column by column over all passages at once: a query has about a hundred
-    rows, and per-row numpy work would cost more than the model.
+    Built column by column over all passages at once (``matching.Matches``): a query
+    has about a hundred rows, and per-row work would cost more than the model.
     """
     q, analyses = matcher.q, matcher.analyses
-    weight = q.weight_of()
-    total = q.total_idf
-    unknown = float(q.idf[q.ids < 0].sum())
-    max_idf = float(q.idf.max()) if q.idf.size else 1.0
-    n_terms = len(q.unique) or 1
-    n_pairs = len(matcher.pairs)
+    passages = [(h, passage) for h, hit in enumerate(hits) for passage in (hit.passage, *hit.more)]
+    m = matcher.match([passage.row for _, passage in passages])
+    x = np.zeros((m.sentence.size, len(SENTENCE_FEATURES)))
+    if not m.sentence.size:
+        return x, []
+    owner = m.chunk_of  # each row's passage
+    hit_of = np.asarray([h for h, _ in passages], dtype=np.int64)[owner]
+    weight, total = matcher.idf, q.total_idf
+    n_pairs = matcher.pair_ids.shape[0]
+    titles = [analyses.title_ids(hit.article_idx) if hit.article_idx >= 0 else np.zeros(0, np.int32) for hit in hits]
+    in_title = np.asarray([matcher.holds(t) for t in titles], dtype=bool).reshape(len(hits), -1)  # (hits, terms)
+    topic = weight * np.where(in_title, TOPIC_WEIGHT, 1.0)
+    topic_total = topic.sum(axis=1) + matcher.unknown_idf
+    topic_total[topic_total == 0] = 1.0
+    familiar = _familiar_terms(matcher, m, hit_of, titles)
+    scores = [hit.passage.score for hit in hits]
+    lo_score, hi_score = min(scores), max(scores)
+    present = m.present
+    coverage = present @ weight / total
+    prev_present, next_present = m.neighbours(present)
+    prev_cov, next_cov = m.neighbours(coverage)
+    chunk_present = m.per_chunk(present)[owner] | in_title[hit_of]
+    position = np.arange(m.sentence.size) - m.ptr[owner]
+    starts, ends = m.block_edges()
+    columns = {
+        "coverage": coverage,
+        "coverage_topic": (present * topic[hit_of]).sum(axis=1) / topic_total[hit_of],
+        "matched_share": present.sum(axis=1) / (len(q.unique) or 1),
+        "rarest_matched": np.where(present, weight, 0.0).max(axis=1, initial=0.0) / (float(q.idf.max()) if q.idf.size else 1.0),
+        "closeness": m.closeness(),
+        "pairs": m.pairs.sum(axis=1) / n_pairs if n_pairs else 0.0,
+        "window_coverage": (present | prev_present | next_present) @ weight / total,
+        "prev_coverage": prev_cov,
+        "next_coverage": next_cov,
+        "passage_coverage": chunk_present @ weight / total,
+        "title_coverage": (in_title @ weight / total)[hit_of],
+        "hit_rank": np.log1p(hit_of),
+        "first_hit": hit_of == 0,
+        "passage_score": (
+            (np.asarray([p.score for _, p in passages])[owner] - lo_score) / (hi_score - lo_score) if hi_score > lo_score else 1.0
+        ),
+        "cosine": np.asarray([hit.cosine or 0.0 for hit in hits])[hit_of],
+        "sentence_index": np.log1p(position),
+        "first_sentence": position == 0,
+        "article_start": (position == 0) & (np.asarray([p.ordinal == 0 for _, p in passages])[owner]),
+        "length": np.log1p(m.length),
+        "novelty": (m.length - familiar) / np.maximum(m.length, 1),
+        "year_match": present[:, matcher.holds(_year_ids(q))].any(axis=1),
+    }
+    for name, values in columns.items():
+        x[:, _INDEX[name]] = values
+    cues = analyses.cues[m.sentence].astype(np.int64)
+    x[:, _HAS] = (cues[:, None] & _CUE_BITS) > 0
     type_bit = CUE_BITS[TYPE_CUE[q.kind]] if TYPE_CUE.get(q.kind) else 0
-    year_ids = {int(i) for t, i in zip(q.unique, q.ids, strict=True) if t in q.years and i >= 0}
-    scores = [h.passage.score for h in hits]
-    lo, hi = (min(scores), max(scores)) if scores else (0.0, 0.0)
-    matcher.prepare([p.row for hit in hits for p in (hit.passage, *hit.more)])
-    columns: dict[str, list] = {name: [] for name in _PER_ROW}
-    indices: list[int] = []
-    refs: list[SentenceRef] = []
-    for h, hit in enumerate(hits):
-        title = set(analyses.title_ids(hit.article_idx).tolist()) if hit.article_idx >= 0 else set()
-        topic_weight = {t: w * (TOPIC_WEIGHT if t in title else 1.0) for t, w in weight.items()}
-        topic_total = sum(topic_weight.values()) + unknown or 1.0
-        title_cov = _coverage(weight.keys() & title, weight, total)
-        familiar_terms = title | weight.keys()
-        for passage in (hit.passage, *hit.more):
-            matches = matcher.chunk(passage.row)
-            n = len(matches)
-            if not n:
-                continue
-            coverage = [_coverage(m.present, weight, total) for m in matches]
-            passage_cov = _coverage(matcher.chunk_present(passage.row) | (weight.keys() & title), weight, total)
-            terms = analyses.chunk_terms(passage.row).tolist()
-            offset = 0
-            familiar = []
-            for m in matches:
-                familiar.append(sum(1 for t in terms[offset : offset + m.length] if t in familiar_terms))
-                offset += m.length
-            c = columns
-            c["coverage"] += coverage
-            c["coverage_topic"] += [sum(topic_weight[t] for t in m.present) / topic_total for m in matches]
-            c["matched_share"] += [len(m.present) / n_terms for m in matches]
-            c["rarest_matched"] += [max((weight[t] for t in m.present), default=0.0) / max_idf for m in matches]
-            c["closeness"] += [m.closeness for m in matches]
-            c["pairs"] += [len(m.pairs) / n_pairs if n_pairs else 0.0 for m in matches]
-            c["window_coverage"] += [
-                _coverage(
-                    m.present.union(matches[i - 1].present if i else (), matches[i + 1].present if i + 1 < n else ()),
-                    weight,
-                    total,
-                )
-                for i, m in enumerate(matches)
-            ]
-            c["prev_coverage"] += [0.0, *coverage[:-1]]
-            c["next_coverage"] += [*coverage[1:], 0.0]
-            c["passage_coverage"] += [passage_cov] * n
-            c["title_coverage"] += [title_cov] * n
-            c["hit_rank"] += [math.log1p(h)] * n
-            c["first_hit"] += [h == 0] * n
-            c["passage_score"] += [(passage.score - lo) / (hi - lo) if hi > lo else 1.0] * n
-            c["cosine"] += [hit.cosine or 0.0] * n
-            c["sentence_index"] += [math.log1p(i) for i in range(n)]
-            c["first_sentence"] += [i == 0 for i in range(n)]
-            c["article_start"] += [i == 0 and passage.ordinal == 0 for i in range(n)]
-            c["length"] += [math.log1p(m.length) for m in matches]
-            c["novelty"] += [(m.length - f) / (m.length or 1) for m, f in zip(matches, familiar, strict=True)]
-            c["year_match"] += [bool(year_ids & m.present) for m in matches]
-            c["block_start"] += [i == 0 for i in range(n)]
-            c["block_end"] += [i == n - 1 for i in range(n)]
-            indices += [m.index for m in matches]
-            refs.extend(SentenceRef(h, passage, (int(a), int(b))) for a, b in analyses.spans[[m.index for m in matches]].tolist())
-    x = np.zeros((len(indices), len(SENTENCE_FEATURES)))
-    if not indices:
-        return x, refs
-    for name in _PER_ROW[:-2]:
-        x[:, _INDEX[name]] = columns[name]
-    cues = analyses.cues[indices].astype(np.int64)
-    for c in CUES:
-        x[:, _INDEX[f"has_{c}"]] = (cues & CUE_BITS[c]) > 0
-    fits = (cues & type_bit) > 0 if type_bit else np.zeros(len(indices), dtype=bool)
-    starts, ends = np.asarray(columns["block_start"]), np.asarray(columns["block_end"])
+    fits = (cues & type_bit) > 0 if type_bit else np.zeros(m.sentence.size, dtype=bool)
     x[:, _INDEX["type_match"]] = fits
     x[:, _INDEX["prev_type_match"]] = np.concatenate([[False], fits[:-1]]) & ~starts
     x[:, _INDEX["next_type_match"]] = np.concatenate([fits[1:], [False]]) & ~ends
@@ -170,35 +146,31 @@ def sentence_features(matcher: Matcher, hits: Sequence[Hit]) -> tuple[np.ndarray
     for gap, of in (("coverage_gap", "coverage"), ("topic_gap", "coverage_topic")):
         # how far each sentence is behind the best candidate: the features become relative to the question
         x[:, _INDEX[gap]] = x[:, _INDEX[of]].max() - x[:, _INDEX[of]]
+    spans = analyses.spans[m.sentence].tolist()
+    refs = [SentenceRef(h, passages[p][1], (a, b)) for h, p, (a, b) in zip(hit_of.tolist(), owner.tolist(), spans, strict=True)]
     return x, refs
 
 
-# Features filled row by row (the rest come from the cue bits and the question); the last two only mark passage edges.
-_PER_ROW = (
-    "coverage",
-    "coverage_topic",
-    "matched_share",
-    "rarest_matched",
-    "closeness",
-    "pairs",
-    "window_coverage",
-    "prev_coverage",
-    "next_coverage",
-    "passage_coverage",
-    "title_coverage",
-    "hit_rank",
-    "first_hit",
-    "passage_score",
-    "cosine",
-    "sentence_index",
-    "first_sentence",
-    "article_start",
-    "length",
-    "novelty",
-    "year_match",
-    "block_start",
-    "block_end",
-)
+def _familiar_terms(matcher: Matcher, m: Matches, hit_of: np.ndarray, titles: list[np.ndarray]) -> np.ndarray:
+    """Per sentence: how many of its terms (every occurrence) are the question's or its article title's."""
+    terms = matcher.analyses.terms
+    positions = ranges(matcher.analyses.term_ptr[m.sentence], m.length)
+    hits = np.arange(len(titles), dtype=np.int64)
+    wanted = np.unique(
+        np.concatenate(
+            [h * ID_BASE + title.astype(np.int64) for h, title in enumerate(titles)]
+            + [(hits[:, None] * ID_BASE + matcher.ids).ravel()]
+        )
+    )
+    keys = np.repeat(hit_of, m.length) * ID_BASE + terms[positions].astype(np.int64)
+    slot = np.minimum(np.searchsorted(wanted, keys), max(wanted.size - 1, 0))
+    known = wanted[slot] == keys if wanted.size else np.zeros(keys.size, dtype=bool)
+    return np.bincount(np.repeat(np.arange(m.sentence.size), m.length), known, minlength=m.sentence.size)
+
+
+def _year_ids(q) -> np.ndarray:
+    """Term ids of the years the question names."""
+    return np.asarray([int(i) for t, i in zip(q.unique, q.ids, strict=True) if t in q.years and i >= 0], dtype=np.int64)
 
 
 # Key in the answer-sentence model's meta: how much the sentences' similarity to the question

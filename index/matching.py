@@ -1,109 +1,159 @@
-"""Which of the question's terms each sentence holds: computed once per chunk and question, shared by every stage.
+"""Which of the question's terms each sentence holds, as arrays: computed in one pass over many chunks.
 
 Re-ranking, the answer sentence and answerability all ask the same things of a
-sentence (which question terms, where, next to which): ``Matcher`` answers them
-from the stored analyses with one vectorised pass per chunk and keeps the result
-for the rest of the question.
+sentence (which question terms, where, next to which). ``Matcher.match`` answers
+them for every sentence of a list of chunks at once, as boolean matrices over
+the question's terms, so each stage scores a hundred sentences with a few numpy
+operations instead of a Python loop per sentence (the loop was most of the
+query path's time besides the encoder).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 
 from .analysis import Analyses
 from .question import Question
 
+ID_BASE = 1 << 31  # term ids are int32: ``a * ID_BASE + b`` is one int64 key per pair of ids
 
-class SentenceMatch(NamedTuple):
-    """One sentence against the question (a tuple: thousands are made per question)."""
 
-    index: int  # the sentence's index in the analyses
-    present: frozenset[int]  # the question's term ids the sentence holds
-    first: int  # position of the first and last matched term among the sentence's terms (-1: none)
-    last: int
-    length: int  # number of terms
-    pairs: frozenset[tuple[int, int]]  # the question's adjacent term pairs found side by side
+def _ptr(counts: np.ndarray) -> np.ndarray:
+    ptr = np.zeros(counts.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    return ptr
+
+
+def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The concatenation of ``range(start, start + count)`` for each pair."""
+    ptr = _ptr(counts)
+    return np.repeat(starts - ptr[:-1], counts) + np.arange(int(ptr[-1]))
+
+
+@dataclass(frozen=True)
+class Matches:
+    """The question against every sentence of some chunks, in order: one row per sentence.
+
+    Columns of ``present`` are ``Matcher.ids``, columns of ``pairs`` are ``Matcher.pair_ids``.
+    """
+
+    ptr: np.ndarray  # int64 [chunks + 1]: the i-th chunk's sentences are rows ptr[i]:ptr[i + 1]
+    sentence: np.ndarray  # int64 [rows]: the sentence's index in the analyses
+    present: np.ndarray  # bool [rows, terms]: the sentence holds the term
+    first: np.ndarray  # int64 [rows]: position of the first and last matched term among its terms (-1: none)
+    last: np.ndarray
+    length: np.ndarray  # int64 [rows]: number of terms
+    pairs: np.ndarray  # bool [rows, pairs]: the question's adjacent pair stands side by side in it
 
     @property
-    def closeness(self) -> float:
+    def counts(self) -> np.ndarray:
+        """Sentences per chunk."""
+        return np.diff(self.ptr)
+
+    @property
+    def chunk_of(self) -> np.ndarray:
+        """Per row, which chunk (0-based position in the list matched) it belongs to."""
+        return np.repeat(np.arange(self.ptr.size - 1), self.counts)
+
+    def per_chunk(self, values: np.ndarray, reduce: np.ufunc | None = None) -> np.ndarray:
+        """``values`` (rows, ...) reduced over each chunk's rows by ``reduce`` (default: OR for booleans,
+        else sum); zero for a chunk without sentences."""
+        out = np.zeros((self.ptr.size - 1, *values.shape[1:]), dtype=values.dtype)
+        full = self.counts > 0
+        if full.any():
+            reduce = reduce or (np.logical_or if values.dtype == bool else np.add)
+            out[full] = reduce.reduceat(values, self.ptr[:-1][full], axis=0)
+        return out
+
+    def neighbours(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's previous and next row's ``values`` within its chunk (zeros at a chunk's edges)."""
+        prev = np.zeros_like(values)
+        nxt = np.zeros_like(values)
+        prev[1:] = values[:-1]
+        nxt[:-1] = values[1:]
+        starts, ends = self.block_edges()
+        prev[starts] = 0
+        nxt[ends] = 0
+        return prev, nxt
+
+    def block_edges(self) -> tuple[np.ndarray, np.ndarray]:
+        """Boolean masks of the rows that start and end their chunk."""
+        starts = np.zeros(self.sentence.size, dtype=bool)
+        ends = np.zeros(self.sentence.size, dtype=bool)
+        full = self.counts > 0
+        starts[self.ptr[:-1][full]] = True
+        ends[self.ptr[1:][full] - 1] = True
+        return starts, ends
+
+    def closeness(self) -> np.ndarray:
         """1 when the matched terms stand together, towards 0 as they spread over the sentence (0 below two)."""
-        if len(self.present) < 2 or self.length == 0:
-            return 0.0
-        return 1.0 - (self.last - self.first + 1) / self.length
-
-
-_NOTHING: frozenset = frozenset()
+        held = self.present.sum(axis=1)
+        spread = (self.last - self.first + 1) / np.maximum(self.length, 1)
+        return np.where((held >= 2) & (self.length > 0), 1.0 - spread, 0.0)
 
 
 class Matcher:
-    """Sentence matches of one question, per chunk, computed on first use (``prepare`` does many chunks at once)."""
+    """One question's term ids, weights and word pairs, and ``match`` to read them off stored sentences."""
 
     def __init__(self, q: Question, analyses: Analyses) -> None:
         self.q = q
         self.analyses = analyses
-        self.ids = np.unique(q.ids[q.ids >= 0])
-        self.pairs = frozenset((a, b) for a, b, _ in q.pairs if a >= 0 and b >= 0)
-        self._chunks: dict[int, list[SentenceMatch]] = {}
+        known = q.ids >= 0
+        self.ids = q.ids[known].astype(np.int64)  # the terms the corpus knows, in question order
+        self.idf = q.idf[known].astype(np.float64)
+        self.unknown_idf = float(q.idf[~known].sum())  # unknown terms weigh in the totals, never match
+        self._order = np.argsort(self.ids, kind="stable")
+        self._sorted = self.ids[self._order]
+        pairs = {(a, b): w for a, b, w in q.pairs if a >= 0 and b >= 0}
+        self.pair_ids = np.asarray(list(pairs), dtype=np.int64).reshape(-1, 2)  # known pairs: what sentences can hold
+        self.pair_weight = np.asarray(list(pairs.values()), dtype=np.float64)
+        self.pair_total = sum(w for _, _, w in q.pairs) or 1.0  # unknown pairs count in the total
+        codes = self.pair_ids[:, 0] * ID_BASE + self.pair_ids[:, 1]
+        self._pair_order = np.argsort(codes, kind="stable")
+        self._pair_sorted = codes[self._pair_order]
 
-    def prepare(self, rows: list[int]) -> None:
-        """Match every sentence of ``rows`` in one vectorised pass (the re-ranker's 30 candidates at once)."""
+    def holds(self, ids: np.ndarray) -> np.ndarray:
+        """Mask over the question's known terms (``ids``): which are among ``ids`` (a title's terms, say)."""
+        if not ids.size or not self.ids.size:
+            return np.zeros(self.ids.size, dtype=bool)
+        ids = np.sort(ids)
+        return ids[np.minimum(np.searchsorted(ids, self.ids), ids.size - 1)] == self.ids
+
+    def match(self, rows: list[int] | np.ndarray) -> Matches:
+        """Every sentence of chunks ``rows`` (in that order, repeats allowed) against the question."""
         a = self.analyses
-        rows = [r for r in dict.fromkeys(rows) if r not in self._chunks]
-        if not rows:
-            return
-        first_s = a.chunk_ptr[rows]
-        last_s = a.chunk_ptr[np.asarray(rows) + 1]
-        found: dict[int, list[tuple[int, int]]] = {}
-        if self.ids.size:
-            lo, hi = a.term_ptr[first_s], a.term_ptr[last_s]
-            sizes = hi - lo
-            positions = np.repeat(lo - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
-            hits = positions[np.isin(a.terms[positions], self.ids)]
-            owners = np.searchsorted(a.term_ptr, hits, side="right") - 1
-            for position, sentence in zip(hits.tolist(), owners.tolist(), strict=True):
-                found.setdefault(sentence, []).append(position)
-        terms, ptr, pairs = a.terms, a.term_ptr, self.pairs
-        for row, first, last in zip(rows, first_s.tolist(), last_s.tolist(), strict=True):
-            out = []
-            for n in range(first, last):
-                start, end = int(ptr[n]), int(ptr[n + 1])
-                positions = found.get(n)
-                if not positions:
-                    out.append(SentenceMatch(n, _NOTHING, -1, -1, end - start, _NOTHING))
-                    continue
-                values = [int(terms[p]) for p in positions]
-                matched = (
-                    frozenset(
-                        (v, int(terms[p + 1]))
-                        for p, v in zip(positions, values, strict=True)
-                        if p + 1 < end and (v, int(terms[p + 1])) in pairs
-                    )
-                    if pairs
-                    else _NOTHING
-                )
-                out.append(SentenceMatch(n, frozenset(values), positions[0] - start, positions[-1] - start, end - start, matched))
-            self._chunks[row] = out
-
-    def chunk(self, row: int) -> list[SentenceMatch]:
-        """The matches of every sentence of chunk ``row``, in order."""
-        if row not in self._chunks:
-            self.prepare([row])
-        return self._chunks[row]
-
-    def chunk_present(self, row: int) -> frozenset[int]:
-        """The question's term ids anywhere in chunk ``row``."""
-        return frozenset().union(*(m.present for m in self.chunk(row)))
-
-    def counts_in(self, row: int, ids: np.ndarray) -> np.ndarray:
-        """Per sentence of chunk ``row``: how many of its terms are in ``ids`` (every occurrence counts)."""
-        a = self.analyses
-        first_s, last_s = int(a.chunk_ptr[row]), int(a.chunk_ptr[row + 1])
-        bounds = a.term_ptr[first_s : last_s + 1]
-        if last_s == first_s:
-            return np.zeros(0, dtype=np.int64)
-        lo = int(bounds[0])
-        inside = np.isin(a.terms[lo : int(bounds[-1])], ids)
-        sentence_of = np.repeat(np.arange(last_s - first_s), np.diff(bounds))
-        return np.bincount(sentence_of[inside], minlength=last_s - first_s)
+        rows = np.asarray(rows, dtype=np.int64)
+        first_s, last_s = a.chunk_ptr[rows], a.chunk_ptr[rows + 1]
+        ptr = _ptr(last_s - first_s)
+        sentence = ranges(first_s, last_s - first_s)
+        lo, hi = a.term_ptr[sentence], a.term_ptr[sentence + 1]
+        length = hi - lo
+        n, m, p = sentence.size, self.ids.size, self.pair_ids.shape[0]
+        present = np.zeros((n, m), dtype=bool)
+        pairs = np.zeros((n, p), dtype=bool)
+        first = np.full(n, -1, dtype=np.int64)
+        last = np.full(n, -1, dtype=np.int64)
+        if m and n:
+            positions = ranges(lo, length)
+            values = a.terms[positions].astype(np.int64)
+            slot = np.minimum(np.searchsorted(self._sorted, values), m - 1)
+            hit = self._sorted[slot] == values
+            where, owner = positions[hit], np.repeat(np.arange(n), length)[hit]
+            present[owner, self._order[slot[hit]]] = True
+            if where.size:  # hits are in position order, so each sentence's first and last are its runs' ends
+                change = np.ones(owner.size, dtype=bool)
+                np.not_equal(owner[1:], owner[:-1], out=change[1:])
+                starts = np.flatnonzero(change)
+                ends = np.append(starts[1:], where.size) - 1
+                first[owner[starts]] = where[starts] - lo[owner[starts]]
+                last[owner[starts]] = where[ends] - lo[owner[starts]]
+            if p and where.size:
+                inside = where + 1 < hi[owner]
+                nxt = a.terms[np.minimum(where + 1, a.terms.size - 1)]
+                codes = values[hit] * ID_BASE + nxt
+                pslot = np.minimum(np.searchsorted(self._pair_sorted, codes), p - 1)
+                found = inside & (self._pair_sorted[pslot] == codes)
+                pairs[owner[found], self._pair_order[pslot[found]]] = True
+        return Matches(ptr, sentence, present, first, last, length, pairs)

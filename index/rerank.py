@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .cues import CUE_BITS
-from .matching import Matcher
+from .matching import Matcher, Matches
 from .retrieval import Candidates, minmax
 
 CUE_BONUS = 0.2
@@ -24,45 +24,40 @@ TOPIC_WEIGHT = 0.3
 _RERANK_CUE = {"number": CUE_BITS["number"], "amount": CUE_BITS["number"], "time": CUE_BITS["time"]}
 
 
-def sentence_scores(matcher: Matcher, row: int, topic: frozenset[int] = frozenset()) -> np.ndarray:
-    """Lexical score of each sentence of chunk ``row``: IDF-weighted coverage, closeness, answer-kind bonus.
+def topic_weights(matcher: Matcher, topic: np.ndarray) -> tuple[np.ndarray, float]:
+    """The question's term weights with the terms in ``topic`` (a title's term ids) at ``TOPIC_WEIGHT``, and their total."""
+    if not topic.size:
+        return matcher.idf, matcher.q.total_idf
+    weight = matcher.idf * np.where(matcher.holds(topic), TOPIC_WEIGHT, 1.0)
+    return weight, float(weight.sum()) + matcher.unknown_idf or 1.0
 
-    Terms in ``topic`` (the article title's) count ``TOPIC_WEIGHT`` as much.
+
+def sentence_scores(
+    matcher: Matcher, matches: Matches, weight: np.ndarray | None = None, total: float | None = None
+) -> np.ndarray:
+    """Lexical score of each sentence of ``matches``: IDF-weighted coverage, closeness, answer-kind bonus.
+
+    ``weight`` / ``total``: the question's term weights and their sum (default: IDF; ``topic_weights``
+    makes a title's terms count less).
     """
     q = matcher.q
-    weight = q.weight_of()
-    if topic:
-        weight = {t: w * (TOPIC_WEIGHT if t in topic else 1.0) for t, w in weight.items()}
-        total = sum(weight.values()) + float(q.idf[q.ids < 0].sum()) or 1.0
-    else:
-        total = q.total_idf
-    wanted = len(q.unique) or 1
+    weight = matcher.idf if weight is None else weight
+    total = q.total_idf if total is None else total
+    held = matches.present.sum(axis=1)
+    spread = (matches.last - matches.first + 1) / np.maximum(matches.length, 1)
+    score = matches.present @ weight / total + PROXIMITY_BONUS * (1.0 - spread) * held / (len(q.unique) or 1)
     cue = _RERANK_CUE.get(q.kind, 0)
-    matches = matcher.chunk(row)
-    out = np.zeros(len(matches), dtype=np.float32)
-    for n, m in enumerate(matches):
-        if not m.present:
-            continue
-        score = sum(weight[t] for t in m.present) / total
-        spread = (m.last - m.first + 1) / m.length
-        score += PROXIMITY_BONUS * (1.0 - spread) * len(m.present) / wanted
-        if cue and matcher.analyses.cues[m.index] & cue:
-            score += CUE_BONUS
-        out[n] = score
-    return out
+    if cue:
+        score += CUE_BONUS * ((matcher.analyses.cues[matches.sentence] & cue) > 0)
+    return np.where(held > 0, score, 0.0).astype(np.float32)
 
 
-def phrase_coverage(matcher: Matcher, row: int) -> float:
-    """IDF-weighted share of the question's adjacent term pairs that stand side by side in a sentence of ``row``.
-
-    0 when the question has no pair.
-    """
-    q = matcher.q
-    if not q.pairs:
-        return 0.0
-    present = frozenset().union(*(m.pairs for m in matcher.chunk(row)))
-    total = sum(w for _, _, w in q.pairs) or 1.0
-    return sum(w for a, b, w in q.pairs if (a, b) in present) / total
+def phrase_coverage(matcher: Matcher, matches: Matches) -> np.ndarray:
+    """Per chunk of ``matches``: IDF-weighted share of the question's adjacent term pairs standing side by side
+    in one of its sentences (0 when the question has no pair)."""
+    if not matcher.q.pairs:
+        return np.zeros(matches.ptr.size - 1)
+    return matches.per_chunk(matches.pairs) @ matcher.pair_weight / matcher.pair_total
 
 
 def rerank(cands: Candidates, matcher: Matcher, depth: int, sentence_weight: float, phrase_weight: float) -> Candidates:
@@ -70,12 +65,11 @@ def rerank(cands: Candidates, matcher: Matcher, depth: int, sentence_weight: flo
     if sentence_weight <= 0 or not matcher.q.unique or not cands.rows.size:
         return cands
     depth = min(depth, cands.rows.size)
-    top = cands.rows[:depth].tolist()
-    matcher.prepare(top)
-    best = np.asarray([max(sentence_scores(matcher, r), default=0.0) for r in top], dtype=np.float32)
+    matches = matcher.match(cands.rows[:depth])
+    best = matches.per_chunk(sentence_scores(matcher, matches), np.maximum)
     rescored = minmax(cands.scores[:depth].astype(np.float32)) + sentence_weight * best
     if phrase_weight:
-        rescored += phrase_weight * np.asarray([phrase_coverage(matcher, r) for r in top], dtype=np.float32)
+        rescored += phrase_weight * phrase_coverage(matcher, matches).astype(np.float32)
     order = np.argsort(-rescored, kind="stable")
     rest = cands.scores[depth:]
     scores = np.concatenate([rescored[order], rest - float(rest.max(initial=0)) - 1.0])

@@ -231,7 +231,7 @@ def test_phrase_coverage_rewards_word_pairs_kept_together(phrase_searcher):
     stored = phrase_searcher.stored
     matcher = phrase_searcher.analyse("جامعة الملك سعود")  # three terms, two pairs
     row_of = {stored.articles([int(a)])[int(a)]["id"]: row for row, a in enumerate(stored.chunk_article)}
-    assert phrase_coverage(matcher, row_of["together"]) == 1.0
-    assert phrase_coverage(matcher, row_of["scattered"]) == 0.0
+    rows = [row_of["together"], row_of["scattered"]]
+    assert phrase_coverage(matcher, matcher.match(rows)).tolist() == [1.0, 0.0]
     one_word = phrase_searcher.analyse("جامعة")
-    assert phrase_coverage(one_word, row_of["together"]) == 0.0  # a one-word question has no pair
+    assert phrase_coverage(one_word, one_word.match(rows)).tolist() == [0.0, 0.0]  # a one-word question has no pair
