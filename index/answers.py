@@ -233,15 +233,16 @@ def sentence_cosines(
 def apply_sentence_probabilities(hits: Sequence[Hit], refs: Sequence[SentenceRef], probs: np.ndarray) -> None:
     """Each passage's best sentence becomes its highlight (its likelier neighbour joins the snippet when both
     fit); each hit leads with its passage holding the likeliest sentence."""
-    by_passage: dict[int, list[tuple[tuple[int, int], float]]] = {}
-    passages: dict[int, Passage] = {}
+    by_passage: dict[int, tuple[Passage, list[tuple[tuple[int, int], float]]]] = {}
     for ref, p in zip(refs, np.asarray(probs).tolist(), strict=True):
-        by_passage.setdefault(id(ref.passage), []).append((ref.span, p))
-        passages[id(ref.passage)] = ref.passage
+        entry = by_passage.get(id(ref.passage))
+        if entry is None:
+            entry = by_passage[id(ref.passage)] = (ref.passage, [])
+        entry[1].append((ref.span, p))
     best_of: dict[int, float] = {}
-    for key, scored in by_passage.items():
-        passage = passages[key]
-        best = max(range(len(scored)), key=lambda i: (scored[i][1], -i))
+    for key, (passage, scored) in by_passage.items():
+        probabilities = [p for _, p in scored]
+        best = probabilities.index(max(probabilities))  # the first of equals
         passage.highlights = [scored[best][0]]
         passage.snippet = snippet_around(scored, best)
         best_of[key] = scored[best][1]

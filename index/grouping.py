@@ -32,8 +32,8 @@ def group(
     chunk_article = stored.chunk_article
     cosine_of = dict(zip(cands.rows.tolist(), cands.cosines.tolist(), strict=True)) if cands.cosines is not None else {}
     picked: dict[int, list[tuple[int, float]]] = {}
-    for row, score in zip(cands.rows.tolist(), cands.scores.tolist(), strict=True):
-        art = int(chunk_article[row])
+    articles_of = chunk_article[cands.rows].tolist()
+    for row, score, art in zip(cands.rows.tolist(), cands.scores.tolist(), articles_of, strict=True):
         if art in picked:
             if len(picked[art]) < per_article:
                 picked[art].append((row, score))

@@ -87,6 +87,20 @@ class Matches:
         ends[self.ptr[1:][full] - 1] = True
         return starts, ends
 
+    def select(self, chunks: np.ndarray) -> Matches:
+        """The matches of some of these chunks (positions in the list matched), in the order given."""
+        counts = self.counts[chunks]
+        rows = ranges(self.ptr[chunks], counts)
+        return Matches(
+            _ptr(counts),
+            self.sentence[rows],
+            self.present[rows],
+            self.first[rows],
+            self.last[rows],
+            self.length[rows],
+            self.pairs[rows],
+        )
+
     def closeness(self) -> np.ndarray:
         """1 when the matched terms stand together, towards 0 as they spread over the sentence (0 below two)."""
         held = self.present.sum(axis=1)
@@ -113,6 +127,7 @@ class Matcher:
         codes = self.pair_ids[:, 0] * ID_BASE + self.pair_ids[:, 1]
         self._pair_order = np.argsort(codes, kind="stable")
         self._pair_sorted = codes[self._pair_order]
+        self._last: tuple[Matches, dict[int, int]] | None = None  # the last batch, and where each chunk is in it
 
     def holds(self, ids: np.ndarray) -> np.ndarray:
         """Mask over the question's known terms (``ids``): which are among ``ids`` (a title's terms, say)."""
@@ -122,9 +137,23 @@ class Matcher:
         return ids[np.minimum(np.searchsorted(ids, self.ids), ids.size - 1)] == self.ids
 
     def match(self, rows: list[int] | np.ndarray) -> Matches:
-        """Every sentence of chunks ``rows`` (in that order, repeats allowed) against the question."""
-        a = self.analyses
+        """Every sentence of chunks ``rows`` (in that order, repeats allowed) against the question.
+
+        The stages ask for overlapping chunks (the re-ranker's top 30, then the hits'
+        passages among them): chunks all in the previous batch are taken from it.
+        """
         rows = np.asarray(rows, dtype=np.int64)
+        if self._last is not None:
+            batch, where = self._last
+            at = [where.get(r, -1) for r in rows.tolist()]
+            if -1 not in at:
+                return batch.select(np.asarray(at, dtype=np.int64))
+        matches = self._match(rows)
+        self._last = (matches, {r: i for i, r in enumerate(rows.tolist())})
+        return matches
+
+    def _match(self, rows: np.ndarray) -> Matches:
+        a = self.analyses
         first_s, last_s = a.chunk_ptr[rows], a.chunk_ptr[rows + 1]
         ptr = _ptr(last_s - first_s)
         sentence = ranges(first_s, last_s - first_s)
