@@ -30,6 +30,7 @@ import psutil
 from common import ARCD_QUESTIONS, ROOT, need, record, summary_ms, table
 
 from index.evaluate import load_questions
+from index.settings import Settings
 
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -181,7 +182,8 @@ def main() -> None:
     parser.add_argument("--questions-file", type=Path, default=ARCD_QUESTIONS)
     parser.add_argument("--index", type=Path, default=ROOT / "var" / "bench-arcd-index")
     parser.add_argument("--max-rate", type=float, default=0, help="TELEGRAM_MAX_RATE for the run (default 0: no outgoing limit)")
-    parser.add_argument("--workers", type=int, default=1, help="SEARCH_WORKERS (the setting's default: 1)")
+    default_workers = Settings.model_fields["search_workers"].default
+    parser.add_argument("--workers", type=int, default=default_workers, help=f"SEARCH_WORKERS (default {default_workers})")
     parser.add_argument("--think", type=float, default=0.0, help="mean seconds a user reads an answer before the next question")
     parser.add_argument("--timeout", type=float, default=30, help="seconds a user waits for a reply before counting it lost")
     parser.add_argument("--rate-5xx", type=float, default=0.0, help="share of sendMessage/sendChatAction calls answered 5xx")

@@ -35,8 +35,10 @@ def main() -> None:
         ensure_index(index_dir, spec.articles, replace(BuildConfig(), index_titles=spec.titles))
         questions = load_questions(need(spec.questions))
         timed = sum(time_window(q["question"]) is not None for q in questions)
+        searcher = Searcher.open(index_dir)  # once per set: the variants differ only in their parameters
         for label, params in variants.items():
-            r = evaluate(Searcher.open(index_dir, params=params), questions, k=10, mode="hybrid")
+            searcher.params = params
+            r = evaluate(searcher, questions, k=10, mode="hybrid")
             rows.append([name, len(questions), timed, label, r["article_hit@1"], r["article_hit@5"], r["mrr@10"]])
     body = (
         "Full search (answer layer included, refusals off), k=10, hybrid. 'questions naming a time' counts the "

@@ -192,9 +192,10 @@ def hand_scores(run: Run) -> np.ndarray:
     """The hand-weighted baseline: the re-ranker's lexical sentence score (title words weighing less)."""
     out = []
     for hit in run.hits:
-        weight, total = topic_weights(run.matcher, run.matcher.analyses.title_ids(hit.article_idx))
+        _, in_title = run.matcher.titles([hit.article_idx])
+        weight, total = topic_weights(run.matcher, in_title[0])
         matches = run.matcher.match([passage.row for passage in (hit.passage, *hit.more)])
-        out.extend((sentence_scores(run.matcher, matches, weight, total) - 10.0 * (hit.rank - 1)).tolist())
+        out.extend((sentence_scores(run.matcher, matches, weight, float(total)) - 10.0 * (hit.rank - 1)).tolist())
     return np.asarray(out)
 
 

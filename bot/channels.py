@@ -59,21 +59,21 @@ class ChannelFeed:
 
     async def add(self, record: dict, links: list[str]) -> None:
         """Store (or replace) a post's article now; index it with the next batch."""
-        path = channel_file(self.settings.articles_dir, record["channel"])
-        async with self._write:  # one writer per file; the rewrite itself runs off the event loop
-            changed = await asyncio.to_thread(store_posts, path, [record])
-        if not changed:
-            return
-        self._links += [url for url in links if is_web_url(url) and "//t.me/" not in url][:MAX_LINKS]
-        self._schedule()
+        if await self._store(record["channel"], [record]):
+            self._links += [url for url in links if is_web_url(url) and "//t.me/" not in url][:MAX_LINKS]
 
     async def remove(self, article_id: str, channel: str) -> None:
         """Drop a post's article (its edit removed the text); the next batch takes it out of the index."""
+        await self._store(channel, [], (article_id,))
+
+    async def _store(self, channel: str, records: list[dict], removed: tuple[str, ...] = ()) -> bool:
+        """Write to the channel's file and, when that changed it, schedule a batch; whether it changed."""
         path = channel_file(self.settings.articles_dir, channel)
-        async with self._write:
-            changed = await asyncio.to_thread(store_posts, path, [], (article_id,))
+        async with self._write:  # one writer per file; the rewrite itself runs off the event loop
+            changed = await asyncio.to_thread(store_posts, path, records, removed)
         if changed:
             self._schedule()
+        return bool(changed)
 
     def _schedule(self) -> None:
         """Mark the index stale and start the batching task unless it is running."""

@@ -84,8 +84,7 @@ def hit_features(matcher: Matcher, hits: Sequence[Hit], bm25: Mapping[int, float
         return out
     weight, total = matcher.idf, q.total_idf
     m = matcher.match([hit.passage.row for hit in hits])
-    titles = [analyses.title_ids(hit.article_idx) if hit.article_idx >= 0 else np.zeros(0, np.int32) for hit in hits]
-    in_title = np.asarray([matcher.holds(t) for t in titles], dtype=bool).reshape(len(hits), -1)
+    _, in_title = matcher.titles([hit.article_idx for hit in hits])
     in_chunk = m.per_chunk(m.present)
     present = in_chunk | in_title  # (hits, known terms)
     # the same over all of the question's terms, unknown ones never present
@@ -102,20 +101,22 @@ def hit_features(matcher: Matcher, hits: Sequence[Hit], bm25: Mapping[int, float
             (a, b), lo = hit.passage.highlights[0], int(m.ptr[n])
             same = np.flatnonzero((spans[lo : m.ptr[n + 1], 0] == a) & (spans[lo : m.ptr[n + 1], 1] == b))
             answer_row[n] = lo + same[-1] if same.size else -1
-    found = answer_row >= 0
-    prev, nxt = m.neighbours(m.present)
-    pick = np.where(found, answer_row, 0)
-    answer = m.present[pick] & found[:, None] if m.sentence.size else np.zeros_like(present)
-    window = (answer | prev[pick] | nxt[pick]) & found[:, None] if m.sentence.size else answer
-    answer_cues = np.where(found, analyses.cues[m.sentence[pick]] if m.sentence.size else 0, 0).astype(np.int64)
+    answer, window = np.zeros_like(present), np.zeros_like(present)
+    answer_cues = np.zeros(len(hits), dtype=np.int64)
+    found = np.flatnonzero(answer_row >= 0)
+    if found.size:
+        prev, nxt = m.neighbours(m.present)
+        rows = answer_row[found]
+        answer[found] = m.present[rows]
+        window[found] = m.present[rows] | prev[rows] | nxt[rows]
+        answer_cues[found] = analyses.cues[m.sentence[rows]]
 
     answer_scores = np.asarray([h.answer_score for h in hits], dtype=np.float64)
     cosines = np.asarray([h.cosine or 0.0 for h in hits], dtype=np.float64)
     scores = np.asarray([h.score for h in hits], dtype=np.float64)
     top_bm25 = sorted(bm25.values(), reverse=True)[:10]
     type_bit = CUE_BITS[TYPE_CUE[q.kind]] if TYPE_CUE.get(q.kind) else 0
-    year_ids = np.asarray([int(i) for t, i in zip(q.unique, q.ids, strict=True) if t in q.years and i >= 0], dtype=np.int64)
-    named_year = present[:, matcher.holds(year_ids)].any(axis=1)
+    named_year = present[:, matcher.years].any(axis=1)
     bm25_scale = total * (k1 + 1.0)
     columns = {
         "answer_score": answer_scores,

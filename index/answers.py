@@ -23,9 +23,9 @@ from .cues import CUE_BITS, CUES, QUESTION_TYPES, TYPE_CUE
 from .grouping import rerank_hits
 from .learned import LearnedModel
 from .matching import ID_BASE, Matcher, Matches, ranges
+from .rerank import topic_weights
 from .results import SNIPPET_CHARS, Hit, Passage
 
-TOPIC_WEIGHT = 0.3  # a question term that is also in the article's title counts this much in "coverage_topic"
 _TYPED = tuple(t for t in QUESTION_TYPES if TYPE_CUE[t])
 
 SENTENCE_FEATURES: tuple[str, ...] = (
@@ -90,11 +90,8 @@ def sentence_features(matcher: Matcher, hits: Sequence[Hit]) -> tuple[np.ndarray
     hit_of = np.asarray([h for h, _ in passages], dtype=np.int64)[owner]
     weight, total = matcher.idf, q.total_idf
     n_pairs = matcher.pair_ids.shape[0]
-    titles = [analyses.title_ids(hit.article_idx) if hit.article_idx >= 0 else np.zeros(0, np.int32) for hit in hits]
-    in_title = np.asarray([matcher.holds(t) for t in titles], dtype=bool).reshape(len(hits), -1)  # (hits, terms)
-    topic = weight * np.where(in_title, TOPIC_WEIGHT, 1.0)
-    topic_total = topic.sum(axis=1) + matcher.unknown_idf
-    topic_total[topic_total == 0] = 1.0
+    titles, in_title = matcher.titles([hit.article_idx for hit in hits])  # in_title: (hits, terms)
+    topic, topic_total = topic_weights(matcher, in_title)
     familiar = _familiar_terms(matcher, m, hit_of, titles)
     scores = [hit.passage.score for hit in hits]
     lo_score, hi_score = min(scores), max(scores)
@@ -128,7 +125,7 @@ def sentence_features(matcher: Matcher, hits: Sequence[Hit]) -> tuple[np.ndarray
         "article_start": (position == 0) & (np.asarray([p.ordinal == 0 for _, p in passages])[owner]),
         "length": np.log1p(m.length),
         "novelty": (m.length - familiar) / np.maximum(m.length, 1),
-        "year_match": present[:, matcher.holds(_year_ids(q))].any(axis=1),
+        "year_match": present[:, matcher.years].any(axis=1),
     }
     for name, values in columns.items():
         x[:, _INDEX[name]] = values
@@ -166,11 +163,6 @@ def _familiar_terms(matcher: Matcher, m: Matches, hit_of: np.ndarray, titles: li
     slot = np.minimum(np.searchsorted(wanted, keys), max(wanted.size - 1, 0))
     known = wanted[slot] == keys if wanted.size else np.zeros(keys.size, dtype=bool)
     return np.bincount(np.repeat(np.arange(m.sentence.size), m.length), known, minlength=m.sentence.size)
-
-
-def _year_ids(q) -> np.ndarray:
-    """Term ids of the years the question names."""
-    return np.asarray([int(i) for t, i in zip(q.unique, q.ids, strict=True) if t in q.years and i >= 0], dtype=np.int64)
 
 
 # Key in the answer-sentence model's meta: how much the sentences' similarity to the question

@@ -436,6 +436,7 @@ def load_articles(
 
     result = LoadResult()
     by_id: dict[str, Article] = {}
+    position: dict[str, int] = {}  # article id -> its place in result.articles
     bodies: set[str] = set()
     files = list(iter_files(paths, result))
     for path in tqdm(files, desc="reading", unit="file", disable=not progress or len(files) < 2):
@@ -447,7 +448,7 @@ def load_articles(
             earlier = by_id.get(article.id)
             if earlier and is_live_post(article.id, article.path) and not is_live_post(earlier.id, earlier.path):
                 # the channel's own file (ARTICLES_DIR/telegram/, kept current by the bot) beats an export's copy
-                result.articles[result.articles.index(earlier)] = by_id[article.id] = article
+                result.articles[position[article.id]] = by_id[article.id] = article
                 bodies.add(article.body_key)
                 result.duplicates += 1
                 continue
@@ -460,5 +461,6 @@ def load_articles(
                 continue
             bodies.add(article.body_key)
             by_id[article.id] = article
+            position[article.id] = len(result.articles)
             result.articles.append(article)
     return result

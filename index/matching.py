@@ -10,6 +10,7 @@ query path's time besides the encoder).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -127,7 +128,9 @@ class Matcher:
         codes = self.pair_ids[:, 0] * ID_BASE + self.pair_ids[:, 1]
         self._pair_order = np.argsort(codes, kind="stable")
         self._pair_sorted = codes[self._pair_order]
+        self.years = np.asarray([t in q.years for t, i in zip(q.unique, q.ids, strict=True) if i >= 0], dtype=bool)
         self._last: tuple[Matches, dict[int, int]] | None = None  # the last batch, and where each chunk is in it
+        self._titles: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # article -> (title term ids, ``holds`` of them)
 
     def holds(self, ids: np.ndarray) -> np.ndarray:
         """Mask over the question's known terms (``ids``): which are among ``ids`` (a title's terms, say)."""
@@ -135,6 +138,18 @@ class Matcher:
             return np.zeros(self.ids.size, dtype=bool)
         ids = np.sort(ids)
         return ids[np.minimum(np.searchsorted(ids, self.ids), ids.size - 1)] == self.ids
+
+    def titles(self, articles: Sequence[int]) -> tuple[list[np.ndarray], np.ndarray]:
+        """Each article's title term ids (none for -1), and which question terms each title holds (articles, terms).
+
+        Remembered per article: the answer and answerability stages ask about the same hits.
+        """
+        for article in articles:
+            if article not in self._titles:
+                ids = self.analyses.title_ids(article) if article >= 0 else np.zeros(0, dtype=np.int32)
+                self._titles[article] = (ids, self.holds(ids))
+        found = [self._titles[article] for article in articles]
+        return [ids for ids, _ in found], np.asarray([held for _, held in found], dtype=bool).reshape(len(found), -1)
 
     def match(self, rows: list[int] | np.ndarray) -> Matches:
         """Every sentence of chunks ``rows`` (in that order, repeats allowed) against the question.

@@ -24,12 +24,12 @@ TOPIC_WEIGHT = 0.3
 _RERANK_CUE = {"number": CUE_BITS["number"], "amount": CUE_BITS["number"], "time": CUE_BITS["time"]}
 
 
-def topic_weights(matcher: Matcher, topic: np.ndarray) -> tuple[np.ndarray, float]:
-    """The question's term weights with the terms in ``topic`` (a title's term ids) at ``TOPIC_WEIGHT``, and their total."""
-    if not topic.size:
-        return matcher.idf, matcher.q.total_idf
-    weight = matcher.idf * np.where(matcher.holds(topic), TOPIC_WEIGHT, 1.0)
-    return weight, float(weight.sum()) + matcher.unknown_idf or 1.0
+def topic_weights(matcher: Matcher, in_title: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The question's term weights with the terms a title holds (``in_title``: a mask over ``Matcher.ids``, or one
+    row per title) at ``TOPIC_WEIGHT``, and their totals (the unknown terms' weight included; never 0)."""
+    weight = matcher.idf * np.where(in_title, TOPIC_WEIGHT, 1.0)
+    total = np.asarray(weight.sum(axis=-1) + matcher.unknown_idf)
+    return weight, np.where(total == 0, 1.0, total)
 
 
 def sentence_scores(

@@ -557,17 +557,15 @@ class FakeTelegram:
         reply_to_bot: bool = False,
         entities: list[JSON] | None = None,
         edited: bool = False,
-        channel_post: bool = False,
         document: tuple[str, bytes, str] | None = None,
         sticker: bool = False,
         photo: bool = False,
         voice: bool = False,
         caption: str | None = None,
     ) -> JSON:
-        """Queue a user message (or edit / channel post) shaped like Telegram's, with auto command and mention entities."""
+        """Queue a user message (or edit) shaped like Telegram's, with auto command and mention entities
+        (a channel post: ``channel_post``)."""
         chat_id = user_id if chat_id is None else chat_id
-        if channel_post:  # built in one place: channel_post()
-            return self.channel_post(chat_id, text, caption=caption, photo=photo)
         user = self._remember_user(user_id, first_name=first_name, username=username, language_code=language_code)
         chat = self.add_chat(chat_id, chat_type, first_name=first_name, username=username)
         now = int(time.time())

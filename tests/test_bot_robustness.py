@@ -53,7 +53,7 @@ async def test_edits_and_channel_posts_are_ignored(tmp_path, embedder):
         fake.message("قطار الحرمين", user_id=READER)
         await fake.wait_for_messages(1, chat_id=READER)
         fake.message("قطار الحرمين السريع", user_id=READER, edited=True)
-        fake.message("قطار الحرمين", chat_id=-100999, channel_post=True)
+        fake.channel_post(-100999, "قطار الحرمين")
         await asyncio.sleep(0.5)
         assert len(fake.messages_to(READER)) == 1 and fake.messages_to(-100999) == []
 

@@ -311,7 +311,7 @@ async def test_media_and_special_updates_parse_in_ptb(fake: FakeTelegram, app: A
 
     edited = Update.de_json(fake.message("fixed", edited=True), app.bot)
     assert edited.edited_message.message_id == 3 and edited.edited_message.edit_date is not None
-    post = Update.de_json(fake.message("خبر", chat_id=-1005, channel_post=True), app.bot)
+    post = Update.de_json(fake.channel_post(-1005, "خبر"), app.bot)
     assert post.channel_post.chat.type == "channel" and post.channel_post.sender_chat.id == -1005
 
     mention = Update.de_json(fake.message("سؤال @news_qa_test_bot؟", chat_id=-7, chat_type="group"), app.bot).message
