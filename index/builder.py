@@ -391,7 +391,7 @@ def _build(
             title_terms[c.article_id].split() + [t for sentence in chunk_sentences for t in sentence.terms]
             for c, chunk_sentences in zip(chunks, parsed, strict=True)
         ]
-        lexical = LexicalIndex.build(terms, config.lexical, progress=False)  # bm25s's own four bars stay off
+        lexical = LexicalIndex.build(terms, config.lexical)
         article_idx = {a.id: i for i, a in enumerate(articles)}
         analyses = Analyses.from_sentences(
             [article_idx[c.article_id] for c in chunks],

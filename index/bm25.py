@@ -1,0 +1,171 @@
+"""BM25 as plain numpy arrays: built in a few vectorised steps, scored by summing precomputed columns.
+
+Every (term, chunk) score is computed at build time and stored column-wise (one
+column per term: the chunks holding it and their scores), as in bm25s
+(Lù, 2024), so a query only adds up its terms' columns. The five variants of
+Kamphuis et al. (ECIR 2020) are chosen by name. The files are the ones bm25s
+writes (``data.csc.index.npy`` ...), so builds made with it still load, but
+neither bm25s nor scipy is imported: an ``update`` and a cold search skip
+~0.3 s of imports, and building is one sort instead of a Python loop per chunk.
+
+Scores match bm25s's to the last float32 bit (tests/test_bm25.py), except for an
+empty chunk, which counts as length 0 here (bm25s needs a filler term).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+METHODS = ("robertson", "lucene", "atire", "bm25l", "bm25+")
+# bm25l and bm25+ give a chunk lacking a term a score too: stored as one constant per term
+_NONOCCURRENCE = ("bm25l", "bm25+")
+
+# File names (bm25s's own, so older builds load unchanged).
+DATA, INDICES, INDPTR = "data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy"
+VOCAB, PARAMS, NONOCCURRENCE = "vocab.index.json", "params.index.json", "nonoccurrence_array.index.npy"
+
+
+def idf(df: np.ndarray, n_docs: int, method: str) -> np.ndarray:
+    """Inverse document frequency of terms found in ``df`` chunks (``df`` > 0), float64."""
+    df = np.asarray(df, dtype=np.float64)
+    if method == "robertson":  # clipped at 0: a term in most chunks counts nothing, never against
+        return np.log(np.maximum((n_docs - df + 0.5) / (df + 0.5), 1.0))
+    if method == "lucene":
+        return np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+    if method == "atire":
+        return np.log(n_docs / df)
+    if method == "bm25l":
+        return np.log((n_docs + 1) / (df + 0.5))
+    if method == "bm25+":
+        return np.log((n_docs + 1) / df)
+    raise ValueError(f"unknown BM25 method {method!r}; choose one of {', '.join(METHODS)}")
+
+
+def term_frequency_part(
+    tf: np.ndarray | float, doc_len: np.ndarray | float, avg_len: float, k1: float, b: float, delta: float, method: str
+) -> np.ndarray:
+    """The term-frequency factor of each (term, chunk) score, float64.
+
+    Counts are float32 and ``(k1 + 1) * tf`` is rounded to float32 where bm25s's numpy
+    arithmetic does so (ATIRE, BM25+), so that stored scores match its bit for bit.
+    """
+    tf32 = np.asarray(tf, dtype=np.float32)
+    tf = tf32.astype(np.float64)
+    norm = 1 - b + b * np.asarray(doc_len, dtype=np.float64) / avg_len
+    if method in ("robertson", "lucene"):
+        return tf / (k1 * norm + tf)
+    if method == "atire":
+        return (tf32 * np.float32(k1 + 1)).astype(np.float64) / (tf + k1 * norm)
+    if method == "bm25l":
+        c = tf / norm
+        return (k1 + 1) * (c + delta) / (k1 + c + delta)
+    if method == "bm25+":
+        return (tf32 * np.float32(k1 + 1)).astype(np.float64) / (k1 * norm + tf) + delta
+    raise ValueError(f"unknown BM25 method {method!r}; choose one of {', '.join(METHODS)}")
+
+
+@dataclass(frozen=True)
+class BM25:
+    """Column-wise BM25 scores: term ``t``'s chunks are ``indices[indptr[t]:indptr[t+1]]``, their scores ``data[...]``."""
+
+    vocab: dict[str, int]
+    data: np.ndarray  # float32
+    indices: np.ndarray  # int32 chunk rows, ascending within each term
+    indptr: np.ndarray  # int64, len(vocab) + 1
+    num_docs: int
+    method: str = "lucene"
+    k1: float = 1.5
+    b: float = 0.75
+    delta: float = 0.5
+    nonoccurrence: np.ndarray | None = None  # float32 per term, bm25l / bm25+ only
+
+    @classmethod
+    def build(cls, docs: list[list[str]], method: str = "lucene", k1: float = 1.5, b: float = 0.75, delta: float = 0.5) -> BM25:
+        """Index ``docs`` (each a list of analysed terms, in chunk row order); term ids follow sorted order."""
+        if method not in METHODS:
+            raise ValueError(f"unknown BM25 method {method!r}; choose one of {', '.join(METHODS)}")
+        n_docs = len(docs)
+        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=n_docs)
+        flat = [t for doc in docs for t in doc]
+        vocab = {t: i for i, t in enumerate(sorted(set(flat)))}
+        n_terms = len(vocab)
+        ids = np.fromiter(map(vocab.__getitem__, flat), dtype=np.int64, count=len(flat))
+        doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+        # one entry per (term, chunk) pair, sorted by term then chunk: the column layout itself
+        pairs, tf = np.unique(ids * max(n_docs, 1) + doc_of, return_counts=True)
+        term, doc = np.divmod(pairs, max(n_docs, 1))
+        df = np.bincount(term, minlength=n_terms)
+        avg_len = float(lengths.mean()) if n_docs else 0.0
+        weights = idf(np.maximum(df, 1), n_docs, method)
+        # float32 idf times float64 term-frequency part, stored as float32: bm25s's arithmetic, bit for bit
+        scores = weights.astype(np.float32)[term] * term_frequency_part(tf, lengths[doc], avg_len, k1, b, delta, method)
+        nonoccurrence = None
+        if method in _NONOCCURRENCE:
+            nonoccurrence = (weights * term_frequency_part(0.0, avg_len, avg_len, k1, b, delta, method)).astype(np.float32)
+            scores -= nonoccurrence[term]
+        indptr = np.zeros(n_terms + 1, dtype=np.int64)
+        np.cumsum(df, out=indptr[1:])
+        return cls(vocab, scores.astype(np.float32), doc.astype(np.int32), indptr, n_docs, method, k1, b, delta, nonoccurrence)
+
+    def scores(self, ids: list[int] | np.ndarray) -> np.ndarray:
+        """Every chunk's score for a query of term ids (a repeated id counts again), float32."""
+        out = np.zeros(self.num_docs, dtype=np.float32)
+        for tid in ids:
+            start, end = self.indptr[tid], self.indptr[tid + 1]
+            out[self.indices[start:end]] += self.data[start:end]  # a chunk appears once per column
+        if self.nonoccurrence is not None and len(ids):
+            out += self.nonoccurrence[np.asarray(ids, dtype=np.int64)].sum()
+        return out
+
+    def document_frequency(self, ids: np.ndarray) -> np.ndarray:
+        """How many chunks hold each term id (0 for -1, a term no chunk holds)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        df = np.zeros(ids.shape, dtype=np.int64)
+        known = (ids >= 0) & (ids < len(self.indptr) - 1)
+        df[known] = self.indptr[ids[known] + 1] - self.indptr[ids[known]]
+        return df
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        np.save(directory / DATA, self.data)
+        np.save(directory / INDICES, self.indices)
+        np.save(directory / INDPTR, self.indptr)
+        if self.nonoccurrence is not None:
+            np.save(directory / NONOCCURRENCE, self.nonoccurrence)
+        (directory / VOCAB).write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
+        params = {"k1": self.k1, "b": self.b, "delta": self.delta, "method": self.method, "idf_method": self.method}
+        params |= {"dtype": "float32", "int_dtype": "int32", "num_docs": self.num_docs}  # bm25s reads these files too
+        (directory / PARAMS).write_text(json.dumps(params, indent=1), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path, mmap: bool = False) -> BM25:
+        """Read a saved index (ours or bm25s's); ``ValueError`` when its parts disagree."""
+        params = json.loads((directory / PARAMS).read_text(encoding="utf-8"))
+        vocab = json.loads((directory / VOCAB).read_text(encoding="utf-8"))
+        mode = "r" if mmap else None
+        data, indices, indptr = (np.load(directory / name, mmap_mode=mode) for name in (DATA, INDICES, INDPTR))
+        method = params["method"]
+        nonoccurrence = np.load(directory / NONOCCURRENCE) if method in _NONOCCURRENCE else None
+        n_docs = int(params["num_docs"])
+        if vocab.get("") == len(vocab) - 1 == indptr.shape[0] - 1:
+            del vocab[""]  # bm25s's placeholder for unknown words: an id without a column
+        if indptr.shape != (len(vocab) + 1,) or data.shape != indices.shape or int(indptr[-1]) != data.shape[0]:
+            raise ValueError("BM25 arrays do not match each other or the vocabulary")
+        if nonoccurrence is not None and nonoccurrence.shape != (len(vocab),):
+            raise ValueError("BM25 non-occurrence scores do not match the vocabulary")
+        return cls(
+            vocab,
+            data,
+            indices,
+            indptr,
+            n_docs,
+            method,
+            float(params["k1"]),
+            float(params["b"]),
+            float(params.get("delta", 0.5)),
+            nonoccurrence,
+        )
