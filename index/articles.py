@@ -19,6 +19,7 @@ from typing import Any
 from .arabic import normalize, without_marks
 from .outlets import display_source
 from .pagedump import looks_like_page_dump, parse_page_dump
+from .progress import bar
 from .telegram_export import export_records, is_export, is_live_post
 
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
@@ -432,14 +433,12 @@ def load_articles(
     progress: bool = False,
 ) -> LoadResult:
     """Load every article under ``paths``; identical bodies and repeated ids are kept once."""
-    from tqdm.auto import tqdm
-
     result = LoadResult()
     by_id: dict[str, Article] = {}
     position: dict[str, int] = {}  # article id -> its place in result.articles
     bodies: set[str] = set()
     files = list(iter_files(paths, result))
-    for path in tqdm(files, desc="reading", unit="file", disable=not progress or len(files) < 2):
+    for path in bar(files, enabled=progress and len(files) > 1, desc="reading", unit="file"):
         result.files += 1
         for article in load_file(path, result, max_file_bytes, max_chars):
             if article.body_key in bodies:

@@ -37,6 +37,7 @@ from .chunking import CHUNKER_VERSION, Chunk, ChunkParams, chunk_article, chunks
 from .cues import LEXICON_DIGEST
 from .embedding import BUILTIN_MODEL, Embedder, is_builtin, load_embedder
 from .lexical import ANALYZER_VERSION, LexicalIndex, LexicalParams
+from .progress import bar
 from .recency import article_day
 from .store import (
     BUILDS_DIR,
@@ -183,11 +184,9 @@ def chunk_corpus(
 
     The cache keeps an ``update`` from re-splitting a whole corpus to add one article.
     """
-    from tqdm.auto import tqdm
-
     chunks: list[Chunk] = []
     if cache_path is None:
-        for article in tqdm(articles, desc="chunking", unit="article", disable=not progress):
+        for article in bar(articles, enabled=progress, desc="chunking", unit="article"):
             chunks.extend(chunk_article(article.id, article.text, params))
         return chunks
 
@@ -403,11 +402,9 @@ def _build(
         vectors, report.encoded = embedded.result()
     note("indexing")
 
-    from tqdm.auto import tqdm
-
-    with tqdm(total=1, desc="indexing vectors", unit="index", disable=not progress) as bar:
+    with bar(total=1, enabled=progress, desc="indexing vectors", unit="index") as shown:
         faiss_index = build_index(vectors, config.faiss_index)
-        bar.update()
+        shown.update()
     now = utc_now()
     manifest = {
         "build_id": new_build_id(index_dir),

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .progress import bar
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS vectors (
     model TEXT NOT NULL,
@@ -89,19 +91,17 @@ class BuildCache:
         New vectors are written back every ``batch`` texts so a killed build keeps
         what it has paid for, and the progress bar moves at the same pace.
         """
-        from tqdm.auto import tqdm
-
         keys = [text_key(t, prompt) for t in texts]
         known = self.get_many(model, sorted(set(keys)), dim)
         missing = list(dict.fromkeys(k for k in keys if k not in known))
         text_of = dict(zip(keys, texts, strict=True))
-        with tqdm(total=len(missing), desc="embedding", unit="chunk", disable=not progress or not missing) as bar:
+        with bar(total=len(missing), enabled=progress and bool(missing), desc="embedding", unit="chunk") as shown:
             for i in range(0, len(missing), batch):
                 part = missing[i : i + batch]
                 fresh = dict(zip(part, encode([text_of[k] for k in part]), strict=True))
                 self.put_many(model, fresh)
                 known.update(fresh)
-                bar.update(len(part))
+                shown.update(len(part))
         out = np.zeros((len(texts), dim), dtype=np.float32)
         for row, key in enumerate(keys):
             out[row] = known[key]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .arabic import normalize
+from .progress import bar
 from .report import percentile
 from .search import SearchResult
 
@@ -124,10 +125,9 @@ def evaluate(
     searcher: _Searches, questions: Sequence[dict[str, Any]], k: int = 10, mode: str = "hybrid", progress: bool = False
 ) -> dict[str, Any]:
     """Run every question through ``searcher`` one at a time (so latency is per question)."""
-    from tqdm.auto import tqdm
 
     results, latencies = [], []
-    for q in tqdm(questions, desc=f"eval {mode}", unit="q", disable=not progress):
+    for q in bar(questions, enabled=progress, desc=f"eval {mode}", unit="q"):
         t = time.perf_counter()
         results.append(searcher.search(q["question"], k=k, mode=mode))
         latencies.append((time.perf_counter() - t) * 1000)

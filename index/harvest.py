@@ -27,6 +27,7 @@ from pathlib import Path
 from .articles import ArticleError
 from .feeds import HTML, SITEMAP_INDEX, Entry, Listing, NotAListing, parse_listing, sniff
 from .fetch import FetchConfig, Fetched, Fetcher, FetchError, RobotsCache
+from .progress import bar
 from .urls import canonical_url, is_web_url
 from .webpages import DateHint, NotAnArticle, WebArticle, extract_article
 from .webstore import StoredPage, WebStore
@@ -331,9 +332,8 @@ def _fetch_pages(
     on_progress: Callable[[int, int], None] | None,
 ) -> list[_Task]:
     """Download, extract and store ``tasks``; returns those not started because of ``cancel``."""
-    from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(tasks), desc="fetching", unit="page", disable=not progress or not tasks)
+    shown = bar(total=len(tasks), enabled=progress and bool(tasks), desc="fetching", unit="page")
     pending: dict[Future, _Task] = {}
     queue = list(reversed(tasks))
     not_started: list[_Task] = []
@@ -354,11 +354,11 @@ def _fetch_pages(
                 task = pending.pop(future)
                 report.outcomes.append(_finish(store, task, future.result()))
                 done_count += 1
-                bar.update(1)
+                shown.update(1)
                 if on_progress is not None:
                     on_progress(done_count, len(tasks))
     finally:
-        bar.close()
+        shown.close()
     return not_started
 
 
