@@ -9,11 +9,12 @@ the existing build's model and parameters and reports what changed.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -278,6 +279,20 @@ def _previous_articles(index_dir: Path, manifest: dict[str, Any] | None) -> dict
         return {}
 
 
+@contextlib.contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector for a build: it allocates millions of small acyclic objects
+    (terms, sentences), and the collector kept rescanning the growing heap (~7% of an ``update``).
+    Reference counting still frees everything; the collector resumes as it was."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def run_build(
     paths: Sequence[str | Path],
     index_dir: str | Path,
@@ -299,7 +314,7 @@ def run_build(
     started = time.perf_counter()
     index_dir = Path(index_dir)
     note = on_stage or (lambda _msg: None)
-    with removed_on_failure(index_dir), build_lock(index_dir):
+    with removed_on_failure(index_dir), build_lock(index_dir), cyclic_gc_paused():
         cleanup(index_dir)
         previous = _previous_manifest(index_dir)
         if incremental and previous is not None:
