@@ -86,17 +86,34 @@ class BM25:
     @classmethod
     def build(cls, docs: list[list[str]], method: str = "lucene", k1: float = 1.5, b: float = 0.75, delta: float = 0.5) -> BM25:
         """Index ``docs`` (each a list of analysed terms, in chunk row order); term ids follow sorted order."""
-        if method not in METHODS:
-            raise ValueError(f"unknown BM25 method {method!r}; choose one of {', '.join(METHODS)}")
-        n_docs = len(docs)
-        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=n_docs)
         flat = [t for doc in docs for t in doc]
         vocab = {t: i for i, t in enumerate(sorted(set(flat)))}
-        n_terms = len(vocab)
         ids = np.fromiter(map(vocab.__getitem__, flat), dtype=np.int64, count=len(flat))
+        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+        return cls.from_ids(ids, lengths, vocab, method, k1, b, delta)
+
+    @classmethod
+    def from_ids(
+        cls,
+        ids: np.ndarray,
+        lengths: np.ndarray,
+        vocab: dict[str, int],
+        method: str = "lucene",
+        k1: float = 1.5,
+        b: float = 0.75,
+        delta: float = 0.5,
+    ) -> BM25:
+        """Index documents given as term ids of ``vocab``: document d holds ``ids`` from ``lengths[:d].sum()`` on.
+
+        The order of ids within a document does not matter (only counts do).
+        """
+        if method not in METHODS:
+            raise ValueError(f"unknown BM25 method {method!r}; choose one of {', '.join(METHODS)}")
+        n_docs, n_terms = len(lengths), len(vocab)
+        lengths = np.asarray(lengths, dtype=np.int64)
         doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
         # one entry per (term, chunk) pair, sorted by term then chunk: the column layout itself
-        pairs, tf = np.unique(ids * max(n_docs, 1) + doc_of, return_counts=True)
+        pairs, tf = np.unique(np.asarray(ids, dtype=np.int64) * max(n_docs, 1) + doc_of, return_counts=True)
         term, doc = np.divmod(pairs, max(n_docs, 1))
         df = np.bincount(term, minlength=n_terms)
         avg_len = float(lengths.mean()) if n_docs else 0.0

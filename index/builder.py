@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .analysis import Analyses, analyse_passage, dump_sentences, parse_sentences
+from .analysis import analyse_passage, dump_sentences, parse_sentences
 from .arabic import analyze, is_mostly_latin
 from .articles import (
     DEFAULT_MAX_ARTICLE_CHARS,
@@ -35,6 +35,7 @@ from .articles import (
     load_articles,
 )
 from .cache import BuildCache
+from .carryover import assemble, load_previous
 from .chunking import CHUNKER_VERSION, Chunk, ChunkParams, chunk_article, chunks_from_spans, embedding_input
 from .cues import LEXICON_DIGEST
 from .embedding import BUILTIN_MODEL, Embedder, is_builtin, load_embedder
@@ -111,6 +112,7 @@ class BuildReport:
     articles: int = 0
     chunks: int = 0
     encoded: int = 0
+    reanalysed: int = 0  # chunks not carried over from the previous build (analysed, or read from the cache)
     files: int = 0
     duplicates: int = 0
     added: list[str] = field(default_factory=list)
@@ -203,11 +205,16 @@ def chunk_corpus(
     return chunks
 
 
+def analysis_stamp(stemmer: str) -> str:
+    """Everything a chunk's analysis depends on besides its text; recorded in the manifest and the cache keys."""
+    return json.dumps({"stemmer": stemmer, "analyzer": ANALYZER_VERSION, "cues": LEXICON_DIGEST}, sort_keys=True)
+
+
 def analyse_chunks(
     cache_path: Path, chunks: Sequence[Chunk], titles: dict[str, str], stemmer: str
 ) -> tuple[list[str], dict[str, str]]:
     """Each chunk's analysed sentences and each article's analysed title, through the build cache."""
-    analysis = json.dumps({"stemmer": stemmer, "analyzer": ANALYZER_VERSION, "cues": LEXICON_DIGEST}, sort_keys=True)
+    analysis = analysis_stamp(stemmer)
     analyze_fn = partial(analyze, stemmer=stemmer)
     with BuildCache(cache_path) as cache:
         sentences = cache.derived(
@@ -401,21 +408,24 @@ def _build(
     with ThreadPoolExecutor(1, thread_name_prefix="embed") as background:
         note(f"embedding {len(chunks)} chunks")
         embedded = background.submit(embed_chunks, cache_path, model_name, inputs, passage_prompt, dim, lazy.encode, progress)
-        sentences, title_terms = analyse_chunks(cache_path, chunks, titles, config.lexical.stemmer)
-        parsed = [parse_sentences(data) for data in sentences]
-        terms = [
-            title_terms[c.article_id].split() + [t for sentence in chunk_sentences for t in sentence.terms]
-            for c, chunk_sentences in zip(chunks, parsed, strict=True)
-        ]
-        lexical = LexicalIndex.build(terms, config.lexical)
+        stamp = analysis_stamp(config.lexical.stemmer)
+        # chunks whose text the build being replaced already analysed are copied from its arrays
+        lender = load_previous(index_dir / BUILDS_DIR / previous["build_id"], stamp) if previous and use_cache else None
+        reused = lender.rows([c.text for c in chunks]) if lender else [-1] * len(chunks)
+        fresh = [c for c, row in zip(chunks, reused, strict=True) if row < 0]
+        sentences, title_terms = analyse_chunks(cache_path, fresh, titles, config.lexical.stemmer)
         article_idx = {a.id: i for i, a in enumerate(articles)}
-        analyses = Analyses.from_sentences(
+        corpus = assemble(
             [article_idx[c.article_id] for c in chunks],
-            parsed,
+            reused,
+            [parse_sentences(data) for data in sentences],
             [title_terms[a.id].split() for a in articles],
-            lexical.vocab,
             [article_day(a.date) for a in articles],
+            lender,
         )
+        lexical = LexicalIndex.from_ids(corpus.doc_ids, corpus.doc_lengths, corpus.vocab, config.lexical)
+        analyses = corpus.analyses
+        report.reanalysed = len(fresh)
         vectors, report.encoded = embedded.result()
     note("indexing")
 
@@ -440,6 +450,7 @@ def _build(
         "chunks": len(chunks),
         # share of passages in Latin script: questions in the other script are answered dense-first
         "latin_share": latin_share(chunks),
+        "analysis": stamp,  # lets the next update reuse this build's analyses (index.carryover)
         "corpus_hash": corpus_hash(articles),
         "sources": [str(p) for p in paths],
     }

@@ -43,6 +43,11 @@ class LexicalIndex:
     def build(cls, docs_terms: list[list[str]], params: LexicalParams) -> LexicalIndex:
         return cls(BM25.build(docs_terms, params.method, params.k1, params.b), params)
 
+    @classmethod
+    def from_ids(cls, ids: np.ndarray, lengths: np.ndarray, vocab: dict[str, int], params: LexicalParams) -> LexicalIndex:
+        """Documents given as ids of ``vocab`` (see ``BM25.from_ids``)."""
+        return cls(BM25.from_ids(ids, lengths, vocab, params.method, params.k1, params.b), params)
+
     def save(self, directory: Path) -> None:
         self._bm25.save(directory)
         (directory / "analysis.json").write_text(json.dumps(asdict(self.params)), encoding="utf-8")
