@@ -10,9 +10,10 @@ import hashlib
 import json
 import os
 import re
+import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass, field, fields
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -26,9 +27,6 @@ JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 HTML_SUFFIXES = (".html", ".htm")
 SUPPORTED_SUFFIXES = JSON_SUFFIXES + TEXT_SUFFIXES + HTML_SUFFIXES
-
-# Bump when cleaning or parsing changes what a file yields, so remembered files are read again.
-LOADER_VERSION = 1
 
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_ARTICLE_CHARS = 1_000_000
@@ -76,9 +74,6 @@ class Article:
         return hashlib.sha256(" ".join(without_marks(self.text).split()).casefold().encode("utf-8")).hexdigest()[:32]
 
 
-_ARTICLE_FIELDS = ("id", "title", "text", "url", "date", "source", "author", "metadata", "path")
-
-
 @dataclass(frozen=True)
 class Problem:
     """Something in the input that could not be used, with where it is and why."""
@@ -100,6 +95,7 @@ class LoadResult:
     problems: list[Problem] = field(default_factory=list)
     files: int = 0
     duplicates: int = 0
+    file_names: list[str] = field(default_factory=list)  # every file read, as problems name them
 
 
 class ArticleError(ValueError):
@@ -110,6 +106,24 @@ class ArticleError(ValueError):
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BLANKS_RE = re.compile(r"\n{3,}")
+
+
+_SURROGATES_RE = re.compile("[\ud800-\udfff]")
+
+
+def _no_surrogates(value: Any) -> Any:
+    """``value`` with lone surrogates dropped from every string in it.
+
+    JSON may spell them (``"\\ud800"``) although no UTF-8 text can hold them: kept, they
+    made hashing, SQLite and Telegram fail on the article and lost its whole file.
+    """
+    if isinstance(value, str):
+        return _SURROGATES_RE.sub("", value) if not value.isascii() else value
+    if isinstance(value, list):
+        return [_no_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_no_surrogates(k): _no_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def clean_text(text: str) -> str:
@@ -164,6 +178,7 @@ def article_from_record(record: Any, path: str = "", max_chars: int = DEFAULT_MA
     """Build an ``Article`` from a JSON object; unknown fields are kept in ``metadata``."""
     if not isinstance(record, dict):
         raise ArticleError(f"expected a JSON object (an article), got {_json_kind(record)}")
+    record = _no_surrogates(record)
     used: set[str] = set()
     values: dict[str, str] = {}
     for name in _FIELD_ALIASES:
@@ -371,20 +386,38 @@ class FileMemo(Protocol):
     def remember(self, name: str, digest: str, payload: str) -> None: ...
 
 
+@cache
+def _loader_fingerprint() -> bytes:
+    """The source of every module that decides what a file yields (cleaning, outlets, normalisation, formats):
+    any change to them, or an upgrade, makes remembered files be read again."""
+    from . import arabic, outlets, pagedump, telegram_export
+
+    digest = hashlib.sha256()
+    for module in (sys.modules[__name__], arabic, outlets, pagedump, telegram_export):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    return digest.digest()
+
+
 def _file_digest(data: bytes, max_chars: int) -> str:
-    """What a file's loaded articles depend on: its bytes, the loader's version and the length limit."""
-    return hashlib.sha256(f"{LOADER_VERSION}\x00{max_chars}\x00".encode() + data).hexdigest()[:32]
+    """What a file's loaded articles depend on: its bytes, the loader's code and the length limit."""
+    return hashlib.sha256(_loader_fingerprint() + f"\x00{max_chars}\x00".encode() + data).hexdigest()[:32]
 
 
 def _dump_loaded(articles: list[Article], problems: list[Problem]) -> str | None:
-    """A file's articles (with their derived keys) and line problems as JSON; None if some metadata is not JSON."""
+    """A file's articles (with their derived keys) and line problems as JSON; None if some metadata is not plain JSON.
+
+    ASCII escapes keep any string (a lone surrogate too) storable as SQLite text.
+    """
     records = [
-        {**{f: getattr(a, f) for f in _ARTICLE_FIELDS}, "content_hash": a.content_hash, "body_key": a.body_key} for a in articles
+        {**{f.name: getattr(a, f.name) for f in fields(Article)}, "content_hash": a.content_hash, "body_key": a.body_key}
+        for a in articles
     ]
     try:
-        return json.dumps({"articles": records, "problems": [[p.line, p.reason] for p in problems]}, ensure_ascii=False)
+        payload = json.dumps({"articles": records, "problems": [[p.line, p.reason] for p in problems]})
     except (TypeError, ValueError):
         return None
+    # metadata that JSON would change (tuples, integer keys...) is not remembered: the file is read each time
+    return payload if json.loads(payload)["articles"] == records else None
 
 
 def _parse_loaded(payload: str, name: str) -> tuple[list[Article], list[Problem]] | None:
@@ -394,11 +427,15 @@ def _parse_loaded(payload: str, name: str) -> tuple[list[Article], list[Problem]
         articles = []
         for record in data["articles"]:
             derived = {"content_hash": record.pop("content_hash"), "body_key": record.pop("body_key")}
+            if not all(isinstance(v, str) for k, v in record.items() if k != "metadata"):
+                raise TypeError("a field is not text")
+            if not isinstance(record["metadata"], dict) or not all(isinstance(v, str) for v in derived.values()):
+                raise TypeError("damaged metadata or keys")
             article = Article(**record)
             article.__dict__.update(derived)  # the cached properties, already computed
             articles.append(article)
-        problems = [Problem(name, line, reason) for line, reason in data["problems"]]
-    except (ValueError, KeyError, TypeError):
+        problems = [Problem(name, line, str(reason)) for line, reason in data["problems"]]
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
     return articles, problems
 
@@ -430,6 +467,8 @@ def load_file(
         data = path.read_bytes()
         if b"\x00" in data[:8192]:
             raise _FileProblem(None, "binary file, not text")
+        if path.suffix.lower() in HTML_SUFFIXES:
+            memo = None  # what HTML yields also depends on trafilatura's version: read each time
         digest = _file_digest(data, max_chars) if memo is not None else ""
         known = memo.recall(name, digest) if memo is not None else None
         loaded = _parse_loaded(known, name) if known is not None else None
@@ -504,6 +543,7 @@ def load_articles(
     files = list(iter_files(paths, result))
     for path in bar(files, enabled=progress and len(files) > 1, desc="reading", unit="file"):
         result.files += 1
+        result.file_names.append(display_path(path))
         for article in load_file(path, result, max_file_bytes, max_chars, memo):
             if article.body_key in bodies:
                 result.duplicates += 1

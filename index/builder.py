@@ -13,6 +13,7 @@ import gc
 import hashlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -288,9 +289,13 @@ def _previous_articles(index_dir: Path, manifest: dict[str, Any] | None) -> dict
 
 @contextlib.contextmanager
 def cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cycle collector for a build: it allocates millions of small acyclic objects
-    (terms, sentences), and the collector kept rescanning the growing heap (~7% of an ``update``).
-    Reference counting still frees everything; the collector resumes as it was."""
+    """Pause Python's cycle collector for a build run from the command line: it allocates millions of small
+    acyclic objects (terms, sentences), and the collector kept rescanning the growing heap (~7% of an
+    ``update``). Reference counting still frees everything; the collector resumes as it was. Not in a
+    worker thread (the bot's /reindex): the pause would be process-wide."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # inside the bot (a worker thread): its other threads keep their collector
+        return
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -365,6 +370,8 @@ def _build(
     cache_path = index_dir / "cache" / "embeddings.sqlite"
     with BuildCache(cache_path) if use_cache else contextlib.nullcontext() as memo:
         loaded: LoadResult = load_articles(paths, config.max_file_bytes, config.max_article_chars, progress, memo)
+        if memo is not None:
+            memo.forget_files_except(set(loaded.file_names))
     report = BuildReport(files=loaded.files, duplicates=loaded.duplicates, problems=loaded.problems)
     articles = loaded.articles
     if not articles:

@@ -56,6 +56,7 @@ class BuildCache:
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
+        self._db.commit()  # what ``remember`` queued
         self._db.close()
 
     def __enter__(self) -> BuildCache:
@@ -123,14 +124,29 @@ class BuildCache:
         return len(stale)
 
     def recall(self, name: str, digest: str) -> str | None:
-        """The articles last loaded from file ``name`` (``articles.FileMemo``), if its content is still ``digest``."""
-        row = self._db.execute("SELECT payload FROM files WHERE name = ? AND digest = ?", (name, digest)).fetchone()
+        """The articles last loaded from file ``name`` (``articles.FileMemo``), if its content is still ``digest``.
+
+        A cache that cannot answer is a miss: the file is read again, never lost.
+        """
+        try:
+            row = self._db.execute("SELECT payload FROM files WHERE name = ? AND digest = ?", (name, digest)).fetchone()
+        except (sqlite3.Error, UnicodeError):
+            return None
         return row[0] if row else None
 
     def remember(self, name: str, digest: str, payload: str) -> None:
-        """Keep what file ``name`` yielded; one entry per file, so the cache grows with the corpus, not its history."""
-        with self._db:
+        """Keep what file ``name`` yielded (one entry per file); written in one transaction with the rest at ``close``."""
+        try:
             self._db.execute("INSERT OR REPLACE INTO files (name, digest, payload) VALUES (?, ?, ?)", (name, digest, payload))
+        except (sqlite3.Error, UnicodeError):
+            return
+
+    def forget_files_except(self, names: set[str]) -> int:
+        """Drop remembered files not in ``names`` (deleted or renamed since); returns how many went."""
+        stale = [(n,) for (n,) in self._db.execute("SELECT name FROM files") if n not in names]
+        with self._db:
+            self._db.executemany("DELETE FROM files WHERE name = ?", stale)
+        return len(stale)
 
     def derived(self, namespace: str, texts: Sequence[str], compute: Callable[[str], str]) -> list[str]:
         """``compute(text)`` for each text, computing only texts not seen before under ``namespace``.

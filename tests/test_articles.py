@@ -262,3 +262,35 @@ def test_build_cache_remembers_files(tmp_path: Path):
         assert cache.recall(str(path), "0" * 32) is None
         second = load_articles([path.parent], memo=cache)
     assert _summary(first) == _summary(second)
+
+
+def test_memo_keeps_odd_text_and_survives_damaged_entries(tmp_path: Path):
+    """A lone surrogate (valid JSON) is stored escaped; an entry that is not a list of records is read again."""
+    from index.cache import BuildCache
+
+    path = tmp_path / "in" / "odd.jsonl"
+    path.parent.mkdir()
+    record = {**CORPUS[0], "note": "\ud800 نص"}
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")  # ASCII escapes: valid UTF-8 on disk
+    plain = load_articles([path.parent])
+    with BuildCache(tmp_path / "cache.sqlite") as cache:
+        first = load_articles([path.parent], memo=cache)
+    with BuildCache(tmp_path / "cache.sqlite") as cache:
+        second = load_articles([path.parent], memo=cache)
+        assert _summary(plain) == _summary(first) == _summary(second) and len(second.articles) == 1
+        name = str(path)
+        digest = cache._db.execute("SELECT digest FROM files WHERE name = ?", (name,)).fetchone()[0]
+        cache.remember(name, digest, '{"articles": ["not a record"], "problems": []}')
+        assert _summary(load_articles([path.parent], memo=cache)) == _summary(plain)
+        assert cache.forget_files_except(set()) == 1 and cache.recall(name, digest) is None
+
+
+def test_lone_surrogates_are_dropped_and_lose_nothing(tmp_path: Path):
+    """JSON may spell a lone surrogate; no UTF-8 text can hold one. The article loads without it, and so does the rest."""
+    odd = {**CORPUS[0], "title": "عنوان \ud800غريب", "url": "https://example.sa/\udc80x", "tags": ["\ud83d"]}
+    (tmp_path / "odd.jsonl").write_text("\n".join(json.dumps(r) for r in (odd, CORPUS[1])) + "\n", encoding="utf-8")
+    result = load_articles([tmp_path])
+    assert [a.id for a in result.articles] == [CORPUS[0]["id"], CORPUS[1]["id"]] and result.problems == []
+    first = result.articles[0]
+    assert (first.title, first.url, first.metadata) == ("عنوان غريب", "https://example.sa/x", {"tags": [""]})
+    assert first.content_hash and first.body_key  # hashable as UTF-8

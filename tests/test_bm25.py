@@ -118,3 +118,18 @@ def test_mismatched_files_are_refused(tmp_path) -> None:
 def test_unknown_method_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown BM25 method"):
         BM25.build([["a"]], "okapi")
+
+
+def test_empty_corpora_and_bad_ids() -> None:
+    for method in METHODS:
+        assert BM25.build([], method).scores([]).shape == (0,)
+        assert BM25.build([[], []], method).scores([]).tolist() == [0.0, 0.0]
+    with pytest.raises(ValueError, match="negative term id"):
+        BM25.build([["a"]], "lucene").scores([-1])
+
+
+def test_chunk_numbers_outside_the_index_are_refused(tmp_path) -> None:
+    BM25.build([["a", "b"], ["c"]], "lucene", 0.9, 0.4).save(tmp_path)
+    np.save(tmp_path / "indices.csc.index.npy", np.array([0, 1, 7], dtype=np.int32))
+    with pytest.raises(ValueError, match="outside the index"):
+        BM25.load(tmp_path)

@@ -126,7 +126,7 @@ def test_prepared_copy_gives_identical_vectors_and_is_reused(tmp_path, monkeypat
     np.testing.assert_array_equal(again, plain)
 
 
-@pytest.mark.parametrize("damage", ["truncate", "format", "unwritable"])
+@pytest.mark.parametrize("damage", ["truncate", "format", "empty charsmap", "weights", "unwritable"])
 def test_damaged_or_unusable_prepared_copy_falls_back_to_the_package(tmp_path, monkeypatch, damage):
     from index.use_encoder import UseEncoder
     from index.use_prepared import default_cache_dir, prepared_dir
@@ -141,9 +141,32 @@ def test_damaged_or_unusable_prepared_copy_falls_back_to_the_package(tmp_path, m
         if damage == "truncate":
             keys = directory / "prefix_keys.json"
             keys.write_bytes(keys.read_bytes()[:1000])
+        elif damage == "empty charsmap":  # e.g. a file not yet on disk at a power cut
+            (directory / "charsmap.bin").write_bytes(b"")
+        elif damage == "weights":
+            meta = json.loads((directory / "meta.json").read_text())
+            (directory / "weights.npz").write_bytes(b"PK not a zip")
+            meta["sizes"]["weights.npz"] = len(b"PK not a zip")  # sizes agree: found only when loaded
+            (directory / "meta.json").write_text(json.dumps(meta))
         else:
             (directory / "meta.json").write_text(json.dumps({"format": -1}))
     np.testing.assert_array_equal(UseEncoder(threads=1).encode(_TEXTS), UseEncoder(threads=1, prepared=False).encode(_TEXTS))
     if damage != "unwritable":  # the damaged copy was removed: the next encoder prepares a sound one
         UseEncoder(threads=1)
         assert json.loads((prepared_dir(default_cache_dir()) / "meta.json").read_text())["format"] == 1
+
+
+def test_half_written_copy_of_a_killed_process_is_cleared(tmp_path, monkeypatch):
+    import os
+
+    from index.use_encoder import UseEncoder
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    stale = tmp_path / "arabic-news-qa" / "usem3-0123456789abcdef.tmp-abc"
+    fresh = tmp_path / "arabic-news-qa" / "usem3-0123456789abcdef.tmp-def"
+    for leftover in (stale, fresh):
+        leftover.mkdir(parents=True)
+        (leftover / "pieces.json").write_text("[")
+    os.utime(stale, (0, 0))  # long ago
+    UseEncoder(threads=1)
+    assert not stale.exists() and fresh.exists()  # a recent one may belong to a process still preparing
