@@ -404,17 +404,15 @@ def _file_digest(data: bytes, max_chars: int) -> str:
 
 
 def _dump_loaded(articles: list[Article], problems: list[Problem]) -> str | None:
-    """A file's articles (with their derived keys) and line problems as JSON; None if some metadata is not plain JSON.
-
-    ASCII escapes keep any string (a lone surrogate too) storable as SQLite text.
-    """
+    """A file's articles (with their derived keys) and line problems as JSON; None if some metadata is not plain JSON."""
     records = [
         {**{f.name: getattr(a, f.name) for f in fields(Article)}, "content_hash": a.content_hash, "body_key": a.body_key}
         for a in articles
     ]
     try:
-        payload = json.dumps({"articles": records, "problems": [[p.line, p.reason] for p in problems]})
-    except (TypeError, ValueError):
+        payload = json.dumps({"articles": records, "problems": [[p.line, p.reason] for p in problems]}, ensure_ascii=False)
+        payload.encode("utf-8")  # storable as SQLite text (records hold no lone surrogate: see _no_surrogates)
+    except (TypeError, ValueError):  # UnicodeEncodeError is a ValueError
         return None
     # metadata that JSON would change (tuples, integer keys...) is not remembered: the file is read each time
     return payload if json.loads(payload)["articles"] == records else None
