@@ -57,10 +57,17 @@ def parse_sentences(data: str) -> list[SentenceInfo]:
     return [SentenceInfo((a, b), tuple(terms.split()), int(cues)) for a, b, terms, cues in json.loads(data)]
 
 
-def _ptr(lengths: Sequence[int]) -> np.ndarray:
+def offsets(lengths: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Where each of consecutive runs of ``lengths`` starts, plus the end: the ``*_ptr`` layout of these arrays."""
     ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=ptr[1:])
     return ptr
+
+
+def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The concatenation of ``range(start, start + count)`` for each pair: many slices gathered at once."""
+    ptr = offsets(counts)
+    return np.repeat(np.asarray(starts, dtype=np.int64) - ptr[:-1], counts) + np.arange(int(ptr[-1]))
 
 
 @dataclass(frozen=True)
@@ -95,12 +102,12 @@ class Analyses:
         return cls(
             chunk_article=np.asarray(chunk_article, dtype=np.int32),
             article_day=np.asarray(article_days if article_days is not None else [-1] * len(titles), dtype=np.int32),
-            chunk_ptr=_ptr([len(c) for c in chunks]),
+            chunk_ptr=offsets([len(c) for c in chunks]),
             spans=np.asarray([s.span for s in sentences], dtype=np.int32).reshape(-1, 2),
             cues=np.asarray([s.cues for s in sentences], dtype=np.uint16),
-            term_ptr=_ptr([len(s.terms) for s in sentences]),
+            term_ptr=offsets([len(s.terms) for s in sentences]),
             terms=np.asarray([vocab[t] for s in sentences for t in s.terms], dtype=np.int32),
-            title_ptr=_ptr([sum(t in vocab for t in title) for title in titles]),
+            title_ptr=offsets([sum(t in vocab for t in title) for title in titles]),
             title_terms=np.asarray([vocab[t] for title in titles for t in title if t in vocab], dtype=np.int32),
         )
 

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .analysis import ranges
 from .cues import CUE_BITS, CUES, QUESTION_TYPES, TYPE_CUE
 from .grouping import rerank_hits
 from .learned import LearnedModel
-from .matching import ID_BASE, Matcher, Matches, ranges
+from .matching import ID_BASE, Matcher, Matches
 from .rerank import topic_weights
 from .results import SNIPPET_CHARS, Hit, Passage
 

@@ -92,28 +92,29 @@ class BM25:
         vocab = {t: i for i, t in enumerate(sorted(set(flat)))}
         ids = np.fromiter(map(vocab.__getitem__, flat), dtype=np.int64, count=len(flat))
         lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
-        return cls.from_ids(ids, lengths, vocab, method, k1, b, delta)
+        return cls.from_ids(ids, np.repeat(np.arange(len(docs)), lengths), len(docs), vocab, method, k1, b, delta)
 
     @classmethod
     def from_ids(
         cls,
         ids: np.ndarray,
-        lengths: np.ndarray,
+        docs: np.ndarray,
+        n_docs: int,
         vocab: dict[str, int],
         method: str = "lucene",
         k1: float = 1.5,
         b: float = 0.75,
         delta: float = 0.5,
     ) -> BM25:
-        """Index documents given as term ids of ``vocab``: document d holds ``ids`` from ``lengths[:d].sum()`` on.
+        """Index ``n_docs`` documents given as term ids of ``vocab``: ``ids[i]`` occurs in document ``docs[i]``.
 
-        The order of ids within a document does not matter (only counts do).
+        Any order will do: a document is only its counts.
         """
         if method not in METHODS:
             raise ValueError(f"unknown BM25 method {method!r}; choose one of {', '.join(METHODS)}")
-        n_docs, n_terms = len(lengths), len(vocab)
-        lengths = np.asarray(lengths, dtype=np.int64)
-        doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+        n_terms = len(vocab)
+        doc_of = np.asarray(docs, dtype=np.int64)
+        lengths = np.bincount(doc_of, minlength=n_docs)
         # one entry per (term, chunk) pair, sorted by term then chunk: the column layout itself
         pairs, tf = np.unique(np.asarray(ids, dtype=np.int64) * max(n_docs, 1) + doc_of, return_counts=True)
         term, doc = np.divmod(pairs, max(n_docs, 1))

@@ -430,7 +430,7 @@ def _build(
             [article_day(a.date) for a in articles],
             lender,
         )
-        lexical = LexicalIndex.from_ids(corpus.doc_ids, corpus.doc_lengths, corpus.vocab, config.lexical)
+        lexical = LexicalIndex.from_ids(corpus.doc_ids, corpus.doc_of, len(chunks), corpus.vocab, config.lexical)
         analyses = corpus.analyses
         report.reanalysed = len(fresh)
         vectors, report.encoded = embedded.result()

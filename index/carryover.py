@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis import Analyses, SentenceInfo
+from .analysis import Analyses, SentenceInfo, offsets, ranges
 from .bm25 import VOCAB
 
 log = logging.getLogger(__name__)
@@ -76,18 +76,12 @@ def load_previous(build_dir: Path, stamp: str) -> PreviousTerms | None:
 
 @dataclass(frozen=True)
 class CorpusTerms:
-    """A build's analyses and its BM25 documents (title terms + chunk terms, as ids of ``vocab``)."""
+    """A build's analyses and its BM25 documents (each chunk: its title's terms and its own, as ids of ``vocab``)."""
 
     analyses: Analyses
     vocab: dict[str, int]
-    doc_ids: np.ndarray  # all documents' term ids, document after document
-    doc_lengths: np.ndarray
-
-
-def _ptr(lengths: np.ndarray) -> np.ndarray:
-    ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=ptr[1:])
-    return ptr
+    doc_ids: np.ndarray  # term ids of all documents
+    doc_of: np.ndarray  # the document (chunk row) of each
 
 
 def assemble(
@@ -103,6 +97,8 @@ def assemble(
     ``titles`` are each article's analysed title terms. The BM25 vocabulary is every
     term of every document (chunk terms, and the titles of articles with chunks),
     sorted; a title term outside it is left out of the analyses, as no chunk holds it.
+    The fresh chunks are laid out like the previous build's arrays, after them, so every
+    chunk is a slice of one source and all of them are gathered at once.
     """
     # "global" ids: the previous build's ids first, then any new term
     lookup: dict[str, int] = dict(previous.vocab) if previous else {}
@@ -112,60 +108,53 @@ def assemble(
         lookup[term] = len(names)
         names.append(term)
 
-    old = previous.analyses if previous else None
-    spans, cues, term_counts, terms, sentences_per_chunk = [], [], [], [], []
-    pending = iter(fresh)
-    for row in reused:
-        if row >= 0 and old is not None:
-            first, last = int(old.chunk_ptr[row]), int(old.chunk_ptr[row + 1])
-            bounds = old.term_ptr[first : last + 1]
-            spans.append(old.spans[first:last])
-            cues.append(old.cues[first:last])
-            term_counts.append(np.diff(bounds))
-            terms.append(old.terms[bounds[0] : bounds[-1]].astype(np.int64))
-        else:
-            chunk = next(pending)
-            first, last = 0, len(chunk)
-            spans.append(np.asarray([s.span for s in chunk], dtype=np.int32).reshape(-1, 2))
-            cues.append(np.asarray([s.cues for s in chunk], dtype=np.uint16))
-            term_counts.append(np.asarray([len(s.terms) for s in chunk], dtype=np.int64))
-            terms.append(np.fromiter((lookup[t] for s in chunk for t in s.terms), dtype=np.int64))
-        sentences_per_chunk.append(last - first)
+    sentences = [s for chunk in fresh for s in chunk]
+    old = previous.analyses if previous else Analyses.from_sentences([], [], [], {})
+    spans = np.concatenate([old.spans, np.asarray([s.span for s in sentences], dtype=np.int32).reshape(-1, 2)])
+    cues = np.concatenate([old.cues, np.asarray([s.cues for s in sentences], dtype=np.uint16)])
+    terms = np.concatenate([old.terms, np.fromiter((lookup[t] for s in sentences for t in s.terms), dtype=np.int32)])
+    term_ptr = np.concatenate([old.term_ptr[:-1], old.term_ptr[-1] + offsets([len(s.terms) for s in sentences])])
+    chunk_ptr = np.concatenate([old.chunk_ptr[:-1], old.chunk_ptr[-1] + offsets([len(c) for c in fresh])])
+    source = np.asarray(reused, dtype=np.int64)
+    source[source < 0] = old.num_chunks + np.arange(len(fresh))  # the fresh chunks' rows in the source
 
-    chunk_terms = np.concatenate(terms) if terms else np.zeros(0, dtype=np.int64)
-    title_ids = [np.fromiter(map(lookup.__getitem__, title), dtype=np.int64, count=len(title)) for title in titles]
+    per_chunk = chunk_ptr[source + 1] - chunk_ptr[source]
+    taken = ranges(chunk_ptr[source], per_chunk)  # the source sentences, in the new chunk order
+    per_sentence = term_ptr[taken + 1] - term_ptr[taken]
+    chunk_terms = terms[ranges(term_ptr[taken], per_sentence)].astype(np.int64)
+
+    title_len = np.asarray([len(title) for title in titles], dtype=np.int64)
+    title_ids = np.fromiter((lookup[t] for title in titles for t in title), dtype=np.int64, count=int(title_len.sum()))
+    title_ptr = offsets(title_len)
     owners = np.asarray(chunk_article, dtype=np.int64)
-    in_documents = [chunk_terms, *(title_ids[a] for a in np.unique(owners).tolist())]
-    used = np.unique(np.concatenate(in_documents))
-    ranked = sorted(used.tolist(), key=names.__getitem__)
+    with_chunks = np.flatnonzero(np.bincount(owners, minlength=len(titles)))
+    in_documents = np.zeros(len(names), dtype=bool)  # a mask, not np.unique: linear in the corpus, no sort
+    in_documents[chunk_terms] = True
+    in_documents[title_ids[ranges(title_ptr[with_chunks], title_len[with_chunks])]] = True
+    ranked = sorted(np.flatnonzero(in_documents).tolist(), key=names.__getitem__)
     remap = np.full(len(names), -1, dtype=np.int64)
     remap[ranked] = np.arange(len(ranked))
     vocab = {names[g]: i for i, g in enumerate(ranked)}
 
-    term_counts_all = np.concatenate(term_counts) if term_counts else np.zeros(0, dtype=np.int64)
-    term_ptr = _ptr(term_counts_all)
-    chunk_ptr = _ptr(np.asarray(sentences_per_chunk, dtype=np.int64))
-    new_terms_ids = remap[chunk_terms]
-    title_new = [remap[ids] for ids in title_ids]
-    title_kept = [ids[ids >= 0] for ids in title_new]
+    chunk_terms = remap[chunk_terms]
+    titled = remap[title_ids]
+    kept = titled >= 0
+    new_term_ptr = offsets(per_sentence)
     analyses = Analyses(
         chunk_article=owners.astype(np.int32),
         article_day=np.asarray(article_days, dtype=np.int32),
-        chunk_ptr=chunk_ptr,
-        spans=np.concatenate(spans).astype(np.int32) if spans else np.zeros((0, 2), dtype=np.int32),
-        cues=np.concatenate(cues).astype(np.uint16) if cues else np.zeros(0, dtype=np.uint16),
-        term_ptr=term_ptr,
-        terms=new_terms_ids.astype(np.int32),
-        title_ptr=_ptr(np.asarray([len(ids) for ids in title_kept], dtype=np.int64)),
-        title_terms=np.concatenate(title_kept).astype(np.int32) if title_kept else np.zeros(0, dtype=np.int32),
+        chunk_ptr=offsets(per_chunk),
+        spans=spans[taken],
+        cues=cues[taken],
+        term_ptr=new_term_ptr,
+        terms=chunk_terms.astype(np.int32),
+        title_ptr=offsets(np.bincount(np.repeat(np.arange(len(titles)), title_len)[kept], minlength=len(titles))),
+        title_terms=titled[kept].astype(np.int32),
     )
-    # BM25 document c: its article's title terms, then its own
-    chunk_bounds = term_ptr[chunk_ptr]
-    pieces: list[np.ndarray] = []
-    lengths = np.zeros(len(owners), dtype=np.int64)
-    for c, article in enumerate(owners.tolist()):
-        own = new_terms_ids[chunk_bounds[c] : chunk_bounds[c + 1]]
-        pieces += [title_new[article], own]
-        lengths[c] = len(title_new[article]) + len(own)
-    doc_ids = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
-    return CorpusTerms(analyses, vocab, doc_ids, lengths)
+    # BM25 document c: its own terms and its article's title terms
+    rows = np.arange(len(owners))
+    own_count = new_term_ptr[analyses.chunk_ptr[1:]] - new_term_ptr[analyses.chunk_ptr[:-1]]
+    title_of_chunk = titled[ranges(title_ptr[owners], title_len[owners])]
+    doc_ids = np.concatenate([chunk_terms, title_of_chunk])
+    doc_of = np.concatenate([np.repeat(rows, own_count), np.repeat(rows, title_len[owners])])
+    return CorpusTerms(analyses, vocab, doc_ids, doc_of)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .arabic import STEMMERS, analyze_question
-from .bm25 import BM25
+from .bm25 import BM25, idf
 from .bm25 import METHODS as BM25_METHODS
 
 # Bump when normalisation, stopwords or stemming change, so cached terms are not reused.
@@ -40,13 +40,11 @@ class LexicalIndex:
         self.params = params
 
     @classmethod
-    def build(cls, docs_terms: list[list[str]], params: LexicalParams) -> LexicalIndex:
-        return cls(BM25.build(docs_terms, params.method, params.k1, params.b), params)
-
-    @classmethod
-    def from_ids(cls, ids: np.ndarray, lengths: np.ndarray, vocab: dict[str, int], params: LexicalParams) -> LexicalIndex:
+    def from_ids(
+        cls, ids: np.ndarray, docs: np.ndarray, n_docs: int, vocab: dict[str, int], params: LexicalParams
+    ) -> LexicalIndex:
         """Documents given as ids of ``vocab`` (see ``BM25.from_ids``)."""
-        return cls(BM25.from_ids(ids, lengths, vocab, params.method, params.k1, params.b), params)
+        return cls(BM25.from_ids(ids, docs, n_docs, vocab, params.method, params.k1, params.b), params)
 
     def save(self, directory: Path) -> None:
         self._bm25.save(directory)
@@ -76,9 +74,7 @@ class LexicalIndex:
 
     def idf_of_ids(self, ids: np.ndarray) -> np.ndarray:
         """IDF of each term id (-1, unknown: the highest IDF, as for a term in no document)."""
-        df = self._bm25.document_frequency(ids).astype(np.float64)
-        n = self.num_docs
-        return np.log(1.0 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        return idf(self._bm25.document_frequency(ids), self.num_docs, "lucene").astype(np.float32)
 
     def scores(self, terms: list[str]) -> np.ndarray:
         """BM25 score of every chunk for the given (already analysed) query terms."""

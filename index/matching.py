@@ -15,22 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .analysis import Analyses
+from .analysis import Analyses, offsets, ranges
 from .question import Question
 
 ID_BASE = 1 << 31  # term ids are int32: ``a * ID_BASE + b`` is one int64 key per pair of ids
-
-
-def _ptr(counts: np.ndarray) -> np.ndarray:
-    ptr = np.zeros(counts.size + 1, dtype=np.int64)
-    np.cumsum(counts, out=ptr[1:])
-    return ptr
-
-
-def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """The concatenation of ``range(start, start + count)`` for each pair."""
-    ptr = _ptr(counts)
-    return np.repeat(starts - ptr[:-1], counts) + np.arange(int(ptr[-1]))
 
 
 @dataclass(frozen=True)
@@ -93,7 +81,7 @@ class Matches:
         counts = self.counts[chunks]
         rows = ranges(self.ptr[chunks], counts)
         return Matches(
-            _ptr(counts),
+            offsets(counts),
             self.sentence[rows],
             self.present[rows],
             self.first[rows],
@@ -170,7 +158,7 @@ class Matcher:
     def _match(self, rows: np.ndarray) -> Matches:
         a = self.analyses
         first_s, last_s = a.chunk_ptr[rows], a.chunk_ptr[rows + 1]
-        ptr = _ptr(last_s - first_s)
+        ptr = offsets(last_s - first_s)
         sentence = ranges(first_s, last_s - first_s)
         lo, hi = a.term_ptr[sentence], a.term_ptr[sentence + 1]
         length = hi - lo

