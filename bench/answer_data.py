@@ -9,6 +9,7 @@ English questions the corpus cannot answer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -96,7 +97,7 @@ class Run:
     hits: list[Hit]
     answerable: bool
     x: np.ndarray = field(default_factory=lambda: np.zeros((0, len(SENTENCE_FEATURES))))
-    refs: list[SentenceRef] = field(default_factory=list)
+    refs: Sequence[SentenceRef] = field(default_factory=list)
     labels: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # questions in another script: each sentence's cosine to the question, as the searcher computes it
     cosines: np.ndarray | None = None

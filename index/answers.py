@@ -75,7 +75,50 @@ class SentenceRef:
     span: tuple[int, int]
 
 
-def sentence_features(matcher: Matcher, hits: Sequence[Hit]) -> tuple[np.ndarray, list[SentenceRef]]:
+class SentenceRows(Sequence[SentenceRef]):
+    """Which sentence each feature row describes, held as arrays; a row becomes a ``SentenceRef`` only when asked.
+
+    A query has about fifty rows and needs a ``SentenceRef`` for none of them: the
+    answer stage reads the arrays (``apply_sentence_probabilities``).
+    """
+
+    def __init__(self, passages: Sequence[Passage], passage_hit: np.ndarray, owner: np.ndarray, spans: np.ndarray) -> None:
+        self.passages = list(passages)
+        self.passage_hit = np.asarray(passage_hit, dtype=np.int64)  # per passage: its hit
+        self.owner = np.asarray(owner, dtype=np.int64)  # per row: its passage
+        self.spans = np.asarray(spans, dtype=np.int64).reshape(-1, 2)  # per row: the sentence's span in its passage
+
+    @classmethod
+    def of(cls, refs: Sequence[SentenceRef]) -> SentenceRows:
+        """The rows of a list of ``SentenceRef`` (passages in order of their first row)."""
+        if isinstance(refs, SentenceRows):
+            return refs
+        index: dict[int, int] = {}
+        passages: list[Passage] = []
+        hits: list[int] = []
+        for ref in refs:
+            if id(ref.passage) not in index:
+                index[id(ref.passage)] = len(passages)
+                passages.append(ref.passage)
+                hits.append(ref.hit)
+        owner = [index[id(ref.passage)] for ref in refs]
+        return cls(passages, np.asarray(hits), np.asarray(owner), np.asarray([ref.span for ref in refs]))
+
+    @property
+    def hit(self) -> np.ndarray:
+        """Per row: its hit."""
+        return self.passage_hit[self.owner]
+
+    def __len__(self) -> int:
+        return int(self.owner.size)
+
+    def __getitem__(self, i: int) -> SentenceRef:  # type: ignore[override]
+        owner = int(self.owner[i])
+        start, end = self.spans[i].tolist()
+        return SentenceRef(int(self.passage_hit[owner]), self.passages[owner], (start, end))
+
+
+def sentence_features(matcher: Matcher, hits: Sequence[Hit]) -> tuple[np.ndarray, SentenceRows]:
     """One feature row (``SENTENCE_FEATURES``) per sentence of every passage of ``hits``, and what each row is.
 
     Built column by column over all passages at once (``matching.Matches``): a query
@@ -85,10 +128,11 @@ def sentence_features(matcher: Matcher, hits: Sequence[Hit]) -> tuple[np.ndarray
     passages = [(h, passage) for h, hit in enumerate(hits) for passage in (hit.passage, *hit.more)]
     m = matcher.match([passage.row for _, passage in passages])
     x = np.zeros((m.sentence.size, len(SENTENCE_FEATURES)))
-    if not m.sentence.size:
-        return x, []
+    passage_hit = np.asarray([h for h, _ in passages], dtype=np.int64)
     owner = m.chunk_of  # each row's passage
-    hit_of = np.asarray([h for h, _ in passages], dtype=np.int64)[owner]
+    if not m.sentence.size:
+        return x, SentenceRows([p for _, p in passages], passage_hit, owner, np.zeros((0, 2)))
+    hit_of = passage_hit[owner]
     weight, total = matcher.idf, q.total_idf
     n_pairs = matcher.pair_ids.shape[0]
     titles, in_title = matcher.titles([hit.article_idx for hit in hits])  # in_title: (hits, terms)
@@ -144,9 +188,7 @@ def sentence_features(matcher: Matcher, hits: Sequence[Hit]) -> tuple[np.ndarray
     for gap, of in (("coverage_gap", "coverage"), ("topic_gap", "coverage_topic")):
         # how far each sentence is behind the best candidate: the features become relative to the question
         x[:, _INDEX[gap]] = x[:, _INDEX[of]].max() - x[:, _INDEX[of]]
-    spans = analyses.spans[m.sentence].tolist()
-    refs = [SentenceRef(h, passages[p][1], (a, b)) for h, p, (a, b) in zip(hit_of.tolist(), owner.tolist(), spans, strict=True)]
-    return x, refs
+    return x, SentenceRows([p for _, p in passages], passage_hit, owner, analyses.spans[m.sentence])
 
 
 def _familiar_terms(matcher: Matcher, m: Matches, hit_of: np.ndarray, titles: list[np.ndarray]) -> np.ndarray:
@@ -226,19 +268,18 @@ def sentence_cosines(
 def apply_sentence_probabilities(hits: Sequence[Hit], refs: Sequence[SentenceRef], probs: np.ndarray) -> None:
     """Each passage's best sentence becomes its highlight (its likelier neighbour joins the snippet when both
     fit); each hit leads with its passage holding the likeliest sentence."""
-    by_passage: dict[int, tuple[Passage, list[tuple[tuple[int, int], float]]]] = {}
-    for ref, p in zip(refs, np.asarray(probs).tolist(), strict=True):
-        entry = by_passage.get(id(ref.passage))
-        if entry is None:
-            entry = by_passage[id(ref.passage)] = (ref.passage, [])
-        entry[1].append((ref.span, p))
+    rows = SentenceRows.of(refs)
+    probs = np.asarray(probs, dtype=np.float64)
     best_of: dict[int, float] = {}
-    for key, (passage, scored) in by_passage.items():
-        probabilities = [p for _, p in scored]
-        best = probabilities.index(max(probabilities))  # the first of equals
+    for p, passage in enumerate(rows.passages):
+        own = np.flatnonzero(rows.owner == p)  # the passage's rows, in order
+        if not own.size:
+            continue
+        scored = list(zip(map(tuple, rows.spans[own].tolist()), probs[own].tolist(), strict=True))
+        best = int(np.argmax(probs[own]))  # the first of equals
         passage.highlights = [scored[best][0]]
         passage.snippet = snippet_around(scored, best)
-        best_of[key] = scored[best][1]
+        best_of[id(passage)] = scored[best][1]
     for hit in hits:
         ranked = sorted((hit.passage, *hit.more), key=lambda p: -best_of.get(id(p), -1.0))
         hit.passage, hit.more = ranked[0], ranked[1:]

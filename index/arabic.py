@@ -186,9 +186,12 @@ def analyze(
     return [t for t in stem_tokens(tokens, stemmer) if t]
 
 
+_QUESTION_STOPWORDS = STOPWORDS | QUESTION_WORDS
+
+
 def analyze_question(text: str, stemmer: str = "light+snowball") -> list[str]:
     """Like ``analyze`` but also drops question words; falls back to all terms if none remain."""
-    terms = analyze(text, stemmer, STOPWORDS | QUESTION_WORDS)
+    terms = analyze(text, stemmer, _QUESTION_STOPWORDS)
     return terms or analyze(text, stemmer, frozenset())
 
 

@@ -169,7 +169,8 @@ class BM25:
         params = json.loads((directory / PARAMS).read_text(encoding="utf-8"))
         vocab = json.loads((directory / VOCAB).read_text(encoding="utf-8"))
         mode = "r" if mmap else None
-        data, indices, indptr = (np.load(directory / name, mmap_mode=mode) for name in (DATA, INDICES, INDPTR))
+        # plain ndarray views of the mapped memory: every np.memmap slice and operation costs Python time at query time
+        data, indices, indptr = (np.asarray(np.load(directory / name, mmap_mode=mode)) for name in (DATA, INDICES, INDPTR))
         method = params["method"]
         nonoccurrence = np.load(directory / NONOCCURRENCE) if method in _NONOCCURRENCE else None
         n_docs = int(params["num_docs"])

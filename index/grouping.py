@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import numpy as np
 
@@ -25,64 +26,92 @@ def jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
+def leading_passages(articles: np.ndarray, max_articles: int, per_article: int) -> np.ndarray:
+    """Positions, in order, of the passages kept from a best-first list whose passages belong to ``articles``:
+    the first ``per_article`` of each of the first ``max_articles`` articles to appear."""
+    n = articles.size
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    by_article = np.argsort(articles, kind="stable")
+    ordered = articles[by_article]
+    new = np.ones(n, dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    rank = np.empty(n, dtype=np.int64)  # how many passages of the same article come before
+    rank[by_article] = np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n)))
+    firsts = np.flatnonzero(rank == 0)[:max_articles]  # each article's best passage, in list order
+    allowed = np.isin(articles, articles[firsts])
+    return np.flatnonzero(allowed & (rank < per_article))
+
+
 def group(
     stored: StoredIndex, cands: Candidates, k: int, per_article: int, collapse: bool = True, duplicate_similarity: float = 0.5
 ) -> list[Hit]:
-    """Walk candidates best-first, one Hit per article with up to ``per_article`` passages; at most ``k`` hits."""
-    chunk_article = stored.chunk_article
-    cosine_of = dict(zip(cands.rows.tolist(), cands.cosines.tolist(), strict=True)) if cands.cosines is not None else {}
-    picked: dict[int, list[tuple[int, float]]] = {}
-    articles_of = chunk_article[cands.rows].tolist()
-    for row, score, art in zip(cands.rows.tolist(), cands.scores.tolist(), articles_of, strict=True):
-        if art in picked:
-            if len(picked[art]) < per_article:
-                picked[art].append((row, score))
-        elif len(picked) < k + SPARE_ARTICLES:
-            picked[art] = [(row, score)]
+    """Walk candidates best-first, one Hit per article with up to ``per_article`` passages; at most ``k`` hits.
+
+    Copies of one story are found first (by vectors, and by words for the close pairs
+    only), so only the hits kept have their passages and articles read from the database.
+    """
+    arts = stored.chunk_article[cands.rows]
+    picked: dict[int, list[int]] = {}  # article -> its passages' positions in ``cands``, articles in order of their best
+    for i in leading_passages(arts, k + SPARE_ARTICLES, per_article).tolist():
+        picked.setdefault(int(arts[i]), []).append(i)
     if not picked:
         return []
-    chunk_rows = stored.chunks([r for lst in picked.values() for r, _ in lst])
-    articles = stored.articles(list(picked))
+    rows, scores = cands.rows.tolist(), cands.scores.tolist()
+    order = list(picked)
+    lead_rows = [rows[picked[art][0]] for art in order]
+    kept, copies = list(range(len(order))), {}
+    if collapse and len(order) > 1:
+        kept, copies = find_copies(lead_rows, stored_vectors(stored, lead_rows), _text_reader(stored), duplicate_similarity)
+    kept = kept[:k]
+    shown = [order[i] for i in kept]
+    chunk_rows = stored.chunks([rows[i] for art in shown for i in picked[art]])
+    articles = stored.articles(shown + [order[c] for i in kept for c in copies.get(i, [])])
     hits: list[Hit] = []
-    for art, lst in picked.items():
+    for rank, (lead, art) in enumerate(zip(kept, shown, strict=True), start=1):
         a = articles[art]
-        passages = [
-            Passage(
-                r, chunk_rows[r]["text"], chunk_rows[r]["start"], chunk_rows[r]["end"], float(s), ordinal=chunk_rows[r]["ordinal"]
-            )
-            for r, s in lst
-        ]
-        hit = Hit(0, a["id"], a["title"], a["source"], a["url"], a["date"], float(lst[0][1]), passages[0], passages[1:])
+        passages = []
+        for i in picked[art]:
+            c = chunk_rows[rows[i]]
+            passages.append(Passage(rows[i], c["text"], c["start"], c["end"], float(scores[i]), ordinal=c["ordinal"]))
+        hit = Hit(rank, a["id"], a["title"], a["source"], a["url"], a["date"], passages[0].score, passages[0], passages[1:])
         hit.article_idx = art
-        hit.cosine = cosine_of.get(lst[0][0])
+        hit.cosine = None if cands.cosines is None else float(cands.cosines[picked[art][0]])
+        for c in copies.get(lead, []):
+            copy = articles[order[c]]
+            hit.also_in.append({"article_id": copy["id"], "source": copy["source"], "title": copy["title"], "url": copy["url"]})
         hits.append(hit)
-    if collapse:
-        hits = collapse_duplicates(stored, hits, duplicate_similarity)
-    hits = hits[:k]
-    for rank, hit in enumerate(hits, start=1):
-        hit.rank = rank
     return hits
 
 
-def collapse_duplicates(stored: StoredIndex, hits: list[Hit], similarity: float) -> list[Hit]:
-    """Merge hits whose best passages are near-identical (the same wire story) into the first.
+def _text_reader(stored: StoredIndex) -> Callable[[int], str]:
+    """A chunk row's text, read from the database on first use."""
+    return functools.cache(lambda row: stored.chunks([row])[row]["text"])
 
-    Passage vectors pick the pairs worth checking (a copy is very close in
-    embedding space); shared word 3-grams confirm them.
+
+def find_copies(
+    rows: list[int], vectors: np.ndarray | None, text_of: Callable[[int], str], similarity: float
+) -> tuple[list[int], dict[int, list[int]]]:
+    """Which passages of a best-first list are copies of an earlier one (the same wire story in two outlets).
+
+    Passage vectors pick the pairs worth checking (a copy is very close in embedding
+    space; without vectors every pair is checked); shared word 3-grams confirm them.
+    Returns the positions kept, and for each kept position the positions of its copies.
     """
-    vectors = stored_vectors(stored, [hit.passage.row for hit in hits])
     similar = vectors @ vectors.T if vectors is not None else None
-    sh = functools.cache(lambda i: shingles(hits[i].passage.text))  # only for the pairs that get compared
+    sh = functools.cache(lambda i: shingles(text_of(rows[i])))  # only for the pairs that get compared
     kept: list[int] = []
-    for i, hit in enumerate(hits):
+    copies: dict[int, list[int]] = {}
+    for i in range(len(rows)):
         for j in kept:
             close = similar is None or similar[i, j] >= DUPLICATE_COSINE
             if close and jaccard(sh(i), sh(j)) >= similarity:
-                hits[j].also_in.append({"article_id": hit.article_id, "source": hit.source, "title": hit.title, "url": hit.url})
+                copies.setdefault(j, []).append(i)
                 break
         else:
             kept.append(i)
-    return [hits[i] for i in kept]
+    return kept, copies
 
 
 def rerank_hits(hits: list[Hit], order: np.ndarray | list[int]) -> list[Hit]:

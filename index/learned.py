@@ -95,22 +95,25 @@ class Forest:
     row goes right) rules out every leaf of the node's left subtree; OR-ing the
     bits a tree's failed tests clear leaves the reachable leaves unset, and the
     row exits at the leftmost of them (the QuickScorer idea: Lucchese et al.,
-    SIGIR 2015). Masks are as narrow as the widest tree allows (8 bits for the
-    shipped answer-sentence trees): the work is a few passes over a (rows, nodes)
-    array, so its width is most of the cost.
+    SIGIR 2015). Every tree's tests are padded to the same count with tests
+    that never fail, laid out test-major (``(tests, trees)``): the OR over a
+    tree's tests is then one reduction over a short axis, several times faster
+    than a ``reduceat`` over hundreds of ragged segments. Masks are as narrow as
+    the widest tree allows (8 bits for the shipped answer-sentence trees).
     """
 
-    feature: np.ndarray  # per internal node, all trees concatenated (grouped by tree)
-    threshold: np.ndarray
-    clears: np.ndarray  # unsigned, per node: the bits of the leaves its failed test rules out
-    starts: np.ndarray  # first internal node of each tree with any
-    leaf_values: np.ndarray  # (trees with internal nodes) * width, each tree's leaf values left to right, flat
+    feature: np.ndarray  # (tests * trees,), test-major: the j-th test of every tree, then the (j+1)-th
+    threshold: np.ndarray  # padding tests compare against +inf: they never fail
+    clears: np.ndarray  # unsigned, per test: the bits of the leaves its failed test rules out (0 for padding)
+    trees: int  # trees with internal nodes
+    leaf_values: np.ndarray  # trees * width, each tree's leaf values left to right, flat
     width: int  # leaves of the widest tree
     constant: float  # the sum of single-leaf trees
 
     @classmethod
     def of(cls, trees: tuple[Tree, ...]) -> Forest:
-        feature, threshold, clears, starts, values = [], [], [], [], []
+        tests: list[list[tuple[int, float, int]]] = []  # per tree with internal nodes: (feature, threshold, clears)
+        values: list[list[float]] = []
         constant = 0.0
         for tree in trees:
             leaves: list[int] = []
@@ -131,20 +134,22 @@ class Forest:
                 continue
             if len(leaves) > 64:
                 raise ValueError("trees of more than 64 leaves are not supported")
-            starts.append(len(feature))
+            own = []
             for node in np.flatnonzero(tree.feature >= 0).tolist():
                 first, last = spans[int(tree.left[node])]
-                feature.append(int(tree.feature[node]))
-                threshold.append(float(tree.threshold[node]))
-                clears.append(((1 << (last - first)) - 1) << first)
+                own.append((int(tree.feature[node]), float(tree.threshold[node]), ((1 << (last - first)) - 1) << first))
+            tests.append(own)
             values.append([float(tree.value[leaf]) for leaf in leaves])
         width = max((len(v) for v in values), default=1)
         bits = next(b for b in (8, 16, 32, 64) if width <= b)
+        depth = max((len(t) for t in tests), default=0)
+        padded = [[t[j] if j < len(t) else (0, math.inf, 0) for t in tests] for j in range(depth)]
+        flat = [test for row in padded for test in row]
         return cls(
-            feature=np.asarray(feature, dtype=np.int64),
-            threshold=np.asarray(threshold, dtype=np.float64),
-            clears=np.asarray(clears, dtype=f"uint{bits}"),
-            starts=np.asarray(starts, dtype=np.int64),
+            feature=np.asarray([f for f, _, _ in flat], dtype=np.int64),
+            threshold=np.asarray([t for _, t, _ in flat], dtype=np.float64),
+            clears=np.asarray([c for _, _, c in flat], dtype=f"uint{bits}"),
+            trees=len(tests),
             leaf_values=np.asarray([v + [0.0] * (width - len(v)) for v in values], dtype=np.float64).ravel(),
             width=width,
             constant=constant,
@@ -161,16 +166,16 @@ class Forest:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Sum of every tree's leaf value for each row of ``x``."""
-        if not self.starts.size:
+        if not self.trees or not x.shape[0]:
             return np.full(x.shape[0], self.constant)
         failed = np.take(x, self.feature, axis=1) > self.threshold
-        cleared = np.bitwise_or.reduceat(failed * self.clears, self.starts, axis=1)
+        cleared = np.bitwise_or.reduce((failed * self.clears).reshape(x.shape[0], -1, self.trees), axis=1)
         if self._leftmost is not None:
             leaf = self._leftmost[cleared]
         else:
             survivors = ~cleared.astype(np.uint64)
             leaf = np.log2((survivors & (~survivors + np.uint64(1))).astype(np.float64)).astype(np.int64)
-        offsets = np.arange(self.starts.size) * self.width
+        offsets = np.arange(self.trees) * self.width
         return self.leaf_values[leaf + offsets].sum(axis=1) + self.constant
 
 

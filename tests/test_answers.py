@@ -8,6 +8,7 @@ from index.answers import (
     CROSS_LANGUAGE_DENSE_WEIGHT,
     SENTENCE_FEATURES,
     SentenceRef,
+    SentenceRows,
     apply_sentence_probabilities,
     dense_adjusted,
     lead_with_best_answer,
@@ -159,3 +160,12 @@ def test_rules_refuse_a_same_script_question_sharing_no_word_and_halve_a_missing
     x[2, HCOL["cross_language"]] = 1.0  # shares none, but English about Arabic news: left to the model
     x[3, [HCOL["coverage"], HCOL["year_missing"]]] = [0.5, 1.0]
     assert rule_factors(x).tolist() == [1.0, 0.0, 1.0, YEAR_MISSING_FACTOR]
+
+
+def test_sentence_rows_read_as_refs_and_back():
+    first = Passage(0, "جملة أولى. جملة ثانية.", 0, 20, 1.0)
+    second = Passage(1, "جملة ثالثة.", 20, 31, 0.9)
+    refs = [SentenceRef(0, first, (0, 10)), SentenceRef(0, first, (11, 22)), SentenceRef(1, second, (0, 11))]
+    rows = SentenceRows.of(refs)
+    assert len(rows) == 3 and list(rows) == refs and rows.hit.tolist() == [0, 0, 1]
+    assert SentenceRows.of(rows) is rows

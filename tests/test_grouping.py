@@ -1,0 +1,57 @@
+"""index.grouping: the passages kept per article and the wire copies found, against plain walks."""
+
+import numpy as np
+import pytest
+
+from index.grouping import find_copies, leading_passages
+
+
+def walk(articles: list[int], max_articles: int, per_article: int) -> list[int]:
+    """The plain definition: walk best-first, keep an article's first passages while it is among the first seen."""
+    picked: dict[int, int] = {}
+    out = []
+    for i, art in enumerate(articles):
+        if art in picked:
+            if picked[art] < per_article:
+                picked[art] += 1
+                out.append(i)
+        elif len(picked) < max_articles:
+            picked[art] = 1
+            out.append(i)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_leading_passages_equal_the_walk(seed):
+    rng = np.random.default_rng(seed)
+    articles = rng.integers(0, int(rng.integers(1, 15)), size=int(rng.integers(0, 60)))
+    for max_articles in (1, 3, 10):
+        for per_article in (1, 2, 3):
+            got = leading_passages(articles, max_articles, per_article).tolist()
+            assert got == walk(articles.tolist(), max_articles, per_article)
+
+
+def test_leading_passages_of_nothing():
+    assert leading_passages(np.zeros(0, dtype=np.int64), 5, 2).size == 0
+
+
+def test_copies_need_close_vectors_and_shared_words():
+    texts = {
+        10: "أعلنت وزارة الصحة اليوم عن افتتاح مستشفى جديد في مدينة جدة بسعة خمسمئة سرير",
+        11: "أعلنت وزارة الصحة اليوم عن افتتاح مستشفى جديد في مدينة جدة بسعة خمسمئة سرير للمرضى",  # a copy
+        12: "فاز الهلال على النصر بهدفين نظيفين في مباراة الدوري مساء أمس",
+        13: "أعلنت وزارة الصحة اليوم عن افتتاح مستشفى جديد في مدينة جدة بسعة خمسمئة سرير",  # same words, far vector
+    }
+    vectors = np.asarray([[1.0, 0.0], [0.99, 0.141], [0.0, 1.0], [0.6, -0.8]])
+    read: list[int] = []
+
+    def text_of(row: int) -> str:
+        read.append(row)
+        return texts[row]
+
+    kept, copies = find_copies([10, 11, 12, 13], vectors, text_of, 0.5)
+    assert kept == [0, 2, 3] and copies == {0: [1]}
+    assert sorted(set(read)) == [10, 11]  # only the close pair's texts were read
+
+    kept, copies = find_copies([10, 11, 12, 13], None, lambda r: texts[r], 0.5)  # no vectors: words decide
+    assert kept == [0, 2] and copies == {0: [1, 3]}
