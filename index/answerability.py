@@ -95,12 +95,11 @@ def hit_features(matcher: Matcher, hits: Sequence[Hit], bm25: Mapping[int, float
     rare = np.argsort(-idf, kind="stable")[:RARE_TERMS]
     # each hit's answer sentence (its highlight) among its passage's rows, and that sentence's neighbours
     spans = analyses.spans[m.sentence]
-    answer_row = np.full(len(hits), -1)
-    for n, hit in enumerate(hits):
-        if hit.passage.highlights:
-            (a, b), lo = hit.passage.highlights[0], int(m.ptr[n])
-            same = np.flatnonzero((spans[lo : m.ptr[n + 1], 0] == a) & (spans[lo : m.ptr[n + 1], 1] == b))
-            answer_row[n] = lo + same[-1] if same.size else -1
+    chosen = np.asarray([hit.passage.highlights[0] if hit.passage.highlights else (-1, -1) for hit in hits]).reshape(-1, 2)
+    owner = m.chunk_of
+    same = (spans[:, 0] == chosen[owner, 0]) & (spans[:, 1] == chosen[owner, 1])
+    answer_row = m.per_chunk(np.where(same, np.arange(owner.size), -1), np.maximum)  # the last such row, -1 if none
+    answer_row[m.counts == 0] = -1
     answer, window = np.zeros_like(present), np.zeros_like(present)
     answer_cues = np.zeros(len(hits), dtype=np.int64)
     found = np.flatnonzero(answer_row >= 0)

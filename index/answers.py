@@ -269,14 +269,21 @@ def apply_sentence_probabilities(hits: Sequence[Hit], refs: Sequence[SentenceRef
     """Each passage's best sentence becomes its highlight (its likelier neighbour joins the snippet when both
     fit); each hit leads with its passage holding the likeliest sentence."""
     rows = SentenceRows.of(refs)
-    probs = np.asarray(probs, dtype=np.float64)
+    spans = [tuple(span) for span in rows.spans.tolist()]
+    scored_rows = list(zip(spans, np.asarray(probs, dtype=np.float64).tolist(), strict=True))
+    owner = rows.owner
+    if owner.size and (owner[1:] >= owner[:-1]).all():  # each passage's rows in one run (as sentence_features gives them)
+        bounds = np.searchsorted(owner, np.arange(len(rows.passages) + 1)).tolist()
+        own_rows = [range(bounds[p], bounds[p + 1]) for p in range(len(rows.passages))]
+    else:
+        own_rows = [np.flatnonzero(owner == p).tolist() for p in range(len(rows.passages))]
     best_of: dict[int, float] = {}
-    for p, passage in enumerate(rows.passages):
-        own = np.flatnonzero(rows.owner == p)  # the passage's rows, in order
-        if not own.size:
+    for passage, own in zip(rows.passages, own_rows, strict=True):
+        if not own:
             continue
-        scored = list(zip(map(tuple, rows.spans[own].tolist()), probs[own].tolist(), strict=True))
-        best = int(np.argmax(probs[own]))  # the first of equals
+        scored = [scored_rows[i] for i in own]  # the passage's rows, in order
+        probabilities = [p for _, p in scored]
+        best = probabilities.index(max(probabilities))  # the first of equals
         passage.highlights = [scored[best][0]]
         passage.snippet = snippet_around(scored, best)
         best_of[id(passage)] = scored[best][1]

@@ -37,10 +37,13 @@ def leading_passages(articles: np.ndarray, max_articles: int, per_article: int) 
     new = np.ones(n, dtype=bool)
     np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
     starts = np.flatnonzero(new)
+    counts = np.diff(np.append(starts, n))
     rank = np.empty(n, dtype=np.int64)  # how many passages of the same article come before
-    rank[by_article] = np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n)))
-    firsts = np.flatnonzero(rank == 0)[:max_articles]  # each article's best passage, in list order
-    allowed = np.isin(articles, articles[firsts])
+    rank[by_article] = np.arange(n) - np.repeat(starts, counts)
+    first_seen = by_article[starts]  # each article's best position (the sort is stable)
+    last_allowed = np.partition(first_seen, max_articles - 1)[max_articles - 1] if first_seen.size > max_articles else n
+    allowed = np.empty(n, dtype=bool)
+    allowed[by_article] = np.repeat(first_seen <= last_allowed, counts)
     return np.flatnonzero(allowed & (rank < per_article))
 
 
@@ -85,28 +88,33 @@ def group(
     return hits
 
 
-def _text_reader(stored: StoredIndex) -> Callable[[int], str]:
-    """A chunk row's text, read from the database on first use."""
-    return functools.cache(lambda row: stored.chunks([row])[row]["text"])
+def _text_reader(stored: StoredIndex) -> Callable[[list[int]], dict[int, str]]:
+    """Chunk rows' texts, read from the database in one query."""
+    return lambda rows: {row: chunk["text"] for row, chunk in stored.chunks(rows).items()}
 
 
 def find_copies(
-    rows: list[int], vectors: np.ndarray | None, text_of: Callable[[int], str], similarity: float
+    rows: list[int], vectors: np.ndarray | None, read_texts: Callable[[list[int]], dict[int, str]], similarity: float
 ) -> tuple[list[int], dict[int, list[int]]]:
     """Which passages of a best-first list are copies of an earlier one (the same wire story in two outlets).
 
     Passage vectors pick the pairs worth checking (a copy is very close in embedding
-    space; without vectors every pair is checked); shared word 3-grams confirm them.
+    space; without vectors every pair is checked); shared word 3-grams confirm them,
+    so only the texts of close pairs are read (``read_texts``, once).
     Returns the positions kept, and for each kept position the positions of its copies.
     """
-    similar = vectors @ vectors.T if vectors is not None else None
-    sh = functools.cache(lambda i: shingles(text_of(rows[i])))  # only for the pairs that get compared
+    n = len(rows)
+    similar = np.ones((n, n), dtype=bool) if vectors is None else (vectors @ vectors.T) >= DUPLICATE_COSINE
+    np.fill_diagonal(similar, False)
+    involved = np.flatnonzero(similar.any(axis=1)).tolist()
+    close = similar.tolist()  # looked up pair by pair: lists are faster than numpy scalars
+    texts = read_texts([rows[i] for i in involved]) if involved else {}
+    sh = functools.cache(lambda i: shingles(texts[rows[i]]))  # only for the pairs that get compared
     kept: list[int] = []
     copies: dict[int, list[int]] = {}
-    for i in range(len(rows)):
+    for i in range(n):
         for j in kept:
-            close = similar is None or similar[i, j] >= DUPLICATE_COSINE
-            if close and jaccard(sh(i), sh(j)) >= similarity:
+            if close[i][j] and jaccard(sh(i), sh(j)) >= similarity:
                 copies.setdefault(j, []).append(i)
                 break
         else:

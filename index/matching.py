@@ -90,6 +90,16 @@ class Matches:
             self.pairs[rows],
         )
 
+    def join(self, other: Matches) -> Matches:
+        """These chunks' matches followed by ``other``'s."""
+        return Matches(
+            np.concatenate([self.ptr, other.ptr[1:] + self.ptr[-1]]),
+            *(np.concatenate([a, b]) for a, b in zip(self._rows(), other._rows(), strict=True)),
+        )
+
+    def _rows(self) -> tuple[np.ndarray, ...]:
+        return self.sentence, self.present, self.first, self.last, self.length, self.pairs
+
     def closeness(self) -> np.ndarray:
         """1 when the matched terms stand together, towards 0 as they spread over the sentence (0 below two)."""
         held = self.present.sum(axis=1)
@@ -143,17 +153,22 @@ class Matcher:
         """Every sentence of chunks ``rows`` (in that order, repeats allowed) against the question.
 
         The stages ask for overlapping chunks (the re-ranker's top 30, then the hits'
-        passages among them): chunks all in the previous batch are taken from it.
+        passages, mostly among them): chunks matched before are taken from the batch, and only
+        the others are matched and join it.
         """
         rows = np.asarray(rows, dtype=np.int64)
-        if self._last is not None:
-            batch, where = self._last
-            at = [where.get(r, -1) for r in rows.tolist()]
-            if -1 not in at:
-                return batch.select(np.asarray(at, dtype=np.int64))
-        matches = self._match(rows)
-        self._last = (matches, {r: i for i, r in enumerate(rows.tolist())})
-        return matches
+        if self._last is None:
+            matches = self._match(rows)
+            self._last = (matches, {r: i for i, r in enumerate(rows.tolist())})
+            return matches
+        batch, where = self._last
+        missing = list(dict.fromkeys(r for r in rows.tolist() if r not in where))
+        if missing:  # only the chunks not matched yet are matched now, and join the batch
+            before = batch.ptr.size - 1  # chunks in the batch (a row asked twice is in it twice)
+            batch = batch.join(self._match(np.asarray(missing, dtype=np.int64)))
+            where = {**where, **{r: before + i for i, r in enumerate(missing)}}
+            self._last = (batch, where)
+        return batch.select(np.asarray([where[r] for r in rows.tolist()], dtype=np.int64))
 
     def _match(self, rows: np.ndarray) -> Matches:
         a = self.analyses

@@ -43,15 +43,18 @@ def test_copies_need_close_vectors_and_shared_words():
         13: "أعلنت وزارة الصحة اليوم عن افتتاح مستشفى جديد في مدينة جدة بسعة خمسمئة سرير",  # same words, far vector
     }
     vectors = np.asarray([[1.0, 0.0], [0.99, 0.141], [0.0, 1.0], [0.6, -0.8]])
-    read: list[int] = []
+    read: list[list[int]] = []
 
-    def text_of(row: int) -> str:
-        read.append(row)
-        return texts[row]
+    def read_texts(rows: list[int]) -> dict[int, str]:
+        read.append(rows)
+        return {r: texts[r] for r in rows}
 
-    kept, copies = find_copies([10, 11, 12, 13], vectors, text_of, 0.5)
+    kept, copies = find_copies([10, 11, 12, 13], vectors, read_texts, 0.5)
     assert kept == [0, 2, 3] and copies == {0: [1]}
-    assert sorted(set(read)) == [10, 11]  # only the close pair's texts were read
+    assert read == [[10, 11]]  # only the close pair's texts, in one read
 
-    kept, copies = find_copies([10, 11, 12, 13], None, lambda r: texts[r], 0.5)  # no vectors: words decide
+    kept, copies = find_copies([10, 11, 12, 13], None, read_texts, 0.5)  # no vectors: words decide
     assert kept == [0, 2] and copies == {0: [1, 3]}
+    read.clear()
+    assert find_copies([10, 12], np.asarray([[1.0, 0.0], [0.0, 1.0]]), read_texts, 0.5) == ([0, 1], {})
+    assert read == []  # nothing close: nothing read

@@ -89,3 +89,17 @@ def test_holds_marks_the_question_terms_among_given_ids():
     title = np.asarray([int(matcher.ids[0]), 99], dtype=np.int32)
     assert matcher.holds(title).tolist() == [True] + [False] * (matcher.ids.size - 1)
     assert not matcher.holds(np.zeros(0, dtype=np.int32)).any()
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_later_batches_equal_a_fresh_match(seed):
+    """Chunks asked again come from the earlier batch, new ones join it: the same as matching afresh."""
+    rng = np.random.default_rng(seed)
+    analyses = random_analyses(rng)
+    q = question(rng)
+    matcher = Matcher(q, analyses)
+    for _ in range(4):
+        rows = rng.integers(0, 12, size=int(rng.integers(1, 8)))
+        got, fresh = matcher.match(rows), Matcher(q, analyses).match(rows)
+        for name in ("ptr", "sentence", "present", "first", "last", "length", "pairs"):
+            assert np.array_equal(getattr(got, name), getattr(fresh, name)), name
