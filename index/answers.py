@@ -78,8 +78,8 @@ class SentenceRef:
 class SentenceRows(Sequence[SentenceRef]):
     """Which sentence each feature row describes, held as arrays; a row becomes a ``SentenceRef`` only when asked.
 
-    A query has about fifty rows and needs a ``SentenceRef`` for none of them: the
-    answer stage reads the arrays (``apply_sentence_probabilities``).
+    A query has about fifty rows and the answer stage reads the arrays
+    (``apply_sentence_probabilities``, ``sentence_cosines``), never a ``SentenceRef``.
     """
 
     def __init__(self, passages: Sequence[Passage], passage_hit: np.ndarray, owner: np.ndarray, spans: np.ndarray) -> None:
@@ -113,6 +113,8 @@ class SentenceRows(Sequence[SentenceRef]):
         return int(self.owner.size)
 
     def __getitem__(self, i: int) -> SentenceRef:  # type: ignore[override]
+        if not isinstance(i, (int, np.integer)):
+            raise TypeError("SentenceRows are indexed by one row number")
         owner = int(self.owner[i])
         start, end = self.spans[i].tolist()
         return SentenceRef(int(self.passage_hit[owner]), self.passages[owner], (start, end))
@@ -126,12 +128,13 @@ def sentence_features(matcher: Matcher, hits: Sequence[Hit]) -> tuple[np.ndarray
     """
     q, analyses = matcher.q, matcher.analyses
     passages = [(h, passage) for h, hit in enumerate(hits) for passage in (hit.passage, *hit.more)]
-    m = matcher.match([passage.row for _, passage in passages])
+    passage_list = [passage for _, passage in passages]
+    m = matcher.match([passage.row for passage in passage_list])
     x = np.zeros((m.sentence.size, len(SENTENCE_FEATURES)))
     passage_hit = np.asarray([h for h, _ in passages], dtype=np.int64)
     owner = m.chunk_of  # each row's passage
     if not m.sentence.size:
-        return x, SentenceRows([p for _, p in passages], passage_hit, owner, np.zeros((0, 2)))
+        return x, SentenceRows(passage_list, passage_hit, owner, np.zeros((0, 2)))
     hit_of = passage_hit[owner]
     weight, total = matcher.idf, q.total_idf
     n_pairs = matcher.pair_ids.shape[0]
@@ -188,7 +191,7 @@ def sentence_features(matcher: Matcher, hits: Sequence[Hit]) -> tuple[np.ndarray
     for gap, of in (("coverage_gap", "coverage"), ("topic_gap", "coverage_topic")):
         # how far each sentence is behind the best candidate: the features become relative to the question
         x[:, _INDEX[gap]] = x[:, _INDEX[of]].max() - x[:, _INDEX[of]]
-    return x, SentenceRows([p for _, p in passages], passage_hit, owner, analyses.spans[m.sentence])
+    return x, SentenceRows(passage_list, passage_hit, owner, analyses.spans[m.sentence])
 
 
 def _familiar_terms(matcher: Matcher, m: Matches, hit_of: np.ndarray, titles: list[np.ndarray]) -> np.ndarray:
@@ -257,10 +260,12 @@ def sentence_cosines(
     Embedded at query time (about 2 ms a sentence with the built-in model), so only for
     the hits whose answers compete for first place.
     """
-    out = np.full(len(refs), np.nan)
-    keep = [i for i, ref in enumerate(refs) if ref.hit < depth]
+    rows = SentenceRows.of(refs)
+    out = np.full(len(rows), np.nan)
+    keep = np.flatnonzero(rows.hit < depth).tolist()
     if keep:
-        texts = [refs[i].passage.text[refs[i].span[0] : refs[i].span[1]] for i in keep]
+        spans = rows.spans.tolist()
+        texts = [rows.passages[int(rows.owner[i])].text[spans[i][0] : spans[i][1]] for i in keep]
         out[keep] = np.asarray(encode(texts), dtype=np.float64) @ np.asarray(query_vector, dtype=np.float64)
     return out
 

@@ -28,9 +28,9 @@ def jaccard(a: set, b: set) -> float:
 
 def leading_passages(articles: np.ndarray, max_articles: int, per_article: int) -> np.ndarray:
     """Positions, in order, of the passages kept from a best-first list whose passages belong to ``articles``:
-    the first ``per_article`` of each of the first ``max_articles`` articles to appear."""
+    the first ``per_article`` of each of the first ``max_articles`` articles to appear (none if either is below 1)."""
     n = articles.size
-    if not n:
+    if not n or max_articles < 1 or per_article < 1:
         return np.zeros(0, dtype=np.int64)
     by_article = np.argsort(articles, kind="stable")
     ordered = articles[by_article]
@@ -53,7 +53,8 @@ def group(
     """Walk candidates best-first, one Hit per article with up to ``per_article`` passages; at most ``k`` hits.
 
     Copies of one story are found first (by vectors, and by words for the close pairs
-    only), so only the hits kept have their passages and articles read from the database.
+    only: their leading passages' texts are read for it), so only the hits kept have all
+    their passages and their articles read from the database.
     """
     arts = stored.chunk_article[cands.rows]
     picked: dict[int, list[int]] = {}  # article -> its passages' positions in ``cands``, articles in order of their best
@@ -64,7 +65,8 @@ def group(
     rows, scores = cands.rows.tolist(), cands.scores.tolist()
     order = list(picked)
     lead_rows = [rows[picked[art][0]] for art in order]
-    kept, copies = list(range(len(order))), {}
+    kept: list[int] = list(range(len(order)))
+    copies: dict[int, list[int]] = {}
     if collapse and len(order) > 1:
         kept, copies = find_copies(lead_rows, stored_vectors(stored, lead_rows), _text_reader(stored), duplicate_similarity)
     kept = kept[:k]
@@ -106,7 +108,8 @@ def find_copies(
     n = len(rows)
     similar = np.ones((n, n), dtype=bool) if vectors is None else (vectors @ vectors.T) >= DUPLICATE_COSINE
     np.fill_diagonal(similar, False)
-    involved = np.flatnonzero(similar.any(axis=1)).tolist()
+    below = np.tril(similar, -1)  # the pairs compared: each passage with the ones before it
+    involved = np.flatnonzero(below.any(axis=0) | below.any(axis=1)).tolist()
     close = similar.tolist()  # looked up pair by pair: lists are faster than numpy scalars
     texts = read_texts([rows[i] for i in involved]) if involved else {}
     sh = functools.cache(lambda i: shingles(texts[rows[i]]))  # only for the pairs that get compared

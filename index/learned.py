@@ -98,14 +98,16 @@ class Forest:
     SIGIR 2015). Every tree's tests are padded to the same count with tests
     that never fail, laid out test-major (``(tests, trees)``): the OR over a
     tree's tests is then one reduction over a short axis, several times faster
-    than a ``reduceat`` over hundreds of ragged segments. Masks are as narrow as
+    than a ``reduceat`` over hundreds of ragged segments. The padding costs
+    rows x (the most tests of any tree) x trees: right for LightGBM's trees of one
+    leaf budget, not for one deep tree among shallow ones. Masks are as narrow as
     the widest tree allows (8 bits for the shipped answer-sentence trees).
     """
 
     feature: np.ndarray  # (tests * trees,), test-major: the j-th test of every tree, then the (j+1)-th
     threshold: np.ndarray  # padding tests compare against +inf: they never fail
     clears: np.ndarray  # unsigned, per test: the bits of the leaves its failed test rules out (0 for padding)
-    trees: int  # trees with internal nodes
+    n_trees: int  # trees with internal nodes
     leaf_values: np.ndarray  # trees * width, each tree's leaf values left to right, flat
     width: int  # leaves of the widest tree
     constant: float  # the sum of single-leaf trees
@@ -149,7 +151,7 @@ class Forest:
             feature=np.asarray([f for f, _, _ in flat], dtype=np.int64),
             threshold=np.asarray([t for _, t, _ in flat], dtype=np.float64),
             clears=np.asarray([c for _, _, c in flat], dtype=f"uint{bits}"),
-            trees=len(tests),
+            n_trees=len(tests),
             leaf_values=np.asarray([v + [0.0] * (width - len(v)) for v in values], dtype=np.float64).ravel(),
             width=width,
             constant=constant,
@@ -166,16 +168,16 @@ class Forest:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Sum of every tree's leaf value for each row of ``x``."""
-        if not self.trees or not x.shape[0]:
+        if not self.n_trees or not x.shape[0]:
             return np.full(x.shape[0], self.constant)
         failed = np.take(x, self.feature, axis=1) > self.threshold
-        cleared = np.bitwise_or.reduce((failed * self.clears).reshape(x.shape[0], -1, self.trees), axis=1)
+        cleared = np.bitwise_or.reduce((failed * self.clears).reshape(x.shape[0], -1, self.n_trees), axis=1)
         if self._leftmost is not None:
             leaf = self._leftmost[cleared]
         else:
             survivors = ~cleared.astype(np.uint64)
             leaf = np.log2((survivors & (~survivors + np.uint64(1))).astype(np.float64)).astype(np.int64)
-        offsets = np.arange(self.trees) * self.width
+        offsets = np.arange(self.n_trees) * self.width
         return self.leaf_values[leaf + offsets].sum(axis=1) + self.constant
 
 

@@ -80,15 +80,7 @@ class Matches:
         """The matches of some of these chunks (positions in the list matched), in the order given."""
         counts = self.counts[chunks]
         rows = ranges(self.ptr[chunks], counts)
-        return Matches(
-            offsets(counts),
-            self.sentence[rows],
-            self.present[rows],
-            self.first[rows],
-            self.last[rows],
-            self.length[rows],
-            self.pairs[rows],
-        )
+        return Matches(offsets(counts), *(values[rows] for values in self._rows()))
 
     def join(self, other: Matches) -> Matches:
         """These chunks' matches followed by ``other``'s."""
@@ -98,6 +90,7 @@ class Matches:
         )
 
     def _rows(self) -> tuple[np.ndarray, ...]:
+        """The per-row fields, in the order of the constructor (after ``ptr``)."""
         return self.sentence, self.present, self.first, self.last, self.length, self.pairs
 
     def closeness(self) -> np.ndarray:
@@ -127,7 +120,7 @@ class Matcher:
         self._pair_order = np.argsort(codes, kind="stable")
         self._pair_sorted = codes[self._pair_order]
         self.years = np.asarray([t in q.years for t, i in zip(q.unique, q.ids, strict=True) if i >= 0], dtype=bool)
-        self._last: tuple[Matches, dict[int, int]] | None = None  # the last batch, and where each chunk is in it
+        self._batch: tuple[Matches, dict[int, int]] | None = None  # every chunk matched so far, and where each is in it
         self._titles: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # article -> (title term ids, ``holds`` of them)
 
     def holds(self, ids: np.ndarray) -> np.ndarray:
@@ -157,17 +150,17 @@ class Matcher:
         the others are matched and join it.
         """
         rows = np.asarray(rows, dtype=np.int64)
-        if self._last is None:
+        if self._batch is None:
             matches = self._match(rows)
-            self._last = (matches, {r: i for i, r in enumerate(rows.tolist())})
+            self._batch = (matches, {r: i for i, r in enumerate(rows.tolist())})
             return matches
-        batch, where = self._last
+        batch, where = self._batch
         missing = list(dict.fromkeys(r for r in rows.tolist() if r not in where))
         if missing:  # only the chunks not matched yet are matched now, and join the batch
             before = batch.ptr.size - 1  # chunks in the batch (a row asked twice is in it twice)
             batch = batch.join(self._match(np.asarray(missing, dtype=np.int64)))
-            where = {**where, **{r: before + i for i, r in enumerate(missing)}}
-            self._last = (batch, where)
+            where.update({r: before + i for i, r in enumerate(missing)})
+            self._batch = (batch, where)
         return batch.select(np.asarray([where[r] for r in rows.tolist()], dtype=np.int64))
 
     def _match(self, rows: np.ndarray) -> Matches:

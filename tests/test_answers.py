@@ -169,3 +169,5 @@ def test_sentence_rows_read_as_refs_and_back():
     rows = SentenceRows.of(refs)
     assert len(rows) == 3 and list(rows) == refs and rows.hit.tolist() == [0, 0, 1]
     assert SentenceRows.of(rows) is rows
+    with pytest.raises(TypeError):
+        rows[0:2]

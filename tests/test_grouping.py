@@ -33,6 +33,8 @@ def test_leading_passages_equal_the_walk(seed):
 
 def test_leading_passages_of_nothing():
     assert leading_passages(np.zeros(0, dtype=np.int64), 5, 2).size == 0
+    articles = np.asarray([3, 1, 3, 2])
+    assert leading_passages(articles, 0, 2).size == 0 and leading_passages(articles, 5, 0).size == 0
 
 
 def test_copies_need_close_vectors_and_shared_words():

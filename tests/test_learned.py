@@ -172,3 +172,16 @@ def test_cli_with_a_damaged_model_file_says_which_file_and_stops(tmp_path, built
     )
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert f"model file {tmp_path / 'answerability.json'} is damaged" in done.stderr
+
+
+def test_forests_without_rows_or_without_splits():
+    """No rows, only single-leaf trees, no trees at all: the base (and constants) for each row, never an error."""
+    rng = np.random.default_rng(5)
+    split = random_tree(4, 3, rng)
+    leaf = Tree.from_json({"feature": [-1], "threshold": [0.0], "left": [-1], "right": [-1], "value": [0.25]})
+    for trees, expected in (((split, leaf), None), ((leaf, leaf), 0.1 + 0.5), ((), 0.1)):
+        model = LearnedModel("test", "trees", FEATURES, trees=trees, base=0.1)
+        assert model.raw(np.zeros((0, len(FEATURES)))).shape == (0,)
+        x = rng.normal(size=(3, len(FEATURES)))
+        want = 0.1 + sum(t.predict(x) for t in trees) if expected is None else np.full(3, expected)
+        np.testing.assert_allclose(model.raw(x), want)
