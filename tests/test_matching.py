@@ -43,12 +43,17 @@ def walk(analyses: Analyses, q: Question, sentence: int) -> tuple[set, int, int,
     return {terms[p] for p in positions}, first, last, len(terms), side_by_side
 
 
-@pytest.mark.parametrize("seed", range(20))
-def test_matches_equal_walking_each_sentence(seed):
+def random_matcher(seed: int) -> tuple[np.random.Generator, Analyses, Question, Matcher]:
+    """A random corpus and question, their matcher, and the generator to draw more from."""
     rng = np.random.default_rng(seed)
     analyses = random_analyses(rng)
     q = question(rng)
-    matcher = Matcher(q, analyses)
+    return rng, analyses, q, Matcher(q, analyses)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_matches_equal_walking_each_sentence(seed):
+    rng, analyses, q, matcher = random_matcher(seed)
     rows = rng.integers(analyses.num_chunks, size=8)  # any order, repeats allowed
     m = matcher.match(rows)
     assert m.ptr[-1] == m.sentence.size == sum(len(analyses.sentence_range(int(r))) for r in rows)
@@ -94,10 +99,7 @@ def test_holds_marks_the_question_terms_among_given_ids():
 @pytest.mark.parametrize("seed", range(10))
 def test_later_batches_equal_a_fresh_match(seed):
     """Chunks asked again come from the earlier batch, new ones join it: the same as matching afresh."""
-    rng = np.random.default_rng(seed)
-    analyses = random_analyses(rng)
-    q = question(rng)
-    matcher = Matcher(q, analyses)
+    rng, analyses, q, matcher = random_matcher(seed)
     for _ in range(4):
         rows = rng.integers(0, 12, size=int(rng.integers(1, 8)))
         got, fresh = matcher.match(rows), Matcher(q, analyses).match(rows)
