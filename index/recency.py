@@ -83,11 +83,15 @@ _BOUNDARY = r"(?<![\w])(?:[وفب]|لل|ل)?{}(?![\w])"
 
 # compiled once, in the order they are tried (the first phrase found decides)
 _PATTERNS = [(re.compile(_BOUNDARY.format(re.escape(phrase))), _WINDOWS[phrase]) for phrase in _PHRASES]
+# any of them: one search tells most questions (which name no time) there is nothing to look for
+_ANY = re.compile(_BOUNDARY.format("(?:" + "|".join(map(re.escape, _PHRASES)) + ")"))
 
 
 def time_window(question: str) -> Window | None:
     """The window a question names ("ماذا حدث أمس؟" -> yesterday), or None."""
     text = normalize(question)
+    if not _ANY.search(text):
+        return None
     for pattern, window in _PATTERNS:
         if pattern.search(text):
             return window

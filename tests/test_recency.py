@@ -4,8 +4,19 @@ import numpy as np
 import pytest
 from conftest import write_jsonl
 
+from index.arabic import normalize
 from index.builder import run_build
-from index.recency import UNKNOWN_DAY, WINDOW_BONUS, Window, article_day, newer_first_among_ties, time_window, window_bonus
+from index.recency import (
+    _PATTERNS,
+    _WINDOWS,
+    UNKNOWN_DAY,
+    WINDOW_BONUS,
+    Window,
+    article_day,
+    newer_first_among_ties,
+    time_window,
+    window_bonus,
+)
 from index.search import Searcher
 
 
@@ -89,3 +100,14 @@ def test_a_named_window_prefers_its_articles(dated):
 def test_latest_prefers_the_newest_report(dated):
     latest = dated.search("آخر أخبار مجلس الوزراء والميزانية", k=3)
     assert latest.hits[0].article_id == "new"
+
+
+@pytest.mark.parametrize("prefix", ["", "و", "ب", "لل"])
+def test_the_one_search_precheck_agrees_with_the_ordered_patterns(prefix):
+    """Every phrase, with each prefix, alone or glued to more letters: the same window as trying each pattern in turn."""
+    for phrase in _WINDOWS:
+        for text in (f"ما الخبر {prefix}{phrase} ؟", f"ما الخبر {prefix}{phrase}ات ؟"):
+            normalised = normalize(text)
+            expected = next((window for pattern, window in _PATTERNS if pattern.search(normalised)), None)
+            assert time_window(text) == expected, text
+    assert time_window(f"ما الخبر {prefix}الاخرى ؟") is None  # "اخر" inside a word names no time
