@@ -8,7 +8,10 @@ hold, the share of the question's words the corpus has never seen, the dense
 similarity and its margin, the normalised BM25 score, whether the answer
 sentence holds the kind of thing asked for, and whether a year the question
 names is missing. A learned model (``models/answerability.json``) turns them
-into a probability; the top hit's decides the reply:
+into a probability, and two rules the dev sets hold too few examples to learn
+(``rule_factors``) adjust it: a year the question names that the hit lacks halves
+it, and a question in the corpus's script sharing no word with the hit gets 0.
+The top hit's probability decides the reply:
 
     p >= sure     the answer line and the sources
     p >= minimum  "no sure answer" and the closest passages

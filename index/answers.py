@@ -7,9 +7,13 @@ question's word pairs it keeps, whether it holds the kind of thing the question
 asks for (``cues``: a person for "who", a date for "when"...), what its
 neighbours hold, and where its passage ranks. A learned model
 (``models/answer_sentence.json``, trained by ``bench/train_answers.py``) turns
-these features into the probability that the sentence holds the answer; the
-best sentence of each hit is its highlight, and the top hit's is the reply's
-answer line.
+these features into the probability that the sentence holds the answer; each
+passage's best sentence is its highlight, each hit leads with its passage holding
+the likeliest one, and among the top three hits the one with the likeliest answer
+goes first (``lead_with_best_answer``): its sentence is the reply's answer line.
+For a question in another script than the corpus (English about Arabic news) the
+competing sentences are also embedded and their similarity to the question leads
+the choice (``sentence_cosines``, ``dense_adjusted``).
 """
 
 from __future__ import annotations
@@ -124,7 +128,7 @@ def sentence_features(matcher: Matcher, hits: Sequence[Hit]) -> tuple[np.ndarray
     """One feature row (``SENTENCE_FEATURES``) per sentence of every passage of ``hits``, and what each row is.
 
     Built column by column over all passages at once (``matching.Matches``): a query
-    has about a hundred rows, and per-row work would cost more than the model.
+    has about fifty rows, and per-row work would cost more than the model.
     """
     q, analyses = matcher.q, matcher.analyses
     passages = [(h, passage) for h, hit in enumerate(hits) for passage in (hit.passage, *hit.more)]

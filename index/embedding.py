@@ -2,7 +2,9 @@
 
 The built-in default is Google's Universal Sentence Encoder multilingual v3
 (Arabic among its 16 languages; see ``use_module``), so no download is ever
-needed. Every model, built-in or not, is a ``SentenceTransformer``.
+needed. Searches and builds run it through a numpy encoder (``use_encoder``, no
+torch: the same vectors as its sentence-transformers module ``use_module``); every
+other model is a ``SentenceTransformer``. Either sits behind one ``Embedder``.
 """
 
 from __future__ import annotations

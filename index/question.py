@@ -21,7 +21,7 @@ _YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)")  # "2023" also inside "2023
 
 @dataclass(frozen=True)
 class Question:
-    """The question's analysis. ``term_ids`` are ids in the build's BM25 vocabulary (-1: unknown to the corpus)."""
+    """The question's analysis. ``ids`` are ids in the build's BM25 vocabulary (-1: unknown to the corpus)."""
 
     text: str
     terms: tuple[str, ...]  # every analysed term in order (BM25 scores them all)

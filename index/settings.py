@@ -96,7 +96,10 @@ class Settings(BaseSettings):
         30, ge=0, description="Messages per second the bot sends overall (Telegram's limit; 0 = no limit)."
     )
     telegram_network_retries: int = Field(
-        5, ge=0, le=20, description="Retries of a Bot API call that failed on the network (waits 0.5 s, doubling, at most 5 s)."
+        5,
+        ge=0,
+        le=20,
+        description="Retries of a Bot API call that failed on the network or with a server error (waits 0.5 s, doubling, at most 5 s).",
     )
     max_upload_mb: float = Field(5, gt=0, description="Largest article file admins may upload.")
     search_workers: int = Field(

@@ -1,9 +1,10 @@
 """USE multilingual v3 encoding, the one place vectors of the built-in model are computed.
 
 ``use_module.USEMultilingual`` (the sentence-transformers module) calls this, and
-so does ``FastBuiltinModel``: the build path uses the latter to skip importing
-sentence-transformers and torch (3-4 s of process start, most of a small
-``update``). Both give the same vectors (tests/test_embedding.py checks it).
+so does ``FastBuiltinModel``: searches (in-process, one thread) and builds (across
+worker processes for large batches) use the latter to skip importing
+sentence-transformers and torch (3-4 s of process start). Both give the same
+vectors (tests/test_embedding.py checks it).
 """
 
 from __future__ import annotations
