@@ -17,6 +17,7 @@ from .logs import setup_logging
 
 log = logging.getLogger("bot")
 TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{6,}$")
+MIN_SECRET = 16  # a webhook secret shorter than this can be guessed
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -49,8 +50,11 @@ def webhook_options(settings: Settings) -> dict | None:
     if not settings.webhook_secret or not settings.webhook_secret.get_secret_value().strip():
         raise SystemExit("error: WEBHOOK_URL is set but WEBHOOK_SECRET is empty; a secret token is required in webhook mode.")
     secret = settings.webhook_secret.get_secret_value().strip()
-    if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
-        raise SystemExit("error: WEBHOOK_SECRET may only contain A-Z, a-z, 0-9, _ and - (1-256 characters).")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
+        raise SystemExit(
+            f"error: WEBHOOK_SECRET must be {MIN_SECRET}-256 characters of A-Z, a-z, 0-9, _ and - (it is {len(secret)} "
+            'characters long or holds others); make one with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
+        )
     return {
         "listen": settings.webhook_listen,
         "port": settings.webhook_port,
@@ -78,8 +82,12 @@ def serve(app, hook: dict | None, settings: Settings, secrets: list[str]) -> int
     clean = redactor(secrets)
     try:
         if hook:
+            import asyncio
+
+            from .webhook import run_webhook
+
             log.info("starting in webhook mode on %s:%s", hook["listen"], hook["port"])
-            app.run_webhook(**hook, allowed_updates=ALLOWED_UPDATES)
+            asyncio.run(run_webhook(app, **hook, allowed_updates=ALLOWED_UPDATES))
         else:
             log.info("starting in long-polling mode")
             app.run_polling(allowed_updates=ALLOWED_UPDATES)

@@ -27,7 +27,7 @@ from telegram.request import HTTPXRequest
 
 from index.settings import Settings
 
-from . import channels, handlers, inline, sources
+from . import admin, channels, handlers, inline, sources
 from .ratelimit import QuestionLimiter
 from .service import QAService
 from .texts import ADMIN_COMMANDS, AR, COMMANDS, EN
@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 # Calls that are safe to repeat after a timeout: repeating them cannot post a second message.
 _IDEMPOTENT = {
+    "setWebhook",
+    "deleteWebhook",
     "sendChatAction",
     "answerCallbackQuery",
     "editMessageText",
@@ -58,6 +60,8 @@ _UNMETERED = {
 }
 # A reader typing one question sends a few inline queries: the inline limit is this many times the question limit.
 INLINE_QUERIES_PER_QUESTION = 6
+# "Full passage" and "more results" presses per question allowed (each sends a message); votes are free.
+PRESSES_PER_QUESTION = 3
 
 
 class RetryingRateLimiter(AIORateLimiter):
@@ -144,8 +148,11 @@ def build_application(settings: Settings, service: QAService) -> Application:
         limiter=QuestionLimiter(settings.rate_limit_per_minute),
         # inline queries come a few per typed question (Telegram sends them as the reader types)
         inline_limiter=QuestionLimiter(settings.rate_limit_per_minute * INLINE_QUERIES_PER_QUESTION),
-        channels=channels.ChannelFeed(service, settings),
+        # buttons that send messages have a limit of their own: twenty presses once sent 1,540 messages
+        button_limiter=QuestionLimiter(settings.rate_limit_per_minute * PRESSES_PER_QUESTION),
     )
+    app.bot_data["alerts"] = alerts = admin.AdminAlerts(app)
+    app.bot_data["channels"] = channels.ChannelFeed(service, settings, alerts)
     add_handlers(app)
     return app
 
@@ -157,11 +164,14 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("help", handlers.help_command, filters=new))
     app.add_handler(CommandHandler("ask", handlers.ask_command, filters=new))
     app.add_handler(CommandHandler("lang", handlers.lang_command, filters=new))
-    app.add_handler(CommandHandler("reindex", handlers.reindex, filters=new))
-    app.add_handler(CommandHandler("stats", handlers.stats, filters=new))
+    app.add_handler(CommandHandler("reindex", admin.reindex, filters=new))
+    app.add_handler(CommandHandler("stats", admin.stats, filters=new))
     app.add_handler(CommandHandler("add", sources.add_command, filters=new))
-    app.add_handler(CommandHandler("report", handlers.report, filters=new))
+    app.add_handler(CommandHandler("report", admin.report, filters=new))
+    app.add_handler(CommandHandler("uploads", admin.uploads, filters=new))
     app.add_handler(CallbackQueryHandler(handlers.vote, pattern=r"^vote:"))
+    app.add_handler(CallbackQueryHandler(admin.confirm_removals, pattern=r"^rm(ok|no):"))
+    app.add_handler(CallbackQueryHandler(admin.upload_choice, pattern=r"^up(ok|no):"))
     app.add_handler(CallbackQueryHandler(handlers.button))
     app.add_handler(InlineQueryHandler(inline.inline_query))
     app.add_handler(MessageHandler(filters.UpdateType.CHANNEL_POSTS, channels.channel_post))
@@ -172,7 +182,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND & private & admins & links, sources.admin_links))
     app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, handlers.private_text))
     app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND & filters.ChatType.GROUPS, handlers.group_text))
-    app.add_handler(MessageHandler(new & filters.Document.ALL, handlers.document))
+    app.add_handler(MessageHandler(new & filters.Document.ALL, admin.document))
     app.add_handler(MessageHandler(new & filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.Document.ALL, handlers.not_text))
     app.add_error_handler(handlers.on_error)
 
@@ -183,7 +193,8 @@ async def _post_init(app: Application) -> None:
     if settings.feed_refresh_minutes > 0 and settings.feeds:
         cancel = app.bot_data.setdefault("fetch_cancel", threading.Event())
         app.bot_data["feed_refresher"] = asyncio.create_task(
-            sources.refresh_feeds_forever(app.bot_data["service"], settings, cancel), name="feed-refresher"
+            sources.refresh_feeds_forever(app.bot_data["service"], settings, cancel, app.bot_data["alerts"]),
+            name="feed-refresher",
         )
     if settings.index_channels:
         await channels.check_channels(app.bot, settings)
@@ -208,12 +219,12 @@ async def publish_commands(bot, admin_ids: list[int]) -> None:
     except TelegramError as exc:
         log.warning("could not publish the command menu: %s", exc)
         return
-    for admin in admin_ids:
+    for admin_id in admin_ids:
         try:
             for lang in (None, AR, EN):
-                await bot.set_my_commands(_menu(lang, admin=True), scope=BotCommandScopeChat(admin), language_code=lang)
+                await bot.set_my_commands(_menu(lang, admin=True), scope=BotCommandScopeChat(admin_id), language_code=lang)
         except TelegramError:  # the admin has not opened a chat with the bot yet
-            log.info("admin %s has no chat with the bot yet; admin commands not published there", admin)
+            log.info("admin %s has no chat with the bot yet; admin commands not published there", admin_id)
 
 
 async def _follow_index(service: QAService, every: float) -> None:

@@ -4,45 +4,66 @@ A post is stored at once (``ARTICLES_DIR/telegram/<channel>.jsonl``, so a rebuil
 keeps it); the index is updated through the service's /reindex path at most once
 per ``interval`` seconds, after any update already running, so answers never
 wait for it. Pages a post links to are fetched and indexed in the same batch.
+
+Telegram never sends a post again, so one that cannot be written (a full disk)
+waits in a bounded queue in memory and is written, in order, before anything
+newer, at the next post or batch; the admins are told. A restart loses that queue.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
+from typing import TYPE_CHECKING
 
 from telegram import Bot, Message, Update
 from telegram.constants import MessageEntityType
-from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from index.builder import RemovalRefused
 from index.harvest import harvest
 from index.settings import Settings
 from index.telegram_export import bare_channel_id, channel_file, channel_key, post_id, post_record, store_posts
 from index.urls import is_web_url
 
 from .service import QAService
-from .sources import update_index
+
+if TYPE_CHECKING:
+    from .admin import AdminAlerts
 
 log = logging.getLogger(__name__)
 
 BATCH_SECONDS = 60.0  # at most one index update a minute from channel posts
 SETTLE_SECONDS = 2.0  # wait this long after a first post, so a burst of posts is indexed together
 MAX_LINKS = 5  # linked pages fetched per post
+MAX_WAITING = 1000  # posts kept in memory while they cannot be written; beyond that the oldest are lost
+
+# One change to a channel's file: (channel key, records to add or replace, article ids to remove).
+Change = tuple[str, list[dict], tuple[str, ...]]
 
 
 class ChannelFeed:
     """Stores posts of listed channels and keeps the index up to date with them, one batch at a time."""
 
     def __init__(
-        self, service: QAService, settings: Settings, interval: float = BATCH_SECONDS, settle: float = SETTLE_SECONDS
+        self,
+        service: QAService,
+        settings: Settings,
+        alerts: AdminAlerts | None = None,
+        interval: float = BATCH_SECONDS,
+        settle: float = SETTLE_SECONDS,
     ) -> None:
         self.service = service
         self.settings = settings
+        self.alerts = alerts
         self.interval = interval
         self.settle = settle
         self.updates = 0  # index updates made for posts (for /stats and tests)
+        self.lost = 0  # posts dropped because the waiting queue was full
+        self._waiting: collections.deque[Change] = collections.deque()
+        self._failing = False  # writes are failing (the admins were told)
         self._links: list[str] = []
         self._dirty = False
         self._last_update = float("-inf")
@@ -57,23 +78,55 @@ class ChannelFeed:
         """Is this channel in INDEX_CHANNELS (by id, or by @username)?"""
         return bare_channel_id(chat_id) in self._ids or (username is not None and f"@{username.lower()}" in self._names)
 
+    @property
+    def waiting(self) -> int:
+        """Changes not written yet (the disk refused them); retried with every post and batch."""
+        return len(self._waiting)
+
     async def add(self, record: dict, links: list[str]) -> None:
         """Store (or replace) a post's article now; index it with the next batch."""
-        if await self._store(record["channel"], [record]):
-            self._links += [url for url in links if is_web_url(url) and "//t.me/" not in url][:MAX_LINKS]
+        self._links += [url for url in links if is_web_url(url) and "//t.me/" not in url][:MAX_LINKS]
+        await self._store(record["channel"], [record])
 
     async def remove(self, article_id: str, channel: str) -> None:
         """Drop a post's article (its edit removed the text); the next batch takes it out of the index."""
         await self._store(channel, [], (article_id,))
 
-    async def _store(self, channel: str, records: list[dict], removed: tuple[str, ...] = ()) -> bool:
-        """Write to the channel's file and, when that changed it, schedule a batch; whether it changed."""
-        path = channel_file(self.settings.articles_dir, channel)
+    async def _store(self, channel: str, records: list[dict], removed: tuple[str, ...] = ()) -> None:
+        """Queue the change behind any that could not be written yet, then write what the disk takes."""
+        if len(self._waiting) >= MAX_WAITING:
+            self._waiting.popleft()
+            self.lost += 1
+            log.error("channel posts waiting to be written: more than %d; the oldest is lost", MAX_WAITING)
+        self._waiting.append((channel, records, removed))
+        await self._flush()
+
+    async def _flush(self) -> None:
+        """Write waiting changes in order; on the first failure keep the rest and retry with the next batch."""
+        changed = 0
         async with self._write:  # one writer per file; the rewrite itself runs off the event loop
-            changed = await asyncio.to_thread(store_posts, path, records, removed)
+            while self._waiting:
+                channel, records, removed = self._waiting[0]
+                path = channel_file(self.settings.articles_dir, channel)
+                try:
+                    changed += await asyncio.to_thread(store_posts, path, records, removed)
+                except OSError as exc:
+                    log.error("cannot write channel posts to %s: %s; %d waiting in memory", path, exc, len(self._waiting))
+                    if not self._failing and self.alerts is not None:
+                        await self.alerts.say(
+                            "channel_store_failed", error=exc.strerror or type(exc).__name__, n=len(self._waiting)
+                        )
+                    self._failing = True
+                    self._schedule()  # the batch retries the write
+                    return
+                self._waiting.popleft()
+        if self._failing:
+            self._failing = False
+            log.info("channel posts that waited are written")
+            if self.alerts is not None:
+                await self.alerts.say("channel_store_recovered")
         if changed:
             self._schedule()
-        return bool(changed)
 
     def _schedule(self) -> None:
         """Mark the index stale and start the batching task unless it is running."""
@@ -87,16 +140,26 @@ class ChannelFeed:
         while self._dirty:
             await asyncio.sleep(max(self.settle, self._last_update + self.interval - loop.time()))
             self._dirty = False
+            if self._waiting:
+                await self._flush()
             links, self._links = list(dict.fromkeys(self._links)), []
             if links:
                 await self._fetch(links)
             self._last_update = loop.time()
             try:
-                build = await update_index(self.service)  # the same path as /reindex and the feed refresh
-                self.updates += 1
-                log.info("channel posts indexed (%s newly embedded)", build.encoded)
+                build = await self.service.update_when_free()  # the same path as /reindex and the feed refresh
+            except RemovalRefused as refused:  # the posts stay stored; the admins decide
+                log.warning("indexing channel posts: %s", refused)
+                if self.alerts is not None:
+                    await self.alerts.refused("channels", refused)
+                continue
             except Exception as exc:  # the posts are stored; the next batch or /reindex indexes them
                 log.warning("indexing channel posts failed: %s", exc)
+                continue
+            self.updates += 1
+            if self.alerts is not None:
+                self.alerts.succeeded("channels")
+            log.info("channel posts indexed (%s newly embedded)", build.encoded)
 
     async def _fetch(self, links: list[str]) -> None:
         """Fetch the article pages posts link to into ARTICLES_DIR/web (indexed with the posts)."""
@@ -108,6 +171,7 @@ class ChannelFeed:
                 self.settings.fetch_config(workers=2),
                 max_pages=len(links) * 2,
                 lock_wait=60,
+                budget=self.settings.fetch_budget_seconds,
             )
             log.info("pages linked from channel posts: %s", report.summary())
         except Exception as exc:  # the posts themselves are indexed anyway
@@ -153,10 +217,13 @@ async def channel_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def check_channels(bot: Bot, settings: Settings) -> None:
-    """At start: say which listed channels the bot can see (posts arrive only where it is an admin)."""
+    """At start: say which listed channels the bot can see (posts arrive only where it is an admin).
+
+    Only informs: whatever one channel's check raises is logged and the next is checked; it never stops the bot.
+    """
     for channel in settings.index_channels:
         try:
             chat = await bot.get_chat(int(channel) if channel.lstrip("-").isdigit() else channel)
             log.info("indexing posts of channel %s (%s)", chat.title, chat.id)
-        except TelegramError as exc:
+        except Exception as exc:
             log.warning("channel %s in INDEX_CHANNELS is not reachable (%s); is the bot an admin there?", channel, exc)

@@ -12,27 +12,21 @@ import base64
 import functools
 import html
 import logging
-import os
 import re
-import tempfile
-import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ChatType, MessageEntityType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from index.articles import SUPPORTED_SUFFIXES, LoadResult, Problem, load_file
-from index.report import Report, build_report, daily_chart_png, read_log
 from index.settings import Settings
 
 from .ratelimit import QuestionLimiter
-from .render import full_passage_messages, reply_messages, report_messages
-from .replies import examples, help_text, stats_text, welcome_text
-from .service import QAService, ReindexBusy
-from .texts import AR, EN, language_for, stage_text, text
+from .render import full_passage_messages, reply_messages
+from .replies import examples, help_text, welcome_text
+from .service import QAService
+from .texts import AR, EN, language_for, text
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
@@ -57,7 +51,7 @@ def reader_lang(update: Update, context: ContextTypes.DEFAULT_TYPE, sample: str 
     return language_for(sample, user.language_code if user else None)
 
 
-def _is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """Admin rights follow the sender's user id, never the chat."""
     user = update.effective_user
     return user is not None and user.id in _settings(context).admin_user_ids
@@ -115,7 +109,7 @@ def question_from_payload(payload: str) -> str | None:
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """How to ask, buttons, group rules; admin commands for admins."""
     lang = reader_lang(update, context)
-    await update.effective_message.reply_html(help_text(lang, _is_admin(update, context), f"@{context.bot.username}"))
+    await update.effective_message.reply_html(help_text(lang, is_admin(update, context), f"@{context.bot.username}"))
 
 
 async def lang_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -262,6 +256,12 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if number >= len(hits):
         await query.answer(text("no_more", item.lang))
         return
+    user = update.effective_user
+    limiter: QuestionLimiter = context.bot_data["button_limiter"]
+    wait = limiter.check(user.id) if user else 0
+    if wait:  # each press sends a message: presses count against a limit of their own
+        await query.answer(text("buttons_limited", item.lang, seconds=int(wait + 0.5)), show_alert=True)
+        return
     await query.answer()
     message = query.message
     top_k = _settings(context).top_k
@@ -315,178 +315,12 @@ def admin_only(handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     async def checked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not _is_admin(update, context):
+        if not is_admin(update, context):
             await update.effective_message.reply_html(text("not_allowed", reader_lang(update, context)))
             return
         await handler(update, context)
 
     return checked
-
-
-@admin_only
-async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/reindex (admins): incremental update from ARTICLES_DIR in the background."""
-    lang = reader_lang(update, context)
-    service = _service(context)
-    if service.reindexing:
-        await update.effective_message.reply_html(text("reindex_busy", lang))
-        return
-    path = html.escape(str(_settings(context).articles_dir))
-    status = await update.effective_message.reply_html(text("reindex_started", lang, path=path))
-    context.application.create_task(_run_reindex(service, status, lang), update=update)
-
-
-async def _run_reindex(service: QAService, status: Message, lang: str) -> None:
-    """Run the update, editing one status message as it goes; report the outcome."""
-    loop = asyncio.get_running_loop()
-    last_edit = [0.0]
-
-    def on_stage(stage: str) -> None:  # called from the build thread
-        now = time.monotonic()
-        if now - last_edit[0] < 1.0:
-            return
-        last_edit[0] = now
-        note = text("reindex_stage", lang, stage=html.escape(stage_text(stage, lang)))
-        asyncio.run_coroutine_threadsafe(_edit_quietly(status, note), loop)
-
-    try:
-        report = await service.reindex(on_stage)
-    except ReindexBusy:
-        await status.reply_html(text("reindex_busy", lang))
-        return
-    except Exception as exc:  # any failure leaves the old index serving; tell the admin why
-        log.exception("reindex failed")
-        await status.reply_html(text("reindex_failed", lang, error=html.escape(str(exc)[:500])))
-        return
-    problems = ""
-    if report.problems:
-        listed = "\n".join(f"• {html.escape(str(p)[:200])}" for p in report.problems[:10])  # cut, then escape
-        problems = text("reindex_problems", lang, n=len(report.problems), list=listed)
-    await status.reply_html(
-        text(
-            "reindex_done",
-            lang,
-            seconds=report.seconds,
-            articles=report.articles,
-            chunks=report.chunks,
-            encoded=report.encoded,
-            added=len(report.added),
-            changed=len(report.changed),
-            removed=len(report.removed),
-            problems=problems,
-        )
-    )
-
-
-async def _edit_quietly(message: Message, new_text: str) -> None:
-    try:
-        await message.edit_text(new_text)
-    except TelegramError as exc:
-        log.debug("progress edit failed: %s", exc)
-
-
-@admin_only
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/stats (admins): index size, model, last build, questions answered, latency."""
-    lang = reader_lang(update, context)
-    service = _service(context)
-    manifest = service.searcher.manifest if service.searcher else {}
-    reply = stats_text(lang, manifest, service.answered, service.refused, service.latency_ms(), service.reindexing)
-    await update.effective_message.reply_html(reply)
-
-
-@admin_only
-async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/report [days] (admins): the editor's report over the question log, and a chart of the daily counts."""
-    message = update.effective_message
-    lang = reader_lang(update, context)
-    path = _settings(context).question_log
-    if path is None:
-        await message.reply_html(text("report_no_log", lang))
-        return
-    args = context.args or []
-    if len(args) > 1 or (args and not (args[0].isdigit() and 0 < int(args[0]) <= 3650)):
-        await message.reply_html(text("report_usage", lang))
-        return
-    days = int(args[0]) if args else None
-    made, chart = await asyncio.to_thread(_make_report, path, days)
-    await _send(message, report_messages(made, lang))
-    if chart:
-        await message.reply_photo(chart, caption=text("report_chart", lang))
-
-
-def _make_report(path: Path, days: int | None) -> tuple[Report, bytes | None]:
-    """Read the log and build the report (and the chart when there are 3+ days): in a worker thread."""
-    records = read_log(path)[0] if path.exists() else []
-    made = build_report(records, days=days)
-    return made, daily_chart_png(made) if made.chart_worthy else None
-
-
-_SAFE_NAME_RE = re.compile(r"[^\w.\- ]+", re.UNICODE)
-
-
-def safe_filename(name: str, fallback: str = "upload") -> str:
-    """A file name that cannot leave the uploads directory or hide itself: no paths, no leading dots."""
-    base = os.path.basename(name.replace("\\", "/"))
-    base = _SAFE_NAME_RE.sub("_", base).strip(" ._")[:120]
-    stem, dot, suffix = base.rpartition(".")
-    if not dot or not stem:
-        return f"{fallback}-{base or 'file'}"
-    return f"{stem}.{suffix.lower()}"
-
-
-async def document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """An admin's article file: check, save under a safe name in ARTICLES_DIR, then update the index."""
-    message = update.effective_message
-    lang = reader_lang(update, context)
-    if not _is_admin(update, context):
-        if update.effective_chat.type == ChatType.PRIVATE:
-            await message.reply_html(text("upload_not_allowed", lang))
-        return
-    settings = _settings(context)
-    doc = message.document
-    limit_mb = settings.max_upload_mb
-    if doc.file_size and doc.file_size > limit_mb * 1024 * 1024:
-        await message.reply_html(text("upload_too_big", lang, limit=f"{limit_mb:g}"))
-        return
-    name = safe_filename(doc.file_name or "upload.txt")
-    if not name.lower().endswith(SUPPORTED_SUFFIXES):
-        await message.reply_html(text("upload_bad_type", lang, types=" ".join(SUPPORTED_SUFFIXES)))
-        return
-    uploads = settings.articles_dir / "uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
-    file = await doc.get_file()
-    fd, tmp_name = tempfile.mkstemp(dir=uploads, prefix=".incoming-", suffix=Path(name).suffix)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    checked = LoadResult()
-    articles = []
-    try:
-        await file.download_to_drive(tmp)
-        if tmp.stat().st_size <= limit_mb * 1024 * 1024:
-            articles = await asyncio.get_running_loop().run_in_executor(None, lambda: load_file(tmp, checked))
-        else:
-            checked.problems.append(Problem(name, None, text("upload_too_big", lang, limit=f"{limit_mb:g}")))
-        if articles:
-            os.replace(tmp, uploads / name)
-    finally:
-        tmp.unlink(missing_ok=True)
-    if not articles:
-        reason = "; ".join(p.reason for p in checked.problems[:3]) or "no articles found"
-        await message.reply_html(text("upload_rejected", lang, reason=html.escape(reason)))
-        return
-    service = _service(context)
-    status = await message.reply_html(text("upload_saved", lang, name=html.escape(name), articles=len(articles)))
-    if service.reindexing:
-        await status.reply_html(text("upload_queued", lang))
-    context.application.create_task(_reindex_when_free(service, status, lang), update=update)
-
-
-async def _reindex_when_free(service: QAService, status: Message, lang: str) -> None:
-    """Index an upload: at once, or when the update already running (which may have read the folder before it) ends."""
-    while service.reindexing:
-        await asyncio.sleep(1)
-    await _run_reindex(service, status, lang)
 
 
 # ---------------------------------------------------------------- errors

@@ -10,8 +10,8 @@ import logging
 
 
 def redactor(secrets: list[str]):
-    """A function replacing each secret (6+ characters) in a string with ``<redacted>``."""
-    secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+    """A function replacing each secret (of any length, surrounding whitespace aside) in a string with ``<redacted>``."""
+    secrets = sorted({s.strip() for s in secrets if s and s.strip()}, key=len, reverse=True)
 
     def clean(value: str) -> str:
         for secret in secrets:

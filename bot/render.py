@@ -2,8 +2,9 @@
 
 Text is kept as runs of (text, style) until the very end, so escaping happens
 in one place and a long reply can be split between runs or inside a run's
-plain text — never inside a tag. Each message is at most 4096 UTF-16 code units
-of HTML source, which bounds the parsed text Telegram counts.
+plain text — never inside a tag, and never inside a link. Each message is at most
+4096 UTF-16 code units of visible text, which is what Telegram counts (the text
+after its HTML is parsed: tags, escapes and link targets do not count).
 
 Arabic replies start every line with a right-to-left mark, so a line that
 begins with a Latin name or a number still reads right to left.
@@ -25,6 +26,7 @@ from .texts import AR, text
 
 LIMIT = 4096
 ANSWER_CHARS = 300  # the answer line is cut (at a word) beyond this
+TITLE_CHARS = 300  # a title is cut (at a word) beyond this: it is a link, and a link is never split
 RLM = "\u200f"
 
 _MONTHS_AR = ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر")
@@ -75,6 +77,15 @@ def render(runs: list[Run], fmt: Format) -> str:
     return fmt.start() + "".join(fmt.run(r) for r in runs)
 
 
+def visible_len(runs: list[Run], fmt: Format) -> int:
+    """The length Telegram counts for these runs as one message: the text a reader sees, in UTF-16 code units."""
+    if not fmt.html:
+        return utf16_len(render(runs, fmt))
+    text = "".join(r.text for r in runs)
+    marks = 1 + text.count("\n") if fmt.rtl else 0  # an RLM opens the message and every line
+    return utf16_len(text) + marks
+
+
 # ------------------------------------------------------------------ splitting
 
 _BREAKS = ("\n\n", "\n", ". ", "؟ ", "? ", "! ", "، ", ", ", " ")
@@ -103,12 +114,14 @@ def pack(blocks: list[Block], fmt: Format, limit: int = LIMIT) -> list[str]:
 
     A block moves whole to the next message when it does not fit; only a block
     longer than a whole message is cut, between runs or at a break in a run's text.
+    A link is never cut: it moves whole to the next message (its text is clipped only
+    when it alone is longer than a message).
     """
     messages: list[str] = []
     current: list[Run] = []
 
     def fits(runs: list[Run]) -> bool:
-        return utf16_len(render(runs, fmt)) <= limit
+        return visible_len(runs, fmt) <= limit
 
     def flush() -> None:
         while current and not current[-1].text.strip():
@@ -134,6 +147,13 @@ def pack(blocks: list[Block], fmt: Format, limit: int = LIMIT) -> list[str]:
         while queue:
             r = queue.pop(0)
             if fits([*current, r]):
+                current.append(r)
+                continue
+            if r.style == "a":  # whole, on a message of its own if need be
+                if any(x.text.strip() for x in current):
+                    flush()
+                if not fits([r]):
+                    r = Run(clip(r.text, limit - 2), r.style, r.href)
                 current.append(r)
                 continue
             n = _cut(r.text, lambda part, r=r: fits([*current, Run(part, r.style, r.href)]))
@@ -224,7 +244,7 @@ def _single_line(runs: list[Run]) -> list[Run]:
 
 def hit_block(hit: Hit, number: int, lang: str, excerpt: bool = True) -> Block:
     """One source: number, title (the link), outlet · date, the snippet (or, with ``excerpt`` off, the whole passage)."""
-    title = hit.title or text("untitled", lang)
+    title = clip(hit.title, TITLE_CHARS) or text("untitled", lang)
     link = safe_link(hit.url)
     meta = meta_line(hit.source, hit.date, lang)
     block: Block = [Run(f"{number}. "), Run(title, "a", link) if link else Run(title, "b"), Run("\n")]

@@ -17,7 +17,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,7 +27,7 @@ from index.embedding import Embedder
 from index.report import percentile
 from index.search import ModelMismatch, Searcher, SearchResult
 from index.settings import Settings
-from index.store import current_build_id
+from index.store import IndexBusy, current_build_id
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,13 @@ def _now() -> str:
 
 class ReindexBusy(RuntimeError):
     """A reindex is already running."""
+
+
+class LockWaitTimeout(RuntimeError):
+    """A build run outside the bot (the command line) held the index for longer than INDEX_LOCK_WAIT_SECONDS."""
+
+
+LOCK_POLL_SECONDS = 2.0  # how often a waiting update tries the index lock again
 
 
 class QAService:
@@ -256,17 +263,66 @@ class QAService:
 
     # ---------------------------------------------------------------- reindex
 
-    async def reindex(self, on_stage: Callable[[str], None] | None = None) -> BuildReport:
+    def reserve(self) -> bool:
+        """Take the one slot for changing the served index now (False when taken), for a ``reindex(reserved=True)``
+        started later: a command that says "started" has its slot before it says so."""
+        with self._lock:
+            if self.reindexing:
+                return False
+            self.reindexing = True
+            return True
+
+    async def reindex(
+        self,
+        on_stage: Callable[[str], None] | None = None,
+        *,
+        reserved: bool = False,
+        allow_removals: bool = False,
+        on_wait: Callable[[], Awaitable[None]] | None = None,
+    ) -> BuildReport:
         """Incremental update from ARTICLES_DIR in a worker thread, then swap to the new build.
 
-        Raises ``ReindexBusy`` if one is already running. The bot keeps answering
-        from the current build meanwhile.
+        Raises ``ReindexBusy`` if one is already running (unless ``reserved``: the caller holds the
+        slot from ``reserve``). A build run from the command line holding the index lock is waited
+        for, up to INDEX_LOCK_WAIT_SECONDS (``on_wait`` is awaited once when the wait starts), then
+        ``LockWaitTimeout``. An update that would remove much of the index raises ``RemovalRefused``
+        unless ``allow_removals``. The bot keeps answering from the current build meanwhile.
         """
-        with self._index_work():
+        with self._held() if reserved else self._index_work():
             loop = asyncio.get_running_loop()
-            report = await loop.run_in_executor(self._build_pool, self._rebuild, on_stage)
+            waited_since: float | None = None
+            while True:
+                try:
+                    report = await loop.run_in_executor(self._build_pool, self._rebuild, on_stage, allow_removals)
+                    break
+                except IndexBusy:
+                    now = time.monotonic()
+                    if waited_since is None:
+                        waited_since = now
+                        log.info(
+                            "the index is locked by another build; waiting up to %s s", self.settings.index_lock_wait_seconds
+                        )
+                        if on_wait is not None:
+                            await on_wait()
+                    if now - waited_since >= self.settings.index_lock_wait_seconds:
+                        raise LockWaitTimeout(
+                            f"another build held the index for more than {self.settings.index_lock_wait_seconds:g} s"
+                        ) from None
+                    await asyncio.sleep(min(LOCK_POLL_SECONDS, max(0.05, self.settings.index_lock_wait_seconds / 10)))
             await self._switch_to_current(report.build_id)
             return report
+
+    async def update_when_free(
+        self, allow_removals: bool = False, on_wait: Callable[[], Awaitable[None]] | None = None
+    ) -> BuildReport:
+        """``reindex`` once any update already running ends (uploads, links, channel posts, the feed refresh)."""
+        while True:
+            while self.reindexing:
+                await asyncio.sleep(0.2)
+            try:
+                return await self.reindex(allow_removals=allow_removals, on_wait=on_wait)
+            except ReindexBusy:  # someone else started one between the check and ours
+                continue
 
     async def follow_current(self) -> bool:
         """Switch to the build ``CURRENT`` names when it was made outside the bot (a cron ``update``).
@@ -294,15 +350,23 @@ class QAService:
     @contextlib.contextmanager
     def _index_work(self) -> Iterator[None]:
         """Hold the one slot for changing the served index (a /reindex or a switch); ``ReindexBusy`` if taken."""
-        with self._lock:
-            if self.reindexing:
-                raise ReindexBusy()
-            self.reindexing = True
+        if not self.reserve():
+            raise ReindexBusy()
+        with self._held():
+            yield
+
+    @contextlib.contextmanager
+    def _held(self) -> Iterator[None]:
+        """Give the slot back at the end, however the work ended."""
         try:
             yield
         finally:
-            with self._lock:
-                self.reindexing = False
+            self.release()
+
+    def release(self) -> None:
+        """Free the slot taken with ``reserve`` (when the work it was taken for does not start after all)."""
+        with self._lock:
+            self.reindexing = False
 
     async def _switch_to_current(self, expected: str) -> None:
         """Open the current build and serve it. A build older than ``expected`` means the store
@@ -313,7 +377,7 @@ class QAService:
             raise RuntimeError(f"the new build {expected} did not load; still serving {self.build_id or 'nothing'}")
         self.swap(searcher)
 
-    def _rebuild(self, on_stage: Callable[[str], None] | None) -> BuildReport:
+    def _rebuild(self, on_stage: Callable[[str], None] | None, allow_removals: bool = False) -> BuildReport:
         s = self.settings
         s.articles_dir.mkdir(parents=True, exist_ok=True)
         return run_build(
@@ -324,6 +388,8 @@ class QAService:
             embedder=self.embedder,
             progress=False,
             on_stage=on_stage,
+            allow_removals=allow_removals,
+            max_removed_share=s.max_removed_share,
         )
 
     def _open_new(self) -> Searcher:

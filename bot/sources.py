@@ -24,15 +24,16 @@ from telegram.constants import MessageEntityType
 from telegram.ext import ContextTypes
 
 from index.articles import LoadResult, load_file
-from index.builder import BuildReport
+from index.builder import RemovalRefused
 from index.harvest import HarvestReport, Outcome, harvest, index_is_stale
 from index.pagedump import drop_related, looks_like_page_dump
 from index.settings import Settings
 from index.urls import urls_in_text
 from index.webstore import StoreBusy
 
+from .admin import AdminAlerts, removal_prompt
 from .handlers import admin_only, private_text
-from .service import QAService, ReindexBusy
+from .service import LockWaitTimeout, QAService
 from .texts import language_for, reason_text, text
 
 log = logging.getLogger(__name__)
@@ -108,11 +109,12 @@ async def _add_links(message: Message, context: ContextTypes.DEFAULT_TYPE, links
             max_pages=settings.fetch_max_pages,
             cancel=_cancel(context),
             lock_wait=120,
+            budget=settings.fetch_budget_seconds,
         )
     except StoreBusy:
         await status.reply_html(text("fetch_busy", lang))
         return
-    indexed = await _index_if_needed(service, settings, report.stored, status, lang)
+    indexed = await _index_if_needed(context, service, settings, report.stored, status, lang)
     await status.reply_html(fetch_reply(report, lang, indexed))
 
 
@@ -131,7 +133,7 @@ async def _add_pasted(message: Message, context: ContextTypes.DEFAULT_TYPE, body
     status = await message.reply_html(text("pasted_saved", lang, n=len(articles), titles=titles))
     if len(body) > 3900:
         await status.reply_html(text("pasted_maybe_cut", lang))
-    indexed = await _index_if_needed(service, settings, True, status, lang)
+    indexed = await _index_if_needed(context, service, settings, True, status, lang)
     if indexed:
         await status.reply_html(indexed)
 
@@ -160,27 +162,26 @@ def _save_checked(folder: Path, name: str, content: str) -> tuple[list[str], str
         tmp.unlink(missing_ok=True)
 
 
-async def _index_if_needed(service: QAService, settings: Settings, stored: bool, status: Message, lang: str) -> str:
-    """Update the index (after any running update) when articles were stored; "" or a line for the reply."""
+async def _index_if_needed(
+    context: ContextTypes.DEFAULT_TYPE, service: QAService, settings: Settings, stored: bool, status: Message, lang: str
+) -> str:
+    """Update the index (after any running update) when articles were stored; "" or a line for the reply.
+    An update refused for its removals asks the admin with buttons, in a message of its own."""
     if not stored and not await asyncio.to_thread(index_is_stale, settings.index_dir, settings.articles_dir):
         return ""
     try:
-        build = await update_index(service)
+        build = await service.update_when_free()
+    except RemovalRefused as refused:
+        body, markup = removal_prompt(context, refused, lang)
+        await status.reply_html(body, reply_markup=markup)
+        return ""
+    except LockWaitTimeout:
+        minutes = f"{settings.index_lock_wait_seconds / 60:g}"
+        return text("reindex_gave_up", lang, minutes=minutes)
     except Exception as exc:  # the articles are stored; the next update indexes them
         log.exception("index update after fetching failed")
         return text("fetch_index_failed", lang, error=html.escape(str(exc)[:300]))
     return text("fetch_indexed", lang, articles=build.articles, encoded=build.encoded, seconds=build.seconds)
-
-
-async def update_index(service: QAService) -> BuildReport:
-    """The service's /reindex (incremental update, then swap), once any update already running ends."""
-    while True:
-        while service.reindexing:
-            await asyncio.sleep(0.2)
-        try:
-            return await service.reindex()
-        except ReindexBusy:  # someone else started one between the check and ours
-            continue
 
 
 def fetch_reply(report: HarvestReport, lang: str, indexed: str = "") -> str:
@@ -221,8 +222,11 @@ def fetch_reply(report: HarvestReport, lang: str, indexed: str = "") -> str:
 # ---------------------------------------------------------------- schedule
 
 
-async def refresh_feeds(service: QAService, settings: Settings, cancel: threading.Event | None = None) -> HarvestReport | None:
-    """Fetch FEEDS once and update the index if anything new came in; None when another fetch was running."""
+async def refresh_feeds(
+    service: QAService, settings: Settings, cancel: threading.Event | None = None, alerts: AdminAlerts | None = None
+) -> HarvestReport | None:
+    """Fetch FEEDS once and update the index if anything new came in; None when another fetch was running.
+    An update refused for its removals is told to the admins (once, until an update goes through)."""
     try:
         report = await asyncio.to_thread(
             harvest,
@@ -232,6 +236,7 @@ async def refresh_feeds(service: QAService, settings: Settings, cancel: threadin
             max_pages=settings.fetch_max_pages,
             cancel=cancel,
             lock_wait=0,
+            budget=settings.fetch_budget_seconds,
         )
     except StoreBusy:
         log.info("feed refresh skipped: another fetch is running")
@@ -240,18 +245,28 @@ async def refresh_feeds(service: QAService, settings: Settings, cancel: threadin
     for outcome in report.failed:
         log.warning("feed refresh: %s — %s", outcome.url, outcome.reason)
     if report.stored or await asyncio.to_thread(index_is_stale, settings.index_dir, settings.articles_dir):
-        build = await update_index(service)
+        try:
+            build = await service.update_when_free()
+        except RemovalRefused as refused:
+            log.warning("feed refresh: %s", refused)
+            if alerts is not None:
+                await alerts.refused("feeds", refused)
+            return report
+        if alerts is not None:
+            alerts.succeeded("feeds")
         log.info("feed refresh: index updated (%s newly embedded)", build.encoded)
     return report
 
 
-async def refresh_feeds_forever(service: QAService, settings: Settings, cancel: threading.Event) -> None:
+async def refresh_feeds_forever(
+    service: QAService, settings: Settings, cancel: threading.Event, alerts: AdminAlerts | None = None
+) -> None:
     """Every FEED_REFRESH_MINUTES: fetch FEEDS and switch to the new build, as /reindex does."""
     every = settings.feed_refresh_minutes * 60
     await asyncio.sleep(min(every, 10.0))  # first run soon after start, not in the middle of it
     while not cancel.is_set():
         try:
-            await refresh_feeds(service, settings, cancel)
+            await refresh_feeds(service, settings, cancel, alerts)
         except Exception as exc:  # the next round tries again
             log.warning("feed refresh failed: %s", exc)
         await asyncio.sleep(every)

@@ -106,8 +106,77 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "not_allowed": {AR: "هذا الأمر متاح للمشرفين فقط.", EN: "This command is for admins only."},
     "reindex_started": {
-        AR: "بدأ تحديث الفهرس من <code>{path}</code>. سأواصل الإجابة من الفهرس الحالي حتى ينتهي التحديث.",
-        EN: "Started updating the index from <code>{path}</code>. I keep answering from the current index until it is done.",
+        AR: "بدأ تحديث الفهرس من مجلد الأخبار. سأواصل الإجابة من الفهرس الحالي حتى ينتهي التحديث.",
+        EN: "Started updating the index from the articles folder. I keep answering from the current index until it is done.",
+    },
+    "reindex_waiting": {
+        AR: "⏳ يجري بناء للفهرس من سطر الأوامر الآن؛ سأكمل التحديث فور انتهائه (أنتظر حتى {minutes} دقيقة).",
+        EN: "⏳ A build started from the command line holds the index; I will update it as soon as that ends (waiting up to {minutes} min).",
+    },
+    "reindex_gave_up": {
+        AR: "❌ لم أحدّث الفهرس: بقي بناء من سطر الأوامر يشغله أكثر من {minutes} دقيقة. الأخبار محفوظة؛ أرسل /reindex لاحقاً.",
+        EN: "❌ Index not updated: a build from the command line held it for more than {minutes} min. The articles are saved; send /reindex later.",
+    },
+    "removal_refused": {
+        AR: (
+            "⚠️ رفضت تحديث الفهرس: كان سيحذف {removed} من {total} خبراً فيه{folders}. لم يتغير شيء.\n{list}\n"
+            "إن كان هذا مقصوداً فأكّد الحذف. وإلا فتأكد أن ARTICLES_DIR هو المجلد الذي بُني منه الفهرس."
+        ),
+        EN: (
+            "⚠️ Update refused: it would remove {removed} of the {total} articles in the index{folders}. Nothing was changed.\n{list}\n"
+            "If that is intended, confirm the removal. Otherwise check that ARTICLES_DIR is the folder the index was built from."
+        ),
+    },
+    "removal_folders": {
+        AR: "، ومنها كل أخبار مجلد لم يُعطَ للتحديث ({folders})",
+        EN: ", among them every article of a folder it was not given ({folders})",
+    },
+    "btn_confirm_removal": {AR: "🗑 أكّد الحذف وحدّث", EN: "🗑 Confirm and update"},
+    "btn_cancel": {AR: "✖️ إلغاء", EN: "✖️ Cancel"},
+    "removal_cancelled": {AR: "أُلغي. الفهرس كما هو.", EN: "Cancelled. The index is unchanged."},
+    "removal_confirmed": {AR: "⏳ أحدّث الفهرس مع الحذف…", EN: "⏳ Updating the index with the removals…"},
+    "upload_no_name": {
+        AR: "لهذا الملف اسم غير معروف، فلا أعرف نوعه. أرسله باسم ينتهي بإحدى اللواحق: {types}",
+        EN: "This file has no name, so I cannot tell its type. Send it with a name ending in one of: {types}",
+    },
+    "upload_replaces": {
+        AR: "📥 حفظت <code>{name}</code> ({articles} خبر)، ويحل محل الملف السابق بالاسم نفسه (فيه كل أخباره). جارٍ تحديث الفهرس…",
+        EN: "📥 Saved <code>{name}</code> ({articles} articles); it replaces the earlier upload of that name (it holds all of its articles). Updating the index…",
+    },
+    "upload_conflict": {
+        AR: (
+            "📥 حفظت <code>{name}</code> ({articles} خبر). لكن في ملف سابق بالاسم نفسه {n} خبراً ليست في الملف الجديد:\n{list}\n"
+            "أبقيت الملفين الآن (وحيث يتكرر خبر في الملفين تُستخدم النسخة الأحدث). هل أستبدل الملف السابق وأحذف هذه الأخبار؟"
+        ),
+        EN: (
+            "📥 Saved <code>{name}</code> ({articles} articles). An earlier upload of the same name holds {n} article(s) the new file does not:\n{list}\n"
+            "Both files are kept for now (where both hold an article, the newer copy is used). Replace the earlier file, removing those articles?"
+        ),
+    },
+    "btn_replace": {AR: "♻️ استبدل السابق", EN: "♻️ Replace the earlier file"},
+    "btn_keep_both": {AR: "📚 أبقِ الملفين", EN: "📚 Keep both"},
+    "upload_kept_both": {AR: "📚 أبقيت الملفين.", EN: "📚 Both files are kept."},
+    "upload_replacing": {AR: "♻️ حذفت الملف السابق. جارٍ تحديث الفهرس…", EN: "♻️ The earlier file is removed. Updating the index…"},
+    "uploads_list": {AR: "<b>الملفات المرفوعة</b> ({n}):\n{list}", EN: "<b>Uploaded files</b> ({n}):\n{list}"},
+    "uploads_line": {
+        AR: "• <code>{name}</code> — {when} · {articles} خبر",
+        EN: "• <code>{name}</code> — {when} · {articles} articles",
+    },
+    "uploads_none": {
+        AR: "لا توجد ملفات مرفوعة بعد. أرسل ملف أخبار لإضافته.",
+        EN: "No uploads yet. Send an article file to add one.",
+    },
+    "channel_store_failed": {
+        AR: "⚠️ تعذّر حفظ منشورات القناة ({error}). أحتفظ بها في الذاكرة ({n}) وأعيد المحاولة مع كل دفعة؛ إعادة تشغيل البوت تفقدها.",
+        EN: "⚠️ Could not save channel posts ({error}). I keep them in memory ({n}) and retry with each batch; a restart of the bot would lose them.",
+    },
+    "channel_store_recovered": {
+        AR: "✅ حُفظت منشورات القناة المعلّقة بعد تعذّر سابق.",
+        EN: "✅ The channel posts that could not be saved earlier are now saved.",
+    },
+    "buttons_limited": {
+        AR: "ضغطات كثيرة في وقت قصير. انتظر {seconds} ثانية من فضلك.",
+        EN: "Too many presses in a short time. Please wait {seconds} seconds.",
     },
     "reindex_busy": {
         AR: "يجري تحديث الفهرس الآن. سأخبرك عند انتهائه.",
@@ -289,12 +358,14 @@ ADMIN_COMMANDS: dict[str, list[tuple[str, str]]] = {
         ("stats", "الإحصاءات"),
         ("add", "إضافة روابط أو نص خبر"),
         ("report", "تقرير المحرر: ما سُئل وما بقي بلا إجابة"),
+        ("uploads", "الملفات المرفوعة"),
     ],
     EN: [
         ("reindex", "Update the index"),
         ("stats", "Statistics"),
         ("add", "Add links or a page's text"),
         ("report", "Editor's report: questions and coverage gaps"),
+        ("uploads", "Uploaded files"),
     ],
 }
 

@@ -22,6 +22,7 @@ from .outlets import display_source
 from .pagedump import looks_like_page_dump, parse_page_dump
 from .progress import bar
 from .telegram_export import export_records, is_export, is_live_post
+from .urls import MAX_URL_CHARS
 
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
@@ -96,6 +97,8 @@ class LoadResult:
     files: int = 0
     duplicates: int = 0
     file_names: list[str] = field(default_factory=list)  # every file read, as problems name them
+    # (article id, earlier file, later file): an article a later file holds again, whose later copy is used
+    superseded: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class ArticleError(ValueError):
@@ -194,14 +197,18 @@ def article_from_record(record: Any, path: str = "", max_chars: int = DEFAULT_MA
     if len(text) > max_chars:
         metadata["truncated_from_chars"] = len(text)
         text = text[:max_chars]
-    url = values["url"].strip()
+    url = given_url = values["url"].strip()
+    article_id = make_id(values["id"].strip(), url, text)
+    if len(url) > MAX_URL_CHARS:  # kept without a link (the id still comes from it, so it stays stable)
+        metadata["url_dropped_chars"] = len(url)
+        url = ""
     return Article(
-        id=make_id(values["id"].strip(), url, text),
+        id=article_id,
         title=title,
         text=text,
         url=url,
         date=values["date"].strip(),
-        source=display_source(clean_line(values["source"]), url),
+        source=display_source(clean_line(values["source"]), given_url),
         author=clean_line(values["author"]),
         metadata=metadata,
         path=path,
@@ -482,6 +489,15 @@ def load_file(
         if not articles and not any(p.path == name for p in result.problems):
             raise _FileProblem(None, "no articles found")
         for article in articles:
+            if "url_dropped_chars" in article.metadata:
+                result.problems.append(
+                    Problem(
+                        name,
+                        None,
+                        f"article {article.id!r}: its URL is {article.metadata['url_dropped_chars']:,} characters "
+                        f"(more than {MAX_URL_CHARS:,}); indexed without a link",
+                    )
+                )
             if "truncated_from_chars" in article.metadata:
                 result.problems.append(
                     Problem(
@@ -526,6 +542,19 @@ def iter_files(paths: Iterable[str | Path], result: LoadResult) -> Iterator[Path
                     yield Path(dirpath) / filename
 
 
+def _keeps_earlier(earlier: Article, later: Article) -> bool:
+    """Whether the copy read first stays when a later one has the same id.
+
+    Files are read in sorted path order and a later file's copy wins (the newest upload:
+    uploads are named by time). Two exceptions: within one file the first line stays,
+    and the channel's own file (``ARTICLES_DIR/telegram/``, kept current by the bot)
+    beats an export's copy, whichever is read first.
+    """
+    if earlier.path == later.path:
+        return True
+    return is_live_post(earlier.id, earlier.path) and not is_live_post(later.id, later.path)
+
+
 def load_articles(
     paths: Iterable[str | Path],
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
@@ -543,22 +572,30 @@ def load_articles(
         result.files += 1
         result.file_names.append(display_path(path))
         for article in load_file(path, result, max_file_bytes, max_chars, memo):
+            earlier = by_id.get(article.id)
+            if earlier is not None:
+                if _keeps_earlier(earlier, article):
+                    if earlier.path == article.path:
+                        result.problems.append(
+                            Problem(
+                                display_path(path), None, f"article id {article.id!r} used twice in this file; the first kept"
+                            )
+                        )
+                    else:
+                        result.duplicates += 1
+                    continue
+                # a later file's copy replaces the earlier one: uploads are named by time (index.uploads),
+                # so the newest upload of an article wins
+                if is_live_post(article.id, article.path):  # the bot's own copy of an exported post
+                    result.duplicates += 1
+                else:
+                    result.superseded.append((article.id, earlier.path, article.path))
+                bodies.discard(earlier.body_key)
+                bodies.add(article.body_key)
+                result.articles[position[article.id]] = by_id[article.id] = article
+                continue
             if article.body_key in bodies:
                 result.duplicates += 1
-                continue
-            earlier = by_id.get(article.id)
-            if earlier and is_live_post(article.id, article.path) and not is_live_post(earlier.id, earlier.path):
-                # the channel's own file (ARTICLES_DIR/telegram/, kept current by the bot) beats an export's copy
-                result.articles[position[article.id]] = by_id[article.id] = article
-                bodies.add(article.body_key)
-                result.duplicates += 1
-                continue
-            if article.id in by_id:
-                result.problems.append(
-                    Problem(
-                        display_path(path), None, f"article id {article.id!r} already used by {by_id[article.id].path}; skipped"
-                    )
-                )
                 continue
             bodies.add(article.body_key)
             by_id[article.id] = article

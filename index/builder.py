@@ -35,7 +35,7 @@ from .articles import (
     Problem,
     load_articles,
 )
-from .cache import BuildCache
+from .cache import BuildCache, CacheDamaged, DiskFull, disk_full, quarantine
 from .carryover import assemble, load_previous
 from .chunking import CHUNKER_VERSION, Chunk, ChunkParams, chunk_article, chunks_from_spans, embedding_input
 from .cues import LEXICON_DIGEST
@@ -69,6 +69,24 @@ class BuildError(RuntimeError):
     def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
         super().__init__(message)
         self.problems = list(problems)
+
+
+class RemovalRefused(BuildError):
+    """An update would remove more of the index than it may without a confirmation; nothing was changed.
+
+    ``removed`` and ``total`` count articles; ``folders`` are folders the index was built from that
+    this update was not given and whose every article it would remove.
+    """
+
+    def __init__(self, message: str, removed: dict[str, str], total: int, folders: list[str], problems: Sequence[Problem] = ()):
+        super().__init__(message, problems)
+        self.removed = removed  # article id -> title, of every article the update would remove
+        self.total = total
+        self.folders = folders
+
+
+# An update that would remove more than this share of the index's articles needs a confirmation.
+MAX_REMOVED_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -116,6 +134,7 @@ class BuildReport:
     reanalysed: int = 0  # chunks not carried over from the previous build (analysed, or read from the cache)
     files: int = 0
     duplicates: int = 0
+    superseded: int = 0  # articles a later file holds again (its copy is the one indexed)
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -268,6 +287,59 @@ def _previous_manifest(index_dir: Path) -> dict[str, Any] | None:
         return None
 
 
+def resolved_sources(paths: Sequence[str | Path]) -> list[Path]:
+    """The article paths as absolute, symlink-free paths: what a build records, and what its next update compares."""
+    return [Path(p).expanduser().resolve() for p in paths]
+
+
+def _covers(roots: Sequence[Path], folder: Path) -> bool:
+    """Whether ``folder`` is one of ``roots`` or inside one of them."""
+    return any(folder == root or root in folder.parents for root in roots)
+
+
+def _in_folder(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def check_removals(
+    before: dict[str, tuple[str, str, str]],
+    removed: Sequence[str],
+    previous_sources: Sequence[str],
+    given: Sequence[Path],
+    max_share: float = MAX_REMOVED_SHARE,
+) -> None:
+    """Refuse (``RemovalRefused``) an update that removes more than ``max_share`` of the index, or every article of a
+    folder the index was built from that this update was not given (the bot run on another ARTICLES_DIR than the
+    one the index was built from). A deliberate removal passes ``allow_removals`` to ``run_build`` instead."""
+    if not removed or not before:
+        return
+    gone = set(removed)
+    folders = []
+    for source in previous_sources:
+        folder = Path(source).expanduser().resolve()
+        if _covers(given, folder):
+            continue
+        held = [i for i, (_, _, path) in before.items() if _in_folder(path, source)]
+        if held and all(i in gone for i in held):
+            folders.append(str(folder))
+    share = len(removed) / len(before)
+    if share <= max_share and not folders:
+        return
+    why = (
+        f"it would remove every article read from {', '.join(folders)}, which it was not given"
+        if folders
+        else f"it would remove {len(removed)} of the index's {len(before)} articles ({share:.0%}, more than {max_share:.0%})"
+    )
+    raise RemovalRefused(
+        f"update refused: {why}. Nothing was changed. If that is what you want, run it again with --allow-removals "
+        "(an admin in the bot: the confirm button); to keep those articles, give the folder(s) the index was built from "
+        f"({', '.join(previous_sources) or '?'}) with --articles",
+        {i: before[i][1] for i in removed},
+        len(before),
+        folders,
+    )
+
+
 def _previous_articles(index_dir: Path, manifest: dict[str, Any] | None) -> dict[str, tuple[str, str, str]]:
     """Article id -> (content hash, title, source file) in the previous build."""
     if manifest is None:
@@ -316,15 +388,21 @@ def run_build(
     use_cache: bool = True,
     strict: bool = False,
     on_stage: Callable[[str], None] | None = None,
+    allow_removals: bool = False,
+    max_removed_share: float = MAX_REMOVED_SHARE,
 ) -> BuildReport:
     """Build (or with ``incremental`` update) the index in ``index_dir`` from ``paths``.
 
     ``embedder`` lets callers that already hold a model (the bot, tests) skip
     loading it again. ``on_stage`` receives short progress notes ("reading",
-    "embedding 120 new chunks"...), used by the bot's /reindex messages.
+    "embedding 120 new chunks"...), used by the bot's /reindex messages. An update
+    that would remove much of the index is refused (``check_removals``) unless
+    ``allow_removals``.
     """
     started = time.perf_counter()
     index_dir = Path(index_dir)
+    paths = resolved_sources(paths)
+    guard = None if allow_removals or not incremental else max_removed_share
     note = on_stage or (lambda _msg: None)
     with removed_on_failure(index_dir), build_lock(index_dir), cyclic_gc_paused():
         cleanup(index_dir)
@@ -345,7 +423,16 @@ def run_build(
         try:
             if incremental and previous is not None:
                 lazy.warm_up()  # an update usually embeds something: load the model beside the reading
-            report = _build(paths, index_dir, config, previous, lazy, progress, use_cache, strict, note)
+            try:
+                report = _build(paths, index_dir, config, previous, lazy, progress, use_cache, strict, note, guard)
+            except CacheDamaged as exc:  # found damaged in the middle of the work: start a new cache, once
+                aside = quarantine(index_dir / "cache" / "embeddings.sqlite")
+                log.warning("the embeddings cache was damaged (%s); moved it to %s and building again without it", exc, aside)
+                report = _build(paths, index_dir, config, previous, lazy, progress, use_cache, strict, note, guard)
+        except OSError as exc:
+            if disk_full(exc):
+                raise DiskFull(f"the disk is full ({exc.filename or index_dir}); free some space and run again") from None
+            raise
         finally:
             lazy.close()
         cleanup(index_dir)
@@ -364,6 +451,7 @@ def _build(
     use_cache: bool,
     strict: bool,
     note: Callable[[str], None],
+    guard: float | None = None,
 ) -> BuildReport:
     """The body of ``run_build``, under its lock: read, chunk, embed, analyse, index, write."""
     note("reading articles")
@@ -372,7 +460,9 @@ def _build(
         loaded: LoadResult = load_articles(paths, config.max_file_bytes, config.max_article_chars, progress, memo)
         if memo is not None:
             memo.forget_files_except(set(loaded.file_names))
-    report = BuildReport(files=loaded.files, duplicates=loaded.duplicates, problems=loaded.problems)
+    report = BuildReport(
+        files=loaded.files, duplicates=loaded.duplicates, superseded=len(loaded.superseded), problems=loaded.problems
+    )
     articles = loaded.articles
     if not articles:
         raise BuildError(
@@ -391,6 +481,12 @@ def _build(
     report.added = sorted(set(new) - set(old))
     report.changed = sorted(i for i in new if i in old and old[i] != new[i])
     report.removed = sorted(set(old) - set(new))
+    if guard is not None and previous is not None:
+        try:
+            check_removals(before, report.removed, previous.get("sources", []), paths, guard)
+        except RemovalRefused as refused:
+            refused.problems = loaded.problems
+            raise
     report.from_scratch = previous is None
     shown = set(report.added) | set(report.changed)
     report.described = {a.id: (a.title, a.path) for a in articles if a.id in shown}

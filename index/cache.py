@@ -10,14 +10,48 @@ vectors as raw float32 bytes, everything else as text (no pickle).
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
+import logging
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from .progress import bar
+from .store import StoreError
+
+log = logging.getLogger(__name__)
+
+
+class CacheDamaged(StoreError):
+    """The cache file is not a readable SQLite database any more (the build moves it aside and starts a new one)."""
+
+
+class DiskFull(StoreError):
+    """No space left to write to the index directory; nothing was changed."""
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk (or a quota) is full."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower()
+
+
+def quarantine(path: Path) -> Path:
+    """Move a damaged cache aside (``<name>.damaged-<time>``, replacing an older such copy) so a new one can start."""
+    for old in path.parent.glob(f"{path.name}.damaged-*"):
+        old.unlink(missing_ok=True)
+    aside = path.with_name(f"{path.name}.damaged-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
+    path.replace(aside)
+    for suffix in ("-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    return aside
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS vectors (
@@ -51,13 +85,50 @@ class BuildCache:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=60)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db = self._open()
+        except CacheDamaged as exc:  # the README promises the cache is safe to delete: so it may be replaced
+            aside = quarantine(self.path)
+            log.warning("the embeddings cache %s was damaged (%s); moved it to %s and started a new one", self.path, exc, aside)
+            self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        with self._guard():
+            db = sqlite3.connect(self.path, timeout=60)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.executescript(_SCHEMA)
+            except BaseException:
+                db.close()
+                raise
+        return db
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        """SQLite's errors as the index's own: a damaged file, a full disk, or one line for anything else."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if disk_full(exc):
+                raise DiskFull(
+                    f"the disk is full: cannot write the embeddings cache {self.path}; free some space and run again"
+                ) from None
+            raise StoreError(f"cannot use the embeddings cache {self.path}: {exc}") from None
+        except sqlite3.DatabaseError as exc:  # "file is not a database", "database disk image is malformed"
+            raise CacheDamaged(f"{exc}") from None
+        except OSError as exc:
+            if disk_full(exc):
+                raise DiskFull(
+                    f"the disk is full: cannot write the embeddings cache {self.path}; free some space and run again"
+                ) from None
+            raise
 
     def close(self) -> None:
-        self._db.commit()  # what ``remember`` queued
-        self._db.close()
+        try:
+            with self._guard():
+                self._db.commit()  # what ``remember`` queued
+        finally:
+            self._db.close()
 
     def __enter__(self) -> BuildCache:
         return self
@@ -66,6 +137,10 @@ class BuildCache:
         self.close()
 
     def get_many(self, model: str, keys: Sequence[str], dim: int) -> dict[str, np.ndarray]:
+        with self._guard():
+            return self._get_many(model, keys, dim)
+
+    def _get_many(self, model: str, keys: Sequence[str], dim: int) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
         for i in range(0, len(keys), 500):
             batch = list(keys[i : i + 500])
@@ -78,7 +153,7 @@ class BuildCache:
         return found
 
     def put_many(self, model: str, items: dict[str, np.ndarray]) -> None:
-        with self._db:
+        with self._guard(), self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO vectors (model, key, vector) VALUES (?, ?, ?)",
                 [(model, k, np.ascontiguousarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
@@ -117,9 +192,10 @@ class BuildCache:
 
     def prune(self, model: str, keep: set[str]) -> int:
         """Drop this model's vectors whose keys are not in ``keep``; returns how many went."""
-        existing = [k for (k,) in self._db.execute("SELECT key FROM vectors WHERE model = ?", (model,))]
+        with self._guard():
+            existing = [k for (k,) in self._db.execute("SELECT key FROM vectors WHERE model = ?", (model,))]
         stale = [k for k in existing if k not in keep]
-        with self._db:
+        with self._guard(), self._db:
             self._db.executemany("DELETE FROM vectors WHERE model = ? AND key = ?", [(model, k) for k in stale])
         return len(stale)
 
@@ -143,8 +219,9 @@ class BuildCache:
 
     def forget_files_except(self, names: set[str]) -> int:
         """Drop remembered files not in ``names`` (deleted or renamed since); returns how many went."""
-        stale = [(n,) for (n,) in self._db.execute("SELECT name FROM files") if n not in names]
-        with self._db:
+        with self._guard():
+            stale = [(n,) for (n,) in self._db.execute("SELECT name FROM files") if n not in names]
+        with self._guard(), self._db:
             self._db.executemany("DELETE FROM files WHERE name = ?", stale)
         return len(stale)
 
@@ -154,6 +231,10 @@ class BuildCache:
         The namespace names everything the result depends on (e.g. the analysis
         settings), so a change of settings never reuses stale results.
         """
+        with self._guard():
+            return self._derived(namespace, texts, compute)
+
+    def _derived(self, namespace: str, texts: Sequence[str], compute: Callable[[str], str]) -> list[str]:
         keys = [text_key(t) for t in texts]
         known: dict[str, str] = {}
         unique = sorted(set(keys))

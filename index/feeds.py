@@ -24,7 +24,12 @@ MAX_DECOMPRESSED = 60 * 1024 * 1024  # the sitemap protocol's limit is 50 MB unc
 
 HTML, FEED, SITEMAP, SITEMAP_INDEX, URL_LIST = "html", "feed", "sitemap", "sitemap index", "url list"
 _ROOT = re.compile(rb"<\s*(?:[\w.-]+:)?(rss|feed|RDF|urlset|sitemapindex|html|head|body)\b", re.I)
-_LEADING = re.compile(rb"\A(?:\s|<\?xml[^>]*\?>|<!--.*?-->|<!DOCTYPE[^>]*>|<\?xml-stylesheet[^>]*\?>)*", re.S | re.I)
+# What may come before the root element: whitespace, the XML declaration, comments, a DOCTYPE (with an
+# internal subset in brackets, whose entities are never expanded: see _parse_feed and _parse_sitemap)
+# and stylesheets.
+_DOCTYPE = rb"<!DOCTYPE[^>\[]*(?:\[.*?\]\s*)?>"
+_LEADING = re.compile(rb"\A(?:\s|<\?xml[^>]*\?>|<!--.*?-->|" + _DOCTYPE + rb"|<\?xml-stylesheet[^>]*\?>)*", re.S | re.I)
+_DOCTYPE_RE = re.compile(_DOCTYPE, re.S | re.I)
 
 
 class NotAListing(ValueError):
@@ -108,12 +113,24 @@ def parse_listing(content: bytes, url: str, kind: str, content_type: str = "") -
 # ------------------------------------------------------------------ feeds
 
 
+def _without_doctype(content: bytes) -> bytes:
+    """``content`` with a DOCTYPE before its root element taken out."""
+    lead = _LEADING.match(content[:65536].lstrip(b"\xef\xbb\xbf"))
+    head = content[: (lead.end() if lead else 0) + 3]
+    match = _DOCTYPE_RE.search(head)
+    return content[: match.start()] + content[match.end() :] if match else content
+
+
 def _parse_feed(content: bytes, url: str) -> Listing:
     import feedparser
 
     # bytes, never a str: feedparser would fetch a string that looks like a URL. The content was sniffed as a
     # feed, so a "text/html" header is wrong and not passed on; the XML declaration names the encoding.
-    parsed = feedparser.parse(content, response_headers={"content-type": "application/xml", "content-location": url})
+    # The DOCTYPE goes first: feedparser's XML parser expands the entities of an internal subset (billion
+    # laughs); without it an entity stays as its literal "&name;".
+    parsed = feedparser.parse(
+        _without_doctype(content), response_headers={"content-type": "application/xml", "content-location": url}
+    )
     entries: list[Entry] = []
     for item in parsed.entries:
         link = _entry_link(item, url)

@@ -99,6 +99,10 @@ class FetchError(Exception):
         self.retry_after = retry_after
 
 
+class OutOfTime(FetchError):
+    """A request not made, or cut off, because the run's time budget was used up (``Fetcher.stop_at``)."""
+
+
 @dataclass
 class Fetched:
     """A successful response (or a 304 when ``not_modified``)."""
@@ -139,16 +143,62 @@ class _Refused(Exception):
         self.reason = reason
 
 
+# Addresses that are not on the public internet, named here rather than taken from ``ipaddress``'s
+# ``is_global``/``is_private`` (whose tables changed between Python 3.11 patch releases). From the
+# IANA special-purpose registries; tests/test_fetch.py checks literal addresses against them.
+_NOT_PUBLIC: tuple[tuple[str, str], ...] = (
+    ("0.0.0.0/8", "unspecified"),
+    ("10.0.0.0/8", "private"),
+    ("100.64.0.0/10", "shared (carrier-grade NAT)"),
+    ("127.0.0.0/8", "loopback"),
+    ("169.254.0.0/16", "link-local"),
+    ("172.16.0.0/12", "private"),
+    ("192.0.0.0/24", "IETF protocol"),
+    ("192.0.2.0/24", "documentation"),
+    ("192.88.99.0/24", "6to4 relay"),
+    ("192.168.0.0/16", "private"),
+    ("198.18.0.0/15", "benchmarking"),
+    ("198.51.100.0/24", "documentation"),
+    ("203.0.113.0/24", "documentation"),
+    ("224.0.0.0/4", "multicast"),
+    ("240.0.0.0/4", "reserved"),
+    ("255.255.255.255/32", "broadcast"),
+    ("::/128", "unspecified"),
+    ("::1/128", "loopback"),
+    ("::/96", "IPv4-compatible"),
+    ("64:ff9b:1::/48", "local NAT64"),
+    ("100::/64", "discard"),
+    ("2001::/23", "IETF protocol"),
+    ("2001:db8::/32", "documentation"),
+    ("3fff::/20", "documentation"),
+    ("5f00::/16", "segment routing"),
+    ("fc00::/7", "unique-local (private)"),
+    ("fe80::/10", "link-local"),
+    ("fec0::/10", "site-local"),
+    ("ff00::/8", "multicast"),
+)
+_NETWORKS = tuple((ipaddress.ip_network(net), kind) for net, kind in _NOT_PUBLIC)
+_6TO4 = ipaddress.ip_network("2002::/16")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def address_problem(ip: str) -> str:
-    """Why connecting to ``ip`` would reach something not on the public internet, or ``""``."""
+    """Why connecting to ``ip`` would reach something not on the public internet, or ``""``.
+
+    IPv6 forms that carry an IPv4 address (mapped ``::ffff:a.b.c.d``, 6to4 ``2002:AABB:CCDD::``,
+    NAT64 ``64:ff9b::a.b.c.d``) are judged by that address.
+    """
     addr = ipaddress.ip_address(ip.split("%", 1)[0])
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
-        addr = addr.ipv4_mapped
-    for kind in ("loopback", "link_local", "unspecified", "multicast", "private", "reserved"):
-        if getattr(addr, f"is_{kind}"):
-            return f"{kind.replace('_', '-')} address {addr}"
-    if not addr.is_global:
-        return f"non-public address {addr}"
+    if isinstance(addr, ipaddress.IPv6Address):
+        inner = addr.ipv4_mapped or addr.sixtofour
+        if inner is None and addr in _NAT64:
+            inner = ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
+        if inner is not None:
+            problem = address_problem(str(inner))
+            return f"{problem} (inside {addr})" if problem else ""
+    for network, kind in _NETWORKS:
+        if addr.version == network.version and addr in network:
+            return f"{kind} address {addr}"
     return ""
 
 
@@ -279,6 +329,7 @@ class Fetcher:
         self.config = config or FetchConfig()
         self.robots = robots if robots is not None else RobotsCache()
         self.requests = 0  # HTTP requests sent, robots.txt and retries included
+        self.stop_at: float | None = None  # time.monotonic() after which no request starts or goes on (a run's budget)
         self._gate = _HostGate(self.config.per_host)
         self._robots_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
@@ -411,7 +462,7 @@ class Fetcher:
                     raise
                 wait = c.backoff * 2**attempt * (0.75 + random.random() / 2)
                 log.info("%s: %s; retrying in %.1f s", url, exc.reason, wait)
-                time.sleep(wait)
+                self._sleep(wait)
                 continue
             if status == 429 or status in _RETRY_STATUSES:
                 if attempt == c.retries:
@@ -421,15 +472,31 @@ class Fetcher:
                     raise FetchError(url, f"{_status_reason(status)}; the server asks to wait {after:.0f} s")
                 wait = after if after is not None else c.backoff * 2**attempt * (0.75 + random.random() / 2)
                 log.info("%s: HTTP %s; retrying in %.1f s", url, status, wait)
-                time.sleep(wait)
+                self._sleep(wait)
                 continue
             return status, response_headers, content
         raise AssertionError("unreachable")
 
+    def out_of_time(self) -> bool:
+        """Whether the run's time budget (``stop_at``) is used up."""
+        return self.stop_at is not None and time.monotonic() >= self.stop_at
+
+    def _check_budget(self, url: str) -> None:
+        if self.out_of_time():
+            raise OutOfTime(url, "not fetched: the run's time budget was used up; tried again next run")
+
+    def _sleep(self, seconds: float) -> None:
+        """Wait before a retry, never past the run's budget (the retry then stops at ``_check_budget``)."""
+        if self.stop_at is not None:
+            seconds = min(seconds, max(0.0, self.stop_at - time.monotonic()))
+        time.sleep(seconds)
+
     def _once(self, url: str, headers: dict[str, str], max_bytes: int, cut: bool) -> tuple[int, dict[str, str], bytes]:
         """One request through the host's gate; the body is streamed up to ``max_bytes``."""
         host = (urlsplit(url).hostname or "").lower()
+        self._check_budget(url)
         with self._gate.slot(host, self._delay(url)):
+            self._check_budget(url)
             with self._lock:
                 self.requests += 1
             started = time.monotonic()
@@ -451,7 +518,10 @@ class Fetcher:
                                 return response.status_code, response_headers, bytes(body[:max_bytes])
                             raise FetchError(url, f"larger than {max_bytes / 1e6:.1f} MB; cut off and skipped")
                         if time.monotonic() - started > self.config.deadline:
-                            raise FetchError(url, f"too slow: not complete after {self.config.deadline:.0f} s", retryable=True)
+                            # not retried: a server that drips bytes would hold the run for every attempt
+                            raise FetchError(url, f"too slow: not complete after {self.config.deadline:.0f} s")
+                        if self.out_of_time():
+                            raise OutOfTime(url, "cut off: the run's time budget was used up; tried again next run")
                     return response.status_code, response_headers, bytes(body)
             except _Refused as exc:
                 raise FetchError(url, exc.reason) from None

@@ -17,6 +17,7 @@ else is lost. The index is not touched here: callers update it afterwards
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from .articles import ArticleError
 from .feeds import HTML, SITEMAP_INDEX, Entry, Listing, NotAListing, parse_listing, sniff
-from .fetch import FetchConfig, Fetched, Fetcher, FetchError, RobotsCache
+from .fetch import FetchConfig, Fetched, Fetcher, FetchError, OutOfTime, RobotsCache
 from .progress import bar
 from .urls import canonical_url, is_web_url
 from .webpages import DateHint, NotAnArticle, WebArticle, extract_article
@@ -66,6 +67,7 @@ class HarvestReport:
     left: int = 0  # links left for the next run (the page limit, or a stop)
     requests: int = 0
     seconds: float = 0.0
+    budget: float | None = None  # the run's time budget in seconds, when it was used up
 
     def _with(self, *statuses: str) -> list[Outcome]:
         return [o for o in self.outcomes if o.status in statuses]
@@ -92,6 +94,8 @@ class HarvestReport:
 
     def summary(self) -> str:
         line = f"added {len(self.added)}, changed {len(self.changed)}, skipped {len(self.skipped)}, failed {len(self.failed)}"
+        if self.budget is not None:
+            line += f"; the run's time budget of {self.budget:g} s was used up"
         if self.left:
             line += f"; {self.left} link(s) left for the next run"
         return line
@@ -151,7 +155,8 @@ def read_sources(sources: Iterable[str]) -> tuple[list[str], list[Outcome]]:
                 else:
                     problems.append(Outcome(f"{source}:{number}", FAILED, reason=f"not an http(s) URL: {line[:80]!r}"))
             continue
-        reason = "no such file" if "://" not in source else "not an http(s) URL (only http and https are fetched)"
+        looks_like_url = "://" in source or re.match(r"^[A-Za-z][A-Za-z0-9+.-]{1,31}:", source) is not None
+        reason = "not an http(s) URL (only http and https are fetched)" if looks_like_url else "no such file"
         problems.append(Outcome(source, FAILED, reason=reason))
     return list(dict.fromkeys(urls)), problems
 
@@ -169,10 +174,13 @@ def harvest(
     cancel: threading.Event | None = None,
     lock_wait: float = 600.0,
     on_progress: Callable[[int, int], None] | None = None,
+    budget: float | None = None,
 ) -> HarvestReport:
     """Fetch ``sources`` (URLs or files listing URLs) into ``articles_dir/web/``; return what happened per URL.
 
-    Raises ``StoreBusy`` when another fetch holds the directory for more than ``lock_wait`` seconds.
+    With ``budget`` (seconds, counted once the articles directory is ours), no request starts or
+    goes on after that long: what is left waits for the next run and the report says so. Raises
+    ``StoreBusy`` when another fetch holds the directory for more than ``lock_wait`` seconds.
     """
     started = time.perf_counter()
     config = config or FetchConfig()
@@ -183,6 +191,7 @@ def harvest(
     with store.lock(lock_wait):
         robots = RobotsCache(entries=dict(store.state.get("robots", {})))
         with Fetcher(config, robots) as fetcher, ThreadPoolExecutor(config.workers, thread_name_prefix="fetch") as pool:
+            fetcher.stop_at = time.monotonic() + budget if budget is not None else None
             results = list(pool.map(lambda u: _read_source(fetcher, store, u), urls))
             tasks: list[_Task] = []
             parents: dict[str, str] = {}
@@ -202,6 +211,8 @@ def harvest(
             report.outcomes += known
             left += _fetch_pages(fetcher, store, pool, todo, report, progress, cancel, on_progress)
             report.left = len(left)
+            if fetcher.out_of_time():
+                report.budget = budget
             _remember_listings(store, results, report, parents, {t.listing for t in left})
             report.requests = fetcher.requests
         store.state["robots"] = robots.entries
@@ -340,11 +351,12 @@ def _fetch_pages(
     done_count = 0
     try:
         while queue or pending:
-            while queue and len(pending) < fetcher.config.workers * 2 and not cancel.is_set():
+            stopped = cancel.is_set() or fetcher.out_of_time()
+            while queue and len(pending) < fetcher.config.workers * 2 and not stopped:
                 task = queue.pop()
                 known = store.lookup(task.url)
                 pending[pool.submit(_download, fetcher, task, known)] = task
-            if cancel.is_set() and queue:
+            if stopped and queue:
                 not_started += queue
                 queue.clear()
             if not pending:
@@ -352,7 +364,11 @@ def _fetch_pages(
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 task = pending.pop(future)
-                report.outcomes.append(_finish(store, task, future.result()))
+                result = future.result()
+                if result is None:  # cut off by the time budget: left for the next run
+                    not_started.append(task)
+                    continue
+                report.outcomes.append(_finish(store, task, result))
                 done_count += 1
                 shown.update(1)
                 if on_progress is not None:
@@ -362,10 +378,13 @@ def _fetch_pages(
     return not_started
 
 
-def _download(fetcher: Fetcher, task: _Task, known: StoredPage | None) -> Outcome | tuple[WebArticle, Fetched]:
-    """Fetch and extract one page (worker thread). A known page is asked for with its ETag."""
+def _download(fetcher: Fetcher, task: _Task, known: StoredPage | None) -> Outcome | tuple[WebArticle, Fetched] | None:
+    """Fetch and extract one page (worker thread). A known page is asked for with its ETag. None: the run's
+    time budget ran out first."""
     try:
         fetched = fetcher.get(task.url, etag=known.etag if known else "", last_modified=known.last_modified if known else "")
+    except OutOfTime:
+        return None
     except FetchError as exc:
         return Outcome(task.url, FAILED, reason=exc.reason, listing=task.listing)
     if fetched.not_modified:

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from .fetch import FetchConfig
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 class Settings(BaseSettings):
     """All settings. Environment variable names are the field names in upper case."""
 
@@ -53,6 +56,13 @@ class Settings(BaseSettings):
     faiss_index: str = Field("auto", description=" | ".join(INDEX_TYPES))
     max_file_mb: float = Field(50, gt=0, description="Larger article files are skipped with a message.")
     max_article_chars: int = Field(1_000_000, ge=1000, description="Longer articles are truncated.")
+    max_removed_share: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="An update that would remove more than this share of the index's articles is refused unless confirmed "
+        "(--allow-removals; a button in the bot).",
+    )
 
     # --- fetching from the web (python -m index fetch, the bot's /add and feed refresh)
     feeds: Annotated[list[str], NoDecode] = Field(
@@ -67,6 +77,9 @@ class Settings(BaseSettings):
     fetch_delay_seconds: float = Field(0.25, ge=0, description="Pause between two requests on one connection to a host.")
     fetch_max_page_mb: float = Field(5, gt=0, description="Larger pages are cut off while downloading and skipped.")
     fetch_max_pages: int = Field(500, ge=1, description="Most article pages downloaded per run (newest first); the rest wait.")
+    fetch_budget_seconds: float = Field(
+        600, gt=0, description="Most seconds one fetch run may take; links not fetched by then wait for the next run."
+    )
 
     # --- search
     top_k: int = Field(3, ge=1, le=20, description="Sources shown per answer.")
@@ -108,6 +121,12 @@ class Settings(BaseSettings):
     index_watch_seconds: float = Field(
         30, ge=0, description="How often the bot looks for a build made outside it (`python -m index update`); 0 = never."
     )
+    index_lock_wait_seconds: float = Field(
+        900,
+        ge=0,
+        description="How long the bot's updates (uploads, /reindex, channel posts) wait for a build run from the command "
+        "line to finish before giving up and telling the admin.",
+    )
     question_log: Path | None = Field(
         None, description="JSONL file of questions asked and 👍/👎 votes (user ids hashed); empty = off."
     )
@@ -115,7 +134,7 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Comma-separated channel ids (-100…) or @usernames whose posts the bot indexes (it must be a channel admin).",
     )
-    log_level: str = Field("INFO")
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL.")
 
     @field_validator("admin_user_ids", mode="before")
     @classmethod
@@ -191,6 +210,23 @@ class Settings(BaseSettings):
         if value not in choices:
             raise ValueError(f"choose one of {', '.join(choices)}")
         return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _a_logging_level(cls, value: str) -> str:
+        level = str(value).strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"choose one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("telegram_bot_token", "webhook_secret", mode="after")
+    @classmethod
+    def _no_stray_whitespace(cls, value: SecretStr | None) -> SecretStr | None:
+        """A trailing newline is a common paste slip: the value without it is the one used everywhere."""
+        if value is None:
+            return None
+        stripped = value.get_secret_value().strip()
+        return SecretStr(stripped) if stripped else None
 
     @field_validator("index_watch_seconds")
     @classmethod

@@ -14,6 +14,7 @@ if that build is damaged the newest older build that still verifies is used.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import logging
@@ -220,7 +221,9 @@ def write_build(
                     os.fsync(f.fileno())
     except (OSError, RuntimeError, sqlite3.Error) as exc:  # disk full, permissions...: the live build is untouched
         shutil.rmtree(tmp, ignore_errors=True)
-        raise StoreError(f"could not write the new build in {builds} ({exc}); the previous index is still in use") from exc
+        full = (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)) or "full" in str(exc).lower()
+        why = "the disk is full" if full else str(exc)
+        raise StoreError(f"could not write the new build in {builds} ({why}); the previous index is still in use") from exc
     final = builds / build_id
     os.replace(tmp, final)
     _fsync_dir(builds)

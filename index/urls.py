@@ -11,6 +11,10 @@ import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 WEB_SCHEMES = ("http", "https")
+# Longer URLs are dropped when articles are loaded (the article is kept, without a link): browsers and
+# servers commonly stop near 2,000 characters, and a planted 5,000-character link once turned one
+# reply into dozens of messages.
+MAX_URL_CHARS = 2048
 # Query parameters that only track where a click came from; they never select content.
 _TRACKING = re.compile(
     r"^(utm_[a-z_]+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|yclid|_ga|ocid|cmpid|at_medium|at_campaign)$", re.I
@@ -31,8 +35,9 @@ def is_web_url(url: str) -> bool:
 
 
 def safe_link(url: str) -> str:
-    """``url`` if it may be shown as a link (absolute http/https), else ``""`` (show no link)."""
-    return url.strip() if is_web_url(url) else ""
+    """``url`` if it may be shown as a link (absolute http/https, at most ``MAX_URL_CHARS``), else ``""`` (show no link)."""
+    url = url.strip()
+    return url if len(url) <= MAX_URL_CHARS and is_web_url(url) else ""
 
 
 def canonical_url(url: str, base: str = "") -> str:

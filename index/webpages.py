@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from .arabic import normalize
 from .pagedump import drop_related, is_related_heading
-from .urls import canonical_url, url_hostname
+from .urls import MAX_URL_CHARS, canonical_url, url_hostname
 
 MIN_TEXT_CHARS = 80  # shorter extractions are not articles (a section page, a video page, an error page)
 
@@ -439,7 +439,7 @@ def _canonical(declared: str, fetched: str) -> str:
     """The page's canonical URL when it is a sensible one, else the URL it was fetched from."""
     fetched_c = canonical_url(fetched)
     declared_c = canonical_url(declared, fetched) if declared else ""
-    if not declared_c:
+    if not declared_c or len(declared_c) > MAX_URL_CHARS:  # an absurd canonical link is not worth keeping
         return fetched_c
     # a canonical pointing at the home page (a common template bug) would merge every article into one
     if declared_c.rstrip("/").count("/") <= 2 and fetched_c.rstrip("/").count("/") > 2:

@@ -451,6 +451,7 @@ class FakeTelegram:
         self._inline_queries: dict[str, bool] = {}
         self.inline_answers: list[JSON] = []
         self.photos: list[JSON] = []
+        self.file_bytes_served: dict[str, int] = {}  # file path -> bytes sent before the download ended
         self._commands: dict[str, list[JSON]] = {}
         self._allowed_updates: frozenset[str] | None = None
         self._faults: dict[str, list[_Fault]] = {}
@@ -557,7 +558,8 @@ class FakeTelegram:
         reply_to_bot: bool = False,
         entities: list[JSON] | None = None,
         edited: bool = False,
-        document: tuple[str, bytes, str] | None = None,
+        document: tuple[str | None, bytes, str] | None = None,
+        declared_size: int | bool | None = True,
         sticker: bool = False,
         photo: bool = False,
         voice: bool = False,
@@ -585,16 +587,14 @@ class FakeTelegram:
             caption_entities = self._auto_entities(caption)
             if caption_entities:
                 msg["caption_entities"] = caption_entities
-        if document is not None:
+        if document is not None:  # declared_size: True = the real size, None = not declared, or a (wrong) number
             file_name, content, mime_type = document
-            stored = self._store_file("documents", file_name, content)
-            msg["document"] = {
-                "file_id": stored.file_id,
-                "file_unique_id": stored.file_unique_id,
-                "file_name": file_name,
-                "mime_type": mime_type,
-                "file_size": len(content),
-            }
+            stored = self._store_file("documents", file_name or "file", content)
+            msg["document"] = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "mime_type": mime_type}
+            if file_name is not None:
+                msg["document"]["file_name"] = file_name
+            if declared_size is not None:
+                msg["document"]["file_size"] = len(content) if declared_size is True else int(declared_size)
         if sticker:
             stored = self._store_file("stickers", f"file_{self._serial + 1}.webp", b"RIFF\x00\x00\x00\x00WEBPVP8 ")
             msg["sticker"] = {
@@ -1111,10 +1111,25 @@ class FakeTelegram:
     async def _handle_file(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
-        file_id = self._paths.get(request.match_info["path"])
+        path = request.match_info["path"]
+        file_id = self._paths.get(path)
         if file_id is None:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
-        return web.Response(body=self._files[file_id].content, content_type="application/octet-stream")
+        # streamed in pieces, each sent once the client has taken the last: file_bytes_served says how much
+        # of a file a client read before it hung up
+        content = self._files[file_id].content
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(content))})
+        await response.prepare(request)
+        self.file_bytes_served[path] = 0
+        try:
+            for start in range(0, len(content), 64 * 1024):
+                piece = content[start : start + 64 * 1024]
+                await response.write(piece)
+                self.file_bytes_served[path] += len(piece)
+            await response.write_eof()
+        except (ConnectionResetError, ConnectionError, RuntimeError):  # the client stopped reading
+            pass
+        return response
 
     # ------------------------------------------------------------------ API methods
 

@@ -123,10 +123,22 @@ def test_identical_bodies_indexed_once(tmp_path: Path):
     assert [a.id for a in result.articles] == ["t-hospital"] and result.duplicates == 1
 
 
-def test_repeated_id_reported(tmp_path: Path):
+def test_repeated_id_in_one_file_keeps_the_first(tmp_path: Path):
     write_jsonl(tmp_path / "a.jsonl", [CORPUS[0], {**CORPUS[1], "id": "t-hospital"}])
     result = load_articles([tmp_path])
-    assert len(result.articles) == 1 and "already used" in result.problems[0].reason
+    assert [a.title for a in result.articles] == [CORPUS[0]["title"]]
+    assert "used twice in this file" in result.problems[0].reason
+
+
+def test_a_later_file_replaces_an_earlier_copy_of_an_article(tmp_path: Path):
+    """Files are read in path order and the later copy wins, even when only the title changed (same body)."""
+    corrected = {**CORPUS[0], "title": "عنوان مصحح"}
+    write_jsonl(tmp_path / "2026-01-01-news.jsonl", [CORPUS[0], CORPUS[1]])
+    write_jsonl(tmp_path / "2026-02-01-news.jsonl", [corrected])
+    result = load_articles([tmp_path])
+    assert [(a.id, a.title) for a in result.articles] == [("t-hospital", "عنوان مصحح"), ("t-camels", CORPUS[1]["title"])]
+    assert result.superseded == [("t-hospital", str(tmp_path / "2026-01-01-news.jsonl"), str(tmp_path / "2026-02-01-news.jsonl"))]
+    assert result.problems == [] and result.duplicates == 0
 
 
 def test_ids_are_stable():

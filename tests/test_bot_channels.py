@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 
-from botkit import READER, eventually, running_bot
+from botkit import ADMIN, READER, eventually, running_bot
 
 from index.articles import LoadResult, load_file
 from index.telegram_export import bare_channel_id, channel_file, export_records, post_record, store_posts
@@ -156,21 +157,54 @@ def test_store_keeps_a_damaged_line_and_drops_removed_posts(tmp_path):
     assert lines[-1] == "{not json" and len(lines) == 2 and json.loads(lines[0])["id"] == two["id"]
 
 
-async def test_bare_channel_id_is_listed_and_a_failure_is_not_posted_in_the_channel(tmp_path, embedder, monkeypatch):
+async def test_a_post_that_cannot_be_written_waits_and_is_indexed_later(tmp_path, embedder, monkeypatch):
+    """A full disk when a post arrives: the post waits in memory, the admins are told once, nothing is posted
+    in the channel, and the next batch writes and indexes it (Telegram never sends a post twice)."""
     import bot.channels
 
-    def broken(*_args, **_kwargs):
-        raise PermissionError("read-only articles directory")
+    real = bot.channels.store_posts
+    failing = [True]
 
-    monkeypatch.setattr(bot.channels, "store_posts", broken)
+    def store_posts(*args, **kwargs):
+        if failing[0]:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bot.channels, "store_posts", store_posts)
     async with running_bot(tmp_path, embedder, index_channels="1234500002") as (fake, app):  # as exports show ids
+        feed = _feed(app)
+        fake.message("/start", user_id=ADMIN)  # the admin has a chat with the bot
+        await fake.wait_for_messages(1, chat_id=ADMIN)
         fake.channel_post(PRIVATE, POST, title="نشرة")
-        await eventually(lambda: app.bot_data.get("errors"), timeout=30)  # the listed channel's post reached the store
-        assert isinstance(app.bot_data["errors"][0], PermissionError)
-        fake.message("فيضان النيل في السودان", user_id=READER)  # a later update, answered after the error's handling
-        await fake.wait_for_messages(1, chat_id=READER)
-        assert fake.messages_to(PRIVATE) == []  # logged, never published in the channel
-        app.bot_data["errors"].clear()
+        fake.channel_post(PRIVATE, POST.replace("جدة", "الطائف"), title="نشرة")
+        await eventually(lambda: feed.waiting == 2, timeout=30)
+        (told,) = (await fake.wait_for_messages(2, chat_id=ADMIN))[1:]
+        assert "منشورات القناة" in told["text"] and "إعادة تشغيل" in told["text"]
+        assert fake.messages_to(PRIVATE) == []  # never published in the channel
+        failing[0] = False  # space again: the next batch writes both posts, in order, and indexes them
+        await eventually(lambda: feed.waiting == 0 and feed.updates >= 1, timeout=60)
+        assert len(channel_file(tmp_path / "articles", "1234500002").read_text(encoding="utf-8").splitlines()) == 2
+        fake.message("كم طائرة في متحف الطيران في الطائف؟", user_id=READER)
+        (reply,) = await fake.wait_for_messages(1, chat_id=READER)
+        assert "45 طائرة" in reply["text"]
+        recovered = (await fake.wait_for_messages(3, chat_id=ADMIN))[2]
+        assert "حُفظت منشورات القناة" in recovered["text"]
+        assert len([m for m in fake.messages_to(ADMIN) if "تعذّر حفظ" in m["text"]]) == 1, "told once"
+
+
+async def test_a_channel_check_that_fails_in_any_way_never_stops_the_bot(tmp_path, embedder, monkeypatch):
+    """At start the bot asks getChat about each listed channel; an answer it cannot read is logged, not fatal."""
+    from telegram.ext import ExtBot
+
+    async def odd_answer(self, *args, **kwargs):
+        raise TypeError("ChatFullInfo.__init__() missing 1 required positional argument: 'accent_color_id'")
+
+    monkeypatch.setattr(ExtBot, "get_chat", odd_answer)
+    async with running_bot(tmp_path, embedder, index_channels="@gulf_news_ch, 1234500002") as (fake, app):
+        await app.post_init(app)  # what run_polling does first: it must not raise
+        fake.message("فيضان النيل في السودان", user_id=READER)
+        (reply,) = await fake.wait_for_messages(1, chat_id=READER)
+        assert "السودان" in reply["text"]
 
 
 async def test_an_edit_that_removes_the_text_removes_the_article(tmp_path, embedder):

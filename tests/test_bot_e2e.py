@@ -221,14 +221,15 @@ async def test_admin_upload_is_saved_safely_and_indexed(tmp_path, embedder):
         )
         msgs = await fake.wait_for_messages(2, chat_id=ADMIN, timeout=60)
         assert "حفظت" in msgs[0]["text"] and "evil.jsonl" in msgs[0]["text"]
-        assert (tmp_path / "articles" / "uploads" / "evil.jsonl").exists()
+        (saved,) = (tmp_path / "articles" / "uploads").iterdir()
+        assert saved.name.endswith("-evil.jsonl")  # named by upload time, inside the uploads folder
         assert "أضيف: 1" in msgs[1]["text"]
         fake.message(None, user_id=ADMIN, document=("bad.json", b"{not json", "application/json"))
         fake.message(None, user_id=ADMIN, document=("photo.png", b"\x89PNG", "image/png"))
         later = [m["text"] for m in (await fake.wait_for_messages(4, chat_id=ADMIN))[2:]]
         assert any("لم أضف الملف" in t and "bad JSON" in t for t in later)
         assert any("غير مدعوم" in t for t in later)
-        assert sorted(p.name for p in (tmp_path / "articles" / "uploads").iterdir()) == ["evil.jsonl"]
+        assert [p.name for p in (tmp_path / "articles" / "uploads").iterdir()] == [saved.name]
 
 
 async def test_upload_during_a_running_update_is_indexed_after_it(tmp_path, embedder):

@@ -1,8 +1,9 @@
 import html
 import re
 
+from fake_telegram import parse_html
+
 from bot.render import (
-    LIMIT,
     RLM,
     Format,
     Run,
@@ -19,6 +20,11 @@ from bot.texts import AR, EN
 from index.results import Hit, Passage, SearchResult
 
 TAG_RE = re.compile(r"</?(b|i|a|code)(\s[^>]*)?>")
+
+
+def telegram_length(message: str) -> int:
+    """What Telegram measures against its 4,096 limit: the parsed text, in UTF-16 code units."""
+    return utf16_len(parse_html(message)[0])
 
 
 def balanced(message: str) -> bool:
@@ -140,7 +146,7 @@ def test_long_reply_split_at_block_boundaries_within_limit():
     hits = [make_hit(rank=i, text=long_text) for i in range(1, 4)]
     messages = full_passage_messages(hits[0], 1, AR) + reply_messages(result_with(*hits), AR)
     for msg in messages:
-        assert utf16_len(msg) <= LIMIT
+        assert telegram_length(msg) <= 4096
         assert balanced(msg)
 
 
@@ -151,14 +157,14 @@ def test_huge_passage_cut_inside_text_never_inside_a_tag():
     assert len(messages) > 1
     plain = "".join(html.unescape(TAG_RE.sub("", m)).replace(RLM, "") for m in messages)
     for msg in messages:
-        assert utf16_len(msg) <= LIMIT and balanced(msg)
+        assert telegram_length(msg) <= 4096 and balanced(msg)
     assert "كلمة2999" in plain and "الجملة الثانية هي الجواب" in plain
 
 
 def test_pack_counts_utf16_units():
     emoji = "😀" * 3000  # 6000 UTF-16 units
     messages = pack([[Run(emoji)]], Format())
-    assert len(messages) == 2 and all(utf16_len(m) <= LIMIT for m in messages)
+    assert len(messages) == 2 and all(telegram_length(m) <= 4096 for m in messages)
     assert "".join(messages) == emoji
 
 
