@@ -29,6 +29,7 @@ from telegram.ext import Application, ContextTypes
 from index.articles import SUPPORTED_SUFFIXES, Article, LoadResult, load_file
 from index.builder import BuildReport, RemovalRefused
 from index.report import Report, build_report, daily_chart_png, read_log
+from index.settings import Settings
 from index.uploads import (
     Upload,
     dropped_by,
@@ -149,17 +150,27 @@ async def run_update(
         return None
     except Exception as exc:  # any failure leaves the old index serving; tell the admin why
         log.exception("index update failed")
-        await status.reply_html(text("reindex_failed", lang, error=html.escape(str(exc)[:500])))
+        error = without_paths(str(exc), service.settings)
+        await status.reply_html(text("reindex_failed", lang, error=html.escape(error[:500])))
         return None
-    await status.reply_html(done_text(report, lang))
+    await status.reply_html(done_text(report, lang, service.settings))
     return report
 
 
-def done_text(report: BuildReport, lang: str) -> str:
-    """The admin's summary of an update: counts, and the skipped files or lines."""
+def without_paths(message: str, settings: Settings) -> str:
+    """``message`` with the server's folders named by their settings: no server path is shown in Telegram."""
+    for folder, name in ((settings.articles_dir, "ARTICLES_DIR"), (settings.index_dir, "INDEX_DIR")):
+        for spelled in {str(folder.resolve()), str(folder)}:
+            message = message.replace(spelled, name)
+    return message
+
+
+def done_text(report: BuildReport, lang: str, settings: Settings) -> str:
+    """The admin's summary of an update: counts, and the skipped files or lines (paths inside ARTICLES_DIR)."""
     problems = ""
     if report.problems:
-        listed = "\n".join(f"• {html.escape(str(p)[:200])}" for p in report.problems[:10])  # cut, then escape
+        shown = [without_paths(str(p), settings) for p in report.problems[:10]]
+        listed = "\n".join(f"• {html.escape(p[:200])}" for p in shown)  # cut, then escape
         problems = text("reindex_problems", lang, n=len(report.problems), list=listed)
     return text(
         "reindex_done",

@@ -119,8 +119,9 @@ def _request(settings: Settings, read_timeout: float) -> HTTPXRequest:
     )
 
 
-def build_application(settings: Settings, service: QAService) -> Application:
-    """The Application with handlers, error handler, flood control and shared state."""
+def build_application(settings: Settings, service: QAService, read_timeout: float = 20.0) -> Application:
+    """The Application with handlers, error handler, flood control and shared state (``read_timeout``: seconds to
+    wait for a Bot API answer; tests shorten it to see real timeouts)."""
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     base = settings.telegram_api_base_url
     file_url = settings.telegram_api_file_url or base.replace("/bot", "/file/bot", 1)
@@ -129,8 +130,8 @@ def build_application(settings: Settings, service: QAService) -> Application:
         .token(token)
         .base_url(base)
         .base_file_url(file_url)
-        .request(_request(settings, read_timeout=20))
-        .get_updates_request(_request(settings, read_timeout=40))
+        .request(_request(settings, read_timeout=read_timeout))
+        .get_updates_request(_request(settings, read_timeout=read_timeout * 2))
         .rate_limiter(
             RetryingRateLimiter(
                 network_retries=settings.telegram_network_retries, max_retries=5, overall_max_rate=settings.telegram_max_rate

@@ -60,6 +60,7 @@ class ChannelFeed:
         self.alerts = alerts
         self.interval = interval
         self.settle = settle
+        self.batches = 0  # index updates tried for posts
         self.updates = 0  # index updates made for posts (for /stats and tests)
         self.lost = 0  # posts dropped because the waiting queue was full
         self._waiting: collections.deque[Change] = collections.deque()
@@ -146,6 +147,7 @@ class ChannelFeed:
             if links:
                 await self._fetch(links)
             self._last_update = loop.time()
+            self.batches += 1
             try:
                 build = await self.service.update_when_free()  # the same path as /reindex and the feed refresh
             except RemovalRefused as refused:  # the posts stay stored; the admins decide

@@ -55,7 +55,7 @@ def setup_logging(level: str = "INFO", secrets: list[str] | None = None) -> None
     INFO, with a ``ModuleNotFoundError`` that reads like an error but is not one.
     """
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level.upper())
-    for noisy in ("httpx", "httpcore", "apscheduler", "faiss.loader"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "faiss.loader", "tornado.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     ptb = logging.getLogger("telegram.ext")
     if drop_startup_abort not in ptb.filters:

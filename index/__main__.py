@@ -75,6 +75,8 @@ def _add_build_flags(p: argparse.ArgumentParser, full: bool) -> None:
         "--articles", nargs="+", type=Path, metavar="PATH", help="article files or directories (default: ARTICLES_DIR)"
     )
     p.add_argument("--strict", action="store_true", help="fail (and keep the old index) if any file has a problem")
+    if not full:
+        _add_allow_removals(p)
     if full:
         p.add_argument("--model", help="embedding model (default: EMBEDDING_MODEL)")
         p.add_argument("--faiss-index", choices=INDEX_TYPES, help="vector index type")
@@ -82,6 +84,15 @@ def _add_build_flags(p: argparse.ArgumentParser, full: bool) -> None:
         p.add_argument("--overlap-words", type=non_negative_int, help="words shared by neighbouring chunks")
         p.add_argument("--no-titles", action="store_true", help="leave article titles out of the passages (BM25 and embeddings)")
         p.add_argument("--no-cache", action="store_true", help="re-embed every chunk instead of using the cache")
+
+
+def _add_allow_removals(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow-removals",
+        action="store_true",
+        help="let the update remove more than MAX_REMOVED_SHARE of the index, or every article of a folder the index "
+        "was built from that is not given now (refused otherwise: the index was probably built from another folder)",
+    )
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -126,6 +137,7 @@ def make_parser() -> argparse.ArgumentParser:
         "--max-pages", type=positive_int, metavar="N", help="most pages downloaded in this run (default: FETCH_MAX_PAGES)"
     )
     p.add_argument("--no-index", action="store_true", help="store the articles but leave the index as it is")
+    _add_allow_removals(p)
 
     p = sub.add_parser(
         "stats", help="what is in the index", description="Articles, chunks, model, dimension, build time and sizes on disk."
@@ -250,6 +262,8 @@ def cmd_build(args: argparse.Namespace, settings: Settings, incremental: bool) -
         progress=_progress(args),
         use_cache=not getattr(args, "no_cache", False),
         strict=args.strict,
+        allow_removals=getattr(args, "allow_removals", False),
+        max_removed_share=settings.max_removed_share,
     )
     _print_problems(report.problems)
     verb = "updated" if incremental else "built"
@@ -258,6 +272,8 @@ def cmd_build(args: argparse.Namespace, settings: Settings, incremental: bool) -
         f"  {report.articles} articles ({report.duplicates} duplicates skipped) from {report.files} files, "
         f"{report.chunks} chunks, {report.encoded} newly embedded"
     )
+    if report.superseded:
+        print(f"  {report.superseded} article(s) also in a later file: the later copy is indexed (files are read in path order)")
     print(f"  {report.seconds:.1f} s, {report.chunks_per_second:.0f} chunks/s")
     if incremental:
         if report.from_scratch:
@@ -293,6 +309,7 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
             settings.fetch_config(),
             max_pages=args.max_pages or settings.fetch_max_pages,
             progress=_progress(args),
+            budget=settings.fetch_budget_seconds,
         )
     except StoreBusy as exc:
         print(f"error: {exc}; try again later", file=sys.stderr)
@@ -318,7 +335,15 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
         print("index already up to date: nothing embedded")
         return status
     try:
-        built = run_build([articles_dir], settings.index_dir, settings.build_config(), incremental=True, progress=_progress(args))
+        built = run_build(
+            [articles_dir],
+            settings.index_dir,
+            settings.build_config(),
+            incremental=True,
+            progress=_progress(args),
+            allow_removals=args.allow_removals,
+            max_removed_share=settings.max_removed_share,
+        )
     except IndexBusy as exc:
         print(f"warning: {exc}; the articles are stored and the next fetch or update indexes them", file=sys.stderr)
         return 2

@@ -325,11 +325,10 @@ def check_removals(
     share = len(removed) / len(before)
     if share <= max_share and not folders:
         return
-    why = (
-        f"it would remove every article read from {', '.join(folders)}, which it was not given"
-        if folders
-        else f"it would remove {len(removed)} of the index's {len(before)} articles ({share:.0%}, more than {max_share:.0%})"
-    )
+    why = f"it would remove {len(removed)} of the index's {len(before)} articles ({share:.0%}"
+    why += f", more than {max_share:.0%})" if share > max_share else ")"
+    if folders:
+        why += f", among them every article read from {', '.join(folders)}, which it was not given"
     raise RemovalRefused(
         f"update refused: {why}. Nothing was changed. If that is what you want, run it again with --allow-removals "
         "(an admin in the bot: the confirm button); to keep those articles, give the folder(s) the index was built from "

@@ -71,8 +71,10 @@ def safe_filename(name: str, fallback: str = "upload") -> str:
 def _fit(stem: str, suffix: str) -> str:
     """``stem + suffix`` within ``MAX_NAME_BYTES`` of UTF-8, the stem cut at a character boundary."""
     room = MAX_NAME_BYTES - len(suffix.encode())
-    cut = stem.encode()[:room].decode("utf-8", errors="ignore").rstrip(" ._") or "upload"
-    return cut + suffix
+    cut = stem.encode()[:room].decode("utf-8", errors="ignore")
+    if len(cut) < len(stem):
+        cut = cut.rstrip(" ._")
+    return (cut or "upload") + suffix
 
 
 def name_for_document(file_name: str | None, mime_type: str | None) -> str | None:

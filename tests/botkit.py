@@ -37,14 +37,14 @@ def make_settings(fake: FakeTelegram, root: Path, **overrides) -> Settings:
 
 
 @asynccontextmanager
-async def running_bot(tmp_path: Path, embedder, polling: bool = True, **overrides):
+async def running_bot(tmp_path: Path, embedder, polling: bool = True, read_timeout: float = 20.0, **overrides):
     """Fake server + index of the test corpus + the bot's Application, started; errors asserted empty at the end."""
     write_jsonl(tmp_path / "articles" / "news.jsonl", CORPUS)
     async with FakeTelegram() as fake:
         settings = make_settings(fake, tmp_path, **overrides)
         run_build([settings.articles_dir], settings.index_dir, settings.build_config(), embedder=embedder, progress=False)
         service = QAService(settings, Searcher.open(settings.index_dir, embedder=embedder, params=settings.search_params()))
-        app = build_application(settings, service)
+        app = build_application(settings, service, read_timeout=read_timeout)
         async with app:
             await app.start()
             if polling:
@@ -59,11 +59,14 @@ async def running_bot(tmp_path: Path, embedder, polling: bool = True, **override
 
 
 async def eventually(condition: Callable[[], object], timeout: float) -> None:
-    """Wait until ``condition()`` is true, checking every 0.1 s, for at most ``timeout`` s (the caller asserts after)."""
-    for _ in range(round(timeout / 0.1)):
+    """Wait until ``condition()`` is true, checking every 0.1 s; fail the test when it is still false after ``timeout`` s
+    (the bound only keeps a broken test from hanging: nothing is measured against it)."""
+    for _ in range(max(1, round(timeout / 0.1))):
         if condition():
             return
         await asyncio.sleep(0.1)
+    if not condition():
+        raise AssertionError(f"still not true after {timeout} s: {getattr(condition, '__name__', condition)}")
 
 
 async def reply_despite(fake: FakeTelegram, method: str, status: int, question: str, retry_after=None, times: int = 1) -> dict:

@@ -38,16 +38,27 @@ def test_arrays_round_trip_memory_mapped(tmp_path):
     assert "chunk_article" in loaded.check(chunks=3, articles=2)
 
 
-def test_a_build_with_damaged_arrays_is_refused_and_the_previous_one_served(tmp_path, built_index):
+def test_a_build_with_damaged_arrays_is_refused_and_the_previous_one_served(tmp_path, embedder):
+    from conftest import CORPUS, write_jsonl
+
+    from index.builder import run_build
+
+    articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS[:4])
     index = tmp_path / "ix"
-    shutil.copytree(built_index, index)
+    previous = run_build([articles], index, embedder=embedder, progress=False)
+    write_jsonl(articles, CORPUS)
+    run_build([articles], index, embedder=embedder, progress=False)
     current = open_index(index).path
+    assert current.name != previous.build_id
     np.save(current / "analysis" / "cues.npy", np.zeros(3, dtype=np.uint16))
     with pytest.raises(IndexCorrupt, match="analysis arrays are inconsistent"):
         load_build(current)
+    assert open_index(index).build_id == previous.build_id, "the previous build is served"
     (current / "analysis" / "terms.npy").write_bytes(b"not an array")
     with pytest.raises(IndexCorrupt, match="analysis arrays cannot be read"):
         load_build(current)
+    served = open_index(index)
+    assert served.build_id == previous.build_id and served.manifest["articles"] == 4
 
 
 def test_an_older_build_format_asks_for_a_rebuild(tmp_path, built_index):

@@ -208,6 +208,20 @@ async def test_second_reindex_is_refused_politely(tmp_path, embedder):
         service.reindexing = False
 
 
+async def test_two_reindex_commands_at_once_start_one_update(tmp_path, embedder):
+    """Red-team finding of 2026-12: two /reindex within milliseconds both got "started". The slow sendMessage holds
+    the first handler inside its "started" reply while the second one runs (updates are handled concurrently)."""
+    async with running_bot(tmp_path, embedder) as (fake, _app):
+        fake.delay("sendMessage", 0.5)
+        fake.command("/reindex", user_id=ADMIN)
+        fake.command("/reindex", user_id=ADMIN)
+        msgs = await fake.wait_for_messages(3, chat_id=ADMIN, timeout=60)  # started, busy, then done
+        texts = [m["text"] for m in msgs]
+        assert len([t for t in texts if "بدأ تحديث الفهرس" in t]) == 1, texts
+        assert len([t for t in texts if "يجري تحديث الفهرس" in t]) == 1, texts
+        assert any("اكتمل تحديث الفهرس" in t for t in texts), texts
+
+
 async def test_admin_upload_is_saved_safely_and_indexed(tmp_path, embedder):
     async with running_bot(tmp_path, embedder) as (fake, _app):
         article = {

@@ -42,7 +42,8 @@ async def test_bad_messages_get_a_sensible_reply(tmp_path, embedder):
             (reply,) = await fake.wait_for_messages(1, chat_id=5000 + i)
             assert reply["text"].strip(), text
         assert "طويل جداً" in fake.messages_to(5000 + 2)[0]["text"]
-        assert "اكتب سؤالك" in fake.messages_to(5000 + 8)[0]["text"] or fake.messages_to(5000 + 8)
+        injected = fake.messages_to(5000 + 8)[0]  # "/ask <a href='javascript:…'>": a question, never a link
+        assert "could not find" in injected["text"] and not any(e["type"] == "text_link" for e in injected.get("entities", []))
         assert not fake.errors_returned, fake.errors_returned
         await asyncio.sleep(0.3)
         assert fake.messages_to(5000 + BAD_MESSAGES.index("/unknowncommand")) == []
@@ -93,10 +94,23 @@ async def test_telegram_faults_no_reply_lost_or_duplicated(tmp_path, embedder):
         assert {status for _, status, _ in fake.errors_returned} >= {429}
 
 
-async def test_timeouts_on_typing_are_retried_and_reply_still_sent(tmp_path, embedder):
+async def test_server_errors_on_typing_are_retried_and_reply_still_sent(tmp_path, embedder):
     async with running_bot(tmp_path, embedder) as (fake, _app):
         reply = await reply_despite(fake, "sendChatAction", 500, "قطار الحرمين", times=2)
         assert "قطار الحرمين" in reply["text"]
+        # typing goes on beside the search: its retries may end after the reply
+        await eventually(lambda: len([c for c in fake.calls if c[0] == "sendChatAction"]) >= 3, timeout=30)
+        assert len([e for e in fake.errors_returned if e[0] == "sendChatAction"]) == 2, "two 500s, then the retry that worked"
+
+
+async def test_timeouts_on_typing_are_retried_and_reply_still_sent(tmp_path, embedder):
+    """A real client timeout: the fake answers sendChatAction after the bot stopped waiting (read timeout 0.3 s)."""
+    async with running_bot(tmp_path, embedder, read_timeout=0.3, telegram_network_retries=1) as (fake, _app):
+        fake.delay("sendChatAction", 1.0)
+        fake.message("قطار الحرمين", user_id=READER)
+        (reply,) = await fake.wait_for_messages(1, chat_id=READER, timeout=60)
+        assert "قطار الحرمين" in reply["text"]
+        await eventually(lambda: len([c for c in fake.calls if c[0] == "sendChatAction"]) >= 2, timeout=30)
 
 
 async def test_token_never_logged_even_verbosely(tmp_path, embedder, caplog):

@@ -80,3 +80,49 @@ def test_disk_full_while_writing_keeps_the_old_index(tmp_path, embedder, monkeyp
     assert not list((tmp_path / "ix" / BUILDS_DIR).glob(f"{TMP_PREFIX}*")), "the partial build was removed"
     monkeypatch.undo()
     assert run_build([articles], tmp_path / "ix", embedder=embedder, progress=False).articles == len(CORPUS)
+
+
+# ------------------------------------------------------------------ red-team findings of 2026-12 (docs/reliability.md)
+
+
+def test_a_damaged_embeddings_cache_is_moved_aside_and_rebuilt(tmp_path, capsys, caplog):
+    """It blocked every later build, update, upload and fetch with a sqlite3.DatabaseError traceback."""
+    from index.__main__ import main
+
+    articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS)
+    index = tmp_path / "ix"
+    assert main(["build", "--articles", str(articles), "--index", str(index), "-q"]) == 0
+    cache = index / "cache" / "embeddings.sqlite"
+    for suffix in ("-wal", "-shm"):
+        cache.with_name(cache.name + suffix).unlink(missing_ok=True)
+    cache.write_bytes(b"this is not a database " * 400)
+    write_jsonl(articles, [*CORPUS, {**CORPUS[0], "id": "t-more", "text": CORPUS[0]["text"] + " وتفاصيل جديدة."}])
+    capsys.readouterr()
+    assert main(["update", "--articles", str(articles), "--index", str(index), "-q"]) == 0
+    out = capsys.readouterr()
+    assert "Traceback" not in out.err and "added: 1" in out.out
+    assert "damaged" in caplog.text and "started a new one" in caplog.text
+    assert list(cache.parent.glob("embeddings.sqlite.damaged-*")), "the damaged file is kept aside, not deleted"
+    assert open_index(index).manifest["articles"] == 7
+
+
+def test_a_full_disk_while_caching_is_one_line(tmp_path, capsys, monkeypatch):
+    """SQLite's own "database or disk is full", forced by a page limit on the cache file."""
+    import sqlite3
+
+    import index.cache
+    from index.__main__ import main
+
+    articles = write_jsonl(tmp_path / "a" / "n.jsonl", many_articles(60))
+    real_connect = sqlite3.connect
+
+    def small_disk(*args, **kwargs):
+        db = real_connect(*args, **kwargs)
+        db.execute("PRAGMA max_page_count = 12")
+        return db
+
+    monkeypatch.setattr(index.cache.sqlite3, "connect", small_disk)
+    code = main(["build", "--articles", str(articles), "--index", str(tmp_path / "ix"), "-q"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("error:") and "disk is full" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

@@ -258,3 +258,69 @@ def test_a_page_stating_no_date_gets_the_day_it_was_fetched(server, tmp_path):
     assert records["حديقة جديدة"]["date"] == datetime.now(UTC).date().isoformat()
     assert records["حديقة جديدة"]["date_from"] == "fetched"
     assert (records["حديقة ثانية"]["date"], records["حديقة ثانية"]["date_from"]) == ("2026-11-03", "last-modified")
+
+
+# ------------------------------------------------------------------ red-team findings of 2026-12 (docs/reliability.md)
+
+
+def test_a_response_that_runs_past_its_deadline_is_not_retried(server):
+    """A server dripping a byte at a time held one link for 6 minutes: its deadline, retried 4 times."""
+    server.reset_log()
+    with Fetcher(FAST) as fetcher, pytest.raises(FetchError, match="too slow"):
+        fetcher.get(server.url("/fault/drip?once"))
+    assert server.paths().count("/fault/drip?once") == 1
+
+
+def test_a_fetch_run_stops_at_its_time_budget_and_leaves_the_rest_for_the_next(server, tmp_path):
+    links = "".join(f"<item><title>خبر {n}</title><link>{server.url(f'/fault/drip?{n}')}</link></item>" for n in range(6))
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>بطيء</title>{links}</channel></rss>'.encode()
+    server.extra["/feeds/drip.xml"] = (200, {"Content-Type": "application/rss+xml"}, feed)
+    server.reset_log()
+    slow_pages = replace(FAST, read_timeout=5.0, workers=2)  # each page would take 5 + 4 x 5 s before its deadline
+    report = harvest([server.url("/feeds/drip.xml")], tmp_path, slow_pages, budget=0.5)
+    assert report.left == 6 and report.budget == 0.5 and "time budget" in report.summary()
+    started = [p for p in server.paths() if p.startswith("/fault/drip?")]
+    assert len(started) == 2, "the two cut off at the budget; the other four never started"
+    assert not report.failed
+
+
+def test_an_unfinished_listing_is_read_again_after_a_budget_stop(server, tmp_path):
+    server.extra["/feeds/one-drip.xml"] = (
+        200,
+        {"Content-Type": "application/rss+xml"},
+        f'<rss version="2.0"><channel><item><link>{server.url("/fault/drip?again")}</link></item></channel></rss>'.encode(),
+    )
+    harvest([server.url("/feeds/one-drip.xml")], tmp_path, replace(FAST, read_timeout=5.0), budget=0.3)
+    server.reset_log()
+    harvest([server.url("/feeds/one-drip.xml")], tmp_path, replace(FAST, read_timeout=5.0), budget=0.3)
+    assert any(p.startswith("/fault/drip?again") for p in server.paths()), "the link left by the budget is tried again"
+
+
+@pytest.mark.parametrize(
+    "ip",
+    [
+        "2002:c0a8:0101::1",  # 6to4 of 192.168.1.1
+        "2002:7f00:0001::1",  # 6to4 of 127.0.0.1
+        "fec0::1",  # site-local
+        "192.0.0.8",  # IETF protocol assignments
+        "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
+        "2001:db8::1",  # documentation
+        "fc00::1",  # unique-local
+        "198.18.0.1",  # benchmarking
+        "::",
+        "224.0.0.1",
+    ],
+)
+def test_special_ranges_are_refused(ip):
+    assert address_problem(ip), ip
+
+
+@pytest.mark.parametrize("ip", ["2002:0808:0808::1", "64:ff9b::808:808", "1.1.1.1", "2606:4700:4700::1111"])
+def test_public_addresses_inside_v6_forms_are_allowed(ip):
+    assert address_problem(ip) == ""
+
+
+@pytest.mark.parametrize("source", ["data:text/html,<h1>x</h1>", "file:///etc/passwd", "javascript:alert(1)"])
+def test_sources_with_another_scheme_say_only_http_and_https(source):
+    _urls, (problem,) = read_sources([source])
+    assert "only http and https" in problem.reason

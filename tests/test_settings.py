@@ -68,3 +68,41 @@ def test_settings_that_contradict_each_other_are_refused(monkeypatch, tmp_path):
     monkeypatch.setenv("INDEX_WATCH_SECONDS", "0.01")  # would poll the disk in a tight loop
     with pytest.raises(SettingsError, match="INDEX_WATCH_SECONDS"):
         load_settings()
+
+
+# ------------------------------------------------------------------ red-team findings of 2026-12 (docs/reliability.md)
+
+
+def test_a_log_level_that_does_not_exist_is_one_line_not_a_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LOG_LEVEL": "verbose", "INDEX_DIR": str(tmp_path / "none")}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--console"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, input=""
+    )
+    assert done.returncode != 0 and "LOG_LEVEL" in done.stderr and "Traceback" not in done.stderr
+    assert "DEBUG, INFO, WARNING, ERROR, CRITICAL" in done.stderr
+
+
+def test_secrets_lose_the_whitespace_of_a_paste():
+    settings = Settings(_env_file=None, telegram_bot_token="123456:ABCdef-ghi\n", webhook_secret=" abcdefghijklmnopq\r\n")
+    assert settings.telegram_bot_token.get_secret_value() == "123456:ABCdef-ghi"
+    assert settings.webhook_secret.get_secret_value() == "abcdefghijklmnopq"
+
+
+async def test_a_token_pasted_with_a_newline_reaches_the_bot_api(tmp_path):
+    """It gave "cannot reach the Bot API … check the network": the raw value, newline and all, was used."""
+    from botkit import make_settings
+    from fake_telegram import FakeTelegram
+
+    from bot.app import build_application
+    from bot.service import QAService
+
+    async with FakeTelegram() as fake:
+        app = build_application(
+            make_settings(fake, tmp_path, telegram_bot_token=fake.token + "\n"), QAService(make_settings(fake, tmp_path), None)
+        )
+        async with app:  # initialize() asks getMe
+            assert app.bot.username == fake.bot_username

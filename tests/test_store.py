@@ -143,3 +143,71 @@ def test_approximate_index_types_find_near_duplicates(kind, tmp_path):
     _, found = loaded.search(data[:20], 1)
     assert (found[:, 0] == np.arange(20)).mean() >= 0.9
     assert resolve_type("auto", 10_000) == "flat" and resolve_type("auto", 2_000_000) == "hnsw-sq8"
+
+
+# ------------------------------------------------------------------ the swap's promises, tested directly
+# (an audit of 2026-12 found that writing CURRENT in place, pointing it at a build before the build's directory
+# is in place, and a cleanup that deletes the live build each passed the whole suite: open_index's fallback hid them)
+
+
+def _spy_replace(monkeypatch, index_dir: Path, on_current) -> list[tuple[str, str]]:
+    """Record os.replace calls; call ``on_current(build_id)`` when one replaces CURRENT."""
+    calls: list[tuple[str, str]] = []
+    real = os.replace
+
+    def replace(src, dst, *args, **kwargs):
+        calls.append((str(src), str(dst)))
+        if Path(dst) == index_dir / "CURRENT":
+            on_current(Path(src).read_text(encoding="utf-8").strip())
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    return calls
+
+
+def test_current_changes_only_by_renaming_a_finished_file(tmp_path, embedder, monkeypatch):
+    articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS[:3])
+    index = tmp_path / "ix"
+    run_build([articles], index, embedder=embedder, progress=False)
+    before = (index / "CURRENT").stat().st_ino
+    named: list[str] = []
+    calls = _spy_replace(monkeypatch, index, named.append)
+    write_jsonl(articles, CORPUS[:4])
+    report = run_build([articles], index, embedder=embedder, progress=False)
+    renames = [(src, dst) for src, dst in calls if Path(dst) == index / "CURRENT"]
+    assert len(renames) == 1 and Path(renames[0][0]).parent == index and Path(renames[0][0]).name != "CURRENT"
+    assert named == [report.build_id]
+    assert (index / "CURRENT").stat().st_ino != before, "a new file took CURRENT's name: it was not written in place"
+
+
+def test_a_build_is_complete_in_its_place_before_current_names_it(tmp_path, embedder, monkeypatch):
+    from index.store import load_build
+
+    articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS[:3])
+    index = tmp_path / "ix"
+    seen: list[int] = []
+
+    def check(build_id: str) -> None:  # at the moment CURRENT is replaced
+        seen.append(load_build(index / BUILDS_DIR / build_id).manifest["articles"])
+
+    _spy_replace(monkeypatch, index, check)
+    run_build([articles], index, embedder=embedder, progress=False)
+    write_jsonl(articles, CORPUS[:5])
+    run_build([articles], index, embedder=embedder, progress=False)
+    assert seen == [3, 5]
+
+
+def test_cleanup_never_removes_the_live_build(tmp_path, embedder):
+    from index.store import cleanup, set_current
+
+    articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS[:2])
+    index = tmp_path / "ix"
+    ids = []
+    for n in range(2, 6):
+        write_jsonl(articles, CORPUS[:n])
+        ids.append(run_build([articles], index, embedder=embedder, progress=False).build_id)
+    oldest_kept = list_builds(index)[0]
+    set_current(index, oldest_kept)  # CURRENT names the oldest build left (an admin rolled back)
+    removed = cleanup(index, keep=1)
+    assert oldest_kept not in removed and (index / BUILDS_DIR / oldest_kept).is_dir()
+    assert open_index(index).build_id == oldest_kept

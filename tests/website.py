@@ -416,15 +416,24 @@ class SiteServer:
     ``/fault/huge`` (``huge_mb`` MB), ``/fault/loop`` (redirect loop), ``/fault/redirect``
     (2 hops to an article), ``/private/secret.html`` (robots.txt disallows it),
     ``/fault/report.pdf``, ``/feeds/broken.xml`` (malformed XML), ``/fault/empty``
-    (a page with no article), ``/fault/js-redirect`` (redirect to a javascript: URL).
+    (a page with no article), ``/fault/js-redirect`` (redirect to a javascript: URL),
+    ``/fault/drip`` (an answer that drips one byte every ``drip_seconds``, never ending on its own).
     Conditional requests (ETag / If-None-Match) get 304.
     """
 
     def __init__(
-        self, site: NewsSite, *, slow_seconds: float = 2.0, huge_mb: int = 30, feed_size: int = 0, latency: float = 0.0
+        self,
+        site: NewsSite,
+        *,
+        slow_seconds: float = 2.0,
+        huge_mb: int = 30,
+        feed_size: int = 0,
+        latency: float = 0.0,
+        drip_seconds: float = 0.1,
     ) -> None:
         self.site = site
         self.slow_seconds = slow_seconds
+        self.drip_seconds = drip_seconds
         self.huge_mb = huge_mb
         self.feed_size = feed_size or len(site.pages)
         self.latency = latency  # seconds every article page takes to answer (to observe concurrency)
@@ -525,6 +534,8 @@ class SiteServer:
         if bare == "/fault/slow":
             time.sleep(self.slow_seconds)
             return 200, _page_headers(site.pages[2]), render_page(site, site.pages[2], self.base).encode()
+        if bare == "/fault/drip":
+            return 200, {"Content-Type": "text/html; charset=utf-8", "X-Drip": "1"}, None
         if bare in ("/fault/huge", "/fault/huge-declared"):  # the first without Content-Length: only streaming can cut it
             headers = {"Content-Type": "text/html; charset=utf-8", "X-Size": str(self.huge_mb * 1024 * 1024)}
             if bare == "/fault/huge-declared":
@@ -608,7 +619,26 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
 
+    def _drip(self, headers: dict[str, str]) -> None:
+        """One byte at a time, each within any read timeout, for as long as the client keeps reading."""
+        self.send_response(200)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.close_connection = True
+        try:
+            self.wfile.write(b"<html><body>")
+            for _ in range(100_000):
+                time.sleep(self.owner.drip_seconds)
+                self.wfile.write(b" ")
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
     def _stream_huge(self, headers: dict[str, str]) -> None:
+        if "X-Drip" in headers:
+            self._drip(headers)
+            return
         self.send_response(200)
         for key, value in headers.items():
             self.send_header(key, value)
