@@ -165,10 +165,20 @@ def git(*args: str, cwd: Path = ROOT) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
 
+# The project is installed in .venv in editable mode: setuptools' finder would serve a module the old tree
+# lacks (index/uploads.py, say) from this checkout. A sitecustomize on the path removes it in every process.
+_ONLY_THIS_TREE = """import sys
+sys.meta_path[:] = [f for f in sys.meta_path if "__editable__" not in type(f).__module__ + getattr(f, "__module__", "")]
+"""
+
+
 def run_tests(tree: Path, tests: list[str], label: str) -> dict[str, str]:
-    """Run ``tests`` in ``tree`` with its own code first on the path; test id -> passed | failed | error | skipped."""
+    """Run ``tests`` in ``tree`` with its own code, and only it, importable; test id -> passed | failed | error | skipped."""
     report = tree / f".findings-{label}.xml"
-    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
+    isolate = tree.parent / f"site-{tree.name}"
+    isolate.mkdir(exist_ok=True)
+    (isolate / "sitecustomize.py").write_text(_ONLY_THIS_TREE, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": f"{isolate}{os.pathsep}{tree}", "PYTHONDONTWRITEBYTECODE": "1"}
     subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}", *[f"tests/{t}" for t in tests]],
         cwd=tree,

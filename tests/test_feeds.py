@@ -89,14 +89,20 @@ def test_gzip_bomb_is_refused():
 
 def test_a_feed_whose_doctype_has_an_internal_subset_is_a_feed_and_its_entities_stay_unexpanded():
     """Taken for an HTML page before (the DOCTYPE's ">" inside the subset ended the sniffing)."""
-    laughs = b"""<?xml version="1.0"?>
+    declarations = "".join(f'  <!ENTITY filler{n} "a harmless declaration, number {n}">\n' for n in range(20)).encode()
+    laughs = (
+        b"""<?xml version="1.0"?>
 <!DOCTYPE rss [
-  <!ENTITY lol "lol">
+"""
+        + declarations
+        + b"""  <!ENTITY lol "lol">
   <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
   <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
 ]>
 <rss version="2.0"><channel><title>t</title>
 <item><title>&lol3;</title><link>https://a.example/news/1</link></item></channel></rss>"""
+    )
+    assert len(laughs.split(b"]>")[0]) > 1000  # longer than the sniffer's look-ahead of 512 bytes
     assert sniff(laughs) == FEED
     listing = parse_listing(laughs, BASE, FEED)
     assert [e.url for e in listing.entries] == ["https://a.example/news/1"]
