@@ -48,8 +48,9 @@ def test_length_is_what_telegram_counts_not_the_html_source():
 
 
 def test_a_link_is_never_split_across_messages():
-    title = "عنوان " * 200  # a 1,200-character link text
-    blocks = [[Run("نص " * 1200)], [Run(title.strip(), "a", "https://example.org/a"), Run("\n"), Run("تتمة")]]
+    title = "عنوان " * 400  # a 2,400-character link text...
+    href = "https://example.org/a?" + "q" * 1990  # ...to a 2,000-character address (under the 2,048 cap)
+    blocks = [[Run("نص " * 1200)], [Run(title.strip(), "a", href), Run("\n"), Run("تتمة")]]
     messages = pack(blocks, Format(html=True, rtl=True))
     assert len(messages) == 2
     for message in messages:
