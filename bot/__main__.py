@@ -166,8 +166,26 @@ def _main(argv: Sequence[str] | None) -> int:
     except (StoreError, ModelLoadError, ModelMismatch, ModelFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if searcher is not None:
+        warn_if_built_elsewhere(settings, searcher.manifest.get("sources", []))
     app = build_application(settings, QAService(settings, searcher))
     return serve(app, hook, settings, secrets)
+
+
+def warn_if_built_elsewhere(settings: Settings, sources: list[str]) -> None:
+    """Say at start when the index was not built from ARTICLES_DIR: the bot's first update would then be refused."""
+    from index.builder import covers
+
+    folder = settings.articles_dir.expanduser().resolve()
+    elsewhere = [s for s in sources if not covers([folder], Path(s).expanduser().resolve())]
+    if elsewhere:
+        log.warning(
+            "the index was built from %s, outside ARTICLES_DIR (%s): the bot's updates (/reindex, uploads, channel "
+            "posts) would remove those articles and are refused until an admin confirms; build it with "
+            "`python -m index build` (which reads ARTICLES_DIR) to avoid this",
+            ", ".join(elsewhere),
+            folder,
+        )
 
 
 if __name__ == "__main__":

@@ -54,11 +54,11 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "admin_help": {
         AR: (
-            "\n\n<b>للمشرفين:</b> /reindex لتحديث الفهرس، /stats للإحصاءات، /report لتقرير المحرر، وأرسل ملف أخبار (.txt .md .json .jsonl .html) لإضافته."
+            "\n\n<b>للمشرفين:</b> /reindex لتحديث الفهرس، /stats للإحصاءات، /report لتقرير المحرر، /uploads للملفات المرفوعة، وأرسل ملف أخبار (.txt .md .json .jsonl .html) لإضافته."
             "\nأرسل رابط خبر أو خلاصة RSS/Atom أو خريطة موقع (أو /add ثم الروابط) لأجلبه وأضيفه، أو /add ثم نص صفحة الخبر."
         ),
         EN: (
-            "\n\n<b>Admins:</b> /reindex updates the index, /stats shows statistics, /report gives the editor's report; send an article file (.txt .md .json .jsonl .html) to add it."
+            "\n\n<b>Admins:</b> /reindex updates the index, /stats shows statistics, /report gives the editor's report, /uploads lists uploaded files; send an article file (.txt .md .json .jsonl .html) to add it."
             "\nSend links to articles, RSS/Atom feeds or sitemaps (or /add and the links) to fetch and add them, or /add and a page's text."
         ),
     },

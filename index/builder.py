@@ -292,7 +292,7 @@ def resolved_sources(paths: Sequence[str | Path]) -> list[Path]:
     return [Path(p).expanduser().resolve() for p in paths]
 
 
-def _covers(roots: Sequence[Path], folder: Path) -> bool:
+def covers(roots: Sequence[Path], folder: Path) -> bool:
     """Whether ``folder`` is one of ``roots`` or inside one of them."""
     return any(folder == root or root in folder.parents for root in roots)
 
@@ -317,7 +317,7 @@ def check_removals(
     folders = []
     for source in previous_sources:
         folder = Path(source).expanduser().resolve()
-        if _covers(given, folder):
+        if covers(given, folder):
             continue
         held = [i for i, (_, _, path) in before.items() if _in_folder(path, source)]
         if held and all(i in gone for i in held):
