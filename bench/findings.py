@@ -18,15 +18,15 @@ Prints one table (finding, test, baseline, now) and, with ``--write``, replaces 
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
+
+from worktrees import short, tree_env, worktree
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "reliability.md"
@@ -161,24 +161,10 @@ MUTANTS = [
 ]
 
 
-def git(*args: str, cwd: Path = ROOT) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
-
-
-# The project is installed in .venv in editable mode: setuptools' finder would serve a module the old tree
-# lacks (index/uploads.py, say) from this checkout. A sitecustomize on the path removes it in every process.
-_ONLY_THIS_TREE = """import sys
-sys.meta_path[:] = [f for f in sys.meta_path if "__editable__" not in type(f).__module__ + getattr(f, "__module__", "")]
-"""
-
-
 def run_tests(tree: Path, tests: list[str], label: str) -> dict[str, str]:
     """Run ``tests`` in ``tree`` with its own code, and only it, importable; test id -> passed | failed | error | skipped."""
     report = tree / f".findings-{label}.xml"
-    isolate = tree.parent / f"site-{tree.name}"
-    isolate.mkdir(exist_ok=True)
-    (isolate / "sitecustomize.py").write_text(_ONLY_THIS_TREE, encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": f"{isolate}{os.pathsep}{tree}", "PYTHONDONTWRITEBYTECODE": "1"}
+    env = tree_env(tree)
     subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}", *[f"tests/{t}" for t in tests]],
         cwd=tree,
@@ -235,20 +221,13 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="replace the section in docs/reliability.md")
     args = parser.parse_args()
     tests = [t for _, group in FINDINGS for t in group]
-    tests_from = git("rev-parse", "--short", args.tests_from)
-    with tempfile.TemporaryDirectory(prefix="findings-") as scratch:
-        base, now = Path(scratch) / "baseline", Path(scratch) / "now"
-        git("worktree", "add", "--detach", str(base), args.baseline)
-        git("worktree", "add", "--detach", str(now), tests_from)
-        try:
-            shutil.rmtree(base / "tests")
-            shutil.copytree(now / "tests", base / "tests")
-            before = run_tests(base, tests, "baseline")
-            after = run_tests(now, tests, "now")
-            mutants = mutant_results(now) if args.mutants else []
-        finally:
-            for tree in (base, now):
-                git("worktree", "remove", "--force", str(tree))
+    tests_from = short(args.tests_from)
+    with worktree(args.baseline) as base, worktree(tests_from) as now:
+        shutil.rmtree(base / "tests")
+        shutil.copytree(now / "tests", base / "tests")
+        before = run_tests(base, tests, "baseline")
+        after = run_tests(now, tests, "now")
+        mutants = mutant_results(now) if args.mutants else []
     lines = [
         SECTION,
         "",
