@@ -16,20 +16,20 @@ from pathlib import Path
 import numpy as np
 from common import ARCD_ARTICLES, ARCD_QUESTIONS, ROOT, SNN_ARTICLES, build_index_cli, need
 
-from index.answerability import ANSWERABILITY_FEATURES, hit_features
-from index.answers import (
+from index.answer.answerability import ANSWERABILITY_FEATURES, hit_features
+from index.answer.learned import LearnedModel
+from index.answer.matching import Matcher
+from index.answer.ordering import lead_with_best_answer
+from index.answer.selector import (
     SENTENCE_FEATURES,
     SentenceRef,
     apply_sentence_probabilities,
-    lead_with_best_answer,
     sentence_features,
 )
-from index.evaluate import contains_answer, load_questions
-from index.learned import LearnedModel
-from index.matching import Matcher
 from index.results import Hit
-from index.retrieval import Candidates
-from index.search import AnswerModels, Searcher, SearchParams
+from index.search.retrieval import Candidates
+from index.search.searcher import AnswerModels, Searcher, SearchParams
+from index.tools.evaluate import contains_answer, load_questions
 
 DATA = ROOT / "bench" / "data"
 INDEXES = {

@@ -26,8 +26,8 @@ from common import percentile, record, table
 from train_answers import ANSWERABLE_AR, OUT_OF_CORPUS_AR, roc_auc
 
 from bot.render import Format, reply_messages
-from index.evaluate import answer_rank, article_rank, highlight_hit, load_questions
-from index.search import AnswerModels, SearchParams
+from index.search.searcher import AnswerModels, SearchParams
+from index.tools.evaluate import answer_rank, article_rank, highlight_hit, load_questions
 
 
 def main() -> None:

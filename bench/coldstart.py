@@ -30,7 +30,7 @@ from pathlib import Path
 import psutil
 from common import ARCD_QUESTIONS, ROOT, SNN_ARTICLES, build_index_cli, need, record, table
 
-from index.evaluate import load_questions
+from index.tools.evaluate import load_questions
 
 sys.path.insert(0, str(ROOT / "tests"))
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from common import ARCD_QUESTIONS, ROOT, SNN_ARTICLES, build_index_cli, need, record, table
 
-from index.evaluate import load_questions
+from index.tools.evaluate import load_questions
 
 
 def short_location(filename: str, line: int, func: str) -> str:
@@ -64,7 +64,7 @@ def summarise(stats: pstats.Stats, top: int = 12) -> str:
 
 
 def profile_query(index: Path, limit: int) -> tuple[str, pstats.Stats]:
-    from index.search import Searcher
+    from index.search.searcher import Searcher
 
     questions = [q["question"] for q in load_questions(need(ARCD_QUESTIONS))][:limit]
     searcher = Searcher.open(index)

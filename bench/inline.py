@@ -29,9 +29,9 @@ from fake_telegram import FakeTelegram
 
 from bot.app import build_application
 from bot.service import QAService
-from index.evaluate import load_questions
-from index.search import Searcher
+from index.search.searcher import Searcher
 from index.settings import Settings
+from index.tools.evaluate import load_questions
 
 TARGET_P95_MS = 300
 

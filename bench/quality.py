@@ -15,10 +15,10 @@ from pathlib import Path
 
 from common import DEV_SETS, ROOT, need, record
 
-from index.builder import BuildConfig, run_build
-from index.evaluate import evaluate, format_table, load_questions
-from index.search import Searcher, SearchParams
-from index.store import open_index
+from index.build import BuildConfig, run_build
+from index.search.searcher import Searcher, SearchParams
+from index.storage.store import open_index
+from index.tools.evaluate import evaluate, format_table, load_questions
 
 
 def ensure_index(index_dir: Path, articles: list[Path], config: BuildConfig) -> None:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from common import ARCD_QUESTIONS, DEV_SETS, ROOT, build_index_cli, need, record, summary_ms, table
 
-from index.evaluate import load_questions
-from index.search import Searcher
+from index.search.searcher import Searcher
+from index.tools.evaluate import load_questions
 
 
 def main() -> None:

@@ -17,10 +17,10 @@ from dataclasses import replace
 from common import DEV_SETS, ROOT, need, record, table
 from quality import ensure_index
 
-from index.builder import BuildConfig
-from index.evaluate import evaluate, load_questions
-from index.recency import time_window
-from index.search import Searcher, SearchParams
+from index.build import BuildConfig
+from index.search.recency import time_window
+from index.search.searcher import Searcher, SearchParams
+from index.tools.evaluate import evaluate, load_questions
 
 
 def main() -> None:

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from common import DEV_SETS, ROOT, need, record, table
 
-from index.builder import BuildConfig, run_build
-from index.chunking import ChunkParams
-from index.evaluate import load_questions, score_results
-from index.search import Searcher, SearchParams
+from index.build import BuildConfig, run_build
+from index.search.searcher import Searcher, SearchParams
+from index.text.chunking import ChunkParams
+from index.tools.evaluate import load_questions, score_results
 
 BASE = BuildConfig()
 GRIDS: dict[str, list[tuple[str, BuildConfig]]] = {

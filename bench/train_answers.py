@@ -37,11 +37,12 @@ import numpy as np
 from answer_data import SETS, Run, answerability_rows, apply_sentence_scores, collect, open_searchers
 from common import ROOT, command_line, git_revision, record, table
 
-from index.answerability import ANSWERABILITY_FEATURES, rule_factors
-from index.answers import CROSS_LANGUAGE_DENSE_WEIGHT, SENTENCE_FEATURES, dense_adjusted
-from index.evaluate import contains_answer
-from index.learned import LearnedModel, Tree
-from index.rerank import sentence_scores, topic_weights
+from index.answer.answerability import ANSWERABILITY_FEATURES, rule_factors
+from index.answer.learned import LearnedModel, Tree
+from index.answer.matching import topic_weights
+from index.answer.selector import CROSS_LANGUAGE_DENSE_WEIGHT, SENTENCE_FEATURES, dense_adjusted
+from index.search.rerank import sentence_scores
+from index.tools.evaluate import contains_answer
 
 MODELS_DIR = ROOT / "index" / "models"
 ANSWERABLE_AR = ("arcd",)
@@ -123,7 +124,7 @@ def fit_ranker(x: np.ndarray, y: np.ndarray, groups: list[int], name: str, featu
 LEARNERS = {"logistic": fit_logistic, "lightgbm": fit_trees}
 # The answer sentence is one choice among a question's sentences: a ranking objective may serve it better.
 SENTENCE_LEARNERS = {**LEARNERS, "lightgbm-rank": fit_ranker}
-# Weights tried for the sentences' similarity to a question in another script (index.answers.dense_adjusted).
+# Weights tried for the sentences' similarity to a question in another script (index.answer.selector.dense_adjusted).
 DENSE_WEIGHTS = (0.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 
 

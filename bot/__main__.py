@@ -65,7 +65,7 @@ def webhook_options(settings: Settings) -> dict | None:
 
 
 def open_searcher(settings: Settings):
-    from index.search import Searcher
+    from index.search.searcher import Searcher
 
     return Searcher.open(settings.index_dir, params=settings.search_params(), models=settings.answer_models())
 
@@ -138,10 +138,10 @@ def _main(argv: Sequence[str] | None) -> int:
     secrets = [s.get_secret_value() for s in (settings.telegram_bot_token, settings.webhook_secret) if s]
     setup_logging(settings.log_level if not args.console else "WARNING", secrets)
 
-    from index.embedding import ModelLoadError
-    from index.learned import ModelFileError
-    from index.search import ModelMismatch
-    from index.store import IndexNotFound, StoreError
+    from index.answer.learned import ModelFileError
+    from index.embedding.embedder import ModelLoadError
+    from index.search.searcher import ModelMismatch
+    from index.storage.store import IndexNotFound, StoreError
 
     if args.console:
         from .console import run_console
@@ -174,7 +174,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
 def warn_if_built_elsewhere(settings: Settings, sources: list[str]) -> None:
     """Say at start when the index was not built from ARTICLES_DIR: the bot's first update would then be refused."""
-    from index.builder import covers
+    from index.build import covers
 
     folder = settings.articles_dir.expanduser().resolve()
     elsewhere = [s for s in sources if not covers([folder], Path(s).expanduser().resolve())]

@@ -1,7 +1,7 @@
 """Admins' handlers: /reindex, /stats, /report, /uploads, article uploads, and the confirmations they may ask for.
 
 Anything that changes the index goes through the service's update, which refuses
-to remove much of the index without a confirmation (``index.builder.check_removals``):
+to remove much of the index without a confirmation (``index.build.check_removals``):
 the admin then gets the list and a button. Uploads are saved under time-stamped
 names (``index.uploads``), so no upload ever replaces another without the admin's word.
 """
@@ -26,11 +26,9 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from index.articles import SUPPORTED_SUFFIXES, Article, LoadResult, load_file
-from index.builder import BuildReport, RemovalRefused
-from index.report import Report, build_report, daily_chart_png, read_log
-from index.settings import Settings
-from index.uploads import (
+from index.build import BuildReport, RemovalRefused
+from index.corpus.articles import SUPPORTED_SUFFIXES, Article, LoadResult, load_file
+from index.corpus.uploads import (
     Upload,
     dropped_by,
     is_supported,
@@ -41,6 +39,8 @@ from index.uploads import (
     save_upload,
     uploads_dir,
 )
+from index.settings import Settings
+from index.tools.report import Report, build_report, daily_chart_png, read_log
 
 from .handlers import _send, _service, _settings, admin_only, is_admin, reader_lang
 from .render import report_messages

@@ -18,9 +18,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from index.report import Report
+from index.corpus.urls import safe_link
 from index.results import SNIPPET_CHARS, Hit, Passage, SearchResult
-from index.urls import safe_link
+from index.tools.report import Report
 
 from .texts import AR, text
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 
-from index.search import Searcher
+from index.search.searcher import Searcher
 
 from .texts import AR, EXAMPLES, text
 

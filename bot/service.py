@@ -22,12 +22,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from index.builder import BuildReport, run_build
-from index.embedding import Embedder
-from index.report import percentile
-from index.search import ModelMismatch, Searcher, SearchResult
+from index.build import BuildReport, run_build
+from index.embedding.embedder import Embedder
+from index.search.searcher import ModelMismatch, Searcher, SearchResult
 from index.settings import Settings
-from index.store import IndexBusy, current_build_id
+from index.storage.store import IndexBusy, current_build_id
+from index.tools.report import percentile
 
 log = logging.getLogger(__name__)
 

@@ -23,13 +23,13 @@ from telegram import Message, Update
 from telegram.constants import MessageEntityType
 from telegram.ext import ContextTypes
 
-from index.articles import LoadResult, load_file
-from index.builder import RemovalRefused
-from index.harvest import HarvestReport, Outcome, harvest, index_is_stale
-from index.pagedump import drop_related, looks_like_page_dump
+from index.build import RemovalRefused
+from index.corpus.articles import LoadResult, load_file
+from index.corpus.pagedump import drop_related, looks_like_page_dump
+from index.corpus.urls import urls_in_text
 from index.settings import Settings
-from index.urls import urls_in_text
-from index.webstore import StoreBusy
+from index.web.harvest import HarvestReport, Outcome, harvest, index_is_stale
+from index.web.store import StoreBusy
 
 from .admin import AdminAlerts, removal_prompt
 from .handlers import admin_only, private_text

@@ -7,7 +7,7 @@ when their Telegram app is set to a non-Arabic language.
 
 from __future__ import annotations
 
-from index.arabic import is_mostly_latin
+from index.text.arabic import is_mostly_latin
 
 AR, EN = "ar", "en"
 

@@ -13,8 +13,9 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from index.storage.vectors import INDEX_TYPES
+
 from .settings import Settings, load_settings
-from .vectors import INDEX_TYPES
 
 EXAMPLES = """examples:
   python -m index build --articles samples/articles --index var/index
@@ -191,7 +192,7 @@ def make_parser() -> argparse.ArgumentParser:
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from dataclasses import asdict
 
-    from .report import build_report, daily_chart_png, format_text, read_log
+    from index.tools.report import build_report, daily_chart_png, format_text, read_log
 
     path = args.log or settings.question_log
     if path is None:
@@ -235,7 +236,7 @@ LISTED = 10  # articles listed by name per kind of change in an update's report
 def cmd_build(args: argparse.Namespace, settings: Settings, incremental: bool) -> int:
     from dataclasses import replace
 
-    from .builder import run_build
+    from .build import run_build
 
     config = settings.build_config()
     if not incremental:
@@ -292,10 +293,11 @@ def cmd_build(args: argparse.Namespace, settings: Settings, incremental: bool) -
 
 
 def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
-    from .builder import run_build
-    from .harvest import harvest, index_is_stale
-    from .store import IndexBusy
-    from .webstore import StoreBusy
+    from index.storage.store import IndexBusy
+    from index.web.harvest import harvest, index_is_stale
+    from index.web.store import StoreBusy
+
+    from .build import run_build
 
     articles_dir = args.articles or settings.articles_dir
     sources = args.sources or settings.feeds
@@ -356,7 +358,7 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
-    from .store import current_build_id, list_builds, open_index
+    from index.storage.store import current_build_id, list_builds, open_index
 
     stored = open_index(settings.index_dir)
     m = stored.manifest
@@ -413,8 +415,8 @@ def _read_questions(args: argparse.Namespace) -> Iterable[str]:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    from .render_text import format_result
-    from .search import Searcher
+    from index.search.searcher import Searcher
+    from index.tools.render_text import format_result
 
     searcher = Searcher.open(
         settings.index_dir, _explicit_model(settings), settings.search_params(), models=settings.answer_models()
@@ -431,8 +433,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from dataclasses import replace
 
-    from .evaluate import evaluate, format_table, load_questions
-    from .search import Searcher
+    from index.search.searcher import Searcher
+    from index.tools.evaluate import evaluate, format_table, load_questions
 
     params = settings.search_params()
     if args.dense_weight is not None:
@@ -461,11 +463,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # faiss's loader reports each CPU variant it tries at INFO, ModuleNotFoundError included: not an error
     logging.getLogger("faiss.loader").setLevel(logging.WARNING)
-    from .builder import BuildError
-    from .embedding import ModelLoadError
-    from .learned import ModelFileError
-    from .search import ModelMismatch
-    from .store import StoreError
+    from index.answer.learned import ModelFileError
+    from index.embedding.embedder import ModelLoadError
+    from index.search.searcher import ModelMismatch
+    from index.storage.store import StoreError
+
+    from .build import BuildError
 
     try:
         settings = load_settings()

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .arabic import is_mostly_latin
-from .cues import question_type
-from .lexical import LexicalIndex
+from index.storage.lexical import LexicalIndex
+from index.text.arabic import is_mostly_latin
+from index.text.cues import question_type
 
 _YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)")  # "2023" also inside "2023م" / "2023هـ"
 

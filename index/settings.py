@@ -13,16 +13,17 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from .arabic import STEMMERS
-from .builder import BuildConfig
-from .chunking import ChunkParams
-from .embedding import BUILTIN_MODEL
-from .lexical import BM25_METHODS, LexicalParams
-from .search import MODELS_DIR, AnswerModels, SearchParams
-from .vectors import INDEX_TYPES
+from index.embedding.embedder import BUILTIN_MODEL
+from index.search.searcher import MODELS_DIR, AnswerModels, SearchParams
+from index.storage.lexical import BM25_METHODS, LexicalParams
+from index.storage.vectors import INDEX_TYPES
+from index.text.arabic import STEMMERS
+from index.text.chunking import ChunkParams
+
+from .build import BuildConfig
 
 if TYPE_CHECKING:
-    from .fetch import FetchConfig
+    from index.web.client import FetchConfig
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -179,7 +180,7 @@ class Settings(BaseSettings):
     @field_validator("feeds")
     @classmethod
     def _web_urls(cls, value: list[str]) -> list[str]:
-        from .urls import is_web_url
+        from index.corpus.urls import is_web_url
 
         bad = [url for url in value if not is_web_url(url)]
         if bad:
@@ -261,7 +262,7 @@ class Settings(BaseSettings):
 
     def fetch_config(self, workers: int = 8) -> FetchConfig:
         """How ``index.fetch`` fetches pages (a ``FetchConfig``)."""
-        from .fetch import FetchConfig, user_agent
+        from index.web.client import FetchConfig, user_agent
 
         return FetchConfig(
             user_agent=user_agent(self.fetch_contact),

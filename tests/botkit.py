@@ -12,8 +12,8 @@ from fake_telegram import FakeTelegram
 
 from bot.app import build_application
 from bot.service import QAService
-from index.builder import run_build
-from index.search import Searcher
+from index.build import run_build
+from index.search.searcher import Searcher
 from index.settings import Settings
 
 ADMIN = 42

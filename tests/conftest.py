@@ -104,7 +104,7 @@ def corpus_dir(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def embedder():
     """The built-in offline model, loaded once per test session."""
-    from index.embedding import BUILTIN_MODEL, load_embedder
+    from index.embedding.embedder import BUILTIN_MODEL, load_embedder
 
     return load_embedder(BUILTIN_MODEL)
 
@@ -139,7 +139,7 @@ def counting(embedder) -> CountingEmbedder:
 @pytest.fixture(scope="session")
 def built_index(tmp_path_factory, embedder) -> Path:
     """An index of the test corpus, built once and shared by read-only tests."""
-    from index.builder import run_build
+    from index.build import run_build
 
     root = tmp_path_factory.mktemp("ix")
     articles = write_jsonl(root / "articles" / "news.jsonl", CORPUS)
@@ -149,7 +149,7 @@ def built_index(tmp_path_factory, embedder) -> Path:
 
 @pytest.fixture(scope="session")
 def searcher(built_index, embedder):
-    from index.search import Searcher
+    from index.search.searcher import Searcher
 
     return Searcher.open(built_index, embedder=embedder)
 

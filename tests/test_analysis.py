@@ -6,9 +6,10 @@ import shutil
 import numpy as np
 import pytest
 
-from index.analysis import Analyses, SentenceInfo, analyse_passage, dump_sentences, parse_sentences
-from index.arabic import analyze
-from index.store import IndexCorrupt, load_build, open_index
+from index.storage.analyses import Analyses
+from index.storage.store import IndexCorrupt, load_build, open_index
+from index.text.analysis import SentenceInfo, analyse_passage, dump_sentences, parse_sentences
+from index.text.arabic import analyze
 
 
 def test_passage_analysis_round_trips_through_the_cache_format():
@@ -41,7 +42,7 @@ def test_arrays_round_trip_memory_mapped(tmp_path):
 def test_a_build_with_damaged_arrays_is_refused_and_the_previous_one_served(tmp_path, embedder):
     from conftest import CORPUS, write_jsonl
 
-    from index.builder import run_build
+    from index.build import run_build
 
     articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS[:4])
     index = tmp_path / "ix"

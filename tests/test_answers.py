@@ -3,15 +3,15 @@
 import numpy as np
 import pytest
 
-from index.answerability import ANSWERABILITY_FEATURES, hit_features
-from index.answers import (
+from index.answer.answerability import ANSWERABILITY_FEATURES, hit_features
+from index.answer.ordering import lead_with_best_answer
+from index.answer.selector import (
     CROSS_LANGUAGE_DENSE_WEIGHT,
     SENTENCE_FEATURES,
     SentenceRef,
     SentenceRows,
     apply_sentence_probabilities,
     dense_adjusted,
-    lead_with_best_answer,
     sentence_cosines,
     sentence_features,
     snippet_around,
@@ -152,7 +152,7 @@ def test_an_english_question_takes_the_sentence_most_like_it(searcher):
 
 
 def test_rules_refuse_a_same_script_question_sharing_no_word_and_halve_a_missing_year():
-    from index.answerability import YEAR_MISSING_FACTOR, rule_factors
+    from index.answer.answerability import YEAR_MISSING_FACTOR, rule_factors
 
     x = np.zeros((4, len(ANSWERABILITY_FEATURES)))
     x[0, HCOL["coverage"]] = 0.5  # shares words

@@ -1,4 +1,4 @@
-from index.arabic import (
+from index.text.arabic import (
     STOPWORDS,
     analyze,
     analyze_question,
@@ -94,7 +94,7 @@ def test_masdar_variant_meets_the_verb():
 
 
 def test_without_marks_drops_only_what_normalize_drops():
-    from index.arabic import normalize, without_marks
+    from index.text.arabic import normalize, without_marks
 
     text = "السَّرطانُ\u0640\u200f في جدّة"
     assert without_marks(text) == "السرطان في جدة"

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from conftest import CORPUS, need_shared, write_jsonl
 
-from index.articles import clean_text, load_articles, make_id
+from index.corpus.articles import clean_text, load_articles, make_id
 
 
 def test_jsonl_fields_ids_and_metadata(tmp_path: Path):
@@ -187,7 +187,7 @@ def test_page_dump_detection_is_linear_in_marker_lines():
     """An upload full of marker lines must not hold the build lock for minutes (ratio, not wall clock)."""
     import time
 
-    from index.pagedump import looks_like_page_dump, parse_page_dump
+    from index.corpus.pagedump import looks_like_page_dump, parse_page_dump
 
     def best_of_three(n: int) -> float:
         text = "".join(f"خبر رقم {i}\nTT\n" for i in range(n))  # no headline is ever repeated
@@ -245,7 +245,9 @@ def test_remembered_file_is_not_parsed_again_and_loads_the_same(tmp_path: Path, 
     memo = _DictMemo()
     plain = load_articles([path.parent])
     first = load_articles([path.parent], memo=memo)
-    monkeypatch.setattr("index.articles.article_from_record", lambda *a, **k: (_ for _ in ()).throw(AssertionError("parsed")))
+    monkeypatch.setattr(
+        "index.corpus.articles.article_from_record", lambda *a, **k: (_ for _ in ()).throw(AssertionError("parsed"))
+    )
     second = load_articles([path.parent], memo=memo)
     assert memo.hits == 1
     assert _summary(plain) == _summary(first) == _summary(second)
@@ -265,7 +267,7 @@ def test_changed_or_damaged_entry_is_read_again(tmp_path: Path):
 
 
 def test_build_cache_remembers_files(tmp_path: Path):
-    from index.cache import BuildCache
+    from index.storage.cache import BuildCache
 
     path = _mixed_file(tmp_path)
     with BuildCache(tmp_path / "cache.sqlite") as cache:
@@ -278,7 +280,7 @@ def test_build_cache_remembers_files(tmp_path: Path):
 
 def test_memo_keeps_odd_text_and_survives_damaged_entries(tmp_path: Path):
     """A lone surrogate (valid JSON) is stored escaped; an entry that is not a list of records is read again."""
-    from index.cache import BuildCache
+    from index.storage.cache import BuildCache
 
     path = tmp_path / "in" / "odd.jsonl"
     path.parent.mkdir()

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from conftest import CORPUS, write_jsonl
 
-from index.articles import load_articles
-from index.builder import run_build
-from index.search import Searcher
+from index.build import run_build
+from index.corpus.articles import load_articles
+from index.search.searcher import Searcher
 
 
 def make_bad_corpus(root: Path) -> dict[str, str]:

@@ -9,7 +9,7 @@ import random
 import numpy as np
 import pytest
 
-from index.bm25 import BM25, METHODS, VOCAB
+from index.storage.bm25 import BM25, METHODS, VOCAB
 
 
 def _random_corpus(seed: int) -> tuple[list[list[str]], list[str]]:

@@ -7,8 +7,8 @@ import json
 
 from botkit import ADMIN, READER, eventually, running_bot
 
-from index.articles import LoadResult, load_file
-from index.telegram_export import bare_channel_id, channel_file, export_records, post_record, store_posts
+from index.corpus.articles import LoadResult, load_file
+from index.corpus.telegram import bare_channel_id, channel_file, export_records, post_record, store_posts
 
 PUBLIC = -1001234500001
 PRIVATE = -1001234500002
@@ -128,7 +128,7 @@ def test_telegram_desktop_export_is_read_as_articles(tmp_path):
 async def test_pages_linked_from_posts_are_fetched_and_indexed(tmp_path, embedder):
     from website import NewsSite, SiteServer
 
-    from index.articles import load_articles
+    from index.corpus.articles import load_articles
 
     site = NewsSite.generate(2)
     page = site.pages[0]
@@ -222,7 +222,7 @@ async def test_an_edit_that_removes_the_text_removes_the_article(tmp_path, embed
 
 
 def test_the_channel_file_beats_an_exported_copy_of_a_post(tmp_path):
-    from index.articles import load_articles
+    from index.corpus.articles import load_articles
 
     export = {"name": "ق", "type": "public_channel", "id": 1234500001, "messages": [
         {"id": 1, "type": "message", "date": "2026-01-02T10:30:00", "text": POST},

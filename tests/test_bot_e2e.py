@@ -11,8 +11,8 @@ import pytest
 from botkit import ADMIN, GROUP, READER, buttons, eventually, reply_despite, running_bot
 from conftest import write_jsonl
 
-from index.builder import run_build
-from index.store import current_build_id
+from index.build import run_build
+from index.storage.store import current_build_id
 
 
 async def test_question_gets_attributed_answer(tmp_path, embedder):
@@ -404,7 +404,7 @@ async def test_real_entry_point_answers_and_stops_cleanly_on_sigterm(tmp_path, e
     from conftest import CORPUS, ROOT
     from fake_telegram import FakeTelegram
 
-    from index.builder import run_build
+    from index.build import run_build
 
     write_jsonl(tmp_path / "articles" / "news.jsonl", CORPUS)
     run_build([tmp_path / "articles"], tmp_path / "index", embedder=embedder, progress=False)

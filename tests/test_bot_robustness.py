@@ -183,7 +183,7 @@ def test_bot_with_damaged_index_is_a_clear_error(tmp_path, embedder):
 
     from conftest import CORPUS, write_jsonl
 
-    from index.builder import run_build
+    from index.build import run_build
 
     write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS)
     report = run_build([tmp_path / "a"], tmp_path / "ix", embedder=embedder, progress=False)

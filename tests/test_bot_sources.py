@@ -8,8 +8,8 @@ import pytest
 from botkit import ADMIN, READER, eventually, running_bot
 from website import NewsSite, SiteServer
 
-from index.articles import load_articles
-from index.store import open_index
+from index.corpus.articles import load_articles
+from index.storage.store import open_index
 
 FETCH = {"allow_private_urls": True, "fetch_delay_seconds": 0, "fetch_timeout_seconds": 2}
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from conftest import CORPUS, write_jsonl
 
-from index.builder import run_build
-from index.store import BUILDS_DIR, current_build_id
+from index.build import run_build
+from index.storage.store import BUILDS_DIR, current_build_id
 
 
 def _build_dir(index: Path) -> Path:

@@ -2,8 +2,8 @@ import itertools
 
 import pytest
 
-from index.chunking import ChunkParams, chunk_article, chunk_spans, embedding_input
-from index.sentences import split_sentences
+from index.text.chunking import ChunkParams, chunk_article, chunk_spans, embedding_input
+from index.text.sentences import split_sentences
 
 SENTENCE = "وأعلنت الوزارة اليوم عن خطة جديدة لتطوير النقل العام في المدن الكبرى خلال خمس سنوات."
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from index.cues import CUE_BITS, cue_names, question_type, sentence_cues
+from index.text.cues import CUE_BITS, cue_names, question_type, sentence_cues
 
 
 @pytest.mark.parametrize(

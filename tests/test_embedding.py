@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from index.embedding import BUILTIN_MODEL, ModelLoadError, default_prompts, load_embedder
+from index.embedding.embedder import BUILTIN_MODEL, ModelLoadError, default_prompts, load_embedder
 
 
 def test_builtin_model_gives_normalised_float32(embedder):
@@ -68,7 +68,7 @@ def test_light_builtin_encoder_gives_the_same_vectors(embedder):
 
 
 def test_remote_code_is_trusted_only_for_this_projects_modules(tmp_path):
-    from index.embedding import _only_our_modules
+    from index.embedding.embedder import _only_our_modules
 
     def saved(*types: str) -> str:
         folder = tmp_path / f"model-{len(list(tmp_path.iterdir()))}"
@@ -91,7 +91,7 @@ def test_remote_code_is_trusted_only_for_this_projects_modules(tmp_path):
 
 
 def test_warmed_up_encoder_gives_the_same_vectors_and_closes_unused():
-    from index.use_encoder import FastBuiltinModel
+    from index.embedding.encoder import FastBuiltinModel
 
     texts = ["أعلنت وزارة التعليم تعليق الدراسة في جدة", "Schools in Jeddah were closed"]
     plain = FastBuiltinModel(workers=1)
@@ -111,8 +111,8 @@ _TEXTS = ["عاصمة المملكة العربية السعودية هي الر
 
 
 def test_prepared_copy_gives_identical_vectors_and_is_reused(tmp_path, monkeypatch):
-    from index.use_encoder import UseEncoder
-    from index.use_prepared import default_cache_dir, prepared_dir
+    from index.embedding.encoder import UseEncoder
+    from index.embedding.prepared import default_cache_dir, prepared_dir
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     plain = UseEncoder(threads=1, prepared=False).encode(_TEXTS)
@@ -128,8 +128,8 @@ def test_prepared_copy_gives_identical_vectors_and_is_reused(tmp_path, monkeypat
 
 @pytest.mark.parametrize("damage", ["truncate", "format", "empty charsmap", "weights", "unwritable"])
 def test_damaged_or_unusable_prepared_copy_falls_back_to_the_package(tmp_path, monkeypatch, damage):
-    from index.use_encoder import UseEncoder
-    from index.use_prepared import default_cache_dir, prepared_dir
+    from index.embedding.encoder import UseEncoder
+    from index.embedding.prepared import default_cache_dir, prepared_dir
 
     if damage == "unwritable":
         (tmp_path / "file").write_text("not a directory")
@@ -159,7 +159,7 @@ def test_damaged_or_unusable_prepared_copy_falls_back_to_the_package(tmp_path, m
 def test_half_written_copy_of_a_killed_process_is_cleared(tmp_path, monkeypatch):
     import os
 
-    from index.use_encoder import UseEncoder
+    from index.embedding.encoder import UseEncoder
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     stale = tmp_path / "arabic-news-qa" / "usem3-0123456789abcdef.tmp-abc"

@@ -13,9 +13,9 @@ import pytest
 from conftest import CORPUS, ROOT, write_jsonl
 
 from index import store
-from index.builder import run_build
-from index.search import Searcher
-from index.store import BUILDS_DIR, TMP_PREFIX, StoreError, current_build_id, open_index
+from index.build import run_build
+from index.search.searcher import Searcher
+from index.storage.store import BUILDS_DIR, TMP_PREFIX, StoreError, current_build_id, open_index
 
 
 def many_articles(n: int) -> list[dict]:
@@ -110,7 +110,7 @@ def test_a_full_disk_while_caching_is_one_line(tmp_path, capsys, monkeypatch):
     """SQLite's own "database or disk is full", forced by a page limit on the cache file."""
     import sqlite3
 
-    import index.cache
+    import index.storage.cache
     from index.__main__ import main
 
     articles = write_jsonl(tmp_path / "a" / "n.jsonl", many_articles(60))
@@ -121,7 +121,7 @@ def test_a_full_disk_while_caching_is_one_line(tmp_path, capsys, monkeypatch):
         db.execute("PRAGMA max_page_count = 12")
         return db
 
-    monkeypatch.setattr(index.cache.sqlite3, "connect", small_disk)
+    monkeypatch.setattr(index.storage.cache.sqlite3, "connect", small_disk)
     code = main(["build", "--articles", str(articles), "--index", str(tmp_path / "ix"), "-q"])
     err = capsys.readouterr().err
     assert code == 1 and err.startswith("error:") and "disk is full" in err and "Traceback" not in err

@@ -7,7 +7,7 @@ import gzip
 import pytest
 from website import BROKEN_FEED, NewsSite, atom_feed, rss_feed, sitemap, sitemap_index
 
-from index.feeds import FEED, HTML, SITEMAP, SITEMAP_INDEX, URL_LIST, NotAListing, gunzip, parse_listing, sniff
+from index.web.feeds import FEED, HTML, SITEMAP, SITEMAP_INDEX, URL_LIST, NotAListing, gunzip, parse_listing, sniff
 
 BASE = "https://alwaha.example"
 SITE = NewsSite.generate(6)

@@ -9,11 +9,11 @@ from dataclasses import replace
 import pytest
 from website import NewsSite, SiteServer
 
-from index.articles import load_articles
-from index.fetch import FetchConfig, Fetcher, FetchError, address_problem, user_agent
-from index.harvest import FAILED, harvest, read_sources
-from index.urls import canonical_url
-from index.webstore import StoreBusy, WebStore
+from index.corpus.articles import load_articles
+from index.corpus.urls import canonical_url
+from index.web.client import FetchConfig, Fetcher, FetchError, address_problem, user_agent
+from index.web.harvest import FAILED, harvest, read_sources
+from index.web.store import StoreBusy, WebStore
 
 # small timeouts and no pauses: the suite runs on 2 busy cores
 FAST = FetchConfig(

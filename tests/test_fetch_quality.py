@@ -69,7 +69,7 @@ def test_the_measure_sees_leaks_wrong_dates_and_lost_sentences(tmp_path, embedde
     from conftest import write_jsonl
     from website import COOKIE
 
-    from index.builder import run_build
+    from index.build import run_build
 
     site = NewsSite.generate(3)
     base = "http://127.0.0.1:9"

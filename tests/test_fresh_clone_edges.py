@@ -18,10 +18,10 @@ from conftest import CORPUS, ROOT, SAMPLES, write_jsonl
 
 from bot.console import run_console
 from index.__main__ import main as cli
-from index.builder import BuildError, run_build
-from index.evaluate import format_table, score_results
+from index.build import BuildError, run_build
 from index.results import Hit, Passage, SearchResult
-from index.store import CURRENT_FILE, open_index
+from index.storage.store import CURRENT_FILE, open_index
+from index.tools.evaluate import format_table, score_results
 
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
@@ -117,7 +117,7 @@ def test_index_pointing_at_a_file_is_one_line(command, tmp_path, capsys):
 
 
 def test_index_below_a_file_is_one_line(tmp_path):
-    from index.store import NotAnIndexDir
+    from index.storage.store import NotAnIndexDir
 
     (tmp_path / "file").write_text("x", encoding="utf-8")
     with pytest.raises(NotAnIndexDir, match="--index"):
@@ -190,7 +190,7 @@ def test_garbage_current_is_reported_and_the_newest_build_served(tmp_path, count
     for garbage in (b"garbage\n", b"\xff\xfe\x00not text"):
         (tmp_path / "ix" / CURRENT_FILE).write_bytes(garbage)
         caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="index.store"):
+        with caplog.at_level(logging.WARNING, logger="index.storage.store"):
             assert open_index(tmp_path / "ix").build_id == report.build_id
         assert any("CURRENT names no build" in r.getMessage() for r in caplog.records)
 
@@ -204,7 +204,7 @@ def test_garbage_current_is_reported_and_the_newest_build_served(tmp_path, count
     ],
 )
 def test_json_of_the_wrong_shape_says_what_was_expected(content, kind, tmp_path):
-    from index.articles import load_articles
+    from index.corpus.articles import load_articles
 
     path = tmp_path / "a.json"
     path.write_text(json.dumps(content), encoding="utf-8")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from index.grouping import find_copies, leading_passages
+from index.search.grouping import find_copies, leading_passages
 
 
 def walk(articles: list[int], max_articles: int, per_article: int) -> list[int]:

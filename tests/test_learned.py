@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from index.learned import LearnedModel, ModelFileError, Tree
-from index.search import AnswerModels
+from index.answer.learned import LearnedModel, ModelFileError, Tree
+from index.search.searcher import AnswerModels
 
 FEATURES = ("a", "b", "c")
 
@@ -109,7 +109,7 @@ def test_shipped_models_load_and_carry_thresholds():
 
 
 def test_answerability_model_without_thresholds_is_an_error(tmp_path):
-    from index.search import MODELS_DIR
+    from index.search.searcher import MODELS_DIR
 
     (tmp_path / "answer_sentence.json").write_text((MODELS_DIR / "answer_sentence.json").read_text())
     data = json.loads((MODELS_DIR / "answerability.json").read_text())
@@ -162,7 +162,7 @@ def test_cli_with_a_damaged_model_file_says_which_file_and_stops(tmp_path, built
 
     from conftest import ROOT
 
-    from index.search import MODELS_DIR
+    from index.search.searcher import MODELS_DIR
 
     (tmp_path / "answer_sentence.json").write_text((MODELS_DIR / "answer_sentence.json").read_text())
     (tmp_path / "answerability.json").write_text('{"format": "news-qa-model", "version": 1, "kind": ')

@@ -6,8 +6,8 @@ import pytest
 
 from bot.render import Format, reply_messages
 from bot.texts import AR
-from index.search import Hit, Passage, SearchResult
-from index.urls import canonical_url, safe_link, urls_in_text
+from index.corpus.urls import canonical_url, safe_link, urls_in_text
+from index.search.searcher import Hit, Passage, SearchResult
 
 
 def reply_for(url: str) -> str:

@@ -5,9 +5,10 @@ import itertools
 import numpy as np
 import pytest
 
-from index.analysis import Analyses, SentenceInfo
-from index.matching import Matcher
+from index.answer.matching import Matcher
 from index.question import Question
+from index.storage.analyses import Analyses
+from index.text.analysis import SentenceInfo
 
 
 def random_analyses(rng: np.random.Generator, chunks: int = 12, vocab: int = 15) -> Analyses:

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 
 from bot.render import RLM, Format, full_passage_messages, reply_messages
 from bot.texts import AR, EN
-from index.arabic import analyze, normalize, tokenize
-from index.articles import clean_text
-from index.chunking import ChunkParams, chunk_spans
-from index.search import Hit, Passage, SearchResult
-from index.sentences import split_sentences
+from index.corpus.articles import clean_text
+from index.search.searcher import Hit, Passage, SearchResult
+from index.text.arabic import analyze, normalize, tokenize
+from index.text.chunking import ChunkParams, chunk_spans
+from index.text.sentences import split_sentences
 
 ARABIC = "".join(chr(c) for c in range(0x0621, 0x064B)) + "ًٌٍَُِّْـ٠١٢٣٤٥٦٧٨٩؟؛،"
 TRICKY = "<>&\"'/\\*_`[]()" + "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u2066\u2067\u2069\ufeff" + "😀🇸🇦👍🏽\u0301"

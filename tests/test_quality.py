@@ -7,12 +7,12 @@ import pytest
 from conftest import CORPUS, write_jsonl
 
 from index.__main__ import main as cli
-from index.builder import run_build
-from index.evaluate import contains_answer, score_results
-from index.lexical import LexicalParams
-from index.rerank import phrase_coverage
+from index.build import run_build
 from index.results import Hit, Passage, SearchResult
-from index.search import Searcher, SearchParams
+from index.search.rerank import phrase_coverage
+from index.search.searcher import Searcher, SearchParams
+from index.storage.lexical import LexicalParams
+from index.tools.evaluate import contains_answer, score_results
 
 
 def hit(rank, article_id, text="", also=()):

@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 from conftest import write_jsonl
 
-from index.arabic import normalize
-from index.builder import run_build
-from index.recency import (
+from index.build import run_build
+from index.search.recency import (
     _PATTERNS,
     _WINDOWS,
     UNKNOWN_DAY,
@@ -17,7 +16,8 @@ from index.recency import (
     time_window,
     window_bonus,
 )
-from index.search import Searcher
+from index.search.searcher import Searcher
+from index.text.arabic import normalize
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ def cli(*args: str) -> int:
 
 
 def stats(index) -> dict:
-    from index.store import open_index
+    from index.storage.store import open_index
 
     return open_index(index).manifest
 
@@ -85,8 +85,8 @@ async def bot_on_another_folder(tmp_path, embedder):
     """The README's old path: the index built from one folder, the bot run with ARTICLES_DIR pointing at another."""
     from bot.app import build_application
     from bot.service import QAService
-    from index.builder import run_build
-    from index.search import Searcher
+    from index.build import run_build
+    from index.search.searcher import Searcher
 
     write_jsonl(tmp_path / "demo" / "news.jsonl", CORPUS)
     async with FakeTelegram() as fake:
@@ -138,7 +138,7 @@ async def test_reindex_on_the_wrong_folder_is_refused_and_can_be_cancelled(bot_o
 
 
 async def test_a_refused_channel_batch_keeps_its_posts_and_tells_the_admins_once(bot_on_another_folder, tmp_path):
-    from index.telegram_export import channel_file
+    from index.corpus.telegram import channel_file
 
     fake, app = bot_on_another_folder
     feed = app.bot_data["channels"]

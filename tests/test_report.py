@@ -10,7 +10,7 @@ from botkit import ADMIN, READER, running_bot
 from conftest import write_jsonl
 
 from index.__main__ import main
-from index.report import band_of, build_report, daily_chart_png, format_text, group_similar, read_log
+from index.tools.report import band_of, build_report, daily_chart_png, format_text, group_similar, read_log
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

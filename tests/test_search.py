@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import ROOT, need_shared
 
-from index.retrieval import fuse, minmax, top_rows
-from index.search import ModelMismatch, Searcher
+from index.search.retrieval import fuse, minmax, top_rows
+from index.search.searcher import ModelMismatch, Searcher
 
 # Paraphrased questions: different words from the articles, same meaning.
 PARAPHRASES = [
@@ -48,7 +48,7 @@ def test_each_mode_returns_attributed_passages(searcher, mode):
 
 def test_scores_are_sorted_but_for_newer_ties_and_the_answer_first(searcher):
     """Best first; among about-equal scores the newer article leads; the likeliest answer may take first place."""
-    from index.recency import TIE_MARGIN
+    from index.search.recency import TIE_MARGIN
 
     result = searcher.search("ارتفاع الأسعار", k=5)
     scores = [h.score for h in result.hits][1:]
@@ -126,7 +126,7 @@ def test_real_corpus_finds_the_seed_article(tmp_path, embedder):
     """The issue's acceptance check on the shared data: distractors + the seed dump."""
     snn = need_shared("saudinewsnet", "saudinewsnet_mini300.jsonl")
     seed = need_shared("seed")
-    from index.builder import run_build
+    from index.build import run_build
 
     run_build([snn, seed], tmp_path / "ix", embedder=embedder, progress=False)
     searcher = Searcher.open(tmp_path / "ix", embedder=embedder)

@@ -1,4 +1,4 @@
-from index.sentences import sentences, split_sentences
+from index.text.sentences import sentences, split_sentences
 
 
 def test_arabic_punctuation_ends_sentences():

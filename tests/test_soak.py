@@ -32,7 +32,7 @@ QUESTIONS = [
 
 
 def soak(tmp_path, embedder, questions: int, users: int, extra: list[str] = ()) -> str:
-    from index.builder import run_build
+    from index.build import run_build
 
     run_build([write_jsonl(tmp_path / "articles" / "news.jsonl", CORPUS)], tmp_path / "ix", embedder=embedder, progress=False)
     asked = write_jsonl(tmp_path / "questions.jsonl", [{"question": q} for q in QUESTIONS])

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, write_jsonl
 
-from index.builder import BuildError, run_build
-from index.store import (
+from index.build import BuildError, run_build
+from index.storage.store import (
     BUILDS_DIR,
     IndexBusy,
     IndexCorrupt,
@@ -114,8 +114,8 @@ def test_no_pickle_in_an_index(built_index):
 def test_vectors_are_memory_mapped_and_still_searchable(built_index, embedder):
     import numpy as np
 
-    from index.search import Searcher
-    from index.vectors import load_index
+    from index.search.searcher import Searcher
+    from index.storage.vectors import load_index
 
     path = str(next(built_index.glob("builds/*/vectors.faiss")))
     mapped, copied = load_index(path, mmap=True), load_index(path, mmap=False)
@@ -130,8 +130,8 @@ def test_vectors_are_memory_mapped_and_still_searchable(built_index, embedder):
 def test_approximate_index_types_find_near_duplicates(kind, tmp_path):
     import numpy as np
 
-    from index.vectors import build_index as build_vectors
-    from index.vectors import load_index, resolve_type, save_index
+    from index.storage.vectors import build_index as build_vectors
+    from index.storage.vectors import load_index, resolve_type, save_index
 
     rng = np.random.default_rng(0)
     centres = rng.standard_normal((50, 64)).astype(np.float32)
@@ -181,7 +181,7 @@ def test_current_changes_only_by_renaming_a_finished_file(tmp_path, embedder, mo
 
 
 def test_a_build_is_complete_in_its_place_before_current_names_it(tmp_path, embedder, monkeypatch):
-    from index.store import load_build
+    from index.storage.store import load_build
 
     articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS[:3])
     index = tmp_path / "ix"
@@ -198,7 +198,7 @@ def test_a_build_is_complete_in_its_place_before_current_names_it(tmp_path, embe
 
 
 def test_cleanup_never_removes_the_live_build(tmp_path, embedder):
-    from index.store import cleanup, set_current
+    from index.storage.store import cleanup, set_current
 
     articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS[:2])
     index = tmp_path / "ix"

@@ -1,8 +1,8 @@
 from conftest import CORPUS, write_jsonl
 
-from index.builder import BuildConfig, BuildError, run_build
-from index.embedding import load_embedder
-from index.search import Searcher
+from index.build import BuildConfig, BuildError, run_build
+from index.embedding.embedder import load_embedder
+from index.search.searcher import Searcher
 
 
 def test_update_embeds_only_new_or_changed_chunks(tmp_path, counting):
@@ -44,7 +44,7 @@ def test_unchanged_update_embeds_nothing(tmp_path, counting):
 
 def test_update_keeps_the_index_parameters(tmp_path, counting):
     articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS)
-    from index.chunking import ChunkParams
+    from index.text.chunking import ChunkParams
 
     config = BuildConfig(chunking=ChunkParams(target_words=30, max_words=40, min_words=5, overlap_words=5))
     run_build([articles], tmp_path / "ix", config, embedder=counting, progress=False)
@@ -91,9 +91,9 @@ def test_update_uses_the_callers_file_limits(tmp_path, counting):
 
 
 def test_cached_chunking_gives_the_same_chunks_as_cutting_again(tmp_path):
-    from index.articles import load_articles
-    from index.builder import chunk_corpus
-    from index.chunking import ChunkParams
+    from index.build import chunk_corpus
+    from index.corpus.articles import load_articles
+    from index.text.chunking import ChunkParams
 
     articles = load_articles([write_jsonl(tmp_path / "a.jsonl", CORPUS)]).articles
     params = ChunkParams(target_words=20, max_words=30, min_words=5, overlap_words=5)
@@ -106,8 +106,8 @@ def test_cached_chunking_gives_the_same_chunks_as_cutting_again(tmp_path):
 
 
 def test_latin_share_is_judged_on_a_spread_sample():
-    from index.builder import LATIN_SAMPLE, latin_share
-    from index.chunking import Chunk
+    from index.build import LATIN_SAMPLE, latin_share
+    from index.text.chunking import Chunk
 
     def chunk(n: int, text: str) -> Chunk:
         return Chunk("a", n, 0, len(text), text)

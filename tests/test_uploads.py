@@ -123,7 +123,7 @@ async def test_uploads_lists_every_file_with_its_articles(tmp_path, embedder):
 
 
 async def test_an_upload_while_the_command_line_holds_the_lock_is_indexed_when_it_ends(tmp_path, embedder):
-    from index.store import build_lock
+    from index.storage.store import build_lock
 
     async with running_bot(tmp_path, embedder) as (fake, _app):
         with build_lock(tmp_path / "index"):  # a `python -m index update` running from cron
@@ -136,7 +136,7 @@ async def test_an_upload_while_the_command_line_holds_the_lock_is_indexed_when_i
 
 
 async def test_an_update_gives_up_on_a_lock_held_too_long_and_says_so(tmp_path, embedder):
-    from index.store import build_lock
+    from index.storage.store import build_lock
 
     async with running_bot(tmp_path, embedder, index_lock_wait_seconds=0.5) as (fake, _app):
         with build_lock(tmp_path / "index"):
@@ -184,7 +184,7 @@ async def test_a_file_with_no_name_is_read_by_its_type_or_refused(tmp_path, embe
 
 
 def test_safe_filename():
-    from index.uploads import safe_filename
+    from index.corpus.uploads import safe_filename
 
     assert safe_filename("../../etc/passwd.txt") == "passwd.txt"
     assert safe_filename("..\\..\\win.ini.json") == "win.ini.json"
@@ -200,7 +200,7 @@ def test_safe_filename():
 def test_uploads_are_never_overwritten_and_sort_by_time(tmp_path):
     from datetime import UTC, datetime
 
-    from index.uploads import list_uploads, save_upload
+    from index.corpus.uploads import list_uploads, save_upload
 
     at = datetime(2026, 12, 5, 20, 30, tzinfo=UTC)
     for content in ("one", "two", "three"):
@@ -215,7 +215,7 @@ def test_uploads_are_never_overwritten_and_sort_by_time(tmp_path):
 def test_uploads_from_before_the_stamped_names_are_renamed_by_their_time(tmp_path):
     import os
 
-    from index.uploads import list_uploads
+    from index.corpus.uploads import list_uploads
 
     folder = tmp_path / "uploads"
     folder.mkdir()

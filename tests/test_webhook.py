@@ -33,8 +33,8 @@ async def webhook_bot(tmp_path, embedder):
     from bot.app import ALLOWED_UPDATES, build_application
     from bot.service import QAService
     from bot.webhook import run_webhook
-    from index.builder import run_build
-    from index.search import Searcher
+    from index.build import run_build
+    from index.search.searcher import Searcher
 
     write_jsonl(tmp_path / "articles" / "news.jsonl", CORPUS)
     port = free_port()

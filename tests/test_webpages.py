@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from website import NewsSite, render_page
 
-from index.pagedump import drop_related, is_inline_teaser, is_related_heading
-from index.webpages import DateHint, NotAnArticle, clean_lines, decode_html, extract_article, text_date
+from index.corpus.pagedump import drop_related, is_inline_teaser, is_related_heading
+from index.web.pages import DateHint, NotAnArticle, clean_lines, decode_html, extract_article, text_date
 
 BASE = "https://alwaha.example"
 SITE = NewsSite.generate(15)

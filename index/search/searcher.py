@@ -1,0 +1,326 @@
+"""Answer a question from one loaded build: the stages, in order.
+
+    question  -> analysed once (``question``): terms, what it asks for, years, script
+    retrieval -> BM25 over every chunk + FAISS nearest, fused linearly (``retrieval``)
+    rerank    -> the top passages re-scored by their best sentence and word pairs (``rerank``)
+    grouping  -> one hit per article, wire copies collapsed (``grouping``)
+    answers   -> each passage's answer sentence, by a learned model (``answers``)
+    answerability -> the probability that each hit answers; the top hit's picks the reply (``answerability``)
+
+``Searcher`` holds the build, the encoder and the two learned models, and is
+safe for concurrent ``search`` calls.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.answer.answerability import ANSWERABILITY_FEATURES, answer_probabilities
+from index.answer.learned import RETRAIN, LearnedModel, ModelFileError
+from index.answer.matching import Matcher
+from index.answer.ordering import lead_with_best_answer, rerank_hits
+from index.answer.selector import SENTENCE_FEATURES, SentenceRef, choose_answers, sentence_cosines
+from index.embedding.embedder import Embedder, is_builtin, load_embedder
+from index.question import analyse_question
+from index.results import Hit, Passage, SearchResult
+from index.storage.store import StoredIndex, open_index
+from index.storage.vectors import single_threaded_search
+
+from .grouping import group
+from .recency import TIE_MARGIN, UNKNOWN_DAY, WINDOW_BONUS, newer_first_among_ties, time_window, window_bonus
+from .rerank import rerank
+from .retrieval import MODES, Candidates, retrieve
+
+__all__ = ["MODES", "AnswerModels", "Hit", "ModelMismatch", "Passage", "SearchParams", "SearchResult", "Searcher"]
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+
+class ModelMismatch(RuntimeError):
+    """The index was built with another embedding model than the one configured."""
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """Retrieval and reply knobs; defaults are the values chosen on the dev sets (docs/benchmarks.md)."""
+
+    dense_weight: float = 0.3
+    candidates: int = 100
+    passages_per_article: int = 1  # passages returned per article
+    answer_passages: int = 2  # passages per article the answer sentence is chosen from (the best one leads)
+    collapse_duplicates: bool = True
+    duplicate_similarity: float = 0.5
+    min_confidence: float | None = None  # answer probability below it: "nothing found" (None: the model's threshold)
+    sure_confidence: float | None = None  # below it: "no sure answer" and the closest passages (None: the model's)
+    sentence_weight: float = 1.0
+    phrase_weight: float = 0.5  # re-rank bonus for question word pairs found side by side (names, set phrases)
+    rerank_depth: int = 30
+    cross_dense_weight: float = 0.8  # dense weight for a question in another script than the corpus (English about Arabic)
+    answer_depth: int = 3  # the best answer sentence among this many top hits puts its hit first
+    window_bonus: float = WINDOW_BONUS  # re-rank bonus for articles in the time window a question names (0: off)
+    tie_margin: float = TIE_MARGIN  # hits this close in score go newer first (0: off)
+
+
+@dataclass(frozen=True)
+class AnswerModels:
+    """The two learned models of the answer layer."""
+
+    sentence: LearnedModel
+    answerability: LearnedModel
+
+    @classmethod
+    def load(cls, directory: str | Path = MODELS_DIR) -> AnswerModels:
+        """Load both from ``directory``; ``learned.ModelFileError`` (naming the file) when one is missing or damaged."""
+        directory = Path(directory)
+        models = cls(
+            LearnedModel.load(directory / "answer_sentence.json", SENTENCE_FEATURES),
+            LearnedModel.load(directory / "answerability.json", ANSWERABILITY_FEATURES),
+        )
+        try:
+            models.thresholds()
+            models.thresholds(cross_language=True)
+        except (KeyError, TypeError, ValueError):
+            raise ModelFileError(
+                f"model file {directory / 'answerability.json'} has no reply thresholds (meta.thresholds.min/sure); {RETRAIN}"
+            ) from None
+        return models
+
+    def thresholds(self, cross_language: bool = False) -> tuple[float, float]:
+        """The answerability model's thresholds chosen on the dev curves: ("nothing found" below, sure from).
+
+        A question in another script than the corpus has its own pair when the model
+        carries one: its probabilities run lower (no shared words), and so do its thresholds.
+        """
+        meta = self.answerability.meta
+        chosen = meta.get("thresholds_cross_language", meta["thresholds"]) if cross_language else meta["thresholds"]
+        low, high = float(chosen["min"]), float(chosen["sure"])
+        if not 0.0 <= low <= high <= 1.0:
+            raise ValueError("thresholds out of order")
+        return low, high
+
+
+class Searcher:
+    """Answers questions from one loaded build. Thread-safe for concurrent ``search`` calls."""
+
+    def __init__(
+        self,
+        stored: StoredIndex,
+        embedder: Embedder | None,
+        params: SearchParams | None = None,
+        models: AnswerModels | None = None,
+    ) -> None:
+        self.stored = stored
+        self.embedder = embedder
+        self.params = params or SearchParams()
+        self.models = models or AnswerModels.load()
+        if embedder is not None:
+            _check_model(stored.manifest, embedder.name, embedder.dimension)
+
+    @classmethod
+    def open(
+        cls,
+        index_dir: str | Path,
+        model: str | None = None,
+        params: SearchParams | None = None,
+        embedder: Embedder | None = None,
+        mmap: bool = True,
+        threads: int = 1,
+        models: AnswerModels | None = None,
+    ) -> Searcher:
+        """Load the current build and the model named in its manifest.
+
+        ``model`` is what the settings ask for; if it names another model than the
+        index was built with, that is an error (mixing models gives nonsense).
+        One encoder thread per search: a question is short, and concurrent searches
+        already use the cores (more threads per search only contend).
+        """
+        single_threaded_search()
+        stored = open_index(index_dir, mmap=mmap)
+        manifest = stored.manifest
+        if model and not _same_model(model, manifest["model"]):
+            raise ModelMismatch(
+                f"the index in {index_dir} was built with {manifest['model']!r} but EMBEDDING_MODEL is {model!r}; "
+                "rebuild with `python -m index build` or set EMBEDDING_MODEL to the index's model"
+            )
+        models = models or AnswerModels.load()
+        if embedder is None:  # the built-in model without torch: the same vectors (tests/test_embedding.py), 4 s less start-up
+            embedder = load_embedder(
+                manifest["model"],
+                manifest.get("query_prompt", ""),
+                manifest.get("passage_prompt", ""),
+                threads=threads,
+                light=True,
+            )
+        return cls(stored, embedder, params, models)
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return self.stored.manifest
+
+    def bands(self, cross_language: bool = False) -> tuple[float, float]:
+        """(below it "nothing found", from it an answer line): MIN_CONFIDENCE / SURE_CONFIDENCE, else the model's."""
+        low, high = self.models.thresholds(cross_language)
+        given_low, given_high = self.params.min_confidence, self.params.sure_confidence
+        low = low if given_low is None else given_low
+        high = high if given_high is None else given_high
+        return low, max(high, low)
+
+    @property
+    def min_confidence(self) -> float:
+        """Answer probability below which the reply to a question in the corpus's script is "nothing found"."""
+        return self.bands()[0]
+
+    @property
+    def sure_confidence(self) -> float:
+        """Answer probability from which the reply to a question in the corpus's script has an answer line."""
+        return self.bands()[1]
+
+    # ------------------------------------------------------------ stages
+
+    def encode(self, questions: list[str]) -> np.ndarray:
+        if self.embedder is None:
+            raise RuntimeError("dense search needs an embedding model")
+        return self.embedder.encode_queries(questions)
+
+    def _query_vector(self, text: str, mode: str, given: np.ndarray | None, timings: dict[str, float]) -> np.ndarray | None:
+        """The question's vector: ``given``, else encoded (and timed) unless the search is lexical."""
+        if given is not None or mode == "lexical":
+            return given
+        t = time.perf_counter()
+        vector = self.encode([text])[0]
+        timings["encode"] = time.perf_counter() - t
+        return vector
+
+    def similarity(
+        self, matcher: Matcher, query_vector: np.ndarray | None
+    ) -> Callable[[Sequence[SentenceRef]], np.ndarray] | None:
+        """For a question in another script than the corpus: each competing sentence's cosine to it (else None)."""
+        if not matcher.q.cross_language or query_vector is None or self.embedder is None:
+            return None
+        return partial(
+            sentence_cosines, query_vector=query_vector, encode=self.embedder.encode_passages, depth=self.params.answer_depth
+        )
+
+    def analyse(self, question: str) -> Matcher:
+        """The question analysed against this build, with the matcher every later stage reads it through."""
+        q = analyse_question(question, self.stored.lexical, self.manifest.get("latin_share", 0.0) > 0.5)
+        return Matcher(q, self.stored.analyses)
+
+    def candidates(
+        self,
+        matcher: Matcher,
+        mode: str = "hybrid",
+        query_vector: np.ndarray | None = None,
+        timings: dict[str, float] | None = None,
+    ) -> Candidates:
+        """Retrieval, fusion and re-ranking: chunk rows best first."""
+        q = matcher.q
+        timings = timings if timings is not None else {}
+        qvec = self._query_vector(q.text, mode, query_vector, timings)
+        p = self.params
+        # a question in another script shares few words with the corpus: the dense side leads
+        weight = p.cross_dense_weight if q.cross_language else p.dense_weight
+        cands = retrieve(self.stored, q.terms, qvec, mode, p.candidates, weight, timings)
+        t = time.perf_counter()
+        cands = rerank(cands, matcher, p.rerank_depth, p.sentence_weight, p.phrase_weight)
+        window = time_window(q.text)
+        if window is not None and cands.rows.size and self.newest_day != UNKNOWN_DAY and p.window_bonus > 0:
+            analyses = self.stored.analyses
+            days = analyses.article_day[analyses.chunk_article[cands.rows]]
+            boosted = Candidates(
+                cands.rows, cands.scores + window_bonus(days, self.newest_day, window, p.window_bonus), cands.cosines, cands.bm25
+            )
+            cands = boosted.reorder(np.argsort(-boosted.scores, kind="stable"))
+        timings["rerank"] = time.perf_counter() - t
+        return cands
+
+    @functools.cached_property
+    def newest_day(self) -> int:
+        """The newest article's day: where "today" and "yesterday" are measured from."""
+        days = self.stored.analyses.article_day
+        return int(days.max()) if days.size else UNKNOWN_DAY
+
+    def hits(self, cands: Candidates, k: int, passages_per_article: int | None = None) -> list[Hit]:
+        """One hit per article, best first, duplicates collapsed; each with the passages its answer is chosen from."""
+        p = self.params
+        per_article = max(passages_per_article or p.passages_per_article, p.answer_passages)
+        hits = group(self.stored, cands, k, per_article, p.collapse_duplicates, p.duplicate_similarity)
+        days = self.stored.analyses.article_day
+        order = newer_first_among_ties([h.score for h in hits], [int(days[h.article_idx]) for h in hits], p.tie_margin)
+        return rerank_hits(hits, order)
+
+    def answer(
+        self, matcher: Matcher, hits: list[Hit], cands: Candidates, query_vector: np.ndarray | None = None
+    ) -> tuple[list[Hit], dict[str, float]]:
+        """Choose each hit's answer sentence, put the hit with the likeliest one first, and score answerability.
+
+        A question in another script than the corpus (with its vector) also has the competing
+        sentences embedded: their similarity to it leads the choice (``answers.dense_adjusted``).
+        """
+        choose_answers(matcher, hits, self.models.sentence, self.similarity(matcher, query_vector))
+        hits = lead_with_best_answer(hits, self.params.answer_depth)
+        bm25 = dict(zip(cands.rows.tolist(), cands.bm25.tolist(), strict=True))
+        k1 = float(self.manifest.get("lexical", {}).get("k1", 0.9))
+        signals = answer_probabilities(matcher, hits, bm25, self.models.answerability, k1)
+        return hits, signals
+
+    # ------------------------------------------------------------ search
+
+    def search(
+        self,
+        question: str,
+        k: int = 5,
+        mode: str = "hybrid",
+        passages_per_article: int | None = None,
+        query_vector: np.ndarray | None = None,
+    ) -> SearchResult:
+        """Top-``k`` articles for ``question``, each with its best passage(s), the answer sentence and the reply band."""
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        timings: dict[str, float] = {}
+        matcher = self.analyse(question)
+        q = matcher.q
+        lang = "en" if q.latin else "ar"
+        if not q.text or (not q.terms and mode == "lexical"):
+            return SearchResult(q.text, mode, [], no_answer=True, timings=timings, lang=lang)
+        query_vector = self._query_vector(q.text, mode, query_vector, timings)
+        cands = self.candidates(matcher, mode, query_vector, timings)
+        t = time.perf_counter()
+        hits = self.hits(cands, k, passages_per_article)
+        timings["group"] = time.perf_counter() - t
+        t = time.perf_counter()
+        hits, signals = self.answer(matcher, hits, cands, query_vector)
+        keep = (passages_per_article or self.params.passages_per_article) - 1
+        for hit in hits:
+            del hit.more[keep:]
+        timings["answer"] = time.perf_counter() - t
+        confidence = hits[0].confidence if hits else 0.0
+        low, high = self.bands(q.cross_language)
+        no_answer = not hits or confidence < low
+        tentative = not no_answer and confidence < high
+        hits = [] if no_answer else hits
+        return SearchResult(q.text, mode, hits, no_answer, confidence, timings, signals, tentative, lang, floor=low)
+
+    def search_many(self, questions: list[str], k: int = 5, mode: str = "hybrid") -> list[SearchResult]:
+        """Answer several questions, encoding them in one batch."""
+        vectors = self.encode(questions) if mode != "lexical" and questions else [None] * len(questions)
+        return [self.search(q, k, mode, query_vector=v) for q, v in zip(questions, vectors, strict=True)]
+
+
+def _same_model(a: str, b: str) -> bool:
+    return a == b or (is_builtin(a) and is_builtin(b))
+
+
+def _check_model(manifest: dict[str, Any], name: str, dimension: int) -> None:
+    if not _same_model(name, manifest["model"]):
+        raise ModelMismatch(f"the index was built with {manifest['model']!r}, not {name!r}; rebuild the index or load its model")
+    if dimension != int(manifest["dimension"]):
+        raise ModelMismatch(f"the model gives {dimension}-d vectors but the index holds {manifest['dimension']}-d ones")

@@ -1,0 +1,83 @@
+"""Arabic-aware BM25 over chunks (``bm25``'s arrays), saved as JSON + .npy (no pickle)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index.text.arabic import STEMMERS, analyze_question
+
+from .bm25 import BM25, idf
+from .bm25 import METHODS as BM25_METHODS
+
+# Bump when normalisation, stopwords or stemming change, so cached terms are not reused.
+ANALYZER_VERSION = 2  # 2: sentence cues (index.cues) stored as bit masks
+
+
+@dataclass(frozen=True)
+class LexicalParams:
+    """BM25 variant and text analysis; recorded in the manifest so queries match the index."""
+
+    stemmer: str = "light+snowball"
+    method: str = "lucene"
+    k1: float = 0.9
+    b: float = 0.4
+
+    def __post_init__(self) -> None:
+        if self.stemmer not in STEMMERS:
+            raise ValueError(f"unknown stemmer {self.stemmer!r}; choose one of {', '.join(STEMMERS)}")
+        if self.method not in BM25_METHODS:
+            raise ValueError(f"unknown BM25 method {self.method!r}; choose one of {', '.join(BM25_METHODS)}")
+
+
+class LexicalIndex:
+    """BM25 whose documents are the chunks, in FAISS row order, with the analysis its terms came from."""
+
+    def __init__(self, bm25: BM25, params: LexicalParams) -> None:
+        self._bm25 = bm25
+        self.params = params
+
+    @classmethod
+    def from_ids(
+        cls, ids: np.ndarray, docs: np.ndarray, n_docs: int, vocab: dict[str, int], params: LexicalParams
+    ) -> LexicalIndex:
+        """Documents given as ids of ``vocab`` (see ``BM25.from_ids``)."""
+        return cls(BM25.from_ids(ids, docs, n_docs, vocab, params.method, params.k1, params.b), params)
+
+    def save(self, directory: Path) -> None:
+        self._bm25.save(directory)
+        (directory / "analysis.json").write_text(json.dumps(asdict(self.params)), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path, mmap: bool = False) -> LexicalIndex:
+        params = LexicalParams(**json.loads((directory / "analysis.json").read_text(encoding="utf-8")))
+        return cls(BM25.load(directory, mmap=mmap), params)
+
+    @property
+    def vocab(self) -> dict[str, int]:
+        """Term -> id; the ids ``analysis.Analyses`` stores."""
+        return self._bm25.vocab
+
+    @property
+    def num_docs(self) -> int:
+        return self._bm25.num_docs
+
+    def query_terms(self, question: str) -> list[str]:
+        return analyze_question(question, self.params.stemmer)
+
+    def term_ids(self, terms: tuple[str, ...] | list[str]) -> np.ndarray:
+        """Vocabulary id of each term; -1 for a term no document contains."""
+        vocab = self._bm25.vocab
+        return np.asarray([vocab.get(t, -1) for t in terms], dtype=np.int64)
+
+    def idf_of_ids(self, ids: np.ndarray) -> np.ndarray:
+        """IDF of each term id (-1, unknown: the highest IDF, as for a term in no document)."""
+        return idf(self._bm25.document_frequency(ids), self.num_docs, "lucene").astype(np.float32)
+
+    def scores(self, terms: list[str]) -> np.ndarray:
+        """BM25 score of every chunk for the given (already analysed) query terms."""
+        vocab = self._bm25.vocab
+        return self._bm25.scores([vocab[t] for t in terms if t in vocab])

@@ -1,0 +1,245 @@
+"""Fetched web articles on disk: one JSONL file per host under ``ARTICLES_DIR/web/``.
+
+Each article is one JSON line in the loader's own format (``index.articles``), so a
+full ``build`` reproduces the index without the network. A new article is
+appended; a changed one replaces its line (the file is rewritten aside and
+swapped in, so a build reading it sees the old or the new file, never half).
+Articles are known by canonical URL and by every URL that led to them, so a feed
+link with tracking parameters is not downloaded again.
+
+Beside them, ``.state.json`` (hidden: the loader skips it) keeps what makes the
+next run cheap: ETag / Last-Modified of each feed and sitemap, robots.txt files
+(cached for a day), and when articles were last stored. ``.lock`` lets one fetch
+run at a time per articles directory (the bot's refresh and a cron job may meet).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from index.corpus.articles import ArticleError, article_from_record, make_id
+from index.corpus.urls import canonical_url, url_hostname
+
+log = logging.getLogger(__name__)
+
+WEB_DIR = "web"
+STATE_FILE = ".state.json"
+LOCK_FILE = ".lock"
+
+
+class StoreBusy(RuntimeError):
+    """Another fetch is running on the same articles directory."""
+
+
+@dataclass
+class StoredPage:
+    """What the store knows about one stored article."""
+
+    id: str
+    url: str
+    file: Path
+    digest: str
+    title: str = ""
+    fetched_at: str = ""
+    etag: str = ""
+    last_modified: str = ""
+    links: list[str] = field(default_factory=list)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def content_digest(title: str, text: str) -> str:
+    """What decides whether a re-fetched article "changed": its title and body."""
+    return hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()[:24]
+
+
+def host_file_name(url: str) -> str:
+    """``news.example.org.jsonl`` for any URL on that host (safe as a file name)."""
+    host = url_hostname(url) or "unknown-host"
+    return re.sub(r"[^a-z0-9.\-]+", "_", host).strip(".") + ".jsonl"
+
+
+class WebStore:
+    """The ``web/`` folder of an articles directory. Not thread-safe: one fetch run uses it from one thread."""
+
+    def __init__(self, articles_dir: Path | str) -> None:
+        self.root = Path(articles_dir) / WEB_DIR
+        self._by_url: dict[str, StoredPage] = {}
+        self._by_id: dict[str, StoredPage] = {}
+        self.state: dict[str, Any] = {"listings": {}, "robots": {}, "stored_at": ""}
+        self._loaded = False
+
+    # -------------------------------------------------------------- loading
+
+    def load(self) -> WebStore:
+        """Read what is stored (bad lines are left for the loader to report at build time)."""
+        self._by_url.clear()
+        self._by_id.clear()
+        if self.root.is_dir():
+            for path in sorted(self.root.glob("*.jsonl")):
+                for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+                    try:
+                        record = json.loads(line)
+                    except json.JSONDecodeError:
+                        continue
+                    if isinstance(record, dict) and record.get("id") and record.get("url"):
+                        self._remember(record, path)
+            state_path = self.root / STATE_FILE
+            if state_path.exists():
+                try:
+                    loaded = json.loads(state_path.read_text(encoding="utf-8"))
+                    if isinstance(loaded, dict):
+                        self.state.update(loaded)
+                except (OSError, json.JSONDecodeError) as exc:
+                    log.warning("ignoring unreadable %s: %s", state_path, exc)
+        self._loaded = True
+        return self
+
+    def _remember(self, record: dict[str, Any], path: Path) -> StoredPage:
+        page = StoredPage(
+            id=str(record["id"]),
+            url=str(record["url"]),
+            file=path,
+            digest=content_digest(str(record.get("title", "")), str(record.get("text", ""))),
+            title=str(record.get("title", "")),
+            fetched_at=str(record.get("fetched_at", "")),
+            etag=str(record.get("etag", "")),
+            last_modified=str(record.get("last_modified", "")),
+            links=[str(u) for u in record.get("links", []) if isinstance(u, str)],
+        )
+        self._by_id[page.id] = page
+        for url in (page.url, *page.links):
+            self._by_url[canonical_url(url) or url] = page
+        return page
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def lookup(self, url: str) -> StoredPage | None:
+        """The stored article that ``url`` (canonical or a link that led to it) names, if any."""
+        return self._by_url.get(canonical_url(url) or url)
+
+    # -------------------------------------------------------------- saving
+
+    def save(self, fields: dict[str, Any], links: list[str], extra: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+        """Store an article (``fields``: title, text, url, date, source, author).
+
+        Returns ("added" | "changed" | "unchanged", the record as stored). The record is
+        first passed through the loader's own cleaning so that reading it back gives the
+        same id, title, text, date, url and source. Raises ``ArticleError`` for an empty one.
+        """
+        url = fields["url"]
+        record = article_from_record({**fields, "id": make_id(url=url)})
+        links = [u for u in dict.fromkeys(canonical_url(x) or x for x in [*links, url]) if u]
+        existing = self._by_id.get(record.id) or self.lookup(url)
+        stored: dict[str, Any] = {
+            "id": existing.id if existing else record.id,
+            "title": record.title,
+            "text": record.text,
+            "url": record.url,
+            "date": record.date,
+            "source": record.source,
+            "author": record.author,
+            **(extra or {}),
+            "fetched_at": now_iso(),
+        }
+        digest = content_digest(record.title, record.text)
+        if existing is not None:
+            stored["links"] = list(dict.fromkeys([*existing.links, *links]))
+            if existing.digest == digest:
+                if set(stored["links"]) - set(existing.links):  # a new link to it: remember it for next time
+                    self._replace(existing, stored)
+                return "unchanged", stored
+            self._replace(existing, stored)
+            self.state["stored_at"] = now_iso()
+            return "changed", stored
+        stored["links"] = links
+        path = self.root / host_file_name(record.url)
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(stored, ensure_ascii=False) + "\n")
+        self._remember(stored, path)
+        self.state["stored_at"] = now_iso()
+        return "added", stored
+
+    def _replace(self, old: StoredPage, record: dict[str, Any]) -> None:
+        lines = old.file.read_text(encoding="utf-8").splitlines()
+        out = []
+        for line in lines:
+            try:
+                same = json.loads(line).get("id") == old.id
+            except (json.JSONDecodeError, AttributeError):
+                same = False
+            out.append(json.dumps(record, ensure_ascii=False) if same else line)
+        _write_atomic(old.file, "\n".join(out) + "\n")
+        self._remember(record, old.file)
+
+    def save_state(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        _write_atomic(self.root / STATE_FILE, json.dumps(self.state, ensure_ascii=False, indent=1))
+
+    # -------------------------------------------------------------- listings
+
+    def listing(self, url: str) -> dict[str, str]:
+        """ETag / Last-Modified / fetched time of a feed or sitemap from the last run that read all of it."""
+        return self.state["listings"].get(url, {})
+
+    def remember_listing(self, url: str, etag: str, last_modified: str) -> None:
+        self.state["listings"][url] = {"etag": etag, "last_modified": last_modified, "fetched_at": now_iso()}
+
+    def forget_listing(self, url: str) -> None:
+        self.state["listings"].pop(url, None)
+
+    # -------------------------------------------------------------- locking
+
+    @contextlib.contextmanager
+    def lock(self, wait: float = 600.0) -> Iterator[None]:
+        """Hold the store for one fetch run; wait up to ``wait`` seconds, then raise ``StoreBusy``."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / LOCK_FILE, "a+") as handle:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise StoreBusy(f"another fetch is running on {self.root}") from None
+                    time.sleep(0.2)
+            try:
+                self.load()
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+__all__ = ["ArticleError", "StoreBusy", "StoredPage", "WebStore", "content_digest", "host_file_name"]
