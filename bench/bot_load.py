@@ -29,7 +29,7 @@ from pathlib import Path
 import psutil
 from common import ARCD_QUESTIONS, ROOT, need, record, summary_ms, table
 
-from index.settings import Settings
+from bot.settings import Settings
 from index.tools.evaluate import load_questions
 
 sys.path.insert(0, str(ROOT / "tests"))

@@ -29,8 +29,8 @@ from fake_telegram import FakeTelegram
 
 from bot.app import build_application
 from bot.service import QAService
+from bot.settings import Settings
 from index.search.searcher import Searcher
-from index.settings import Settings
 from index.tools.evaluate import load_questions
 
 TARGET_P95_MS = 300

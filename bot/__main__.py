@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from index.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_bot_settings
 
 from .logs import setup_logging
 
@@ -129,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     args = make_parser().parse_args(argv)
     try:
-        settings = load_settings()
+        settings = load_bot_settings()
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

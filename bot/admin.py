@@ -26,6 +26,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
+from bot.settings import Settings
 from index.build import BuildReport, RemovalRefused
 from index.corpus.articles import SUPPORTED_SUFFIXES, Article, LoadResult, load_file
 from index.corpus.uploads import (
@@ -39,7 +40,6 @@ from index.corpus.uploads import (
     save_upload,
     uploads_dir,
 )
-from index.settings import Settings
 from index.tools.report import Report, build_report, daily_chart_png, read_log
 
 from .handlers import _send, _service, _settings, admin_only, is_admin, reader_lang

@@ -25,7 +25,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from index.settings import Settings
+from bot.settings import Settings
 
 from . import admin, channels, handlers, inline, sources
 from .ratelimit import QuestionLimiter

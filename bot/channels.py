@@ -22,10 +22,10 @@ from telegram import Bot, Message, Update
 from telegram.constants import MessageEntityType
 from telegram.ext import ContextTypes
 
+from bot.settings import Settings
 from index.build import RemovalRefused
 from index.corpus.telegram import bare_channel_id, channel_file, channel_key, post_id, post_record, store_posts
 from index.corpus.urls import is_web_url
-from index.settings import Settings
 from index.web.harvest import harvest
 
 from .service import QAService

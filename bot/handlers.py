@@ -20,7 +20,7 @@ from telegram.constants import ChatAction, ChatType, MessageEntityType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from index.settings import Settings
+from bot.settings import Settings
 
 from .ratelimit import QuestionLimiter
 from .render import full_passage_messages, reply_messages

@@ -22,10 +22,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bot.settings import Settings
 from index.build import BuildReport, run_build
 from index.embedding.embedder import Embedder
 from index.search.searcher import ModelMismatch, Searcher, SearchResult
-from index.settings import Settings
 from index.storage.store import IndexBusy, current_build_id
 from index.tools.report import percentile
 

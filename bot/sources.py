@@ -23,11 +23,11 @@ from telegram import Message, Update
 from telegram.constants import MessageEntityType
 from telegram.ext import ContextTypes
 
+from bot.settings import Settings
 from index.build import RemovalRefused
 from index.corpus.articles import LoadResult, load_file
 from index.corpus.pagedump import drop_related, looks_like_page_dump
 from index.corpus.urls import urls_in_text
-from index.settings import Settings
 from index.web.harvest import HarvestReport, Outcome, harvest, index_is_stale
 from index.web.store import StoreBusy
 

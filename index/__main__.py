@@ -15,7 +15,7 @@ from pathlib import Path
 
 from index.storage.vectors import INDEX_TYPES
 
-from .settings import Settings, load_settings
+from .settings import EngineSettings, load_settings
 
 EXAMPLES = """examples:
   python -m index build --articles samples/articles --index var/index
@@ -189,7 +189,7 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_report(args: argparse.Namespace, settings: EngineSettings) -> int:
     from dataclasses import asdict
 
     from index.tools.report import build_report, daily_chart_png, format_text, read_log
@@ -233,7 +233,7 @@ def _print_problems(problems: Iterable[object]) -> None:
 LISTED = 10  # articles listed by name per kind of change in an update's report
 
 
-def cmd_build(args: argparse.Namespace, settings: Settings, incremental: bool) -> int:
+def cmd_build(args: argparse.Namespace, settings: EngineSettings, incremental: bool) -> int:
     from dataclasses import replace
 
     from .build import run_build
@@ -292,7 +292,7 @@ def cmd_build(args: argparse.Namespace, settings: Settings, incremental: bool) -
     return 0
 
 
-def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_fetch(args: argparse.Namespace, settings: EngineSettings) -> int:
     from index.storage.store import IndexBusy
     from index.web.harvest import harvest, index_is_stale
     from index.web.store import StoreBusy
@@ -357,7 +357,7 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
     return status
 
 
-def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_stats(args: argparse.Namespace, settings: EngineSettings) -> int:
     from index.storage.store import current_build_id, list_builds, open_index
 
     stored = open_index(settings.index_dir)
@@ -414,7 +414,7 @@ def _read_questions(args: argparse.Namespace) -> Iterable[str]:
             yield line.strip()
 
 
-def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_search(args: argparse.Namespace, settings: EngineSettings) -> int:
     from index.search.searcher import Searcher
     from index.tools.render_text import format_result
 
@@ -430,7 +430,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_eval(args: argparse.Namespace, settings: EngineSettings) -> int:
     from dataclasses import replace
 
     from index.search.searcher import Searcher
@@ -453,7 +453,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _explicit_model(settings: Settings) -> str | None:
+def _explicit_model(settings: EngineSettings) -> str | None:
     """The model the user asked for explicitly (env/.env), to check against the index's."""
     return settings.embedding_model if "embedding_model" in settings.model_fields_set else None
 

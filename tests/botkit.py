@@ -12,9 +12,9 @@ from fake_telegram import FakeTelegram
 
 from bot.app import build_application
 from bot.service import QAService
+from bot.settings import Settings
 from index.build import run_build
 from index.search.searcher import Searcher
-from index.settings import Settings
 
 ADMIN = 42
 READER = 1001

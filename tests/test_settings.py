@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from index.settings import Settings
+from bot.settings import Settings
 
 
 def test_env_example_documents_every_setting():
@@ -43,7 +43,8 @@ def test_flags_build_matching_params(monkeypatch):
 
 def test_invalid_settings_are_named_not_traced(monkeypatch, capsys, tmp_path):
     from bot.__main__ import main as bot_main
-    from index.settings import SettingsError, load_settings
+    from bot.settings import SettingsError
+    from bot.settings import load_bot_settings as load_settings
 
     monkeypatch.chdir(tmp_path)  # no .env here
     monkeypatch.setenv("ADMIN_USER_IDS", "12,abc")
@@ -56,7 +57,8 @@ def test_invalid_settings_are_named_not_traced(monkeypatch, capsys, tmp_path):
 
 
 def test_settings_that_contradict_each_other_are_refused(monkeypatch, tmp_path):
-    from index.settings import SettingsError, load_settings
+    from bot.settings import SettingsError
+    from bot.settings import load_bot_settings as load_settings
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MIN_CONFIDENCE", "0.5")
@@ -106,3 +108,32 @@ async def test_a_token_pasted_with_a_newline_reaches_the_bot_api(tmp_path):
         )
         async with app:  # initialize() asks getMe
             assert app.bot.username == fake.bot_username
+
+
+def test_the_engine_settings_defaults_are_the_engines_own():
+    """index/settings.py spells the defaults as literals (so importing it loads no engine code); they must agree."""
+    from index.build import BuildConfig
+    from index.search.searcher import SearchParams
+    from index.settings import EngineSettings
+
+    engine = EngineSettings(_env_file=None)
+    assert engine.build_config() == BuildConfig()
+    assert engine.search_params() == SearchParams()
+
+
+def test_importing_the_engine_settings_loads_almost_no_engine_code():
+    import subprocess
+    import sys
+
+    code = "import sys, index.settings; print(sorted(m for m in sys.modules if m == 'index' or m.startswith('index.')))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    modules = eval(loaded)  # a list literal printed by the child
+    assert len(modules) <= 10, modules
+
+
+def test_the_bot_settings_extend_the_engines():
+    from index.settings import EngineSettings
+
+    engine_only = set(EngineSettings.model_fields)
+    assert engine_only < set(Settings.model_fields)
+    assert {"telegram_bot_token", "admin_user_ids", "webhook_secret", "index_channels"}.isdisjoint(engine_only)

@@ -129,7 +129,7 @@ async def test_a_body_that_is_not_an_update_gets_400_without_a_traceback(webhook
 
 def test_a_short_webhook_secret_is_refused_at_start_with_how_to_make_one(tmp_path):
     from bot.__main__ import webhook_options
-    from index.settings import Settings
+    from bot.settings import Settings
 
     settings = Settings(_env_file=None, webhook_url="https://bot.example.org/hook", webhook_secret="abc123")
     with pytest.raises(SystemExit) as stop:

