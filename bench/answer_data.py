@@ -29,6 +29,7 @@ from index.answer.selector import (
 from index.results import Hit
 from index.search.retrieval import Candidates
 from index.search.searcher import AnswerModels, Searcher, SearchParams
+from index.storage.store import current_build_id
 from index.tools.evaluate import contains_answer, load_questions
 
 DATA = ROOT / "bench" / "data"
@@ -78,7 +79,7 @@ def open_searchers(
         if chunk_words:
             path = path.with_name(f"{path.name}-{chunk_words}w")
             extra = ["--chunk-words", str(chunk_words)]
-        if not (path / "CURRENT").exists():
+        if current_build_id(path) is None:
             build_index_cli(path, [need(p) for p in articles], extra)
         out[name] = Searcher.open(path, params=params or SearchParams(), models=models or neutral_models())
     return out
@@ -155,7 +156,7 @@ def apply_sentence_scores(run: Run, probs: np.ndarray, depth: int) -> list[Hit]:
 def answerability_rows(run: Run, hits: list[Hit], searcher: Searcher) -> tuple[np.ndarray, np.ndarray]:
     """Features and labels (the hit holds the answer) of every hit of a run."""
     bm25 = dict(zip(run.cands.rows.tolist(), run.cands.bm25.tolist(), strict=True))
-    k1 = float(searcher.manifest["lexical"]["k1"])
+    k1 = searcher.manifest.lexical.k1
     x = hit_features(run.matcher, hits, bm25, k1)
     y = np.asarray([run.hit_answers(h) for h in hits], dtype=np.float64)
     return x, y

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import signal
@@ -30,6 +29,7 @@ import psutil
 from common import ARCD_QUESTIONS, ROOT, need, record, summary_ms, table
 
 from bot.settings import Settings
+from index.storage.store import current_manifest
 from index.tools.evaluate import load_questions
 
 sys.path.insert(0, str(ROOT / "tests"))
@@ -160,15 +160,13 @@ async def run(args: argparse.Namespace) -> str:
     if args.rate_5xx or args.rate_429:
         statuses = [status for _, status, _ in fake.errors_returned]
         rows.append(["faults injected (5xx / 429)", f"{sum(s >= 500 for s in statuses)} / {statuses.count(429)}"])
-    with open(args.index / "CURRENT", encoding="utf-8") as f:
-        build = f.read().strip()
-    manifest = json.loads((args.index / "builds" / build / "manifest.json").read_text(encoding="utf-8"))
+    manifest = current_manifest(args.index)
     return (
         f"`python -m bot` in its own process (long polling) against the fake Bot API server in the benchmark process; "
         f"{args.users} simulated users, each asking its next question when the previous answer arrived"
         + (f" and it spent on average {args.think:g} s reading it" if args.think else " (no reading time: saturation)")
         + ". Questions from "
-        f"`{args.questions_file.name}`, index {manifest['articles']} articles / {manifest['chunks']} chunks; "
+        f"`{args.questions_file.name}`, index {manifest.articles} articles / {manifest.chunks} chunks; "
         f"TELEGRAM_MAX_RATE={args.max_rate:g} (0 = no outgoing limit), SEARCH_WORKERS={args.workers}, per-user limit off; "
         f"injected faults: {args.rate_5xx:.0%} 5xx, {args.rate_429:.0%} 429 (retry_after 1 s) on sendMessage and sendChatAction. "
         "Latency: update queued at the server -> reply received by the server.\n\n" + table(["measure", "value"], rows)
@@ -193,7 +191,7 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, help="run the bot under cProfile and write its stats here (bench/hotspots.py)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    if not (args.index / "CURRENT").exists():
+    if current_manifest(args.index) is None:
         sys.exit(f"no index in {args.index}; run bench/query.py first (it builds it)")
     body = asyncio.run(run(args))
     record(args.title, body, write=not args.no_write, doc=args.doc)

@@ -149,13 +149,13 @@ FINDINGS: list[tuple[str, list[str]]] = [
 MUTANTS = [
     (
         "CURRENT written in place",
-        '    tmp = index_dir / f"{CURRENT_FILE}.tmp-{os.getpid()}"\n    with open(tmp, "w", encoding="utf-8") as f:',
-        '    tmp = pointer\n    with open(tmp, "w", encoding="utf-8") as f:',
+        "    tmp = layout.next_current(str(os.getpid()))\n",
+        "    tmp = pointer\n",
     ),
     (
         "CURRENT names the build before its directory is in place",
-        "    os.replace(tmp, final)\n    _fsync_dir(builds)\n    set_current(index_dir, build_id)",
-        "    set_current(index_dir, build_id)\n    os.replace(tmp, final)\n    _fsync_dir(builds)",
+        "    os.replace(tmp.root, final)\n    _fsync_dir(layout.builds)\n    set_current(index_dir, manifest.build_id)",
+        "    set_current(index_dir, manifest.build_id)\n    os.replace(tmp.root, final)\n    _fsync_dir(layout.builds)",
     ),
     ("cleanup deletes the live build", "        if name != current:\n", "        if True:\n"),
 ]
@@ -196,7 +196,7 @@ def outcome_of(results: dict[str, str], test: str) -> str:
 
 
 def mutant_results(tree: Path) -> list[tuple[str, str]]:
-    store = tree / "index" / "store.py"
+    store = next(p for p in (tree / "index" / "storage" / "store.py", tree / "index" / "store.py") if p.exists())
     original = store.read_text(encoding="utf-8")
     rows = []
     for name, old, new in MUTANTS:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from common import ARCD_QUESTIONS, ROOT, SNN_ARTICLES, build_index_cli, need, record, table
 
+from index.storage.store import current_build_id
 from index.tools.evaluate import load_questions
 
 
@@ -126,7 +127,7 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=1395, help="how many questions (query, bot)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    if args.path != "update" and not (args.index / "CURRENT").exists():
+    if args.path != "update" and current_build_id(args.index) is None:
         sys.exit(f"no index in {args.index}; run bench/query.py first (it builds it)")
     with tempfile.TemporaryDirectory(prefix="profile-") as tmp:
         if args.path == "query":

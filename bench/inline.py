@@ -31,6 +31,7 @@ from bot.app import build_application
 from bot.service import QAService
 from bot.settings import Settings
 from index.search.searcher import Searcher
+from index.storage.store import current_build_id
 from index.tools.evaluate import load_questions
 
 TARGET_P95_MS = 300
@@ -145,7 +146,7 @@ def main() -> None:
     parser.add_argument("--index", type=Path, default=ROOT / "var" / "bench-snn-index")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    if not (args.index / "CURRENT").exists():
+    if current_build_id(args.index) is None:
         build_index_cli(args.index, [SNN_ARTICLES])
     body, _ = asyncio.run(run(args))
     record("Inline query latency", body, write=not args.no_write)

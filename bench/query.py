@@ -17,6 +17,7 @@ from pathlib import Path
 from common import ARCD_QUESTIONS, DEV_SETS, ROOT, build_index_cli, need, record, summary_ms, table
 
 from index.search.searcher import Searcher
+from index.storage.store import current_build_id
 from index.tools.evaluate import load_questions
 
 
@@ -32,7 +33,7 @@ def main() -> None:
     questions = [q["question"] for q in load_questions(need(args.questions))]
     for path in args.articles:
         need(path)
-    if args.rebuild or not (args.index / "CURRENT").exists():
+    if args.rebuild or current_build_id(args.index) is None:
         build_index_cli(args.index, args.articles)
 
     searcher = Searcher.open(args.index)

@@ -167,7 +167,7 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if searcher is not None:
-        warn_if_built_elsewhere(settings, searcher.manifest.get("sources", []))
+        warn_if_built_elsewhere(settings, searcher.manifest.sources)
     app = build_application(settings, QAService(settings, searcher))
     return serve(app, hook, settings, secrets)
 

@@ -40,7 +40,8 @@ from index.corpus.uploads import (
     save_upload,
     uploads_dir,
 )
-from index.tools.report import Report, build_report, daily_chart_png, read_log
+from index.questionlog import read_log
+from index.tools.report import Report, build_report, daily_chart_png
 
 from .handlers import _send, _service, _settings, admin_only, is_admin, reader_lang
 from .render import report_messages
@@ -248,7 +249,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats (admins): index size, model, last build, questions answered, latency."""
     lang = reader_lang(update, context)
     service = _service(context)
-    manifest = service.searcher.manifest if service.searcher else {}
+    manifest = service.searcher.manifest if service.searcher else None
     reply = stats_text(lang, manifest, service.answered, service.refused, service.latency_ms(), service.reindexing)
     await update.effective_message.reply_html(reply)
 

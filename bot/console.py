@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from index.percentiles import percentile
 from index.search.searcher import Searcher
-from index.tools.report import percentile
 
 from .render import Format, reply_messages
 from .replies import help_text, stats_text, welcome_text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 
+from index.manifest import Manifest
 from index.search.searcher import Searcher
 
 from .texts import AR, EXAMPLES, text
@@ -21,7 +22,7 @@ def welcome_text(searcher: Searcher | None, lang: str, name: str, mention: str) 
     """/start: what the bot answers, from which corpus, two example questions (from the newest titles)."""
     articles, outlets, shown = 0, "", list(examples(lang))
     if searcher is not None:
-        articles = searcher.manifest["articles"]
+        articles = searcher.manifest.articles
         outlets = ("، " if lang == AR else ", ").join(searcher.stored.top_sources(3))
         titles = searcher.stored.latest_titles(2)
         if len(titles) == 2:
@@ -44,16 +45,18 @@ def help_text(lang: str, admin: bool, mention: str) -> str:
     return body + text("admin_help", lang) if admin else body
 
 
-def stats_text(lang: str, manifest: dict, answered: int, refused: int, latency_ms: tuple[float, float], reindexing: bool) -> str:
+def stats_text(
+    lang: str, manifest: Manifest | None, answered: int, refused: int, latency_ms: tuple[float, float], reindexing: bool
+) -> str:
     """/stats: index size, model, last build, questions answered, latency."""
     p50, p95 = latency_ms
     return text(
         "stats",
         lang,
-        articles=manifest.get("articles", 0),
-        chunks=manifest.get("chunks", 0),
-        model=html.escape(manifest.get("model", "—")),
-        built_at=html.escape(manifest.get("built_at", "—")),
+        articles=manifest.articles if manifest else 0,
+        chunks=manifest.chunks if manifest else 0,
+        model=html.escape(manifest.model if manifest else "—"),
+        built_at=html.escape(manifest.built_at if manifest else "—"),
         answered=answered,
         refused=refused,
         p50=p50,

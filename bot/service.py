@@ -12,7 +12,6 @@ import collections
 import contextlib
 import hashlib
 import hmac
-import json
 import logging
 import secrets
 import threading
@@ -25,9 +24,10 @@ from datetime import UTC, datetime
 from bot.settings import Settings
 from index.build import BuildReport, run_build
 from index.embedding.embedder import Embedder
+from index.percentiles import percentile
+from index.questionlog import QuestionRecord, Record, VoteRecord, append
 from index.search.searcher import ModelMismatch, Searcher, SearchResult
 from index.storage.store import IndexBusy, current_build_id
-from index.tools.report import percentile
 
 log = logging.getLogger(__name__)
 
@@ -94,12 +94,12 @@ class QAService:
 
     @property
     def build_id(self) -> str:
-        return self._searcher.manifest["build_id"] if self._searcher else ""
+        return self._searcher.manifest.build_id if self._searcher else ""
 
     def swap(self, searcher: Searcher) -> None:
         """Serve from ``searcher`` from now on; searches already running finish on the old one."""
         self._searcher = searcher
-        log.info("now serving build %s (%s articles)", searcher.manifest["build_id"], searcher.manifest["articles"])
+        log.info("now serving build %s (%s articles)", searcher.manifest.build_id, searcher.manifest.articles)
 
     # ---------------------------------------------------------------- questions
 
@@ -113,7 +113,7 @@ class QAService:
             self._latencies.append(elapsed)
             self.answered += 1
             self.refused += result.no_answer
-        build = searcher.manifest["build_id"]
+        build = searcher.manifest.build_id
         rid = self._remember(CachedResult(result, build, lang))
         self._log(self._question_entry, rid, build, question, lang, user_id, chat_type, result, elapsed)
         return rid, result
@@ -161,7 +161,7 @@ class QAService:
         self._log(self._vote_entry, rid, item, user_id, up)
         return "recorded" if before is None else "changed"
 
-    def _log(self, make_entry: Callable[..., dict], *args) -> None:
+    def _log(self, make_entry: Callable[..., Record], *args) -> None:
         """Append an entry to the question log from the log's own thread (no-op when the log is off)."""
         if self.settings.question_log is None:
             return
@@ -181,7 +181,7 @@ class QAService:
         searcher = self._searcher
         if searcher is None:
             return []
-        key = (searcher.manifest["build_id"], n)
+        key = (searcher.manifest.build_id, n)
         if self._latest[0] != key:
             rows = await asyncio.get_running_loop().run_in_executor(self._pool, searcher.stored.latest_articles, n)
             self._latest = (key, rows)
@@ -218,46 +218,41 @@ class QAService:
         chat_type: str,
         result: SearchResult,
         elapsed: float,
-    ) -> dict:
-        return {
-            "time": _now(),
-            "user": self._user_key(user_id),
-            "chat_type": chat_type,
-            "lang": lang,
-            "question": question,
-            "no_answer": result.no_answer,
-            "band": result.band,
-            "answer_id": rid,
-            "build": build,
-            "top_article": result.hits[0].article_id if result.hits else None,
-            "top_title": result.hits[0].title if result.hits else None,
-            "articles": [hit.article_id for hit in result.hits],
-            "latency_ms": round(elapsed * 1000, 1),
-        }
+    ) -> QuestionRecord:
+        return QuestionRecord(
+            time=_now(),
+            question=question,
+            band=result.band,
+            user=self._user_key(user_id),
+            chat_type=chat_type,
+            lang=lang,
+            answer_id=rid,
+            build=build,
+            top_article=result.hits[0].article_id if result.hits else None,
+            top_title=result.hits[0].title if result.hits else None,
+            articles=[hit.article_id for hit in result.hits],
+            latency_ms=round(elapsed * 1000, 1),
+        )
 
-    def _vote_entry(self, rid: str, item: CachedResult, user_id: int, up: bool) -> dict:
+    def _vote_entry(self, rid: str, item: CachedResult, user_id: int, up: bool) -> VoteRecord:
         hits = item.result.hits
-        return {
-            "time": _now(),
-            "type": "vote",
-            "user": self._user_key(user_id),
-            "answer_id": rid,
-            "question": item.result.question,
-            "build": item.build_id,
-            "top_title": hits[0].title if hits else None,
-            "articles": [hit.article_id for hit in hits],
-            "vote": "up" if up else "down",
-        }
+        return VoteRecord(
+            time=_now(),
+            answer_id=rid,
+            up=up,
+            user=self._user_key(user_id),
+            question=item.result.question,
+            build=item.build_id,
+            top_title=hits[0].title if hits else None,
+            articles=[hit.article_id for hit in hits],
+        )
 
-    def _write_log(self, make_entry: Callable[..., dict], *args) -> None:
-        """Append one JSON line to the question log (only the log thread writes; user ids are keyed hashes)."""
+    def _write_log(self, make_entry: Callable[..., Record], *args) -> None:
+        """Append one line to the question log (only the log thread writes; user ids are keyed hashes)."""
         path = self.settings.question_log
         assert path is not None  # only submitted when the log is on
         try:
-            line = json.dumps(make_entry(*args), ensure_ascii=False)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "a", encoding="utf-8") as f:
-                f.write(line + "\n")
+            append(path, make_entry(*args))
         except (OSError, TypeError, ValueError) as exc:
             log.warning("cannot write the question log %s: %s", path, exc)
 
@@ -373,7 +368,7 @@ class QAService:
         fell back from a broken one: that is an error, not a switch. A newer one (a cron update
         meanwhile) is fine."""
         searcher = await asyncio.get_running_loop().run_in_executor(self._build_pool, self._open_new)
-        if searcher.manifest["build_id"] < expected:
+        if searcher.manifest.build_id < expected:
             raise RuntimeError(f"the new build {expected} did not load; still serving {self.build_id or 'nothing'}")
         self.swap(searcher)
 

@@ -24,11 +24,12 @@ from telegram.constants import MessageEntityType
 from telegram.ext import ContextTypes
 
 from bot.settings import Settings
-from index.build import RemovalRefused
+from index.build import RemovalRefused, index_is_stale
 from index.corpus.articles import LoadResult, load_file
 from index.corpus.pagedump import drop_related, looks_like_page_dump
 from index.corpus.urls import urls_in_text
-from index.web.harvest import HarvestReport, Outcome, harvest, index_is_stale
+from index.layout import ArticlesLayout
+from index.web.harvest import HarvestReport, Outcome, harvest
 from index.web.store import StoreBusy
 
 from .admin import AdminAlerts, removal_prompt
@@ -38,7 +39,6 @@ from .texts import language_for, reason_text, text
 
 log = logging.getLogger(__name__)
 
-PASTED_DIR = "pasted"
 MAX_LINKS = 20  # links taken from one message
 LISTED = 10  # titles and failures listed in a reply
 FETCH_WORKERS = 4  # the bot shares its 2 cores with readers' searches
@@ -121,7 +121,7 @@ async def _add_links(message: Message, context: ContextTypes.DEFAULT_TYPE, links
 async def _add_pasted(message: Message, context: ContextTypes.DEFAULT_TYPE, body: str, lang: str) -> None:
     """Save pasted page text as a .txt file (the loader's page-dump reader splits it) and index it."""
     settings, service = _settings(context), _service(context)
-    folder = settings.articles_dir / PASTED_DIR
+    folder = ArticlesLayout(settings.articles_dir).pasted
     content = body if looks_like_page_dump(body) else _without_related(body)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     name = f"{stamp}-{hashlib.sha1(content.encode()).hexdigest()[:8]}.txt"

@@ -192,7 +192,8 @@ def make_parser() -> argparse.ArgumentParser:
 def cmd_report(args: argparse.Namespace, settings: EngineSettings) -> int:
     from dataclasses import asdict
 
-    from index.tools.report import build_report, daily_chart_png, format_text, read_log
+    from index.questionlog import read_log
+    from index.tools.report import build_report, daily_chart_png, format_text
 
     path = args.log or settings.question_log
     if path is None:
@@ -293,8 +294,9 @@ def cmd_build(args: argparse.Namespace, settings: EngineSettings, incremental: b
 
 
 def cmd_fetch(args: argparse.Namespace, settings: EngineSettings) -> int:
+    from index.build import index_is_stale
     from index.storage.store import IndexBusy
-    from index.web.harvest import harvest, index_is_stale
+    from index.web.harvest import harvest
     from index.web.store import StoreBusy
 
     from .build import run_build
@@ -358,24 +360,27 @@ def cmd_fetch(args: argparse.Namespace, settings: EngineSettings) -> int:
 
 
 def cmd_stats(args: argparse.Namespace, settings: EngineSettings) -> int:
+    from dataclasses import asdict
+
+    from index.layout import IndexLayout
     from index.storage.store import current_build_id, list_builds, open_index
 
     stored = open_index(settings.index_dir)
     m = stored.manifest
-    cache = settings.index_dir / "cache" / "embeddings.sqlite"
+    cache = IndexLayout(settings.index_dir).embeddings_cache
     info = {
         "index_dir": str(settings.index_dir),
-        "build": m["build_id"],
+        "build": m.build_id,
         "current": current_build_id(settings.index_dir),
-        "built_at": m["built_at"],
-        "articles": m["articles"],
-        "chunks": m["chunks"],
-        "model": m["model"],
-        "dimension": m["dimension"],
-        "faiss_index": m["faiss_index"],
-        "chunking": m["chunking"],
-        "lexical": m["lexical"],
-        "sizes_bytes": m.get("sizes_bytes", {}),
+        "built_at": m.built_at,
+        "articles": m.articles,
+        "chunks": m.chunks,
+        "model": m.model,
+        "dimension": m.dimension,
+        "faiss_index": m.faiss_index,
+        "chunking": asdict(m.chunking),
+        "lexical": asdict(m.lexical),
+        "sizes_bytes": m.sizes_bytes,
         "cache_bytes": cache.stat().st_size if cache.exists() else 0,
         "builds_kept": list_builds(settings.index_dir),
     }
@@ -391,7 +396,7 @@ def cmd_stats(args: argparse.Namespace, settings: EngineSettings) -> int:
     print(f"chunking   {info['chunking']['target_words']} words target, {info['chunking']['overlap_words']} overlap")
     print(
         f"bm25       {info['lexical']['method']} k1={info['lexical']['k1']} b={info['lexical']['b']} "
-        f"stemmer={info['lexical']['stemmer']} titles={m.get('index_titles', True)}"
+        f"stemmer={info['lexical']['stemmer']} titles={m.index_titles}"
     )
     print(f"on disk    {_mb(total)} in this build:")
     for name, size in info["sizes_bytes"].items():

@@ -34,16 +34,19 @@ from index.corpus.articles import (
     load_articles,
 )
 from index.embedding.embedder import BUILTIN_MODEL, Embedder, is_builtin, load_embedder
+from index.layout import IndexLayout
+from index.manifest import Manifest
 from index.search.recency import article_day
 from index.storage.cache import BuildCache, CacheDamaged, DiskFull, disk_full, quarantine
 from index.storage.carryover import assemble, load_previous
 from index.storage.lexical import ANALYZER_VERSION, LexicalIndex, LexicalParams
 from index.storage.store import (
-    BUILDS_DIR,
     IndexCorrupt,
+    article_summaries,
     build_lock,
     cleanup,
     current_build_id,
+    current_manifest,
     new_build_id,
     read_manifest,
     removed_on_failure,
@@ -108,17 +111,17 @@ class BuildConfig:
     max_article_chars: int = DEFAULT_MAX_ARTICLE_CHARS
 
     @classmethod
-    def from_manifest(cls, manifest: dict[str, Any], **overrides: Any) -> BuildConfig:
+    def from_manifest(cls, manifest: Manifest, **overrides: Any) -> BuildConfig:
         """The configuration an existing build was made with (so an update stays consistent)."""
         config = cls(
-            model=manifest["model"],
-            query_prompt=manifest.get("query_prompt", ""),
-            passage_prompt=manifest.get("passage_prompt", ""),
-            chunking=ChunkParams(**manifest["chunking"]),
-            lexical=LexicalParams(**manifest["lexical"]),
-            index_titles=manifest.get("index_titles", True),
-            embed_max_words=manifest.get("embed_max_words", 0),
-            faiss_index=manifest.get("faiss_index_setting", "auto"),
+            model=manifest.model,
+            query_prompt=manifest.query_prompt,
+            passage_prompt=manifest.passage_prompt,
+            chunking=manifest.chunking,
+            lexical=manifest.lexical,
+            index_titles=manifest.index_titles,
+            embed_max_words=manifest.embed_max_words,
+            faiss_index=manifest.faiss_index_setting,
         )
         return cls(**{**config.__dict__, **overrides})
 
@@ -277,12 +280,12 @@ def corpus_hash(articles: Sequence[Article]) -> str:
     return digest.hexdigest()[:32]
 
 
-def _previous_manifest(index_dir: Path) -> dict[str, Any] | None:
+def _previous_manifest(index_dir: Path) -> Manifest | None:
     build_id = current_build_id(index_dir)
     if not build_id:
         return None
     try:
-        return read_manifest(index_dir / BUILDS_DIR / build_id)
+        return read_manifest(IndexLayout(index_dir).build(build_id).root)
     except IndexCorrupt as exc:
         log.warning("not reusing the current build: %s", exc)
         return None
@@ -340,23 +343,11 @@ def check_removals(
     )
 
 
-def _previous_articles(index_dir: Path, manifest: dict[str, Any] | None) -> dict[str, tuple[str, str, str]]:
+def _previous_articles(index_dir: Path, manifest: Manifest | None) -> dict[str, tuple[str, str, str]]:
     """Article id -> (content hash, title, source file) in the previous build."""
     if manifest is None:
         return {}
-    import sqlite3
-
-    path = index_dir / BUILDS_DIR / manifest["build_id"] / "meta.sqlite"
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            return {
-                i: (h, title, source) for i, h, title, source in db.execute("SELECT id, content_hash, title, path FROM articles")
-            }
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return {}
+    return article_summaries(IndexLayout(index_dir).build(manifest.build_id).root)
 
 
 @contextlib.contextmanager
@@ -412,9 +403,9 @@ def run_build(
             carried = ("batch_size", "threads", "max_file_bytes", "max_article_chars")
             overrides = {name: getattr(config, name) for name in carried} if config else {}
             # the default (built-in) model means "whatever the index uses"; another model named explicitly must match
-            if config and not is_builtin(config.model) and config.model != previous["model"]:
+            if config and not is_builtin(config.model) and config.model != previous.model:
                 raise BuildError(
-                    f"the index was built with {previous['model']!r} but EMBEDDING_MODEL is {config.model!r}; "
+                    f"the index was built with {previous.model!r} but EMBEDDING_MODEL is {config.model!r}; "
                     "run `python -m index build` to rebuild it with the new model"
                 )
             config = BuildConfig.from_manifest(previous, **overrides)
@@ -426,7 +417,7 @@ def run_build(
             try:
                 report = _build(paths, index_dir, config, previous, lazy, progress, use_cache, strict, note, guard)
             except CacheDamaged as exc:  # found damaged in the middle of the work: start a new cache, once
-                aside = quarantine(index_dir / "cache" / "embeddings.sqlite")
+                aside = quarantine(IndexLayout(index_dir).embeddings_cache)
                 log.warning("the embeddings cache was damaged (%s); moved it to %s and building again without it", exc, aside)
                 report = _build(paths, index_dir, config, previous, lazy, progress, use_cache, strict, note, guard)
         except OSError as exc:
@@ -445,7 +436,7 @@ def _build(
     paths: Sequence[str | Path],
     index_dir: Path,
     config: BuildConfig,
-    previous: dict[str, Any] | None,
+    previous: Manifest | None,
     lazy: _LazyEmbedder,
     progress: bool,
     use_cache: bool,
@@ -455,7 +446,7 @@ def _build(
 ) -> BuildReport:
     """The body of ``run_build``, under its lock: read, chunk, embed, analyse, index, write."""
     note("reading articles")
-    cache_path = index_dir / "cache" / "embeddings.sqlite"
+    cache_path = IndexLayout(index_dir).embeddings_cache
     with BuildCache(cache_path) if use_cache else contextlib.nullcontext() as memo:
         loaded: LoadResult = load_articles(paths, config.max_file_bytes, config.max_article_chars, progress, memo)
         if memo is not None:
@@ -483,7 +474,7 @@ def _build(
     report.removed = sorted(set(old) - set(new))
     if guard is not None and previous is not None:
         try:
-            check_removals(before, report.removed, previous.get("sources", []), paths, guard)
+            check_removals(before, report.removed, previous.sources, paths, guard)
         except RemovalRefused as refused:
             refused.problems = loaded.problems
             raise
@@ -513,7 +504,7 @@ def _build(
         embedded = background.submit(embed_chunks, cache_path, model_name, inputs, passage_prompt, dim, lazy.encode, progress)
         stamp = analysis_stamp(config.lexical.stemmer)
         # chunks whose text the build being replaced already analysed are copied from its arrays
-        lender = load_previous(index_dir / BUILDS_DIR / previous["build_id"], stamp) if previous and use_cache else None
+        lender = load_previous(IndexLayout(index_dir).build(previous.build_id).root, stamp) if previous and use_cache else None
         reused = lender.rows([c.text for c in chunks]) if lender else [-1] * len(chunks)
         fresh = [c for c, row in zip(chunks, reused, strict=True) if row < 0]
         sentences, title_terms = analyse_chunks(cache_path, fresh, titles, config.lexical.stemmer)
@@ -536,42 +527,59 @@ def _build(
         faiss_index = build_index(vectors, config.faiss_index)
         shown.update()
     now = utc_now()
-    manifest = {
-        "build_id": new_build_id(index_dir),
-        "built_at": now.isoformat(),
-        "model": model_name,
-        "dimension": int(dim),
-        "query_prompt": query_prompt,
-        "passage_prompt": passage_prompt,
-        "chunking": asdict(config.chunking),
-        "lexical": asdict(config.lexical),
-        "index_titles": config.index_titles,
-        "embed_max_words": config.embed_max_words,
-        "faiss_index": resolve_type(config.faiss_index, len(chunks)),
-        "faiss_index_setting": config.faiss_index,
-        "articles": len(articles),
-        "chunks": len(chunks),
+    manifest = Manifest(
+        build_id=new_build_id(index_dir),
+        built_at=now.isoformat(),
+        model=model_name,
+        dimension=int(dim),
+        query_prompt=query_prompt,
+        passage_prompt=passage_prompt,
+        chunking=config.chunking,
+        lexical=config.lexical,
+        index_titles=config.index_titles,
+        embed_max_words=config.embed_max_words,
+        faiss_index=resolve_type(config.faiss_index, len(chunks)),
+        faiss_index_setting=config.faiss_index,
+        articles=len(articles),
+        chunks=len(chunks),
         # share of passages in Latin script: questions in the other script are answered dense-first
-        "latin_share": latin_share(chunks),
-        "analysis": stamp,  # lets the next update reuse this build's analyses (index.carryover)
-        "corpus_hash": corpus_hash(articles),
-        "sources": [str(p) for p in paths],
-    }
+        latin_share=latin_share(chunks),
+        analysis=stamp,  # lets the next update reuse this build's analyses (storage.carryover)
+        corpus_hash=corpus_hash(articles),
+        sources=[str(p) for p in paths],
+    )
     note("writing")
     final = write_build(index_dir, articles, chunks, faiss_index, lexical, analyses, manifest)
 
-    report.build_id = manifest["build_id"]
+    report.build_id = manifest.build_id
     report.path = str(final)
     report.articles = len(articles)
     report.chunks = len(chunks)
-    report.unchanged = previous is not None and previous.get("corpus_hash") == manifest["corpus_hash"]
+    report.unchanged = previous is not None and previous.corpus_hash == manifest.corpus_hash
     return report
 
 
-def _dimension(cache: BuildCache, model: str, lazy: _LazyEmbedder, previous: dict[str, Any] | None) -> int:
+def _dimension(cache: BuildCache, model: str, lazy: _LazyEmbedder, previous: Manifest | None) -> int:
     """The model's vector size, known from the previous build or the built-in model without loading it."""
-    if previous is not None and previous["model"] == model:
-        return int(previous["dimension"])
+    if previous is not None and previous.model == model:
+        return previous.dimension
     if is_builtin(model):
         return 512
     return lazy.get().dimension
+
+
+def index_is_stale(index_dir: Path | str, articles_dir: Path | str) -> bool:
+    """True when articles were fetched after the current build was made (or there is no usable build)."""
+    from datetime import datetime
+
+    from index.web.store import WebStore
+
+    manifest = current_manifest(Path(index_dir))
+    if manifest is None:
+        return True
+    try:
+        built_at = datetime.fromisoformat(manifest.built_at)
+    except ValueError:
+        return True
+    stored_at = WebStore(articles_dir).load().state.get("stored_at", "")
+    return bool(stored_at) and datetime.fromisoformat(stored_at) > built_at

@@ -6,6 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
+from index.layout import BuildFiles
 from index.storage.analyses import Analyses
 from index.storage.store import IndexCorrupt, load_build, open_index
 from index.text.analysis import SentenceInfo, analyse_passage, dump_sentences, parse_sentences
@@ -51,23 +52,23 @@ def test_a_build_with_damaged_arrays_is_refused_and_the_previous_one_served(tmp_
     run_build([articles], index, embedder=embedder, progress=False)
     current = open_index(index).path
     assert current.name != previous.build_id
-    np.save(current / "analysis" / "cues.npy", np.zeros(3, dtype=np.uint16))
+    np.save(BuildFiles(current).analysis / "cues.npy", np.zeros(3, dtype=np.uint16))
     with pytest.raises(IndexCorrupt, match="analysis arrays are inconsistent"):
         load_build(current)
     assert open_index(index).build_id == previous.build_id, "the previous build is served"
-    (current / "analysis" / "terms.npy").write_bytes(b"not an array")
+    (BuildFiles(current).analysis / "terms.npy").write_bytes(b"not an array")
     with pytest.raises(IndexCorrupt, match="analysis arrays cannot be read"):
         load_build(current)
     served = open_index(index)
-    assert served.build_id == previous.build_id and served.manifest["articles"] == 4
+    assert served.build_id == previous.build_id and served.manifest.articles == 4
 
 
 def test_an_older_build_format_asks_for_a_rebuild(tmp_path, built_index):
     index = tmp_path / "ix"
     shutil.copytree(built_index, index)
     build = open_index(index).path
-    manifest = json.loads((build / "manifest.json").read_text())
+    manifest = json.loads(BuildFiles(build).manifest.read_text())
     manifest["format_version"] = 3
-    (build / "manifest.json").write_text(json.dumps(manifest))
+    BuildFiles(build).manifest.write_text(json.dumps(manifest))
     with pytest.raises(IndexCorrupt, match=r"rebuild needed.*format 3.*python -m index build"):
         load_build(build)

@@ -12,6 +12,7 @@ from botkit import ADMIN, GROUP, READER, buttons, eventually, reply_despite, run
 from conftest import write_jsonl
 
 from index.build import run_build
+from index.layout import IndexLayout
 from index.storage.store import current_build_id
 
 
@@ -191,9 +192,9 @@ async def _follow_a_cron_build(tmp_path, embedder, fake, service, settings):
 
     # a build that cannot be opened: logged once, the bot keeps serving what it has
     serving = service.build_id
-    broken = settings.index_dir / "builds" / "2099-01-01T00-00-00-000000Z"
+    broken = IndexLayout(settings.index_dir).build("2099-01-01T00-00-00-000000Z").root
     broken.mkdir()
-    (settings.index_dir / "CURRENT").write_text(broken.name, encoding="utf-8")
+    IndexLayout(settings.index_dir).current.write_text(broken.name, encoding="utf-8")
     assert not await service.follow_current()
     assert service.build_id == serving and not await service.follow_current()
 

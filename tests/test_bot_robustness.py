@@ -184,10 +184,11 @@ def test_bot_with_damaged_index_is_a_clear_error(tmp_path, embedder):
     from conftest import CORPUS, write_jsonl
 
     from index.build import run_build
+    from index.layout import BuildFiles
 
     write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS)
     report = run_build([tmp_path / "a"], tmp_path / "ix", embedder=embedder, progress=False)
-    (Path(report.path) / "meta.sqlite").write_bytes(b"not a database")
+    BuildFiles(Path(report.path)).meta.write_bytes(b"not a database")
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "INDEX_DIR": str(tmp_path / "ix")}
     done = subprocess.run(
         [sys.executable, "-m", "bot", "--console"], cwd=ROOT, env=env, input="سؤال\n", capture_output=True, text=True, timeout=300

@@ -140,11 +140,11 @@ async def test_feeds_are_refreshed_on_a_schedule(tmp_path, embedder, site, serve
     settings = {**FETCH, "feeds": [server.url("/feeds/rss.xml")], "feed_refresh_minutes": 0.01, "index_watch_seconds": 0}
     async with running_bot(tmp_path, embedder, **settings) as (_fake, app):
         service = app.bot_data["service"]
-        before = service.searcher.manifest["articles"]
+        before = service.searcher.manifest.articles
         await app.post_init(app)  # what run_polling does: starts the refresher
         try:
-            await eventually(lambda: service.searcher.manifest["articles"] == before + len(site.pages), timeout=60)
-            assert service.searcher.manifest["articles"] == before + len(site.pages)
+            await eventually(lambda: service.searcher.manifest.articles == before + len(site.pages), timeout=60)
+            assert service.searcher.manifest.articles == before + len(site.pages)
             first = service.build_id
             server.reset_log()
             await eventually(lambda: "/feeds/rss.xml" in server.paths(), timeout=30)  # the next round

@@ -10,19 +10,20 @@ import pytest
 from conftest import CORPUS, write_jsonl
 
 from index.build import run_build
-from index.storage.store import BUILDS_DIR, current_build_id
+from index.layout import BuildFiles, IndexLayout
+from index.storage.store import current_build_id
 
 
 def _build_dir(index: Path) -> Path:
-    return index / BUILDS_DIR / current_build_id(index)
+    return IndexLayout(index).build(current_build_id(index)).root
 
 
 def _arrays(index: Path) -> dict[str, bytes]:
     build = _build_dir(index)
     files = [
-        *sorted((build / "analysis").glob("*.npy")),
-        *sorted((build / "bm25").glob("*.npy")),
-        build / "bm25" / "vocab.index.json",
+        *sorted(BuildFiles(build).analysis.glob("*.npy")),
+        *sorted(BuildFiles(build).bm25.glob("*.npy")),
+        BuildFiles(build).bm25 / "vocab.index.json",
     ]
     return {str(f.relative_to(build)): f.read_bytes() for f in files}
 
@@ -52,12 +53,12 @@ def test_a_previous_build_that_cannot_lend_is_not_used(tmp_path, counting, damag
     run_build([articles], tmp_path / "ix", embedder=counting, progress=False)
     build = _build_dir(tmp_path / "ix")
     if damage == "other analysis":  # e.g. built by a version whose stemmer or cue lists differ
-        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
-        (build / "manifest.json").write_text(json.dumps({**manifest, "analysis": "another"}), encoding="utf-8")
+        manifest = json.loads(BuildFiles(build).manifest.read_text(encoding="utf-8"))
+        BuildFiles(build).manifest.write_text(json.dumps({**manifest, "analysis": "another"}), encoding="utf-8")
     elif damage == "arrays":
-        np.save(build / "analysis" / "chunk_ptr.npy", np.zeros(2, dtype=np.int64))
+        np.save(BuildFiles(build).analysis / "chunk_ptr.npy", np.zeros(2, dtype=np.int64))
     else:
-        (build / "bm25" / "vocab.index.json").write_text("{}", encoding="utf-8")
+        (BuildFiles(build).bm25 / "vocab.index.json").write_text("{}", encoding="utf-8")
     write_jsonl(articles, _edited_corpus())
     update = run_build([articles], tmp_path / "ix", embedder=counting, incremental=True, progress=False)
     run_build([articles], tmp_path / "fresh", embedder=counting, progress=False)

@@ -14,8 +14,9 @@ from conftest import CORPUS, ROOT, write_jsonl
 
 from index import store
 from index.build import run_build
+from index.layout import IndexLayout
 from index.search.searcher import Searcher
-from index.storage.store import BUILDS_DIR, TMP_PREFIX, StoreError, current_build_id, open_index
+from index.storage.store import StoreError, current_build_id, open_index
 
 
 def many_articles(n: int) -> list[dict]:
@@ -39,7 +40,7 @@ def test_build_killed_midway_leaves_the_old_index_then_next_build_cleans_up(tmp_
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    cache = tmp_path / "ix" / "cache" / "embeddings.sqlite"
+    cache = IndexLayout(tmp_path / "ix").embeddings_cache
     deadline = time.monotonic() + 120
     start_size = cache.stat().st_size
     while time.monotonic() < deadline and proc.poll() is None:  # wait until it is embedding (the cache grows)
@@ -54,13 +55,13 @@ def test_build_killed_midway_leaves_the_old_index_then_next_build_cleans_up(tmp_
 
     assert current_build_id(tmp_path / "ix") == first.build_id
     searcher = Searcher.open(tmp_path / "ix", embedder=embedder)
-    assert searcher.manifest["articles"] == len(CORPUS)
+    assert searcher.manifest.articles == len(CORPUS)
     assert searcher.search("قطار الحرمين", k=1).hits[0].article_id == "t-train"
 
     write_jsonl(articles, CORPUS[:4])
     again = run_build([articles], tmp_path / "ix", embedder=embedder, progress=False)
     assert current_build_id(tmp_path / "ix") == again.build_id
-    assert not list((tmp_path / "ix" / BUILDS_DIR).glob(f"{TMP_PREFIX}*"))
+    assert not IndexLayout(tmp_path / "ix").scratches()
     run_build([articles], tmp_path / "ix", embedder=embedder, progress=False)  # the killed process's lock died with it
 
 
@@ -76,8 +77,8 @@ def test_disk_full_while_writing_keeps_the_old_index(tmp_path, embedder, monkeyp
     with pytest.raises(StoreError, match="disk is full"):
         run_build([articles], tmp_path / "ix", embedder=embedder, progress=False)
     assert current_build_id(tmp_path / "ix") == first.build_id
-    assert open_index(tmp_path / "ix").manifest["articles"] == 3
-    assert not list((tmp_path / "ix" / BUILDS_DIR).glob(f"{TMP_PREFIX}*")), "the partial build was removed"
+    assert open_index(tmp_path / "ix").manifest.articles == 3
+    assert not IndexLayout(tmp_path / "ix").scratches(), "the partial build was removed"
     monkeypatch.undo()
     assert run_build([articles], tmp_path / "ix", embedder=embedder, progress=False).articles == len(CORPUS)
 
@@ -92,7 +93,7 @@ def test_a_damaged_embeddings_cache_is_moved_aside_and_rebuilt(tmp_path, capsys,
     articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS)
     index = tmp_path / "ix"
     assert main(["build", "--articles", str(articles), "--index", str(index), "-q"]) == 0
-    cache = index / "cache" / "embeddings.sqlite"
+    cache = IndexLayout(index).embeddings_cache
     for suffix in ("-wal", "-shm"):
         cache.with_name(cache.name + suffix).unlink(missing_ok=True)
     cache.write_bytes(b"this is not a database " * 400)
@@ -102,8 +103,8 @@ def test_a_damaged_embeddings_cache_is_moved_aside_and_rebuilt(tmp_path, capsys,
     out = capsys.readouterr()
     assert "Traceback" not in out.err and "added: 1" in out.out
     assert "damaged" in caplog.text and "started a new one" in caplog.text
-    assert list(cache.parent.glob("embeddings.sqlite.damaged-*")), "the damaged file is kept aside, not deleted"
-    assert open_index(index).manifest["articles"] == 7
+    assert list(cache.parent.glob(cache.name + ".damaged-*")), "the damaged file is kept aside, not deleted"
+    assert open_index(index).manifest.articles == 7
 
 
 def test_a_full_disk_while_caching_is_one_line(tmp_path, capsys, monkeypatch):

@@ -19,8 +19,9 @@ from conftest import CORPUS, ROOT, SAMPLES, write_jsonl
 from bot.console import run_console
 from index.__main__ import main as cli
 from index.build import BuildError, run_build
+from index.layout import IndexLayout
 from index.results import Hit, Passage, SearchResult
-from index.storage.store import CURRENT_FILE, open_index
+from index.storage.store import open_index
 from index.tools.evaluate import format_table, score_results
 
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -188,7 +189,7 @@ def test_garbage_current_is_reported_and_the_newest_build_served(tmp_path, count
     articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS[:2])
     report = run_build([articles], tmp_path / "ix", embedder=counting, progress=False)
     for garbage in (b"garbage\n", b"\xff\xfe\x00not text"):
-        (tmp_path / "ix" / CURRENT_FILE).write_bytes(garbage)
+        IndexLayout(tmp_path / "ix").current.write_bytes(garbage)
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger="index.storage.store"):
             assert open_index(tmp_path / "ix").build_id == report.build_id
@@ -282,7 +283,7 @@ def test_console_commands_get_the_bots_replies(searcher):
     out = io.StringIO()
     run_console(searcher, stdin=io.StringIO("/start\n/help\nقطار الحرمين\n/stats\n/reindex\n"), stdout=out)
     text = out.getvalue()
-    assert "أهلاً" in text and f"({searcher.manifest['articles']} خبراً" in text  # /start
+    assert "أهلاً" in text and f"({searcher.manifest.articles} خبراً" in text  # /start
     assert "كيف أستخدم البوت؟" in text and "<b>" not in text and "/reindex" in text  # /help, admin part, plain text
     assert "إحصاءات" in text and "أسئلة أُجيب عنها: 1" in text  # /stats counts the question asked
     assert "/reindex: not in the console" in text

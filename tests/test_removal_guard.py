@@ -23,7 +23,7 @@ def cli(*args: str) -> int:
     return index_cli([*args, "-q"])
 
 
-def stats(index) -> dict:
+def stats(index):
     from index.storage.store import open_index
 
     return open_index(index).manifest
@@ -38,9 +38,9 @@ def test_an_update_from_another_folder_is_refused_until_confirmed(tmp_path, caps
     assert cli("update", "--articles", str(tmp_path / "other"), "--index", index) == 1
     err = capsys.readouterr().err
     assert "update refused" in err and "6 of the index's 6 articles" in err and "--allow-removals" in err
-    assert "Traceback" not in err and stats(index)["articles"] == 6, "nothing changed"
+    assert "Traceback" not in err and stats(index).articles == 6, "nothing changed"
     assert cli("update", "--articles", str(tmp_path / "other"), "--index", index, "--allow-removals") == 0
-    assert stats(index)["articles"] == 1
+    assert stats(index).articles == 1
 
 
 def test_every_article_of_a_folder_not_given_is_refused_even_below_half(tmp_path, capsys):
@@ -63,7 +63,7 @@ def test_sources_are_recorded_resolved(tmp_path, monkeypatch):
     write_jsonl(tmp_path / "articles" / "news.jsonl", CORPUS)
     monkeypatch.chdir(tmp_path)
     assert cli("build", "--articles", "articles", "--index", "ix") == 0
-    assert stats(tmp_path / "ix")["sources"] == [str((tmp_path / "articles").resolve())]
+    assert stats(tmp_path / "ix").sources == [str((tmp_path / "articles").resolve())]
     # the next update, from another working directory, compares the same folder
     os.chdir(ROOT)
     assert cli("update", "--articles", str(tmp_path / "articles"), "--index", str(tmp_path / "ix")) == 0

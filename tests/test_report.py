@@ -10,7 +10,8 @@ from botkit import ADMIN, READER, running_bot
 from conftest import write_jsonl
 
 from index.__main__ import main
-from index.tools.report import band_of, build_report, daily_chart_png, format_text, group_similar, read_log
+from index.questionlog import QuestionRecord, VoteRecord, parse_record, read_log
+from index.tools.report import build_report, daily_chart_png, format_text, group_similar
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -40,7 +41,7 @@ def _vote(day: str, rid: str, user: str, vote: str, question: str = "س", title:
     }
 
 
-RECORDS = [
+LINES = [
     _q("18", "قطار الحرمين", latency=40, rid="a1", title="قطار"),
     _q("18", "متى يفتتح متحف الطيران في جدة؟", "nothing", latency=60),
     _q("19", "متى يفتتح متحف الطيران في جدة؟", "nothing", latency=80),
@@ -52,6 +53,7 @@ RECORDS = [
     _vote("20", "a1", "u2", "down"),
     _vote("20", "a2", "u3", "up"),
 ]
+RECORDS = [parse_record(line) for line in LINES]  # as read from the log
 
 
 def test_report_counts_shares_gaps_votes_and_latency():
@@ -74,7 +76,8 @@ def test_report_counts_shares_gaps_votes_and_latency():
 def test_days_window_and_old_log_lines():
     report = build_report(RECORDS, days=1, now=NOW)
     assert [d.day for d in report.days] == ["2026-11-20"] and report.questions == 2 and not report.chart_worthy
-    assert band_of({"no_answer": True}) == "nothing" and band_of({"no_answer": False}) == "answer"
+    old = [{"time": "2026-11-20T10:00:00+00:00", "question": "س", "no_answer": answer} for answer in (True, False)]
+    assert [parse_record(line).band for line in old] == ["nothing", "answer"], "logs from before the band was recorded"
     assert build_report([], now=NOW).questions == 0
     assert "No questions" in format_text(build_report([], now=NOW))
 
@@ -86,7 +89,7 @@ def test_unrelated_questions_stay_apart():
 
 def test_read_log_skips_bad_lines(tmp_path):
     path = tmp_path / "q.jsonl"
-    path.write_text(json.dumps(RECORDS[0], ensure_ascii=False) + "\nnot json\n[1]\n\n", encoding="utf-8")
+    path.write_text(json.dumps(LINES[0], ensure_ascii=False) + "\nnot json\n[1]\n\n", encoding="utf-8")
     records, bad = read_log(path)
     assert len(records) == 1 and bad == 2
 
@@ -95,10 +98,7 @@ def test_a_long_log_still_gives_a_photo_telegram_accepts():
     from fake_telegram import photo_size_ok
 
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    records = [
-        {"time": (start + timedelta(days=d)).isoformat(), "question": f"سؤال {d}", "no_answer": False, "latency_ms": 5.0}
-        for d in range(400)
-    ]
+    records = [QuestionRecord((start + timedelta(days=d)).isoformat(), f"سؤال {d}", "answer", latency_ms=5.0) for d in range(400)]
     png = daily_chart_png(build_report(records, now=start + timedelta(days=400)))
     assert png.startswith(b"\x89PNG") and photo_size_ok(png)
 
@@ -109,7 +109,7 @@ def test_chart_is_a_png():
 
 
 def test_report_command_line(tmp_path, capsys):
-    log = write_jsonl(tmp_path / "q.jsonl", RECORDS)
+    log = write_jsonl(tmp_path / "q.jsonl", LINES)
     chart = tmp_path / "chart.png"
     assert main(["report", "--log", str(log), "--chart", str(chart)]) == 0
     out = capsys.readouterr().out
@@ -140,7 +140,7 @@ async def test_report_in_the_bot_without_data(tmp_path, embedder):
 
 async def test_report_in_the_bot_with_three_days(tmp_path, embedder):
     log = tmp_path / "questions.jsonl"
-    many = RECORDS + [_q("19", f"سؤال بلا إجابة رقم {n} عن موضوع {n * 7919} مختلف <b>&", "nothing") for n in range(150)]
+    many = LINES + [_q("19", f"سؤال بلا إجابة رقم {n} عن موضوع {n * 7919} مختلف <b>&", "nothing") for n in range(150)]
     write_jsonl(log, many)
     async with running_bot(tmp_path, embedder) as (fake, _app):
         fake.command("/report", user_id=ADMIN, language_code="en")
@@ -159,3 +159,11 @@ async def test_report_when_the_log_is_off(tmp_path, embedder):
         fake.command("/report", user_id=ADMIN)
         (msg,) = await fake.wait_for_messages(1, chat_id=ADMIN)
         assert "QUESTION_LOG" in msg["text"]
+
+
+def test_question_and_vote_records_round_trip_through_a_line():
+    question = QuestionRecord("2026-11-20T10:00:00+00:00", "س", "tentative", user="u1", articles=["a"], latency_ms=5.0)
+    vote = VoteRecord("2026-11-20T10:01:00+00:00", "r1", up=False, user="u1", question="س")
+    assert parse_record(json.loads(json.dumps(question.to_json()))) == question
+    assert parse_record(json.loads(json.dumps(vote.to_json()))) == vote
+    assert question.to_json()["no_answer"] is False and vote.to_json()["vote"] == "down"

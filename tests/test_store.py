@@ -6,8 +6,8 @@ import pytest
 from conftest import CORPUS, write_jsonl
 
 from index.build import BuildError, run_build
+from index.layout import BuildFiles, IndexLayout
 from index.storage.store import (
-    BUILDS_DIR,
     IndexBusy,
     IndexCorrupt,
     IndexNotFound,
@@ -21,8 +21,8 @@ from index.storage.store import (
 def test_round_trip(built_index):
     stored = open_index(built_index)
     m = stored.manifest
-    assert m["articles"] == len(CORPUS) and m["chunks"] == stored.num_chunks == stored.faiss_index.ntotal
-    assert m["model"] == "builtin:use-multilingual-v3" and m["dimension"] == 512
+    assert m.articles == len(CORPUS) and m.chunks == stored.num_chunks == stored.faiss_index.ntotal
+    assert m.model == "builtin:use-multilingual-v3" and m.dimension == 512
     rows = stored.chunks(list(range(stored.num_chunks)))
     texts = {a["id"]: a["text"] for a in CORPUS}
     for row in rows.values():
@@ -43,8 +43,8 @@ def test_swap_is_atomic_and_old_builds_are_pruned(tmp_path, embedder):
     write_jsonl(articles, CORPUS[:4])
     second = run_build([articles], tmp_path / "ix", embedder=embedder, progress=False)
     assert current_build_id(tmp_path / "ix") == second.build_id != first.build_id
-    assert reader.manifest["articles"] == 3 and reader.faiss_index.ntotal > 0  # old build still readable
-    assert open_index(tmp_path / "ix").manifest["articles"] == 4
+    assert reader.manifest.articles == 3 and reader.faiss_index.ntotal > 0  # old build still readable
+    assert open_index(tmp_path / "ix").manifest.articles == 4
     write_jsonl(articles, CORPUS[:5])
     third = run_build([articles], tmp_path / "ix", embedder=embedder, progress=False)
     assert list_builds(tmp_path / "ix") == [second.build_id, third.build_id]
@@ -53,10 +53,10 @@ def test_swap_is_atomic_and_old_builds_are_pruned(tmp_path, embedder):
 def test_leftovers_of_a_killed_build_are_ignored_then_cleaned(tmp_path, embedder):
     articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS[:2])
     run_build([articles], tmp_path / "ix", embedder=embedder, progress=False)
-    leftover = tmp_path / "ix" / BUILDS_DIR / ".tmp-2099-01-01T00-00-00Z-00001"
+    leftover = IndexLayout(tmp_path / "ix").scratch("2099-01-01T00-00-00Z-00001").root
     leftover.mkdir()
-    (leftover / "vectors.faiss").write_bytes(b"partial")
-    assert open_index(tmp_path / "ix").manifest["articles"] == 2
+    BuildFiles(leftover).vectors.write_bytes(b"partial")
+    assert open_index(tmp_path / "ix").manifest.articles == 2
     run_build([articles], tmp_path / "ix", embedder=embedder, progress=False)
     assert not leftover.exists()
 
@@ -66,7 +66,7 @@ def test_damaged_current_build_falls_back_to_previous(tmp_path, embedder):
     first = run_build([articles], tmp_path / "ix", embedder=embedder, progress=False)
     write_jsonl(articles, CORPUS[:3])
     second = run_build([articles], tmp_path / "ix", embedder=embedder, progress=False)
-    (Path(second.path) / "vectors.faiss").write_bytes(b"garbage")
+    BuildFiles(Path(second.path)).vectors.write_bytes(b"garbage")
     stored = open_index(tmp_path / "ix")
     assert stored.build_id == first.build_id
     shutil.rmtree(first.path)
@@ -88,7 +88,7 @@ def test_strict_refuses_on_any_problem(tmp_path, embedder):
     (tmp_path / "a" / "bad.json").write_text("{", encoding="utf-8")
     with pytest.raises(BuildError, match="--strict") as info:
         run_build([tmp_path / "a"], tmp_path / "ix", embedder=embedder, progress=False, strict=True)
-    assert info.value.problems and not (tmp_path / "ix" / "CURRENT").exists()
+    assert info.value.problems and not IndexLayout(tmp_path / "ix").current.exists()
     report = run_build([tmp_path / "a"], tmp_path / "ix", embedder=embedder, progress=False)
     assert report.articles == 2 and len(report.problems) == 1
     assert articles.exists()
@@ -108,7 +108,7 @@ def test_no_pickle_in_an_index(built_index):
                 import numpy as np
 
                 np.load(path, allow_pickle=False)  # raises if the array needed pickle
-    assert os.path.exists(built_index / "CURRENT")
+    assert IndexLayout(built_index).current.exists()
 
 
 def test_vectors_are_memory_mapped_and_still_searchable(built_index, embedder):
@@ -157,7 +157,7 @@ def _spy_replace(monkeypatch, index_dir: Path, on_current) -> list[tuple[str, st
 
     def replace(src, dst, *args, **kwargs):
         calls.append((str(src), str(dst)))
-        if Path(dst) == index_dir / "CURRENT":
+        if Path(dst) == IndexLayout(index_dir).current:
             on_current(Path(src).read_text(encoding="utf-8").strip())
         return real(src, dst, *args, **kwargs)
 
@@ -169,15 +169,16 @@ def test_current_changes_only_by_renaming_a_finished_file(tmp_path, embedder, mo
     articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS[:3])
     index = tmp_path / "ix"
     run_build([articles], index, embedder=embedder, progress=False)
-    before = (index / "CURRENT").stat().st_ino
+    current = IndexLayout(index).current
+    before = current.stat().st_ino
     named: list[str] = []
     calls = _spy_replace(monkeypatch, index, named.append)
     write_jsonl(articles, CORPUS[:4])
     report = run_build([articles], index, embedder=embedder, progress=False)
-    renames = [(src, dst) for src, dst in calls if Path(dst) == index / "CURRENT"]
-    assert len(renames) == 1 and Path(renames[0][0]).parent == index and Path(renames[0][0]).name != "CURRENT"
+    renames = [(src, dst) for src, dst in calls if Path(dst) == current]
+    assert len(renames) == 1 and Path(renames[0][0]).parent == index and Path(renames[0][0]) != current
     assert named == [report.build_id]
-    assert (index / "CURRENT").stat().st_ino != before, "a new file took CURRENT's name: it was not written in place"
+    assert current.stat().st_ino != before, "a new file took CURRENT's name: it was not written in place"
 
 
 def test_a_build_is_complete_in_its_place_before_current_names_it(tmp_path, embedder, monkeypatch):
@@ -188,7 +189,7 @@ def test_a_build_is_complete_in_its_place_before_current_names_it(tmp_path, embe
     seen: list[int] = []
 
     def check(build_id: str) -> None:  # at the moment CURRENT is replaced
-        seen.append(load_build(index / BUILDS_DIR / build_id).manifest["articles"])
+        seen.append(load_build(IndexLayout(index).build(build_id).root).manifest.articles)
 
     _spy_replace(monkeypatch, index, check)
     run_build([articles], index, embedder=embedder, progress=False)
@@ -209,5 +210,5 @@ def test_cleanup_never_removes_the_live_build(tmp_path, embedder):
     oldest_kept = list_builds(index)[0]
     set_current(index, oldest_kept)  # CURRENT names the oldest build left (an admin rolled back)
     removed = cleanup(index, keep=1)
-    assert oldest_kept not in removed and (index / BUILDS_DIR / oldest_kept).is_dir()
+    assert oldest_kept not in removed and IndexLayout(index).build(oldest_kept).root.is_dir()
     assert open_index(index).build_id == oldest_kept

@@ -50,7 +50,7 @@ def test_update_keeps_the_index_parameters(tmp_path, counting):
     run_build([articles], tmp_path / "ix", config, embedder=counting, progress=False)
     report = run_build([articles], tmp_path / "ix", BuildConfig(), embedder=counting, incremental=True, progress=False)
     manifest = Searcher.open(tmp_path / "ix", embedder=counting.inner).manifest
-    assert manifest["chunking"]["target_words"] == 30 and report.encoded == 0
+    assert manifest.chunking.target_words == 30 and report.encoded == 0
 
 
 def test_update_with_another_model_is_refused(tmp_path, counting):
@@ -76,7 +76,7 @@ def test_update_keeps_the_model_the_index_was_built_with(tmp_path):
     report = run_build([tmp_path / "a"], tmp_path / "ix", BuildConfig(), incremental=True, progress=False)
     assert report.added == [CORPUS[2]["id"]]
     searcher = Searcher.open(tmp_path / "ix", embedder=load_embedder(model))
-    assert searcher.manifest["model"] == model
+    assert searcher.manifest.model == model
     result = searcher.search(CORPUS[2]["title"], k=3)  # the hub model answers too (through sentence-transformers)
     assert result.hits and result.hits[0].article_id == CORPUS[2]["id"]
 

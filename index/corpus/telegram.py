@@ -21,10 +21,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from index.layout import ArticlesLayout
+
 log = logging.getLogger(__name__)
 
 TITLE_CHARS = 200
-CHANNELS_DIR = "telegram"  # ARTICLES_DIR/telegram/<channel>.jsonl: the posts the bot stores
 _USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 
 
@@ -133,12 +134,12 @@ def export_records(parsed: dict[str, Any]) -> list[dict[str, Any]]:
 def channel_file(articles_dir: Path, channel: str) -> Path:
     """Where a channel's posts are kept: ``ARTICLES_DIR/telegram/<username or id>.jsonl``."""
     safe = re.sub(r"[^A-Za-z0-9_-]", "_", channel.lstrip("@")) or "channel"
-    return Path(articles_dir) / CHANNELS_DIR / f"{safe}.jsonl"
+    return ArticlesLayout(Path(articles_dir)).telegram / f"{safe}.jsonl"  # the posts the bot stores
 
 
 def is_live_post(article_id: str, path: str | Path) -> bool:
     """A channel post as the bot stored it (in a ``channel_file``), so newer than any export of it."""
-    return article_id.startswith("tg-") and Path(path).parent.name == CHANNELS_DIR
+    return article_id.startswith("tg-") and Path(path).parent.name == ArticlesLayout(Path()).telegram.name
 
 
 def post_id(chat_id: int | str, message_id: int) -> str:

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from index.layout import ArticlesLayout
+
 from .articles import SUPPORTED_SUFFIXES, Article, LoadResult, load_file
 
-UPLOADS_DIR = "uploads"
 STAMP_FORMAT = "%Y%m%d-%H%M%S-%f"
 _STAMPED = re.compile(r"^(\d{8}-\d{6}-\d{6})-(.+)$")
 _SAFE_NAME_RE = re.compile(r"[^\w.\- ]+", re.UNICODE)
@@ -50,7 +51,7 @@ class Upload:
 
 
 def uploads_dir(articles_dir: Path) -> Path:
-    return Path(articles_dir) / UPLOADS_DIR
+    return ArticlesLayout(Path(articles_dir)).uploads
 
 
 def safe_filename(name: str, fallback: str = "upload") -> str:

@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -29,6 +28,7 @@ from index.answer.matching import Matcher
 from index.answer.ordering import lead_with_best_answer, rerank_hits
 from index.answer.selector import SENTENCE_FEATURES, SentenceRef, choose_answers, sentence_cosines
 from index.embedding.embedder import Embedder, is_builtin, load_embedder
+from index.manifest import Manifest
 from index.question import analyse_question
 from index.results import Hit, Passage, SearchResult
 from index.storage.store import StoredIndex, open_index
@@ -145,24 +145,24 @@ class Searcher:
         single_threaded_search()
         stored = open_index(index_dir, mmap=mmap)
         manifest = stored.manifest
-        if model and not _same_model(model, manifest["model"]):
+        if model and not _same_model(model, manifest.model):
             raise ModelMismatch(
-                f"the index in {index_dir} was built with {manifest['model']!r} but EMBEDDING_MODEL is {model!r}; "
+                f"the index in {index_dir} was built with {manifest.model!r} but EMBEDDING_MODEL is {model!r}; "
                 "rebuild with `python -m index build` or set EMBEDDING_MODEL to the index's model"
             )
         models = models or AnswerModels.load()
         if embedder is None:  # the built-in model without torch: the same vectors (tests/test_embedding.py), 4 s less start-up
             embedder = load_embedder(
-                manifest["model"],
-                manifest.get("query_prompt", ""),
-                manifest.get("passage_prompt", ""),
+                manifest.model,
+                manifest.query_prompt,
+                manifest.passage_prompt,
                 threads=threads,
                 light=True,
             )
         return cls(stored, embedder, params, models)
 
     @property
-    def manifest(self) -> dict[str, Any]:
+    def manifest(self) -> Manifest:
         return self.stored.manifest
 
     def bands(self, cross_language: bool = False) -> tuple[float, float]:
@@ -211,7 +211,7 @@ class Searcher:
 
     def analyse(self, question: str) -> Matcher:
         """The question analysed against this build, with the matcher every later stage reads it through."""
-        q = analyse_question(question, self.stored.lexical, self.manifest.get("latin_share", 0.0) > 0.5)
+        q = analyse_question(question, self.stored.lexical, self.manifest.latin_share > 0.5)
         return Matcher(q, self.stored.analyses)
 
     def candidates(
@@ -268,7 +268,7 @@ class Searcher:
         choose_answers(matcher, hits, self.models.sentence, self.similarity(matcher, query_vector))
         hits = lead_with_best_answer(hits, self.params.answer_depth)
         bm25 = dict(zip(cands.rows.tolist(), cands.bm25.tolist(), strict=True))
-        k1 = float(self.manifest.get("lexical", {}).get("k1", 0.9))
+        k1 = self.manifest.lexical.k1
         signals = answer_probabilities(matcher, hits, bm25, self.models.answerability, k1)
         return hits, signals
 
@@ -319,8 +319,8 @@ def _same_model(a: str, b: str) -> bool:
     return a == b or (is_builtin(a) and is_builtin(b))
 
 
-def _check_model(manifest: dict[str, Any], name: str, dimension: int) -> None:
-    if not _same_model(name, manifest["model"]):
-        raise ModelMismatch(f"the index was built with {manifest['model']!r}, not {name!r}; rebuild the index or load its model")
-    if dimension != int(manifest["dimension"]):
-        raise ModelMismatch(f"the model gives {dimension}-d vectors but the index holds {manifest['dimension']}-d ones")
+def _check_model(manifest: Manifest, name: str, dimension: int) -> None:
+    if not _same_model(name, manifest.model):
+        raise ModelMismatch(f"the index was built with {manifest.model!r}, not {name!r}; rebuild the index or load its model")
+    if dimension != manifest.dimension:
+        raise ModelMismatch(f"the model gives {dimension}-d vectors but the index holds {manifest.dimension}-d ones")

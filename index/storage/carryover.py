@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from index.layout import BuildFiles
+from index.manifest import Manifest
 from index.text.analysis import SentenceInfo
 
 from .analyses import Analyses, offsets, ranges
@@ -48,26 +50,27 @@ class PreviousTerms:
 
 def load_previous(build_dir: Path, stamp: str) -> PreviousTerms | None:
     """What ``build_dir`` can lend a new build analysed as ``stamp`` describes; None if nothing (logged why)."""
+    files = BuildFiles(build_dir)
     try:
-        manifest = json.loads((build_dir / "manifest.json").read_text(encoding="utf-8"))
-        if manifest.get("analysis") != stamp:
+        manifest = Manifest.from_json(json.loads(files.manifest.read_text(encoding="utf-8")))
+        if manifest.analysis != stamp:
             return None  # analysed otherwise (or before the stamp was recorded)
-        analyses = Analyses.load(build_dir / "analysis", mmap=True)
-        vocab = json.loads((build_dir / "bm25" / VOCAB).read_text(encoding="utf-8"))
+        analyses = Analyses.load(files.analysis, mmap=True)
+        vocab = json.loads((files.bm25 / VOCAB).read_text(encoding="utf-8"))
         names = [""] * len(vocab)
         for term, i in vocab.items():
             names[i] = term
-        db = sqlite3.connect(f"file:{build_dir / 'meta.sqlite'}?mode=ro", uri=True)
+        db = sqlite3.connect(f"file:{files.meta}?mode=ro", uri=True)
         try:
             texts = db.execute("SELECT row, text FROM chunks ORDER BY row").fetchall()
         finally:
             db.close()
-        problem = analyses.check(chunks=len(texts), articles=int(manifest["articles"]))
+        problem = analyses.check(chunks=len(texts), articles=manifest.articles)
         if problem or [row for row, _ in texts] != list(range(len(texts))):
             raise ValueError(f"analysis arrays and chunks disagree ({problem or 'rows'})")
         if analyses.terms.size and int(analyses.terms.max()) >= len(names):
             raise ValueError("analysis term ids beyond the vocabulary")
-    except (OSError, ValueError, KeyError, TypeError, sqlite3.Error) as exc:
+    except (OSError, ValueError, KeyError, TypeError, sqlite3.Error) as exc:  # ManifestError is a ValueError
         log.warning("not reusing the previous build's analyses (%s: %s)", type(exc).__name__, exc)
         return None
     row_of_text: dict[str, int] = {}

@@ -1,14 +1,10 @@
 """The on-disk index: one immutable directory per build, switched in atomically.
 
-    INDEX_DIR/
-      CURRENT                 name of the live build (replaced atomically with os.replace)
-      builds/<build id>/      manifest.json, vectors.faiss, meta.sqlite, bm25/, analysis/
-      builds/.tmp-<id>/       a build being written (never read; cleaned up when stale)
-      cache/embeddings.sqlite vectors keyed by (model, text hash), shared by all builds
-      .lock                   held while a build or update runs
-
-A reader opens whatever CURRENT names, so it never sees a half-written build;
-if that build is damaged the newest older build that still verifies is used.
+The paths are named in ``index.layout`` (INDEX_DIR's ``CURRENT``, ``builds/<id>/``, the cache and
+the lock). A reader opens whatever ``CURRENT`` names, so it never sees a half-written build: a
+build is written under a scratch name, renamed into place, and only then does a new ``CURRENT``
+replace the old one. If the build ``CURRENT`` names is damaged, the newest older build that still
+verifies is used.
 """
 
 from __future__ import annotations
@@ -31,17 +27,14 @@ from typing import Any
 import numpy as np
 
 from index.corpus.articles import Article
+from index.layout import BuildFiles, IndexLayout
+from index.manifest import FORMAT_VERSION, Manifest, ManifestError
 from index.text.chunking import Chunk
 
 from .analyses import Analyses
 from .lexical import LexicalIndex
 from .vectors import flat_vectors, load_index, save_index
 
-# 4: per-chunk analyses moved from meta.sqlite (JSON) to analysis/*.npy arrays (index.analysis)
-FORMAT_VERSION = 4
-CURRENT_FILE = "CURRENT"
-BUILDS_DIR = "builds"
-TMP_PREFIX = ".tmp-"
 KEEP_BUILDS = 2
 
 log = logging.getLogger(__name__)
@@ -84,7 +77,7 @@ def new_build_id(index_dir: Path) -> str:
     """A fresh build id that sorts by creation time (microseconds keep quick rebuilds apart)."""
     while True:
         build_id = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%S-%fZ")
-        if not (index_dir / BUILDS_DIR / build_id).exists():
+        if not IndexLayout(index_dir).build(build_id).root.exists():
             return build_id
 
 
@@ -96,7 +89,7 @@ def build_lock(index_dir: Path) -> Iterator[None]:
         index_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"cannot create the index directory {index_dir}: {exc.strerror or exc} (--index or INDEX_DIR)") from None
-    with open(index_dir / ".lock", "a+") as handle:
+    with open(IndexLayout(index_dir).lock, "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -198,44 +191,43 @@ def write_build(
     faiss_index: Any,
     lexical: LexicalIndex,
     analyses: Analyses,
-    manifest: dict[str, Any],
+    manifest: Manifest,
 ) -> Path:
     """Write a complete build aside, then make it current. Returns the build directory."""
-    builds = index_dir / BUILDS_DIR
-    builds.mkdir(parents=True, exist_ok=True)
-    build_id = manifest["build_id"]
-    tmp = builds / f"{TMP_PREFIX}{build_id}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
+    layout = IndexLayout(index_dir)
+    layout.builds.mkdir(parents=True, exist_ok=True)
+    tmp = layout.scratch(manifest.build_id)
+    if tmp.root.exists():
+        shutil.rmtree(tmp.root)
+    tmp.root.mkdir()
     try:
-        write_meta(tmp / "meta.sqlite", articles, chunks)
-        save_index(faiss_index, str(tmp / "vectors.faiss"))
-        lexical.save(tmp / "bm25")
-        analyses.save(tmp / "analysis")
-        sizes = {p.name: _size(p) for p in sorted(tmp.iterdir())}
-        manifest = {**manifest, "sizes_bytes": sizes, "format_version": FORMAT_VERSION}
-        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-        for file in tmp.rglob("*"):
+        write_meta(tmp.meta, articles, chunks)
+        save_index(faiss_index, str(tmp.vectors))
+        lexical.save(tmp.bm25)
+        analyses.save(tmp.analysis)
+        sizes = {p.name: _size(p) for p in sorted(tmp.root.iterdir())}
+        tmp.manifest.write_text(manifest.replace(sizes_bytes=sizes, format_version=FORMAT_VERSION).dumps(), encoding="utf-8")
+        for file in tmp.root.rglob("*"):
             if file.is_file():
                 with open(file, "rb") as f:
                     os.fsync(f.fileno())
     except (OSError, RuntimeError, sqlite3.Error) as exc:  # disk full, permissions...: the live build is untouched
-        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp.root, ignore_errors=True)
         full = (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)) or "full" in str(exc).lower()
         why = "the disk is full" if full else str(exc)
-        raise StoreError(f"could not write the new build in {builds} ({why}); the previous index is still in use") from exc
-    final = builds / build_id
-    os.replace(tmp, final)
-    _fsync_dir(builds)
-    set_current(index_dir, build_id)
+        raise StoreError(f"could not write the new build in {layout.builds} ({why}); the previous index is still in use") from exc
+    final = layout.build(manifest.build_id).root
+    os.replace(tmp.root, final)
+    _fsync_dir(layout.builds)
+    set_current(index_dir, manifest.build_id)
     return final
 
 
 def set_current(index_dir: Path, build_id: str) -> None:
     """Atomically point CURRENT at ``build_id``."""
-    pointer = index_dir / CURRENT_FILE
-    tmp = index_dir / f"{CURRENT_FILE}.tmp-{os.getpid()}"
+    layout = IndexLayout(index_dir)
+    pointer = layout.current
+    tmp = layout.next_current(str(os.getpid()))
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(build_id + "\n")
         f.flush()
@@ -253,17 +245,17 @@ def _size(path: Path) -> int:
 def current_build_id(index_dir: Path) -> str | None:
     """What CURRENT says, as text (undecodable bytes replaced: a damaged pointer must not raise)."""
     try:
-        return (index_dir / CURRENT_FILE).read_bytes().decode("utf-8", errors="replace").strip() or None
+        return IndexLayout(index_dir).current.read_bytes().decode("utf-8", errors="replace").strip() or None
     except (FileNotFoundError, NotADirectoryError):
         return None
 
 
 def list_builds(index_dir: Path) -> list[str]:
     """Finished builds, oldest first (ids sort by time)."""
-    builds = index_dir / BUILDS_DIR
+    builds = IndexLayout(index_dir).builds
     if not builds.is_dir():
         return []
-    return sorted(p.name for p in builds.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return sorted(p.name for p in builds.iterdir() if p.is_dir() and IndexLayout.is_finished(p.name))
 
 
 def cleanup(index_dir: Path, keep: int = KEEP_BUILDS) -> list[str]:
@@ -272,19 +264,19 @@ def cleanup(index_dir: Path, keep: int = KEEP_BUILDS) -> list[str]:
     Call only while holding the build lock. The current build is always kept.
     """
     removed: list[str] = []
-    builds = index_dir / BUILDS_DIR
-    if not builds.is_dir():
+    layout = IndexLayout(index_dir)
+    if not layout.builds.is_dir():
         return removed
-    for tmp in builds.glob(f"{TMP_PREFIX}*"):
+    for tmp in layout.scratches():
         shutil.rmtree(tmp, ignore_errors=True)
         removed.append(tmp.name)
     current = current_build_id(index_dir)
     finished = list_builds(index_dir)
     for name in finished[: max(0, len(finished) - keep)]:
         if name != current:
-            shutil.rmtree(builds / name, ignore_errors=True)
+            shutil.rmtree(layout.build(name).root, ignore_errors=True)
             removed.append(name)
-    for stray in index_dir.glob(f"{CURRENT_FILE}.tmp-*"):
+    for stray in layout.stray_currents():
         stray.unlink(missing_ok=True)
     return removed
 
@@ -297,7 +289,7 @@ class StoredIndex:
     """A loaded build: manifest, FAISS vectors, BM25, per-chunk analyses, and article/chunk metadata."""
 
     path: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
     faiss_index: Any
     lexical: LexicalIndex
     analyses: Analyses
@@ -311,7 +303,7 @@ class StoredIndex:
 
     @property
     def build_id(self) -> str:
-        return self.manifest["build_id"]
+        return self.manifest.build_id
 
     @property
     def num_chunks(self) -> int:
@@ -326,7 +318,7 @@ class StoredIndex:
         """A read-only SQLite connection for the calling thread (searches run in a thread pool)."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            uri = f"file:{self.path / 'meta.sqlite'}?mode=ro&immutable=1"
+            uri = f"file:{BuildFiles(self.path).meta}?mode=ro&immutable=1"
             conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
             conn.row_factory = sqlite3.Row
             self._local.conn = conn
@@ -388,39 +380,70 @@ class StoredIndex:
         return dict(self.db().execute("SELECT id, content_hash FROM articles"))
 
 
-def read_manifest(build_dir: Path) -> dict[str, Any]:
+def read_manifest(build_dir: Path) -> Manifest:
+    """The manifest of the build in ``build_dir``; ``IndexCorrupt`` when it is missing, damaged or of another format."""
+    files = BuildFiles(build_dir)
     try:
-        manifest = json.loads((build_dir / "manifest.json").read_text(encoding="utf-8"))
+        data = json.loads(files.manifest.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise IndexCorrupt(f"{build_dir}: manifest.json is missing") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise IndexCorrupt(f"{build_dir}: manifest.json is damaged ({exc})") from None
-    if manifest.get("format_version") != FORMAT_VERSION:
+    version = data.get("format_version") if isinstance(data, dict) else None
+    if version != FORMAT_VERSION:
         raise IndexCorrupt(
-            f"{build_dir}: rebuild needed: this build has index format {manifest.get('format_version')} and this version "
+            f"{build_dir}: rebuild needed: this build has index format {version} and this version "
             f"reads format {FORMAT_VERSION}; run `python -m index build --articles PATH --index {build_dir.parent.parent}`"
         )
-    return manifest
+    try:
+        return Manifest.from_json(data)
+    except ManifestError as exc:
+        raise IndexCorrupt(f"{build_dir}: manifest.json is damaged ({exc})") from None
+
+
+def article_summaries(build_dir: Path) -> dict[str, tuple[str, str, str]]:
+    """Article id -> (content hash, title, source file) of a build (an update compares them with the files); {} when unreadable."""
+    try:
+        db = sqlite3.connect(f"file:{BuildFiles(build_dir).meta}?mode=ro", uri=True)
+        try:
+            return {i: (h, title, path) for i, h, title, path in db.execute("SELECT id, content_hash, title, path FROM articles")}
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return {}
+
+
+def current_manifest(index_dir: Path) -> Manifest | None:
+    """The manifest of the build CURRENT names, or None (no index, or a damaged one)."""
+    build_id = current_build_id(index_dir)
+    if not build_id:
+        return None
+    try:
+        return read_manifest(IndexLayout(index_dir).build(build_id).root)
+    except IndexCorrupt as exc:
+        log.warning("the current build cannot be read: %s", exc)
+        return None
 
 
 def load_build(build_dir: Path, mmap: bool = False) -> StoredIndex:
     """Load one build and check its parts agree with each other; raise ``IndexCorrupt`` if not."""
     manifest = read_manifest(build_dir)
-    expected = int(manifest["chunks"])
+    files = BuildFiles(build_dir)
+    expected = manifest.chunks
     try:
-        faiss_index = load_index(str(build_dir / "vectors.faiss"), mmap=mmap)
+        faiss_index = load_index(str(files.vectors), mmap=mmap)
     except RuntimeError as exc:
         raise IndexCorrupt(f"{build_dir}: vectors.faiss cannot be read ({str(exc).splitlines()[0][:200]})") from None
     try:
-        lexical = LexicalIndex.load(build_dir / "bm25", mmap=mmap)
+        lexical = LexicalIndex.load(files.bm25, mmap=mmap)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IndexCorrupt(f"{build_dir}: bm25 index cannot be read ({type(exc).__name__}: {exc})") from None
     try:
-        analyses = Analyses.load(build_dir / "analysis", mmap=mmap)
+        analyses = Analyses.load(files.analysis, mmap=mmap)
     except (OSError, ValueError) as exc:
         raise IndexCorrupt(f"{build_dir}: analysis arrays cannot be read ({type(exc).__name__}: {exc})") from None
     try:
-        db = sqlite3.connect(f"file:{build_dir / 'meta.sqlite'}?mode=ro", uri=True)
+        db = sqlite3.connect(f"file:{files.meta}?mode=ro", uri=True)
         try:
             (rows,) = db.execute("SELECT COUNT(*) FROM chunks").fetchone()
         finally:
@@ -434,9 +457,9 @@ def load_build(build_dir: Path, mmap: bool = False) -> StoredIndex:
         "analysed chunks": analyses.num_chunks,
     }
     wrong = {k: v for k, v in counts.items() if v != expected}
-    if wrong or faiss_index.d != manifest["dimension"]:
+    if wrong or faiss_index.d != manifest.dimension:
         raise IndexCorrupt(f"{build_dir}: parts disagree with the manifest ({expected} chunks): {wrong or 'dimension'}")
-    damaged = analyses.check(expected, int(manifest["articles"]))
+    damaged = analyses.check(expected, manifest.articles)
     if damaged:
         raise IndexCorrupt(f"{build_dir}: analysis arrays are inconsistent ({damaged})")
     return StoredIndex(build_dir, manifest, faiss_index, lexical, analyses, flat_vectors(faiss_index))
@@ -457,10 +480,10 @@ def open_index(index_dir: Path | str, mmap: bool = False) -> StoredIndex:
         candidates.remove(current)
         candidates.insert(0, current)
     elif current is not None:  # garbage or a build that is gone: as damaged as a broken build
-        errors.append(f"{index_dir / CURRENT_FILE} names no build ({current[:60]!r})")
+        errors.append(f"{IndexLayout(index_dir).current} names no build ({current[:60]!r})")
     for build_id in candidates:
         try:
-            stored = load_build(index_dir / BUILDS_DIR / build_id, mmap=mmap)
+            stored = load_build(IndexLayout(index_dir).build(build_id).root, mmap=mmap)
         except IndexCorrupt as exc:
             errors.append(str(exc))
             continue

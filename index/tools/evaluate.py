@@ -17,11 +17,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from index.percentiles import percentile
 from index.progress import bar
 from index.search.searcher import SearchResult
 from index.text.arabic import normalize
-
-from .report import percentile
 
 
 class _Searches(Protocol):

@@ -1,6 +1,6 @@
 """The editor's report over the question log: what readers asked, what went unanswered, what they disliked.
 
-Pure functions over log records (``read_log`` is the only I/O; ``daily_chart_png``
+Pure functions over log records (``index.questionlog``; reading it is the only I/O; ``daily_chart_png``
 draws with matplotlib's Agg backend). Unanswered questions are grouped by the
 overlap of their BM25 terms (the project's Arabic normalisation and stemming), so
 "متى يفتتح المتحف؟" and "موعد افتتاح المتحف" count as one coverage gap.
@@ -9,17 +9,18 @@ overlap of their BM25 terms (the project's Arabic normalisation and stemming), s
 from __future__ import annotations
 
 import io
-import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
+from index.percentiles import percentile
+from index.questionlog import QuestionRecord, Record, VoteRecord, read_log
+from index.results import ANSWER, NOTHING, TENTATIVE
 from index.text.arabic import analyze_question, normalize
 
-ANSWER, TENTATIVE, NOTHING = "answer", "tentative", "nothing"
+__all__ = ["Report", "build_report", "daily_chart_png", "format_text", "group_similar", "read_log"]
+
 SIMILAR = 0.5  # share of terms two unanswered questions must have in common to be one gap
 MIN_CHART_DAYS = 3
 
@@ -74,54 +75,12 @@ class Report:
         return len(self.days) >= MIN_CHART_DAYS
 
 
-def read_log(path: Path | str) -> tuple[list[dict[str, Any]], int]:
-    """The log's records, and how many lines were unreadable (skipped, never fatal)."""
-    records, bad = [], 0
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError:
-                bad += 1
-                continue
-            if isinstance(record, dict) and isinstance(record.get("time"), str):
-                records.append(record)
-            else:
-                bad += 1
-    return records, bad
-
-
-def band_of(record: dict[str, Any]) -> str:
-    """The reply a question got; logs from before the band was recorded only know "no answer"."""
-    band = record.get("band")
-    if band in (ANSWER, TENTATIVE, NOTHING):
-        return band
-    return NOTHING if record.get("no_answer") else ANSWER
-
-
-def _day(record: dict[str, Any]) -> str:
-    return record["time"][:10]
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q`` quantile (0-1) with linear interpolation, 0.0 for no values (the benchmarks use it too)."""
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    pos = (len(ordered) - 1) * q
-    lo = int(pos)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
-
-
-def since(records: list[dict[str, Any]], days: int | None, now: datetime | None = None) -> list[dict[str, Any]]:
+def since(records: Sequence[Record], days: int | None, now: datetime | None = None) -> list[Record]:
     """The records of the last ``days`` days (today included); all of them when ``days`` is None."""
     if not days:
-        return records
+        return list(records)
     first = ((now or datetime.now(UTC)) - timedelta(days=days - 1)).strftime("%Y-%m-%d")
-    return [r for r in records if _day(r) >= first]
+    return [r for r in records if r.day >= first]
 
 
 def _terms(question: str) -> frozenset[str]:
@@ -151,43 +110,38 @@ def group_similar(questions: list[str], threshold: float = SIMILAR) -> list[Gap]
     return sorted(gaps, key=lambda g: -g.count)
 
 
-def last_votes(votes: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+def last_votes(votes: Sequence[VoteRecord]) -> dict[tuple[str, str], VoteRecord]:
     """Each reader's last vote on each answer (a second click replaces the first), by (answer id, user)."""
-    return {(str(v.get("answer_id")), str(v.get("user"))): v for v in votes}
+    return {(v.answer_id, str(v.user)): v for v in votes}
 
 
-def disliked_answers(last: dict[tuple[str, str], dict[str, Any]]) -> list[Disliked]:
+def disliked_answers(last: dict[tuple[str, str], VoteRecord]) -> list[Disliked]:
     """Answers with at least one 👎 among readers' last votes (``last_votes``); most 👎 first."""
     tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    about: dict[str, dict[str, Any]] = {}
+    about: dict[str, VoteRecord] = {}
     for (answer, _), vote in last.items():
-        tally[answer][0 if vote.get("vote") == "down" else 1] += 1
+        tally[answer][1 if vote.up else 0] += 1
         about[answer] = vote
-    out = [
-        Disliked(str(about[a].get("question") or ""), str(about[a].get("top_title") or ""), down, up)
-        for a, (down, up) in tally.items()
-        if down
-    ]
+    out = [Disliked(about[a].question, about[a].top_title or "", down, up) for a, (down, up) in tally.items() if down]
     return sorted(out, key=lambda d: (-d.down, d.up))
 
 
-def build_report(records: list[dict[str, Any]], days: int | None = None, now: datetime | None = None, top: int = 10) -> Report:
+def build_report(records: Sequence[Record], days: int | None = None, now: datetime | None = None, top: int = 10) -> Report:
     """Questions per day and per reply, coverage gaps, disliked answers and latency, from question-log records."""
     records = since(records, days, now)
-    questions = [r for r in records if r.get("type", "question") == "question" and isinstance(r.get("question"), str)]
-    votes = [r for r in records if r.get("type") == "vote"]
+    questions = [r for r in records if isinstance(r, QuestionRecord)]
+    votes = [r for r in records if isinstance(r, VoteRecord)]
     per_day: dict[str, DayCount] = {}
     unanswered: list[str] = []
     for record in questions:
-        day = per_day.setdefault(_day(record), DayCount(_day(record)))
+        day = per_day.setdefault(record.day, DayCount(record.day))
         day.questions += 1
-        band = band_of(record)
-        day.answered += band == ANSWER
-        day.tentative += band == TENTATIVE
-        day.nothing += band == NOTHING
-        if band != ANSWER:
-            unanswered.append(record["question"])
-    latencies = [float(r["latency_ms"]) for r in questions if isinstance(r.get("latency_ms"), int | float)]
+        day.answered += record.band == ANSWER
+        day.tentative += record.band == TENTATIVE
+        day.nothing += record.band == NOTHING
+        if record.band != ANSWER:
+            unanswered.append(record.question)
+    latencies = [r.latency_ms for r in questions if r.latency_ms is not None]
     last = last_votes(votes)
     days_list = [per_day[d] for d in sorted(per_day)]
     return Report(
@@ -200,8 +154,8 @@ def build_report(records: list[dict[str, Any]], days: int | None = None, now: da
         disliked=disliked_answers(last)[:top],
         p50_ms=percentile(latencies, 0.5),
         p95_ms=percentile(latencies, 0.95),
-        votes_up=sum(v.get("vote") == "up" for v in last.values()),
-        votes_down=sum(v.get("vote") == "down" for v in last.values()),
+        votes_up=sum(v.up for v in last.values()),
+        votes_down=sum(not v.up for v in last.values()),
     )
 
 

@@ -476,24 +476,4 @@ def _remember_listings(
                 store.remember_listing(url, fetched.headers.get("etag", ""), fetched.headers.get("last-modified", ""))
 
 
-# ------------------------------------------------------------------ the index
-
-
-def index_is_stale(index_dir: Path | str, articles_dir: Path | str) -> bool:
-    """True when articles were stored after the current build was made (or there is no usable build)."""
-    from datetime import datetime
-
-    from index.storage.store import BUILDS_DIR, StoreError, current_build_id, read_manifest
-
-    build = current_build_id(Path(index_dir))
-    if not build:
-        return True
-    try:
-        built_at = datetime.fromisoformat(read_manifest(Path(index_dir) / BUILDS_DIR / build)["built_at"])
-    except (StoreError, KeyError, ValueError, OSError):
-        return True
-    stored_at = WebStore(articles_dir).load().state.get("stored_at", "")
-    return bool(stored_at) and datetime.fromisoformat(stored_at) > built_at
-
-
-__all__ = ["Entry", "HarvestReport", "Outcome", "harvest", "index_is_stale", "read_sources"]
+__all__ = ["Entry", "HarvestReport", "Outcome", "harvest", "read_sources"]

@@ -32,10 +32,10 @@ from typing import Any
 
 from index.corpus.articles import ArticleError, article_from_record, make_id
 from index.corpus.urls import canonical_url, url_hostname
+from index.layout import ArticlesLayout
 
 log = logging.getLogger(__name__)
 
-WEB_DIR = "web"
 STATE_FILE = ".state.json"
 LOCK_FILE = ".lock"
 
@@ -78,7 +78,7 @@ class WebStore:
     """The ``web/`` folder of an articles directory. Not thread-safe: one fetch run uses it from one thread."""
 
     def __init__(self, articles_dir: Path | str) -> None:
-        self.root = Path(articles_dir) / WEB_DIR
+        self.root = ArticlesLayout(Path(articles_dir)).web
         self._by_url: dict[str, StoredPage] = {}
         self._by_id: dict[str, StoredPage] = {}
         self.state: dict[str, Any] = {"listings": {}, "robots": {}, "stored_at": ""}
