@@ -149,8 +149,8 @@ FINDINGS: list[tuple[str, list[str]]] = [
 MUTANTS = [
     (
         "CURRENT written in place",
-        "    tmp = layout.next_current(str(os.getpid()))\n",
-        "    tmp = pointer\n",
+        '    write_atomically(layout.current, build_id + "\\n", aside=layout.next_current(str(os.getpid())))',
+        '    layout.current.write_text(build_id + "\\n", encoding="utf-8")',
     ),
     (
         "CURRENT names the build before its directory is in place",

@@ -28,7 +28,8 @@ from telegram.ext import Application, ContextTypes
 
 from bot.settings import Settings
 from index.build import BuildReport, RemovalRefused
-from index.corpus.articles import SUPPORTED_SUFFIXES, Article, LoadResult, load_file
+from index.corpus.articles import SUPPORTED_SUFFIXES, load_file
+from index.corpus.records import Article, LoadResult
 from index.corpus.uploads import (
     Upload,
     dropped_by,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from index.corpus.urls import safe_link
-from index.results import SNIPPET_CHARS, Hit, Passage, SearchResult
+from index.results import NOTHING, SNIPPET_CHARS, TENTATIVE, Hit, Passage, SearchResult
 from index.tools.report import Report
 
 from .texts import AR, text
@@ -192,22 +192,9 @@ def meta_line(source: str, date: str, lang: str) -> str:
     return " · ".join(x for x in (source, format_date(date, lang)) if x)
 
 
-def passage_runs(passage_text: str, highlights: list[tuple[int, int]], start: int = 0, end: int | None = None) -> list[Run]:
-    """Runs for ``passage_text[start:end]`` with the highlighted spans in bold."""
-    end = len(passage_text) if end is None else end
-    runs: list[Run] = []
-    pos = start
-    for s, e in sorted(highlights):
-        s, e = max(s, start), min(e, end)
-        if s >= e:
-            continue
-        if s > pos:
-            runs.append(Run(passage_text[pos:s]))
-        runs.append(Run(passage_text[s:e], "b"))
-        pos = e
-    if pos < end:
-        runs.append(Run(passage_text[pos:end]))
-    return runs
+def passage_runs(passage: Passage, start: int = 0, end: int | None = None) -> list[Run]:
+    """Runs for ``passage.text[start:end]`` with its highlighted sentence(s) in bold."""
+    return [Run(piece, "b" if marked else None) for piece, marked in passage.segments(start, end)]
 
 
 def clip(text: str, limit: int) -> str:
@@ -225,9 +212,9 @@ def snippet_runs(passage: Passage, limit: int = SNIPPET_CHARS) -> list[Run]:
     if end - start > limit:  # one very long sentence: keep its start, cut at a word boundary
         cut = passage.text.rfind(" ", start, start + limit)
         end = cut if cut > start + limit // 2 else start + limit
-        runs = passage_runs(passage.text, passage.highlights, start, end)
+        runs = passage_runs(passage, start, end)
         return [*_single_line(runs), Run(" …")]
-    return _single_line(passage_runs(passage.text, passage.highlights, start, end))
+    return _single_line(passage_runs(passage, start, end))
 
 
 def _single_line(runs: list[Run]) -> list[Run]:
@@ -253,7 +240,7 @@ def hit_block(hit: Hit, number: int, lang: str, excerpt: bool = True) -> Block:
     if excerpt:
         block += snippet_runs(hit.passage)
     else:
-        block += passage_runs(hit.passage.text, hit.passage.highlights)
+        block += passage_runs(hit.passage)
         if link:
             block += [Run("\n"), Run(f"🔗 {text('read_article', lang)}", "a", link)]
     if hit.also_in:
@@ -265,18 +252,17 @@ def hit_block(hit: Hit, number: int, lang: str, excerpt: bool = True) -> Block:
 
 def answer_block(result: SearchResult, lang: str) -> Block:
     """The one-line answer: the top source's answer sentence (or, below SURE_CONFIDENCE, "no sure answer")."""
-    if result.tentative:  # not sure enough to call a sentence "the answer"
+    if result.band == TENTATIVE:  # not sure enough to call a sentence "the answer"
         return [Run("🔎 "), Run(text("tentative", lang), "i")]
-    answer = result.hits[0].passage.answer if result.hits else ""
-    if not answer:
+    if not result.answer_line:
         return []
-    return [Run("💡 "), Run(clip(answer, ANSWER_CHARS), "b")]
+    return [Run("💡 "), Run(clip(result.answer_line, ANSWER_CHARS), "b")]
 
 
 def reply_messages(result: SearchResult, lang: str, start: int = 0, count: int = 3, fmt: Format | None = None) -> list[str]:
     """The reply to a question (``start`` > 0: a further page of sources)."""
     fmt = fmt or Format(html=True, rtl=lang == AR)
-    if result.no_answer or not result.hits:
+    if result.band == NOTHING:
         return pack([[Run(text("no_answer", lang))]], fmt)
     hits = result.hits[start : start + count]
     blocks: list[Block] = []

@@ -14,7 +14,6 @@ import hashlib
 import html
 import logging
 import re
-import tempfile
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,9 +24,11 @@ from telegram.ext import ContextTypes
 
 from bot.settings import Settings
 from index.build import RemovalRefused, index_is_stale
-from index.corpus.articles import LoadResult, load_file
+from index.corpus.articles import load_file
 from index.corpus.pagedump import drop_related, looks_like_page_dump
+from index.corpus.records import LoadResult
 from index.corpus.urls import urls_in_text
+from index.files import replacing
 from index.layout import ArticlesLayout
 from index.web.harvest import HarvestReport, Outcome, harvest
 from index.web.store import StoreBusy
@@ -147,19 +148,20 @@ def _without_related(body: str) -> str:
 
 def _save_checked(folder: Path, name: str, content: str) -> tuple[list[str], str]:
     """Write the text aside, read it back with the article loader, keep it only if it gives articles."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=folder, prefix=".incoming-", suffix=".txt", delete=False, encoding="utf-8") as f:
-        f.write(content)
-        tmp = Path(f.name)
     checked = LoadResult()
     try:
-        articles = load_file(tmp, checked)
-        if articles:
-            tmp.replace(folder / name)
-            return [a.title for a in articles], ""
+        with replacing(folder / name) as scratch:
+            scratch.write_text(content, encoding="utf-8")
+            articles = load_file(scratch, checked)
+            if not articles:
+                raise _NoArticle
+    except _NoArticle:
         return [], "; ".join(p.reason for p in checked.problems[:3]) or "no article found"
-    finally:
-        tmp.unlink(missing_ok=True)
+    return [a.title for a in articles], ""
+
+
+class _NoArticle(Exception):
+    """The pasted text gave no article: nothing is kept."""
 
 
 async def _index_if_needed(

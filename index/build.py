@@ -24,15 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from index.corpus.articles import (
-    DEFAULT_MAX_ARTICLE_CHARS,
-    DEFAULT_MAX_FILE_BYTES,
-    SUPPORTED_SUFFIXES,
-    Article,
-    LoadResult,
-    Problem,
-    load_articles,
-)
+from index.corpus.articles import SUPPORTED_SUFFIXES, load_articles
+from index.corpus.records import DEFAULT_MAX_ARTICLE_CHARS, DEFAULT_MAX_FILE_BYTES, Article, LoadResult, Problem
 from index.embedding.embedder import BUILTIN_MODEL, Embedder, is_builtin, load_embedder
 from index.layout import IndexLayout
 from index.manifest import Manifest

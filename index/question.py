@@ -7,16 +7,13 @@ instead of analysing the question again.
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from index.storage.lexical import LexicalIndex
 from index.text.arabic import is_mostly_latin
-from index.text.cues import question_type
-
-_YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)")  # "2023" also inside "2023م" / "2023هـ"
+from index.text.cues import YEAR_RE, question_type
 
 
 @dataclass(frozen=True)
@@ -38,10 +35,6 @@ class Question:
     def total_idf(self) -> float:
         return float(self.idf.sum()) or 1.0
 
-    def weight_of(self) -> dict[int, float]:
-        """IDF by term id, for the terms the corpus knows."""
-        return {int(i): float(w) for i, w in zip(self.ids, self.idf, strict=True) if i >= 0}
-
 
 def analyse_question(text: str, lexical: LexicalIndex, corpus_latin: bool = False) -> Question:
     """Analyse ``text`` against one build's vocabulary (term ids and IDF are per build).
@@ -56,6 +49,6 @@ def analyse_question(text: str, lexical: LexicalIndex, corpus_latin: bool = Fals
     id_of = dict(zip(unique, ids.tolist(), strict=True))
     idf_of = dict(zip(unique, idf.tolist(), strict=True))
     pairs = tuple(dict.fromkeys((id_of[a], id_of[b], idf_of[a] + idf_of[b]) for a, b in itertools.pairwise(terms) if a != b))
-    years = frozenset(_YEAR.findall(" ".join(terms)))
+    years = frozenset(YEAR_RE.findall(" ".join(terms)))  # "2023" also inside "2023م" / "2023هـ"
     latin = is_mostly_latin(text)
     return Question(text, terms, unique, ids, idf, pairs, question_type(text), years, latin, latin != corpus_latin)

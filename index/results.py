@@ -32,6 +32,24 @@ class Passage:
         s, e = self.highlights[0]
         return self.text[s:e]
 
+    def segments(self, start: int = 0, end: int | None = None) -> list[tuple[str, bool]]:
+        """``text[start:end]`` as (piece, highlighted) in order: how every view (bot, console, command line)
+        marks the answering sentence."""
+        end = len(self.text) if end is None else end
+        out: list[tuple[str, bool]] = []
+        pos = start
+        for s, e in sorted(self.highlights):
+            s, e = max(s, start), min(e, end)
+            if s >= e:
+                continue
+            if s > pos:
+                out.append((self.text[pos:s], False))
+            out.append((self.text[s:e], True))
+            pos = e
+        if pos < end:
+            out.append((self.text[pos:end], False))
+        return out
+
     @property
     def snippet_span(self) -> tuple[int, int]:
         """What a compact reply shows of this passage: the snippet, else the answer sentence, else the start."""
@@ -96,6 +114,11 @@ class SearchResult:
     floor: float = 0.0  # the probability below which a hit is not worth showing ("nothing found" for the top one)
 
     @property
+    def answer_line(self) -> str:
+        """The sentence the 💡 line shows: the top hit's answer, in the sure band only (else "")."""
+        return self.hits[0].passage.answer if self.band == ANSWER else ""
+
+    @property
     def band(self) -> str:
         """``ANSWER``, ``TENTATIVE`` or ``NOTHING``: which of the three replies this result gets."""
         return NOTHING if self.no_answer or not self.hits else TENTATIVE if self.tentative else ANSWER
@@ -122,7 +145,7 @@ class SearchResult:
             "answer_probability": round(float(self.confidence), 4),
             "tentative": self.tentative,
             "band": self.band,
-            "answer": self.hits[0].passage.answer if self.hits and not self.tentative else "",
+            "answer": self.answer_line,
             "mode": self.mode,
             "lang": self.lang,
         }

@@ -3,7 +3,8 @@ from pathlib import Path
 
 from conftest import CORPUS, need_shared, write_jsonl
 
-from index.corpus.articles import clean_text, load_articles, make_id
+from index.corpus.articles import load_articles
+from index.corpus.records import clean_text, make_id
 
 
 def test_jsonl_fields_ids_and_metadata(tmp_path: Path):
@@ -246,7 +247,7 @@ def test_remembered_file_is_not_parsed_again_and_loads_the_same(tmp_path: Path, 
     plain = load_articles([path.parent])
     first = load_articles([path.parent], memo=memo)
     monkeypatch.setattr(
-        "index.corpus.articles.article_from_record", lambda *a, **k: (_ for _ in ()).throw(AssertionError("parsed"))
+        "index.corpus.formats.article_from_record", lambda *a, **k: (_ for _ in ()).throw(AssertionError("parsed"))
     )
     second = load_articles([path.parent], memo=memo)
     assert memo.hits == 1

@@ -7,7 +7,8 @@ import json
 
 from botkit import ADMIN, READER, eventually, running_bot
 
-from index.corpus.articles import LoadResult, load_file
+from index.corpus.articles import load_file
+from index.corpus.records import LoadResult
 from index.corpus.telegram import bare_channel_id, channel_file, export_records, post_record, store_posts
 
 PUBLIC = -1001234500001

@@ -63,3 +63,30 @@ def test_common_words_that_look_like_names_or_days_are_not_cues():
     """ "على" normalises to the name "علي", "واحد" loses its "و" to "احد" (Sunday), "أمام" is "in front of"."""
     mask = sentence_cues("فاز الفريق على منافسه بهدف واحد أمام جماهيره")
     assert not mask & (CUE_BITS["person"] | CUE_BITS["time"] | CUE_BITS["reason"])
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [
+        ("1436", ["1436"]),  # a Hijri year, as Saudi outlets write them
+        ("عام 1492", ["1492"]),
+        ("2023م", ["2023"]),
+        ("1445هـ", ["1445"]),
+        ("2099", ["2099"]),
+        ("999", []),
+        ("2100", []),
+        ("12345", []),
+        ("ص1999", ["1999"]),
+    ],
+)
+def test_one_year_pattern_for_sentences_questions_and_dates(text, years):
+    """The build's sentence cues, the question's named years and answerability read years with one pattern."""
+    from index.text.cues import YEAR_RE
+
+    assert YEAR_RE.findall(text) == years
+
+
+def test_a_question_names_hijri_and_early_years(searcher):
+    assert searcher.analyse("ماذا حدث عام 1436هـ؟").q.years == {"1436"}
+    assert searcher.analyse("متى سقطت غرناطة عام 1492؟").q.years == {"1492"}
+    assert searcher.analyse("كم سعره؟ 999 ريالاً").q.years == frozenset()

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot.render import RLM, Format, full_passage_messages, reply_messages
 from bot.texts import AR, EN
-from index.corpus.articles import clean_text
+from index.corpus.records import clean_text
 from index.search.searcher import Hit, Passage, SearchResult
 from index.text.arabic import analyze, normalize, tokenize
 from index.text.chunking import ChunkParams, chunk_spans

@@ -169,9 +169,10 @@ def test_pack_counts_utf16_units():
 
 
 def test_passage_runs_bold_only_highlight():
-    runs = passage_runs("أ ب ج د", [(2, 3)])
+    passage = Passage(0, "أ ب ج د", 0, 7, 1.0, highlights=[(2, 3)])
+    runs = passage_runs(passage)
     assert [(r.text, r.style) for r in runs] == [("أ ", None), ("ب", "b"), (" ج د", None)]
-    assert passage_runs("أ ب ج د", [(2, 3)], start=4) == [Run("ج د")]
+    assert passage_runs(passage, start=4) == [Run("ج د")]
 
 
 def test_dates():

@@ -24,13 +24,12 @@ Both thresholds were chosen on the trade-off curve of the dev sets
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from index.results import Hit
-from index.text.cues import CUE_BITS, TYPE_CUE
+from index.text.cues import CUE_BITS, TYPE_CUE, YEAR_RE
 
 from .learned import LearnedModel
 from .matching import Matcher
@@ -60,7 +59,6 @@ ANSWERABILITY_FEATURES: tuple[str, ...] = (
     "hit_rank",
 )
 _INDEX = {name: i for i, name in enumerate(ANSWERABILITY_FEATURES)}
-_YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)")
 RARE_TERMS = 2  # "rare_coverage" looks at the question's this many rarest terms
 # A year the question names that is nowhere in the hit (passage, title, date) marks a hit about another year.
 # The dev sets hold too few such questions for the model to learn it, so it is a rule: the probability is halved.
@@ -141,7 +139,7 @@ def hit_features(matcher: Matcher, hits: Sequence[Hit], bm25: Mapping[int, float
         "asks_typed": bool(type_bit),
         "type_evidence": (answer_cues & type_bit) > 0,
         "year_missing": [
-            bool(q.years) and not named_year[n] and not (q.years & set(_YEAR.findall(hit.date or "")))
+            bool(q.years) and not named_year[n] and not (q.years & set(YEAR_RE.findall(hit.date or "")))
             for n, hit in enumerate(hits)
         ],
         "terms": math.log1p(len(q.unique)),

@@ -9,10 +9,10 @@ from index import lazy_exports
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        "Article": ".articles",
-        "ArticleError": ".articles",
-        "LoadResult": ".articles",
-        "Problem": ".articles",
+        "Article": ".records",
+        "ArticleError": ".records",
+        "LoadResult": ".records",
+        "Problem": ".records",
         "SUPPORTED_SUFFIXES": ".articles",
         "load_articles": ".articles",
         "load_file": ".articles",

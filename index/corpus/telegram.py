@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from index.files import write_atomically
 from index.layout import ArticlesLayout
 
 log = logging.getLogger(__name__)
@@ -170,11 +169,6 @@ def store_posts(path: Path, records: list[dict[str, Any]], removed: tuple[str, .
             changed += 1
     if not changed:
         return 0
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-", suffix=".jsonl")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.writelines((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in kept.values())
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    lines = ((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in kept.values())
+    write_atomically(path, "".join(lines))
     return changed

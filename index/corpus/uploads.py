@@ -22,7 +22,8 @@ from pathlib import Path
 
 from index.layout import ArticlesLayout
 
-from .articles import SUPPORTED_SUFFIXES, Article, LoadResult, load_file
+from .articles import SUPPORTED_SUFFIXES, load_file
+from .records import Article, LoadResult
 
 STAMP_FORMAT = "%Y%m%d-%H%M%S-%f"
 _STAMPED = re.compile(r"^(\d{8}-\d{6}-\d{6})-(.+)$")

@@ -309,11 +309,6 @@ class Searcher:
         hits = [] if no_answer else hits
         return SearchResult(q.text, mode, hits, no_answer, confidence, timings, signals, tentative, lang, floor=low)
 
-    def search_many(self, questions: list[str], k: int = 5, mode: str = "hybrid") -> list[SearchResult]:
-        """Answer several questions, encoding them in one batch."""
-        vectors = self.encode(questions) if mode != "lexical" and questions else [None] * len(questions)
-        return [self.search(q, k, mode, query_vector=v) for q, v in zip(questions, vectors, strict=True)]
-
 
 def _same_model(a: str, b: str) -> bool:
     return a == b or (is_builtin(a) and is_builtin(b))

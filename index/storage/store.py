@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from index.corpus.articles import Article
+from index.corpus.records import Article
+from index.files import write_atomically
 from index.layout import BuildFiles, IndexLayout
 from index.manifest import FORMAT_VERSION, Manifest, ManifestError
 from index.text.chunking import Chunk
@@ -226,14 +227,7 @@ def write_build(
 def set_current(index_dir: Path, build_id: str) -> None:
     """Atomically point CURRENT at ``build_id``."""
     layout = IndexLayout(index_dir)
-    pointer = layout.current
-    tmp = layout.next_current(str(os.getpid()))
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(build_id + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, pointer)
-    _fsync_dir(index_dir)
+    write_atomically(layout.current, build_id + "\n", aside=layout.next_current(str(os.getpid())))
 
 
 def _size(path: Path) -> int:

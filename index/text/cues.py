@@ -92,7 +92,9 @@ _SAID_WORDS = _words("قال قالت أكد أكدت أوضح أوضحت أشا
 _METHOD_WORDS = _words("طريق بواسطة خلال باستخدام بطريقة عبر بفضل طريقة")
 
 _DIGIT_RE = re.compile(r"\d")
-_YEAR_RE = re.compile(r"(?<!\d)(?:1[0-9]|20)\d\d(?!\d)")
+# A year, Gregorian or Hijri (1436 هـ): 1000-2099, whole or at the start of "2023م" / "1436هـ". One pattern for
+# the build's sentence cues, the question's years and answerability's "a year the question names is missing".
+YEAR_RE = re.compile(r"(?<!\d)(?:1[0-9]|20)\d\d(?!\d)")
 _LATIN_NAME_RE = re.compile(r"\b[A-Z][a-z]{2,}")
 
 
@@ -145,7 +147,7 @@ def sentence_cues(sentence: str) -> int:
         mask |= CUE_BITS["number"]
         if forms & _UNITS_L or "%" in sentence or "٪" in sentence:
             mask |= CUE_BITS["amount"]
-    if any(_YEAR_RE.fullmatch(t) for t in tokens):
+    if any(YEAR_RE.fullmatch(t) for t in tokens):
         mask |= CUE_BITS["year"] | CUE_BITS["time"]
     checks = (
         (_TIME_L, "time"),

@@ -4,36 +4,27 @@ from __future__ import annotations
 
 import textwrap
 
-from index.results import SearchResult
+from index.results import NOTHING, TENTATIVE, Passage, SearchResult
 
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
 
 
-def _marked(text: str, spans: list[tuple[int, int]], color: bool, start: int = 0, end: int | None = None) -> str:
-    """``text[start:end]`` with highlighted spans in bold (terminal) or between ⟦ ⟧ (pipes, files)."""
-    end = len(text) if end is None else end
+def _marked(passage: Passage, color: bool, start: int = 0, end: int | None = None) -> str:
+    """``passage.text[start:end]`` with its highlights in bold (terminal) or between ⟦ ⟧ (pipes, files)."""
     open_, close = (_BOLD, _RESET) if color else ("⟦", "⟧")
-    out, pos = [], start
-    for s, e in sorted(spans):
-        s, e = max(s, start), min(e, end)
-        if s >= e:
-            continue
-        out += [text[pos:s], open_, text[s:e], close]
-        pos = e
-    out.append(text[pos:end])
-    return "".join(out)
+    return "".join(f"{open_}{piece}{close}" if marked else piece for piece, marked in passage.segments(start, end))
 
 
 def format_result(result: SearchResult, color: bool = False, width: int = 100, full: bool = False) -> str:
     """The answer line, then per hit: title — outlet · date, the snippet (``full``: the whole passages), the link."""
     lines = [f"? {result.question}"]
-    if result.no_answer:
+    if result.band == NOTHING:
         lines.append(f"  no answer found (answer probability {result.confidence:.2f})")
         return "\n".join(lines) + "\n"
-    if result.tentative:
+    if result.band == TENTATIVE:
         lines.append(f"  no sure answer (answer probability {result.confidence:.2f}); the closest passages:")
-    elif result.hits and result.hits[0].passage.answer:
-        answer = " ".join(result.hits[0].passage.answer.split())
+    elif result.answer_line:
+        answer = " ".join(result.answer_line.split())
         lines += [
             *textwrap.wrap(f"💡 {answer}", width, subsequent_indent="   "),
             f"   (answer probability {result.confidence:.2f})",
@@ -44,7 +35,7 @@ def format_result(result: SearchResult, color: bool = False, width: int = 100, f
         passages = [hit.passage, *hit.more] if full else [hit.passage]
         for passage in passages:
             start, end = (0, len(passage.text)) if full else passage.snippet_span
-            body = _marked(passage.text, passage.highlights, color, start, end).replace("\n", " ")
+            body = _marked(passage, color, start, end).replace("\n", " ")
             lines += textwrap.wrap(body, width, initial_indent="   ", subsequent_indent="   ")
         if hit.url:
             lines.append(f"   {_DIM if color else ''}{hit.url}{_RESET if color else ''}")

@@ -25,7 +25,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.corpus.articles import ArticleError
+from index.corpus.records import ArticleError
 from index.corpus.urls import canonical_url, is_web_url
 from index.progress import bar
 

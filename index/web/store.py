@@ -20,9 +20,7 @@ import fcntl
 import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,8 +28,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from index.corpus.articles import ArticleError, article_from_record, make_id
+from index.corpus.records import ArticleError, article_from_record, make_id
 from index.corpus.urls import canonical_url, url_hostname
+from index.files import write_atomically
 from index.layout import ArticlesLayout
 
 log = logging.getLogger(__name__)
@@ -186,12 +185,12 @@ class WebStore:
             except (json.JSONDecodeError, AttributeError):
                 same = False
             out.append(json.dumps(record, ensure_ascii=False) if same else line)
-        _write_atomic(old.file, "\n".join(out) + "\n")
+        write_atomically(old.file, "\n".join(out) + "\n")
         self._remember(record, old.file)
 
     def save_state(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        _write_atomic(self.root / STATE_FILE, json.dumps(self.state, ensure_ascii=False, indent=1))
+        write_atomically(self.root / STATE_FILE, json.dumps(self.state, ensure_ascii=False, indent=1))
 
     # -------------------------------------------------------------- listings
 
@@ -226,20 +225,6 @@ class WebStore:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 __all__ = ["ArticleError", "StoreBusy", "StoredPage", "WebStore", "content_digest", "host_file_name"]
