@@ -11,7 +11,8 @@ from website import NewsSite, SiteServer
 
 from index.corpus.articles import load_articles
 from index.corpus.urls import canonical_url
-from index.web.client import FetchConfig, Fetcher, FetchError, address_problem, user_agent
+from index.web.addresses import address_problem
+from index.web.client import FetchConfig, Fetcher, FetchError, user_agent
 from index.web.harvest import FAILED, harvest, read_sources
 from index.web.store import StoreBusy, WebStore
 

@@ -106,7 +106,7 @@ def test_cached_chunking_gives_the_same_chunks_as_cutting_again(tmp_path):
 
 
 def test_latin_share_is_judged_on_a_spread_sample():
-    from index.build import LATIN_SAMPLE, latin_share
+    from index.build.steps import LATIN_SAMPLE, latin_share
     from index.text.chunking import Chunk
 
     def chunk(n: int, text: str) -> Chunk:

@@ -10,15 +10,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 
 from index.text.arabic import normalize
+from index.text.dates import UNKNOWN_DAY, article_day
 
-UNKNOWN_DAY = -1
-_EPOCH = date(1970, 1, 1).toordinal()
-_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+__all__ = [
+    "TIE_MARGIN",
+    "UNKNOWN_DAY",
+    "WINDOW_BONUS",
+    "Window",
+    "article_day",
+    "newer_first_among_ties",
+    "time_window",
+    "window_bonus",
+]
+
 
 # A bonus of this size lifts an article of the asked-for window over a slightly more relevant one outside it.
 WINDOW_BONUS = 0.5
@@ -33,17 +41,6 @@ class Window:
     start: int
     end: int
     latest: bool = False
-
-
-def article_day(value: str) -> int:
-    """'2026-11-03' or '2015-07-21 02:16:27' -> days since 1970-01-01; -1 for anything else."""
-    match = _DATE_RE.match((value or "").strip())
-    if not match:
-        return UNKNOWN_DAY
-    try:
-        return date(int(match[1]), int(match[2]), int(match[3])).toordinal() - _EPOCH
-    except ValueError:
-        return UNKNOWN_DAY
 
 
 # Normalised phrases -> window. Longer phrases are tried first ("الأسبوع الماضي" before "الأسبوع").

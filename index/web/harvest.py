@@ -29,9 +29,10 @@ from index.corpus.records import ArticleError
 from index.corpus.urls import canonical_url, is_web_url
 from index.progress import bar
 
-from .client import FetchConfig, Fetched, Fetcher, FetchError, OutOfTime, RobotsCache
+from .client import FetchConfig, Fetched, Fetcher, FetchError, OutOfTime
 from .feeds import HTML, SITEMAP_INDEX, Entry, Listing, NotAListing, parse_listing, sniff
 from .pages import DateHint, NotAnArticle, WebArticle, extract_article
+from .robots import RobotsCache
 from .store import StoredPage, WebStore
 
 log = logging.getLogger(__name__)
