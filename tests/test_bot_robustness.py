@@ -193,4 +193,4 @@ def test_bot_with_damaged_index_is_a_clear_error(tmp_path, embedder):
     done = subprocess.run(
         [sys.executable, "-m", "bot", "--console"], cwd=ROOT, env=env, input="سؤال\n", capture_output=True, text=True, timeout=300
     )
-    assert done.returncode == 1 and "meta.sqlite" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 1 and BuildFiles(Path(report.path)).meta.name in done.stderr and "Traceback" not in done.stderr

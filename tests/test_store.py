@@ -117,7 +117,7 @@ def test_vectors_are_memory_mapped_and_still_searchable(built_index, embedder):
     from index.search.searcher import Searcher
     from index.storage.vectors import load_index
 
-    path = str(next(built_index.glob("builds/*/vectors.faiss")))
+    path = str(BuildFiles(open_index(built_index).path).vectors)
     mapped, copied = load_index(path, mmap=True), load_index(path, mmap=False)
     assert path in Path("/proc/self/maps").read_text(), "the vectors file is mapped, not copied"
     q = embedder.encode_queries(["قطار الحرمين"])
