@@ -212,3 +212,37 @@ def test_cleanup_never_removes_the_live_build(tmp_path, embedder):
     removed = cleanup(index, keep=1)
     assert oldest_kept not in removed and IndexLayout(index).build(oldest_kept).root.is_dir()
     assert open_index(index).build_id == oldest_kept
+
+
+def test_the_manifest_reads_builds_written_before_newer_keys_and_writes_the_same_keys(built_index):
+    import json
+
+    from index.manifest import Manifest
+
+    written = json.loads(BuildFiles(open_index(built_index).path).manifest.read_text(encoding="utf-8"))
+    assert list(Manifest.from_json(written).to_json()) == list(written), "the same keys, in the same order"
+    oldest = {k: v for k, v in written.items() if k not in ("latin_share", "analysis", "corpus_hash", "sources", "sizes_bytes")}
+    oldest.update(query_prompt=None, passage_prompt=None, embed_max_words=0)
+    oldest.pop("faiss_index_setting")
+    read = Manifest.from_json(oldest)
+    assert (read.latin_share, read.analysis, read.sources, read.faiss_index_setting) == (0.0, "", [], "auto")
+    assert (read.query_prompt, read.passage_prompt) == ("", "")
+    newer = Manifest.from_json({**written, "shards": 3})
+    assert newer.to_json()["shards"] == 3, "a key this version does not know is kept"
+
+
+def test_old_module_paths_still_import_with_a_warning():
+    import importlib
+    import sys
+    import warnings
+
+    for old, new in (("index.store", "index.storage.store"), ("index.arabic", "index.text.arabic")):
+        sys.modules.pop(old, None)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            module = importlib.import_module(old)
+        assert module is importlib.import_module(new) and any(issubclass(w.category, DeprecationWarning) for w in caught)
+    from index.search import Searcher  # a module that became a package exports what it did
+    from index.use_module import USEMultilingual  # the class path saved inside models
+
+    assert Searcher.__module__ == "index.search.searcher" and USEMultilingual.__module__ == "index.use_module"

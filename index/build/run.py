@@ -1,0 +1,292 @@
+"""Build and update an index directory from article files: ``run_build``.
+
+Both do the same honest work: read every article, chunk it, look each chunk up in the embeddings
+cache, encode only what is missing, and write a complete new build aside before switching to it.
+``update`` (``incremental``) additionally keeps the existing build's model and parameters, reports
+what changed, and refuses to remove much of the index without a confirmation (``guard``)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from index.corpus.articles import SUPPORTED_SUFFIXES, load_articles
+from index.corpus.records import LoadResult
+from index.embedding.embedder import BUILTIN_MODEL, Embedder, is_builtin
+from index.layout import IndexLayout
+from index.manifest import Manifest
+from index.progress import bar
+from index.storage.cache import BuildCache, CacheDamaged, DiskFull, disk_full, quarantine
+from index.storage.carryover import assemble, load_previous
+from index.storage.lexical import LexicalIndex
+from index.storage.store import (
+    IndexCorrupt,
+    article_summaries,
+    build_lock,
+    cleanup,
+    current_build_id,
+    current_manifest,
+    new_build_id,
+    read_manifest,
+    removed_on_failure,
+    utc_now,
+    write_build,
+)
+from index.storage.vectors import build_index, resolve_type
+from index.text.analysis import parse_sentences
+from index.text.chunking import embedding_input
+from index.text.dates import article_day
+
+from .config import MAX_REMOVED_SHARE, BuildConfig, BuildError, BuildReport, RemovalRefused
+from .guard import check_removals, resolved_sources
+from .steps import (
+    LazyEmbedder,
+    analyse_chunks,
+    analysis_stamp,
+    chunk_corpus,
+    corpus_hash,
+    cyclic_gc_paused,
+    embed_chunks,
+    latin_share,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _previous_manifest(index_dir: Path) -> Manifest | None:
+    build_id = current_build_id(index_dir)
+    if not build_id:
+        return None
+    try:
+        return read_manifest(IndexLayout(index_dir).build(build_id).root)
+    except IndexCorrupt as exc:
+        log.warning("not reusing the current build: %s", exc)
+        return None
+
+
+def _previous_articles(index_dir: Path, manifest: Manifest | None) -> dict[str, tuple[str, str, str]]:
+    """Article id -> (content hash, title, source file) in the previous build."""
+    if manifest is None:
+        return {}
+    return article_summaries(IndexLayout(index_dir).build(manifest.build_id).root)
+
+
+def run_build(
+    paths: Sequence[str | Path],
+    index_dir: str | Path,
+    config: BuildConfig | None = None,
+    *,
+    incremental: bool = False,
+    embedder: Embedder | None = None,
+    progress: bool = True,
+    use_cache: bool = True,
+    strict: bool = False,
+    on_stage: Callable[[str], None] | None = None,
+    allow_removals: bool = False,
+    max_removed_share: float = MAX_REMOVED_SHARE,
+) -> BuildReport:
+    """Build (or with ``incremental`` update) the index in ``index_dir`` from ``paths``.
+
+    ``embedder`` lets callers that already hold a model (the bot, tests) skip
+    loading it again. ``on_stage`` receives short progress notes ("reading",
+    "embedding 120 new chunks"...), used by the bot's /reindex messages. An update
+    that would remove much of the index is refused (``check_removals``) unless
+    ``allow_removals``.
+    """
+    started = time.perf_counter()
+    index_dir = Path(index_dir)
+    paths = resolved_sources(paths)
+    guard = None if allow_removals or not incremental else max_removed_share
+    note = on_stage or (lambda _msg: None)
+    with removed_on_failure(index_dir), build_lock(index_dir), cyclic_gc_paused():
+        cleanup(index_dir)
+        previous = _previous_manifest(index_dir)
+        if incremental and previous is not None:
+            # an update keeps the build's model and analysis; how it reads and encodes comes from the caller
+            carried = ("batch_size", "threads", "max_file_bytes", "max_article_chars")
+            overrides = {name: getattr(config, name) for name in carried} if config else {}
+            # the default (built-in) model means "whatever the index uses"; another model named explicitly must match
+            if config and not is_builtin(config.model) and config.model != previous.model:
+                raise BuildError(
+                    f"the index was built with {previous.model!r} but EMBEDDING_MODEL is {config.model!r}; "
+                    "run `python -m index build` to rebuild it with the new model"
+                )
+            config = BuildConfig.from_manifest(previous, **overrides)
+        config = config or BuildConfig()
+        lazy = LazyEmbedder(config, embedder)
+        try:
+            if incremental and previous is not None:
+                lazy.warm_up()  # an update usually embeds something: load the model beside the reading
+            try:
+                report = _build(paths, index_dir, config, previous, lazy, progress, use_cache, strict, note, guard)
+            except CacheDamaged as exc:  # found damaged in the middle of the work: start a new cache, once
+                aside = quarantine(IndexLayout(index_dir).embeddings_cache)
+                log.warning("the embeddings cache was damaged (%s); moved it to %s and building again without it", exc, aside)
+                report = _build(paths, index_dir, config, previous, lazy, progress, use_cache, strict, note, guard)
+        except OSError as exc:
+            if disk_full(exc):
+                raise DiskFull(f"the disk is full ({exc.filename or index_dir}); free some space and run again") from None
+            raise
+        finally:
+            lazy.close()
+        cleanup(index_dir)
+
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _build(
+    paths: Sequence[str | Path],
+    index_dir: Path,
+    config: BuildConfig,
+    previous: Manifest | None,
+    lazy: LazyEmbedder,
+    progress: bool,
+    use_cache: bool,
+    strict: bool,
+    note: Callable[[str], None],
+    guard: float | None = None,
+) -> BuildReport:
+    """The body of ``run_build``, under its lock: read, chunk, embed, analyse, index, write."""
+    note("reading articles")
+    cache_path = IndexLayout(index_dir).embeddings_cache
+    with BuildCache(cache_path) if use_cache else contextlib.nullcontext() as memo:
+        loaded: LoadResult = load_articles(paths, config.max_file_bytes, config.max_article_chars, progress, memo)
+        if memo is not None:
+            memo.forget_files_except(set(loaded.file_names))
+    report = BuildReport(
+        files=loaded.files, duplicates=loaded.duplicates, superseded=len(loaded.superseded), problems=loaded.problems
+    )
+    articles = loaded.articles
+    if not articles:
+        raise BuildError(
+            f"no articles could be loaded from {', '.join(map(str, paths))} "
+            f"(accepted file types: {' '.join(SUPPORTED_SUFFIXES)})",
+            loaded.problems,
+        )
+    if strict and loaded.problems:
+        raise BuildError(
+            f"{len(loaded.problems)} input problem(s) and --strict is set; the index was not changed", loaded.problems
+        )
+
+    before = _previous_articles(index_dir, previous)
+    old = {i: h for i, (h, _, _) in before.items()}
+    new = {a.id: a.content_hash for a in articles}
+    report.added = sorted(set(new) - set(old))
+    report.changed = sorted(i for i in new if i in old and old[i] != new[i])
+    report.removed = sorted(set(old) - set(new))
+    if guard is not None and previous is not None:
+        try:
+            check_removals(before, report.removed, previous.sources, paths, guard)
+        except RemovalRefused as refused:
+            refused.problems = loaded.problems
+            raise
+    report.from_scratch = previous is None
+    shown = set(report.added) | set(report.changed)
+    report.described = {a.id: (a.title, a.path) for a in articles if a.id in shown}
+    report.described.update({i: before[i][1:] for i in report.removed})
+
+    note("chunking")
+    chunks = chunk_corpus(articles, config.chunking, progress, cache_path if use_cache else None)
+    if not chunks:
+        raise BuildError("the articles produced no text chunks")
+    titles = {a.id: a.title if config.index_titles else "" for a in articles}
+    inputs = [embedding_input(titles[c.article_id], c.text, config.embed_max_words) for c in chunks]
+
+    query_prompt, passage_prompt = lazy.prompts()
+    model_name = BUILTIN_MODEL if is_builtin(config.model) else config.model
+    with BuildCache(cache_path) as cache:
+        if not use_cache:
+            cache.prune(model_name, set())
+        dim = _dimension(cache, model_name, lazy, previous)
+    # The encoder works (in worker processes for the built-in model) while this thread analyses the
+    # text and builds BM25: an update of a few articles waits for the model to load, a full build for
+    # the encoding, and neither waits for the other part.
+    with ThreadPoolExecutor(1, thread_name_prefix="embed") as background:
+        note(f"embedding {len(chunks)} chunks")
+        embedded = background.submit(embed_chunks, cache_path, model_name, inputs, passage_prompt, dim, lazy.encode, progress)
+        stamp = analysis_stamp(config.lexical.stemmer)
+        # chunks whose text the build being replaced already analysed are copied from its arrays
+        lender = load_previous(IndexLayout(index_dir).build(previous.build_id).root, stamp) if previous and use_cache else None
+        reused = lender.rows([c.text for c in chunks]) if lender else [-1] * len(chunks)
+        fresh = [c for c, row in zip(chunks, reused, strict=True) if row < 0]
+        sentences, title_terms = analyse_chunks(cache_path, fresh, titles, config.lexical.stemmer)
+        article_idx = {a.id: i for i, a in enumerate(articles)}
+        corpus = assemble(
+            [article_idx[c.article_id] for c in chunks],
+            reused,
+            [parse_sentences(data) for data in sentences],
+            [title_terms[a.id].split() for a in articles],
+            [article_day(a.date) for a in articles],
+            lender,
+        )
+        lexical = LexicalIndex.from_ids(corpus.doc_ids, corpus.doc_of, len(chunks), corpus.vocab, config.lexical)
+        analyses = corpus.analyses
+        report.reanalysed = len(fresh)
+        vectors, report.encoded = embedded.result()
+    note("indexing")
+
+    with bar(total=1, enabled=progress, desc="indexing vectors", unit="index") as shown:
+        faiss_index = build_index(vectors, config.faiss_index)
+        shown.update()
+    now = utc_now()
+    manifest = Manifest(
+        build_id=new_build_id(index_dir),
+        built_at=now.isoformat(),
+        model=model_name,
+        dimension=int(dim),
+        query_prompt=query_prompt,
+        passage_prompt=passage_prompt,
+        chunking=config.chunking,
+        lexical=config.lexical,
+        index_titles=config.index_titles,
+        embed_max_words=config.embed_max_words,
+        faiss_index=resolve_type(config.faiss_index, len(chunks)),
+        faiss_index_setting=config.faiss_index,
+        articles=len(articles),
+        chunks=len(chunks),
+        # share of passages in Latin script: questions in the other script are answered dense-first
+        latin_share=latin_share(chunks),
+        analysis=stamp,  # lets the next update reuse this build's analyses (storage.carryover)
+        corpus_hash=corpus_hash(articles),
+        sources=[str(p) for p in paths],
+    )
+    note("writing")
+    final = write_build(index_dir, articles, chunks, faiss_index, lexical, analyses, manifest)
+
+    report.build_id = manifest.build_id
+    report.path = str(final)
+    report.articles = len(articles)
+    report.chunks = len(chunks)
+    report.unchanged = previous is not None and previous.corpus_hash == manifest.corpus_hash
+    return report
+
+
+def _dimension(cache: BuildCache, model: str, lazy: LazyEmbedder, previous: Manifest | None) -> int:
+    """The model's vector size, known from the previous build or the built-in model without loading it."""
+    if previous is not None and previous.model == model:
+        return previous.dimension
+    if is_builtin(model):
+        return 512
+    return lazy.get().dimension
+
+
+def index_is_stale(index_dir: Path | str, articles_dir: Path | str) -> bool:
+    """True when articles were fetched after the current build was made (or there is no usable build)."""
+    from datetime import datetime
+
+    from index.web.store import WebStore
+
+    manifest = current_manifest(Path(index_dir))
+    if manifest is None:
+        return True
+    try:
+        built_at = datetime.fromisoformat(manifest.built_at)
+    except ValueError:
+        return True
+    stored_at = WebStore(articles_dir).load().state.get("stored_at", "")
+    return bool(stored_at) and datetime.fromisoformat(stored_at) > built_at
