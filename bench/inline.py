@@ -64,7 +64,7 @@ async def time_channel_post(fake: FakeTelegram, app) -> float:
     """Seconds from a channel post (after a quiet minute) until a reader's question about it is answered from it."""
     started = time.perf_counter()
     fake.channel_post(CHANNEL, POST, username="bench_channel", title="قناة القياس")
-    feed = app.bot_data["channels"]
+    feed = app.bot_data.channels
     while feed.updates < 1:
         await asyncio.sleep(0.1)
     fake.message(POST_QUESTION, user_id=6000)
@@ -116,7 +116,7 @@ async def run(args: argparse.Namespace) -> tuple[str, float]:
                         results.append(len(answers[-1]["results"]))
                     m = dict(service.searcher.manifest)  # the index the queries ran on (the post adds an article)
                     post_seconds = await time_channel_post(fake, app)
-                    await app.bot_data["channels"].close()
+                    await app.bot_data.channels.close()
                 finally:
                     await app.updater.stop()
                     await app.stop()

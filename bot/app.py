@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import threading
+import re
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions, Update
@@ -27,7 +27,9 @@ from telegram.request import HTTPXRequest
 
 from bot.settings import Settings
 
-from . import admin, channels, handlers, inline, sources
+from . import admin, channels, handlers, inline, links, uploads
+from .builds import Builds
+from .context import CONTEXT_TYPES, BotData
 from .ratelimit import QuestionLimiter
 from .service import QAService
 from .texts import ADMIN_COMMANDS, AR, COMMANDS, EN
@@ -138,28 +140,30 @@ def build_application(settings: Settings, service: QAService, read_timeout: floa
             )
         )
         .concurrent_updates(64)
+        .context_types(CONTEXT_TYPES)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
     )
-    app.bot_data.update(
-        service=service,
-        settings=settings,
-        limiter=QuestionLimiter(settings.rate_limit_per_minute),
-        # inline queries come a few per typed question (Telegram sends them as the reader types)
-        inline_limiter=QuestionLimiter(settings.rate_limit_per_minute * INLINE_QUERIES_PER_QUESTION),
-        # buttons that send messages have a limit of their own: twenty presses once sent 1,540 messages
-        button_limiter=QuestionLimiter(settings.rate_limit_per_minute * PRESSES_PER_QUESTION),
-    )
-    app.bot_data["alerts"] = alerts = admin.AdminAlerts(app)
-    app.bot_data["channels"] = channels.ChannelFeed(service, settings, alerts)
+    data: BotData = app.bot_data
+    data.settings = settings
+    data.service = service
+    data.builds = Builds(service)
+    data.limiter = QuestionLimiter(settings.rate_limit_per_minute)
+    # inline queries come a few per typed question (Telegram sends them as the reader types)
+    data.inline_limiter = QuestionLimiter(settings.rate_limit_per_minute * INLINE_QUERIES_PER_QUESTION)
+    # buttons that send messages have a limit of their own: twenty presses once sent 1,540 messages
+    data.button_limiter = QuestionLimiter(settings.rate_limit_per_minute * PRESSES_PER_QUESTION)
+    data.alerts = admin.AdminAlerts(app)
+    data.channels = channels.ChannelFeed(data.builds, settings, data.alerts)
     add_handlers(app)
     return app
 
 
 def add_handlers(app: Application) -> None:
-    """Every handler, in one place. Only new messages are handled; edits are ignored except in indexed channels."""
+    """Every handler, in one place. Only new messages are handled; edits are ignored except in indexed channels.
+    Buttons are routed by their data's pattern; data no pattern knows says the results expired."""
     new = filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler("start", handlers.start, filters=new))
     app.add_handler(CommandHandler("help", handlers.help_command, filters=new))
@@ -167,41 +171,42 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("lang", handlers.lang_command, filters=new))
     app.add_handler(CommandHandler("reindex", admin.reindex, filters=new))
     app.add_handler(CommandHandler("stats", admin.stats, filters=new))
-    app.add_handler(CommandHandler("add", sources.add_command, filters=new))
+    app.add_handler(CommandHandler("add", links.add_command, filters=new))
     app.add_handler(CommandHandler("report", admin.report, filters=new))
-    app.add_handler(CommandHandler("uploads", admin.uploads, filters=new))
-    app.add_handler(CallbackQueryHandler(handlers.vote, pattern=r"^vote:"))
-    app.add_handler(CallbackQueryHandler(admin.confirm_removals, pattern=r"^rm(ok|no):"))
-    app.add_handler(CallbackQueryHandler(admin.upload_choice, pattern=r"^up(ok|no):"))
-    app.add_handler(CallbackQueryHandler(handlers.button))
+    app.add_handler(CommandHandler("uploads", uploads.uploads, filters=new))
+    app.add_handler(CallbackQueryHandler(handlers.full_passage, pattern=re.compile(handlers.FULL_PASSAGE)))
+    app.add_handler(CallbackQueryHandler(handlers.more_results, pattern=re.compile(handlers.MORE_RESULTS)))
+    app.add_handler(CallbackQueryHandler(handlers.vote, pattern=re.compile(handlers.VOTE)))
+    app.add_handler(CallbackQueryHandler(admin.confirm_removals, pattern=re.compile(admin.CONFIRM_REMOVALS)))
+    app.add_handler(CallbackQueryHandler(uploads.upload_choice, pattern=re.compile(uploads.UPLOAD_CHOICE)))
+    app.add_handler(CallbackQueryHandler(handlers.expired_button))
     app.add_handler(InlineQueryHandler(inline.inline_query))
     app.add_handler(MessageHandler(filters.UpdateType.CHANNEL_POSTS, channels.channel_post))
     # links from admins in a private chat are fetched; anyone else's links are questions (private_text below)
-    admins = filters.User(user_id=app.bot_data["settings"].admin_user_ids)
-    links = filters.Entity("url") | filters.Entity("text_link") | filters.Regex(r"(?i)https?://")
+    admins = filters.User(user_id=app.bot_data.settings.admin_user_ids)
+    web_links = filters.Entity("url") | filters.Entity("text_link") | filters.Regex(r"(?i)https?://")
     private = filters.ChatType.PRIVATE
-    app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND & private & admins & links, sources.admin_links))
+    app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND & private & admins & web_links, links.admin_links))
     app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, handlers.private_text))
     app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND & filters.ChatType.GROUPS, handlers.group_text))
-    app.add_handler(MessageHandler(new & filters.Document.ALL, admin.document))
+    app.add_handler(MessageHandler(new & filters.Document.ALL, uploads.document))
     app.add_handler(MessageHandler(new & filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.Document.ALL, handlers.not_text))
     app.add_error_handler(handlers.on_error)
 
 
 async def _post_init(app: Application) -> None:
     """Start following the index directory and the feeds; check the channels; publish the command menus."""
-    settings: Settings = app.bot_data["settings"]
+    data: BotData = app.bot_data
+    settings = data.settings
     if settings.feed_refresh_minutes > 0 and settings.feeds:
-        cancel = app.bot_data.setdefault("fetch_cancel", threading.Event())
-        app.bot_data["feed_refresher"] = asyncio.create_task(
-            sources.refresh_feeds_forever(app.bot_data["service"], settings, cancel, app.bot_data["alerts"]),
-            name="feed-refresher",
+        data.tasks["feed_refresher"] = asyncio.create_task(
+            links.refresh_feeds_forever(data.builds, settings, data.fetch_cancel, data.alerts), name="feed-refresher"
         )
     if settings.index_channels:
         await channels.check_channels(app.bot, settings)
     if settings.index_watch_seconds > 0:
-        app.bot_data["index_watcher"] = asyncio.create_task(
-            _follow_index(app.bot_data["service"], settings.index_watch_seconds), name="index-watcher"
+        data.tasks["index_watcher"] = asyncio.create_task(
+            _follow_index(data.builds, settings.index_watch_seconds), name="index-watcher"
         )
     await publish_commands(app.bot, settings.admin_user_ids)
 
@@ -228,27 +233,28 @@ async def publish_commands(bot, admin_ids: list[int]) -> None:
             log.info("admin %s has no chat with the bot yet; admin commands not published there", admin_id)
 
 
-async def _follow_index(service: QAService, every: float) -> None:
+async def _follow_index(builds: Builds, every: float) -> None:
     """Every ``every`` seconds, switch to a build made outside the bot (so cron updates need no restart)."""
     while True:
         await asyncio.sleep(every)
         try:
-            await service.follow_current()
+            await builds.follow_current()
         except Exception as exc:  # keep watching whatever happened this time
             log.warning("checking for a new index build failed: %s", exc)
 
 
 async def _post_shutdown(app: Application) -> None:
-    if "fetch_cancel" in app.bot_data:
-        app.bot_data["fetch_cancel"].set()  # a running fetch starts no more pages
-    for name in ("index_watcher", "feed_refresher"):
-        task = app.bot_data.pop(name, None)
-        if task:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-    await app.bot_data["channels"].close()
-    app.bot_data["service"].close()
+    data: BotData = app.bot_data
+    data.fetch_cancel.set()  # a running fetch starts no more pages
+    for task in data.tasks.values():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    data.tasks.clear()
+    if data.channels is not None:
+        await data.channels.close()
+    data.builds.close()
+    data.service.close()
 
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY, Update.CHANNEL_POST, Update.EDITED_CHANNEL_POST]

@@ -20,18 +20,18 @@ from typing import TYPE_CHECKING
 
 from telegram import Bot, Message, Update
 from telegram.constants import MessageEntityType
-from telegram.ext import ContextTypes
 
-from bot.settings import Settings
 from index.build import RemovalRefused
 from index.corpus.telegram import bare_channel_id, channel_file, channel_key, post_id, post_record, store_posts
 from index.corpus.urls import is_web_url
 from index.web.harvest import harvest
 
-from .service import QAService
+from .context import Context
+from .settings import Settings
 
 if TYPE_CHECKING:
     from .admin import AdminAlerts
+    from .builds import Builds
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +49,13 @@ class ChannelFeed:
 
     def __init__(
         self,
-        service: QAService,
+        builds: Builds,
         settings: Settings,
         alerts: AdminAlerts | None = None,
         interval: float = BATCH_SECONDS,
         settle: float = SETTLE_SECONDS,
     ) -> None:
-        self.service = service
+        self.builds = builds
         self.settings = settings
         self.alerts = alerts
         self.interval = interval
@@ -149,7 +149,7 @@ class ChannelFeed:
             self._last_update = loop.time()
             self.batches += 1
             try:
-                build = await self.service.update_when_free()  # the same path as /reindex and the feed refresh
+                build = await self.builds.update_when_free()  # the same path as /reindex and the feed refresh
             except RemovalRefused as refused:  # the posts stay stored; the admins decide
                 log.warning("indexing channel posts: %s", refused)
                 if self.alerts is not None:
@@ -197,12 +197,12 @@ def post_links(message: Message) -> list[str]:
     ]
 
 
-async def channel_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def channel_post(update: Update, context: Context) -> None:
     """A post or an edited post in a listed channel: store it as an article (other channels are ignored)."""
     message = update.effective_message
     chat = update.effective_chat
-    feed: ChannelFeed = context.bot_data["channels"]
-    if message is None or chat is None or not feed.listed(chat.id, chat.username):
+    feed = context.bot_data.channels
+    if feed is None or message is None or chat is None or not feed.listed(chat.id, chat.username):
         return
     record = post_record(
         chat_id=chat.id,

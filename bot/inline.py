@@ -13,9 +13,9 @@ import secrets
 
 from telegram import InlineQueryResultArticle, InlineQueryResultsButton, InputTextMessageContent, Update
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
 
-from .handlers import clean_question, reader_lang, start_payload
+from .context import Context, clean_question, reader_lang
+from .deeplinks import start_payload
 from .render import InlineItem, inline_items, inline_latest, inline_notice
 from .service import QAService
 from .texts import text
@@ -28,16 +28,16 @@ MAX_QUERY_CHARS = 256  # Telegram's own limit for inline queries
 CACHE_SECONDS = 300  # Telegram caches the answer to one query text for this long
 
 
-async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def inline_query(update: Update, context: Context) -> None:
     """Answer an inline query with up to five attributed results."""
     query = update.inline_query
     question = clean_question(query.query or "")[:MAX_QUERY_CHARS]
     lang = reader_lang(update, context, question)
     user_id = query.from_user.id if query.from_user else None
-    if user_id is not None and context.bot_data["inline_limiter"].check(user_id):
+    if user_id is not None and context.bot_data.inline_limiter.check(user_id):
         await query.answer([], cache_time=1, is_personal=True)  # typing too fast: nothing this time, no error
         return
-    items = await inline_answer(context.bot_data["service"], question, lang)
+    items = await inline_answer(context.bot_data.service, question, lang)
     results = [
         InlineQueryResultArticle(
             id=item.key,

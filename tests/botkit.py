@@ -55,7 +55,7 @@ async def running_bot(tmp_path: Path, embedder, polling: bool = True, read_timeo
                 if app.updater.running:
                     await app.updater.stop()
                 await app.stop()
-        assert app.bot_data.get("errors", []) == [], f"handler errors: {app.bot_data.get('errors')}"
+        assert app.bot_data.errors == [], f"handler errors: {app.bot_data.errors}"
 
 
 async def eventually(condition: Callable[[], object], timeout: float) -> None:

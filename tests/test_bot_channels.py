@@ -22,7 +22,7 @@ POST = (
 
 
 def _feed(app, interval: float = 0.5):
-    feed = app.bot_data["channels"]
+    feed = app.bot_data.channels
     feed.interval, feed.settle = interval, 0.1
     return feed
 
@@ -142,7 +142,7 @@ async def test_pages_linked_from_posts_are_fetched_and_indexed(tmp_path, embedde
             titles = {a.title for a in load_articles([tmp_path / "articles" / "web"]).articles}
             assert page.title in titles
             assert page.title in {
-                t for (t,) in app.bot_data["service"].searcher.stored.db().execute("SELECT title FROM articles")
+                t for (t,) in app.bot_data.service.searcher.stored.db().execute("SELECT title FROM articles")
             }
             await feed.close()
 

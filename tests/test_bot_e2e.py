@@ -96,7 +96,7 @@ async def test_stale_and_forged_buttons_say_expired(tmp_path, embedder):
         fake.message("قطار الحرمين", user_id=READER)
         (first,) = await fake.wait_for_messages(1, chat_id=READER)
         # the index is rebuilt: old buttons now expire
-        await app.bot_data["service"].reindex()
+        await app.bot_data.builds.reindex()
         fake.callback(buttons(first)[0][1], message=first, user_id=READER)
         fake.callback("full:../../etc:99", message=first, user_id=READER, forged=True)
         answers = await fake.wait_for_call("answerCallbackQuery", 2)
@@ -112,7 +112,7 @@ async def test_admin_commands_refused_for_others(tmp_path, embedder):
         msgs = await fake.wait_for_messages(2, chat_id=READER)
         assert all("للمشرفين فقط" in m["text"] for m in msgs)
         await fake.wait_for_messages(1, chat_id=GROUP)
-        assert not app.bot_data["service"].reindexing
+        assert not app.bot_data.builds.reindexing
         fake.message(None, user_id=READER, document=("x.jsonl", b'{"title": "t", "text": "x"}', "application/json"))
         msgs = await fake.wait_for_messages(3, chat_id=READER)
         assert "للمشرفين فقط" in msgs[2]["text"]
@@ -139,7 +139,7 @@ async def test_reindex_swaps_while_questions_keep_being_answered(tmp_path, embed
             "text": "افتتحت أمانة منطقة عسير حديقة حيوان جديدة في مدينة أبها تضم أكثر من 600 حيوان من 80 نوعاً، بينها النمر العربي المهدد بالانقراض.",
         }
         write_jsonl(tmp_path / "articles" / "extra.jsonl", [new])
-        old_build = app.bot_data["service"].build_id
+        old_build = app.bot_data.service.build_id
         fake.command("/reindex", user_id=ADMIN)
         for i in range(5):  # questions keep flowing during the rebuild
             fake.message("فيضان النيل في السودان", user_id=2000 + i)
@@ -147,7 +147,7 @@ async def test_reindex_swaps_while_questions_keep_being_answered(tmp_path, embed
             await fake.wait_for_messages(1, chat_id=2000 + i)
         msgs = await fake.wait_for_messages(2, chat_id=ADMIN, timeout=60)
         assert "اكتمل تحديث الفهرس" in msgs[-1]["text"] and "أضيف: 1" in msgs[-1]["text"]
-        assert app.bot_data["service"].build_id != old_build
+        assert app.bot_data.service.build_id != old_build
         fake.message("كم حيواناً في حديقة أبها الجديدة؟", user_id=READER)
         (reply,) = await fake.wait_for_messages(1, chat_id=READER)
         assert "النمر العربي" in reply["text"]
@@ -156,15 +156,15 @@ async def test_reindex_swaps_while_questions_keep_being_answered(tmp_path, embed
 async def test_bot_follows_a_build_made_on_the_command_line(tmp_path, embedder):
     """A cron `python -m index update` is picked up without a restart; a broken build is skipped, not fatal."""
     async with running_bot(tmp_path, embedder, index_watch_seconds=1) as (fake, app):
-        service, settings = app.bot_data["service"], app.bot_data["settings"]
+        service, builds, settings = app.bot_data.service, app.bot_data.builds, app.bot_data.settings
         await app.post_init(app)  # what run_polling does: starts the index watcher
         try:
-            await _follow_a_cron_build(tmp_path, embedder, fake, service, settings)
+            await _follow_a_cron_build(tmp_path, embedder, fake, service, builds, settings)
         finally:
             await app.post_shutdown(app)  # stops the watcher
 
 
-async def _follow_a_cron_build(tmp_path, embedder, fake, service, settings):
+async def _follow_a_cron_build(tmp_path, embedder, fake, service, builds, settings):
     """Write an article, update on the "command line", wait for the watcher; then a broken build."""
     old_build = service.build_id
     new = {
@@ -195,18 +195,18 @@ async def _follow_a_cron_build(tmp_path, embedder, fake, service, settings):
     broken = IndexLayout(settings.index_dir).build("2099-01-01T00-00-00-000000Z").root
     broken.mkdir()
     IndexLayout(settings.index_dir).current.write_text(broken.name, encoding="utf-8")
-    assert not await service.follow_current()
-    assert service.build_id == serving and not await service.follow_current()
+    assert not await builds.follow_current()
+    assert service.build_id == serving and not await builds.follow_current()
 
 
 async def test_second_reindex_is_refused_politely(tmp_path, embedder):
     async with running_bot(tmp_path, embedder) as (fake, app):
-        service = app.bot_data["service"]
-        service.reindexing = True  # as if one were running
+        builds = app.bot_data.builds
+        builds.reindexing = True  # as if one were running
         fake.command("/reindex", user_id=ADMIN)
         (msg,) = await fake.wait_for_messages(1, chat_id=ADMIN)
         assert "يجري تحديث الفهرس" in msg["text"]
-        service.reindexing = False
+        builds.reindexing = False
 
 
 async def test_two_reindex_commands_at_once_start_one_update(tmp_path, embedder):
@@ -249,13 +249,13 @@ async def test_admin_upload_is_saved_safely_and_indexed(tmp_path, embedder):
 
 async def test_upload_during_a_running_update_is_indexed_after_it(tmp_path, embedder):
     async with running_bot(tmp_path, embedder) as (fake, app):
-        service = app.bot_data["service"]
-        service.reindexing = True  # as if an update were running
+        builds = app.bot_data.builds
+        builds.reindexing = True  # as if an update were running
         article = {"title": "سوق جديد للتمور في القصيم", "text": "افتتح في بريدة سوق جديد للتمور يضم 400 محل."}
         fake.message(None, user_id=ADMIN, document=("dates.jsonl", json.dumps(article, ensure_ascii=False).encode(), "x"))
         msgs = await fake.wait_for_messages(2, chat_id=ADMIN)
         assert "حفظت" in msgs[0]["text"] and "فور انتهائه" in msgs[1]["text"]
-        service.reindexing = False  # ... and now it ends
+        builds.reindexing = False  # ... and now it ends
         msgs = await fake.wait_for_messages(3, chat_id=ADMIN, timeout=60)
         assert "أضيف: 1" in msgs[2]["text"]
 
@@ -366,7 +366,7 @@ async def test_webhook_requires_the_secret_token(tmp_path, embedder):
 
 async def test_error_handler_reports_and_records(tmp_path, embedder):
     async with running_bot(tmp_path, embedder) as (fake, app):
-        service = app.bot_data["service"]
+        service = app.bot_data.service
         original = service.ask
 
         async def broken(*args, **kwargs):
@@ -376,8 +376,8 @@ async def test_error_handler_reports_and_records(tmp_path, embedder):
         fake.message("قطار الحرمين", user_id=READER)
         (reply,) = await fake.wait_for_messages(1, chat_id=READER)
         assert "حدث خطأ غير متوقع" in reply["text"]
-        assert [str(e) for e in app.bot_data["errors"]] == ["search exploded"]
-        app.bot_data["errors"].clear()  # expected here; the fixture asserts no others
+        assert [str(e) for e in app.bot_data.errors] == ["search exploded"]
+        app.bot_data.errors.clear()  # expected here; the fixture asserts no others
         service.ask = original
         fake.message("قطار الحرمين", user_id=READER)
         await fake.wait_for_messages(2, chat_id=READER)

@@ -31,7 +31,7 @@ async def test_votes_are_acknowledged_stored_and_changed(tmp_path, embedder):
         (first,) = _votes(tmp_path)
         question = next(e for e in _log(tmp_path) if "type" not in e)
         assert first["vote"] == "up" and first["answer_id"] == question["answer_id"]
-        assert first["question"] == question["question"] and first["build"] == app.bot_data["service"].build_id
+        assert first["question"] == question["question"] and first["build"] == app.bot_data.service.build_id
         assert first["articles"][0] == "t-train" and first["user"] == question["user"] and str(READER) not in json.dumps(first)
         # a second click changes the vote; the same click again changes nothing
         fake.callback(votes["👎"], message=reply, user_id=READER)
@@ -55,7 +55,7 @@ async def test_forged_and_stale_votes_say_expired(tmp_path, embedder):
         for data in ("vote:AAAAAAAA:u", "vote:../../etc:x", "vote:" + "x" * 40):
             fake.callback(data, message=reply, user_id=READER, forged=True)
         answers = await fake.wait_for_call("answerCallbackQuery", 3)
-        app.bot_data["service"]._results.clear()  # as after a restart: the answer is no longer known
+        app.bot_data.service.results.clear()  # as after a restart: the answer is no longer known
         fake.callback(up, message=reply, user_id=READER)
         answers = await fake.wait_for_call("answerCallbackQuery", 4)
         assert all("انتهت صلاحية" in a["text"] for a in answers)

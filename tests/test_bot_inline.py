@@ -82,14 +82,14 @@ async def test_long_and_html_like_queries_are_accepted(tmp_path, embedder):
 
 async def test_inline_typing_is_limited_and_kept_apart_from_questions(tmp_path, embedder):
     async with running_bot(tmp_path, embedder, rate_limit_per_minute=1) as (fake, app):
-        service = app.bot_data["service"]
+        service = app.bot_data.service
         fake.message("قطار الحرمين", user_id=READER)
         await fake.wait_for_messages(1, chat_id=READER)
-        answered, cached = service.answered, len(service._results)
+        answered, cached = service.answered, len(service.results)
         for n in range(8):  # a reader typing: one query per keystroke, over the inline limit (6 a minute here)
             fake.inline_query("قطار الحرمين السريع"[: 8 + n], user_id=READER)
         answers = await fake.wait_for_inline_answers(8)
         assert all(a["is_personal"] for a in answers)  # the results' language follows the reader
         assert [bool(a["results"]) for a in answers].count(False) == 2  # the 7th and 8th: nothing this time
-        assert service.answered == answered and len(service._results) == cached  # buttons of answers not pushed out
+        assert service.answered == answered and len(service.results) == cached  # buttons of answers not pushed out
         assert service.inline_answered == 6

@@ -7,7 +7,7 @@ import json
 from botkit import ADMIN, READER, running_bot
 
 from bot.app import publish_commands
-from bot.handlers import deep_link, question_from_payload, start_payload
+from bot.deeplinks import deep_link, question_from_payload, start_payload
 
 
 def test_deep_link_payloads_round_trip():

@@ -122,9 +122,9 @@ async def test_token_never_logged_even_verbosely(tmp_path, embedder, caplog):
             fake.fail_next("sendMessage", status=500, retry_after=None, times=100)
             fake.message("قطار الحرمين", user_id=READER)
             # the reply fails after all retries and reaches the error handler
-            await eventually(lambda: app.bot_data.get("errors"), timeout=60)
+            await eventually(lambda: app.bot_data.errors, timeout=60)
             await fake.wait_for_call("sendMessage", 12, timeout=60)  # ...which then fails to tell the user too
-            app.bot_data["errors"].clear()  # expected here
+            app.bot_data.errors.clear()  # expected here
             logging.getLogger("test").error("token check %s", fake.token)
         finally:
             logging.getLogger("httpx").setLevel(logging.WARNING)

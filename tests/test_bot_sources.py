@@ -28,7 +28,7 @@ def server(site):
 async def test_admin_links_are_fetched_indexed_and_answered(tmp_path, embedder, site, server):
     page = site.pages[0]
     async with running_bot(tmp_path, embedder, **FETCH) as (fake, app):
-        old_build = app.bot_data["service"].build_id
+        old_build = app.bot_data.service.build_id
         fake.message(f"أضف هذين الخبرين:\n{server.url(page.path)}\n{server.url('/fault/404')}", user_id=ADMIN)
         msgs = await fake.wait_for_messages(2, chat_id=ADMIN, timeout=60)
         assert "أجلب 2" in msgs[0]["text"]
@@ -37,7 +37,7 @@ async def test_admin_links_are_fetched_indexed_and_answered(tmp_path, embedder, 
         assert page.title in done
         assert "الصفحة غير موجودة (HTTP 404 Not Found)" in done and "/fault/404" in done
         assert "حدّثت الفهرس" in done
-        assert app.bot_data["service"].build_id != old_build
+        assert app.bot_data.service.build_id != old_build
         fake.message(
             f"كم تبلغ كلفة {page.paragraphs[1].split('كلفة ')[1].split(' تبلغ')[0]} في {page.title.split(' في ')[1].split(' ضمن')[0]}؟",
             user_id=READER,
@@ -139,7 +139,7 @@ async def test_add_alone_explains_itself(tmp_path, embedder):
 async def test_feeds_are_refreshed_on_a_schedule(tmp_path, embedder, site, server):
     settings = {**FETCH, "feeds": [server.url("/feeds/rss.xml")], "feed_refresh_minutes": 0.01, "index_watch_seconds": 0}
     async with running_bot(tmp_path, embedder, **settings) as (_fake, app):
-        service = app.bot_data["service"]
+        service = app.bot_data.service
         before = service.searcher.manifest.articles
         await app.post_init(app)  # what run_polling does: starts the refresher
         try:

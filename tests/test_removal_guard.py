@@ -101,7 +101,7 @@ async def bot_on_another_folder(tmp_path, embedder):
             finally:
                 await app.updater.stop()
                 await app.stop()
-        assert app.bot_data.get("errors", []) == []
+        assert app.bot_data.errors == []
 
 
 async def answered(fake, user: int) -> str:
@@ -141,7 +141,7 @@ async def test_a_refused_channel_batch_keeps_its_posts_and_tells_the_admins_once
     from index.corpus.telegram import channel_file
 
     fake, app = bot_on_another_folder
-    feed = app.bot_data["channels"]
+    feed = app.bot_data.channels
     feed.interval, feed.settle = 0.3, 0.05
     fake.message("/start", user_id=ADMIN)
     await fake.wait_for_messages(1, chat_id=ADMIN)

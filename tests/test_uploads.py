@@ -175,8 +175,8 @@ async def test_a_file_with_no_name_is_read_by_its_type_or_refused(tmp_path, embe
     async with running_bot(tmp_path, embedder) as (fake, app):
         await upload(fake, None, jsonl(ARTICLE_A), mime="application/json")
         await admin_messages(fake, 2)
-        service = app.bot_data["service"]
-        await eventually(lambda: not service.reindexing, timeout=30)
+        service = app.bot_data.service
+        await eventually(lambda: not app.bot_data.builds.reindexing, timeout=30)
         titles = [a["title"] for a in service.searcher.stored.latest_articles(50)]
         assert ARTICLE_A["title"] in titles, "read as JSON, not as text whose first line is the title"
         await upload(fake, None, b"\x00\x01 data", mime="application/octet-stream")

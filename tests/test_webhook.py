@@ -57,7 +57,7 @@ async def webhook_bot(tmp_path, embedder):
         finally:
             stop.set()
             await task
-        assert app.bot_data.get("errors", []) == []
+        assert app.bot_data.errors == []
 
 
 def _listening(port: int) -> bool:

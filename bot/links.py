@@ -1,8 +1,8 @@
-"""Fresh news from the bot: admins' links and /add, pasted page text, and the scheduled feed refresh.
+"""Fresh news from the bot: admins' links and /add, pasted page text, and the scheduled refresh of FEEDS.
 
-The work itself is ``index.harvest`` (fetching, extraction, storage) and the
-service's ``reindex`` (incremental update and build swap, as /reindex does); this
-module only runs them off the event loop and tells the admin what happened.
+The work itself is ``index.web.harvest`` (fetching, extraction, storage) and the bot's
+update (``bot.builds``: incremental update and build swap, as /reindex does); this module
+only runs them off the event loop and tells the admin what happened.
 Links sent by anyone else are questions: the wiring in ``bot.app`` sends only
 admins' messages here.
 """
@@ -20,9 +20,7 @@ from pathlib import Path
 
 from telegram import Message, Update
 from telegram.constants import MessageEntityType
-from telegram.ext import ContextTypes
 
-from bot.settings import Settings
 from index.build import RemovalRefused, index_is_stale
 from index.corpus.articles import load_file
 from index.corpus.pagedump import drop_related, looks_like_page_dump
@@ -34,8 +32,10 @@ from index.web.harvest import HarvestReport, Outcome, harvest
 from index.web.store import StoreBusy
 
 from .admin import AdminAlerts, removal_prompt
-from .handlers import admin_only, private_text
-from .service import LockWaitTimeout, QAService
+from .builds import Builds, LockWaitTimeout
+from .context import Context, admin_only, command_text
+from .handlers import private_text
+from .settings import Settings
 from .texts import language_for, reason_text, text
 
 log = logging.getLogger(__name__)
@@ -50,26 +50,14 @@ def _lang(update: Update, sample: str | None = None) -> str:
     return language_for(sample, user.language_code if user else None)
 
 
-def _settings(context: ContextTypes.DEFAULT_TYPE) -> Settings:
-    return context.bot_data["settings"]
-
-
-def _service(context: ContextTypes.DEFAULT_TYPE) -> QAService:
-    return context.bot_data["service"]
-
-
-def _cancel(context: ContextTypes.DEFAULT_TYPE) -> threading.Event:
-    return context.bot_data.setdefault("fetch_cancel", threading.Event())
-
-
 # ---------------------------------------------------------------- handlers
 
 
 @admin_only
-async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def add_command(update: Update, context: Context) -> None:
     """/add URL ... (admins): fetch and index links; /add followed by pasted page text: index that text."""
     message = update.effective_message
-    body = _after_command(message.text or "")
+    body = command_text(message.text or "")
     lang = _lang(update, body[:200] or None)
     links = urls_in_text(body)
     rest = re.sub(r"https?://\S+", " ", body).split()
@@ -81,7 +69,7 @@ async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await message.reply_html(text("add_usage", lang))
 
 
-async def admin_links(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def admin_links(update: Update, context: Context) -> None:
     """Links an admin sends in a private chat: fetch and index them (anyone else's links are questions)."""
     message = update.effective_message
     hidden = [e.url for e in message.parse_entities([MessageEntityType.TEXT_LINK]) if e.url]  # links behind words
@@ -93,13 +81,8 @@ async def admin_links(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await _add_links(message, context, links[:MAX_LINKS], lang)
 
 
-def _after_command(message_text: str) -> str:
-    """The text after "/add" (or "/add@bot"), line breaks kept (``context.args`` would lose them)."""
-    return re.sub(r"^/\w+(?:@\w+)?", "", message_text, count=1).strip()
-
-
-async def _add_links(message: Message, context: ContextTypes.DEFAULT_TYPE, links: list[str], lang: str) -> None:
-    settings, service = _settings(context), _service(context)
+async def _add_links(message: Message, context: Context, links: list[str], lang: str) -> None:
+    settings = context.bot_data.settings
     status = await message.reply_html(text("fetch_started", lang, n=len(links)))
     try:
         report = await asyncio.to_thread(
@@ -108,20 +91,20 @@ async def _add_links(message: Message, context: ContextTypes.DEFAULT_TYPE, links
             settings.articles_dir,
             settings.fetch_config(workers=FETCH_WORKERS),
             max_pages=settings.fetch_max_pages,
-            cancel=_cancel(context),
+            cancel=context.bot_data.fetch_cancel,
             lock_wait=120,
             budget=settings.fetch_budget_seconds,
         )
     except StoreBusy:
         await status.reply_html(text("fetch_busy", lang))
         return
-    indexed = await _index_if_needed(context, service, settings, report.stored, status, lang)
+    indexed = await _index_if_needed(context, settings, report.stored, status, lang)
     await status.reply_html(fetch_reply(report, lang, indexed))
 
 
-async def _add_pasted(message: Message, context: ContextTypes.DEFAULT_TYPE, body: str, lang: str) -> None:
+async def _add_pasted(message: Message, context: Context, body: str, lang: str) -> None:
     """Save pasted page text as a .txt file (the loader's page-dump reader splits it) and index it."""
-    settings, service = _settings(context), _service(context)
+    settings = context.bot_data.settings
     folder = ArticlesLayout(settings.articles_dir).pasted
     content = body if looks_like_page_dump(body) else _without_related(body)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -134,7 +117,7 @@ async def _add_pasted(message: Message, context: ContextTypes.DEFAULT_TYPE, body
     status = await message.reply_html(text("pasted_saved", lang, n=len(articles), titles=titles))
     if len(body) > 3900:
         await status.reply_html(text("pasted_maybe_cut", lang))
-    indexed = await _index_if_needed(context, service, settings, True, status, lang)
+    indexed = await _index_if_needed(context, settings, True, status, lang)
     if indexed:
         await status.reply_html(indexed)
 
@@ -164,15 +147,13 @@ class _NoArticle(Exception):
     """The pasted text gave no article: nothing is kept."""
 
 
-async def _index_if_needed(
-    context: ContextTypes.DEFAULT_TYPE, service: QAService, settings: Settings, stored: bool, status: Message, lang: str
-) -> str:
+async def _index_if_needed(context: Context, settings: Settings, stored: bool, status: Message, lang: str) -> str:
     """Update the index (after any running update) when articles were stored; "" or a line for the reply.
     An update refused for its removals asks the admin with buttons, in a message of its own."""
     if not stored and not await asyncio.to_thread(index_is_stale, settings.index_dir, settings.articles_dir):
         return ""
     try:
-        build = await service.update_when_free()
+        build = await context.bot_data.builds.update_when_free()
     except RemovalRefused as refused:
         body, markup = removal_prompt(context, refused, lang)
         await status.reply_html(body, reply_markup=markup)
@@ -225,7 +206,7 @@ def fetch_reply(report: HarvestReport, lang: str, indexed: str = "") -> str:
 
 
 async def refresh_feeds(
-    service: QAService, settings: Settings, cancel: threading.Event | None = None, alerts: AdminAlerts | None = None
+    builds: Builds, settings: Settings, cancel: threading.Event | None = None, alerts: AdminAlerts | None = None
 ) -> HarvestReport | None:
     """Fetch FEEDS once and update the index if anything new came in; None when another fetch was running.
     An update refused for its removals is told to the admins (once, until an update goes through)."""
@@ -248,7 +229,7 @@ async def refresh_feeds(
         log.warning("feed refresh: %s — %s", outcome.url, outcome.reason)
     if report.stored or await asyncio.to_thread(index_is_stale, settings.index_dir, settings.articles_dir):
         try:
-            build = await service.update_when_free()
+            build = await builds.update_when_free()
         except RemovalRefused as refused:
             log.warning("feed refresh: %s", refused)
             if alerts is not None:
@@ -261,14 +242,14 @@ async def refresh_feeds(
 
 
 async def refresh_feeds_forever(
-    service: QAService, settings: Settings, cancel: threading.Event, alerts: AdminAlerts | None = None
+    builds: Builds, settings: Settings, cancel: threading.Event, alerts: AdminAlerts | None = None
 ) -> None:
     """Every FEED_REFRESH_MINUTES: fetch FEEDS and switch to the new build, as /reindex does."""
     every = settings.feed_refresh_minutes * 60
     await asyncio.sleep(min(every, 10.0))  # first run soon after start, not in the middle of it
     while not cancel.is_set():
         try:
-            await refresh_feeds(service, settings, cancel, alerts)
+            await refresh_feeds(builds, settings, cancel, alerts)
         except Exception as exc:  # the next round tries again
             log.warning("feed refresh failed: %s", exc)
         await asyncio.sleep(every)
