@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from common import ARCD_ARTICLES, ARCD_QUESTIONS, ROOT, SNN_ARTICLES, build_index_cli, need
 
+from bench.common import ARCD_ARTICLES, ARCD_QUESTIONS, ROOT, SNN_ARTICLES, build_index_cli, need
 from index.answer.answerability import ANSWERABILITY_FEATURES, hit_features
 from index.answer.learned import LearnedModel
 from index.answer.matching import Matcher

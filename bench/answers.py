@@ -1,6 +1,6 @@
 """What readers get from the shipped answer layer, on the dev sets: bands, answer line, English, reply length, speed.
 
-    python bench/answers.py [--no-write] [--limit N]
+    python -m bench.answers [--no-write] [--limit N]
 
 Runs every set of bench/answer_data.py through ``Searcher.search`` exactly as
 the bot does (the shipped models in index/models/ and their thresholds), and
@@ -21,10 +21,10 @@ import statistics
 import time
 
 import numpy as np
-from answer_data import SETS, open_searchers
-from common import percentile, record, table
-from train_answers import ANSWERABLE_AR, OUT_OF_CORPUS_AR, roc_auc
 
+from bench.answer_data import SETS, open_searchers
+from bench.common import percentile, record, table
+from bench.train_answers import ANSWERABLE_AR, OUT_OF_CORPUS_AR, roc_auc
 from bot.render import Format, reply_messages
 from index.search.searcher import AnswerModels, SearchParams
 from index.tools.evaluate import answer_rank, article_rank, highlight_hit, load_questions

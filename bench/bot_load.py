@@ -7,11 +7,11 @@ previous answer arrived), as a person would. Measured: answered questions per
 second, latency from the update being queued to the reply being received by the
 server, lost and duplicated replies, and the bot process's RSS.
 
-    python bench/bot_load.py [--users 50] [--questions 2000] [--max-rate 0] [--no-write]
+    python -m bench.bot_load [--users 50] [--questions 2000] [--max-rate 0] [--no-write]
 
 With fault injection it is the soak test of docs/reliability.md:
 
-    python bench/bot_load.py --questions 20000 --rate-5xx 0.05 --rate-429 0.01 --title "Soak"
+    python -m bench.bot_load --questions 20000 --rate-5xx 0.05 --rate-429 0.01 --title "Soak"
 """
 
 from __future__ import annotations
@@ -26,15 +26,12 @@ import time
 from pathlib import Path
 
 import psutil
-from common import ARCD_QUESTIONS, ROOT, need, record, summary_ms, table
 
+from bench.common import ARCD_QUESTIONS, ROOT, need, record, summary_ms, table
 from bot.settings import Settings
 from index.storage.store import current_manifest
 from index.tools.evaluate import load_questions
-
-sys.path.insert(0, str(ROOT / "tests"))
-
-from fake_telegram import FakeTelegram
+from tests.support.fake_telegram import FakeTelegram
 
 
 async def user(

@@ -4,7 +4,7 @@ Each step runs `python -m index ...` as a separate process, as an admin would, s
 wall times include process start and model loading. Peak RSS is the largest of
 the child processes.
 
-    python bench/build.py [--corpus FILE] [--no-write]
+    python -m bench.build [--corpus FILE] [--no-write]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, SNN_ARTICLES, need, record, table
+from bench.common import ROOT, SNN_ARTICLES, need, record, table
 
 
 def run(args: list[str]) -> tuple[float, str, int]:

@@ -10,7 +10,7 @@ median wall time and the median peak RSS (``ru_maxrss`` of that process).
   Bot API server (the question is waiting when the bot starts), then its RSS after
   200 more questions (steady state).
 
-    python bench/coldstart.py [--runs 5] [--no-write]
+    python -m bench.coldstart [--runs 5] [--no-write]
 """
 
 from __future__ import annotations
@@ -28,13 +28,10 @@ import time
 from pathlib import Path
 
 import psutil
-from common import ARCD_QUESTIONS, ROOT, SNN_ARTICLES, build_index_cli, need, record, table
 
+from bench.common import ARCD_QUESTIONS, ROOT, SNN_ARTICLES, build_index_cli, need, record, table
 from index.tools.evaluate import load_questions
-
-sys.path.insert(0, str(ROOT / "tests"))
-
-from fake_telegram import FakeTelegram
+from tests.support.fake_telegram import FakeTelegram
 
 QUESTION = "من هو أمين حركة النجباء في العراق؟"
 

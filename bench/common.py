@@ -75,7 +75,10 @@ def summary_ms(values_s: list[float]) -> dict[str, float]:
 
 
 def command_line() -> str:
-    return " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv])
+    """How this run was started, as a reader would type it again (``python -m bench.<name> ...``)."""
+    script = Path(sys.argv[0]).resolve()
+    start = ["-m", f"bench.{script.stem}"] if script.parent == ROOT / "bench" else [sys.argv[0]]
+    return " ".join(shlex.quote(a) for a in ["python", *start, *sys.argv[1:]])
 
 
 def git_revision() -> str:

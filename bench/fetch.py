@@ -11,7 +11,7 @@ process, default settings except ALLOW_PRIVATE_URLS=true for the loopback site):
 - time: the first fetch (download, extraction, index update) in wall-clock seconds;
 - a re-run: requests the site received (target: only the feed) and passages embedded.
 
-    python bench/fetch.py [--pages 200] [--source rss|atom|sitemap] [--no-write]
+    python -m bench.fetch [--pages 200] [--source rss|atom|sitemap] [--no-write]
 """
 
 from __future__ import annotations
@@ -25,11 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, record, table
-
-sys.path.insert(0, str(ROOT / "tests"))
-
-from website import NewsSite, SiteServer, site_quality
+from bench.common import ROOT, record, table
+from tests.support.website import NewsSite, SiteServer, site_quality
 
 SOURCES = {"rss": "/feeds/rss.xml", "atom": "/feeds/atom.xml", "sitemap": "/sitemap_index.xml"}
 

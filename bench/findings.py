@@ -12,7 +12,7 @@ Each finding of issue 21 has tests that must fail on the commit the red team att
 Prints one table (finding, test, baseline, now) and, with ``--write``, replaces the "Findings of
 2026-12 against 17f8fbf" section of docs/reliability.md with it. Needs no shared data.
 
-    .venv/bin/python bench/findings.py [--baseline 17f8fbf] [--tests-from HEAD] [--mutants] [--write]
+    .venv/bin/python -m bench.findings [--baseline 17f8fbf] [--tests-from HEAD] [--mutants] [--write]
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
 
-from worktrees import short, tree_env, worktree
+from bench.worktrees import short, tree_env, worktree
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "reliability.md"

@@ -4,9 +4,9 @@ Each path is run under cProfile and summarised twice: the functions with the mos
 time of their own (whatever library they live in), and the project's own
 functions by cumulative time (which stage of our code the time is spent under).
 
-    python bench/hotspots.py --path query   # in-process search over the ARCD questions
-    python bench/hotspots.py --path update  # `python -m index update` after adding one article, process start included
-    python bench/hotspots.py --path bot     # the bot's event-loop thread under bench/bot_load.py
+    python -m bench.hotspots --path query   # in-process search over the ARCD questions
+    python -m bench.hotspots --path update  # `python -m index update` after adding one article, process start included
+    python -m bench.hotspots --path bot     # the bot's event-loop thread under bench/bot_load.py
 
 The bot's searches run in worker threads, which cProfile does not see: the bot
 profile shows what the event loop itself spends time on (Telegram I/O, rendering).
@@ -24,8 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import ARCD_QUESTIONS, ROOT, SNN_ARTICLES, build_index_cli, need, record, table
-
+from bench.common import ARCD_QUESTIONS, ROOT, SNN_ARTICLES, build_index_cli, need, record, table
 from index.storage.store import current_build_id
 from index.tools.evaluate import load_questions
 
@@ -109,7 +108,7 @@ def profile_update(work: Path) -> tuple[str, pstats.Stats]:
 
 def profile_bot(index: Path, work: Path, questions: int) -> tuple[str, pstats.Stats]:
     out = work / "bot.prof"
-    command = [sys.executable, str(ROOT / "bench" / "bot_load.py"), "--index", str(index), "--questions", str(questions)]
+    command = [sys.executable, "-m", "bench.bot_load", "--index", str(index), "--questions", str(questions)]
     command += ["--think", "0.8", "--profile", str(out), "--no-write"]
     subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     return (

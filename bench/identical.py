@@ -13,7 +13,7 @@ Questions that name a year between 1000 and 1799 are listed apart: the year patt
 analysis was widened from 1800–2099 to 1000–2099 (the build's own pattern; Hijri years such as
 1436 are in it), so their answers may differ, and only theirs.
 
-    .venv/bin/python bench/identical.py [--before 0f5f22d] [--after HEAD] [--no-write]
+    .venv/bin/python -m bench.identical [--before 0f5f22d] [--after HEAD] [--no-write]
 
 Outputs are kept under var/identical/<commit>/ so a commit is built and asked once.
 """
@@ -27,8 +27,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from common import ARCD_ARTICLES, ARCD_QUESTIONS, ROOT, SNN_ARTICLES, need, record, table
-from worktrees import short, tree_env, worktree
+from bench.common import ARCD_ARTICLES, ARCD_QUESTIONS, ROOT, SNN_ARTICLES, need, record, table
+from bench.worktrees import short, tree_env, worktree
 
 BEFORE = "0f5f22d"  # the last commit before the engine's regrouping (issue 22)
 DATA = ROOT / "bench" / "data"

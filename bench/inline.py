@@ -7,7 +7,7 @@ the server to the server receiving the accepted answerInlineQuery. Queries are
 SaudiNewsNet headlines (known-item questions), some with a word dropped, plus a
 share of short queries that list the latest articles.
 
-    python bench/inline.py [--queries 200] [--index DIR] [--no-write]
+    python -m bench.inline [--queries 200] [--index DIR] [--no-write]
 """
 
 from __future__ import annotations
@@ -16,23 +16,18 @@ import argparse
 import asyncio
 import random
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import HEADLINE_QUESTIONS, ROOT, SNN_ARTICLES, build_index_cli, need, record, summary_ms, table
-
-sys.path.insert(0, str(ROOT / "tests"))
-
-from fake_telegram import FakeTelegram
-
+from bench.common import HEADLINE_QUESTIONS, ROOT, SNN_ARTICLES, build_index_cli, need, record, summary_ms, table
 from bot.app import build_application
 from bot.service import QAService
 from bot.settings import Settings
 from index.search.searcher import Searcher
 from index.storage.store import current_build_id
 from index.tools.evaluate import load_questions
+from tests.support.fake_telegram import FakeTelegram
 
 TARGET_P95_MS = 300
 

@@ -4,7 +4,7 @@ Builds (or reuses, when its configuration matches the defaults) one index per se
 ARCD articles + the 2,000 SaudiNewsNet articles as distractors (titles indexed), and
 the SaudiNewsNet articles with titles NOT indexed for the headline -> article set.
 
-    python bench/quality.py [--no-write]
+    python -m bench.quality [--no-write]
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ import argparse
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from common import DEV_SETS, ROOT, need, record
-
+from bench.common import DEV_SETS, ROOT, need, record
 from index.build import BuildConfig, run_build
 from index.search.searcher import Searcher, SearchParams
 from index.storage.store import open_index

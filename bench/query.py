@@ -5,7 +5,7 @@ articles as distractors, then times every question. The bare encoder's time for
 the same questions is measured in the same run, so the ratio is fair on a noisy
 machine.
 
-    python bench/query.py [--questions FILE] [--articles FILE ...] [--index DIR] [--no-write]
+    python -m bench.query [--questions FILE] [--articles FILE ...] [--index DIR] [--no-write]
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ import argparse
 import time
 from pathlib import Path
 
-from common import ARCD_QUESTIONS, DEV_SETS, ROOT, build_index_cli, need, record, summary_ms, table
-
+from bench.common import ARCD_QUESTIONS, DEV_SETS, ROOT, build_index_cli, need, record, summary_ms, table
 from index.search.searcher import Searcher
 from index.storage.store import current_build_id
 from index.tools.evaluate import load_questions

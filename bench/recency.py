@@ -6,7 +6,7 @@ hits whose scores are within a small margin. Neither should cost retrieval quali
 questions that name no time. This runs both dev sets twice with the full search (answer
 layer included, refusals off): shipped settings, then with both switched off.
 
-    python bench/recency.py [--no-write]
+    python -m bench.recency [--no-write]
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
-from common import DEV_SETS, ROOT, need, record, table
-from quality import ensure_index
-
+from bench.common import DEV_SETS, ROOT, need, record, table
+from bench.quality import ensure_index
 from index.build import BuildConfig
 from index.search.recency import time_window
 from index.search.searcher import Searcher, SearchParams

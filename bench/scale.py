@@ -27,9 +27,9 @@ It also measures flat latency at growing sizes on one data set, the basis of the
 
 Run from the repository root (debug at small sizes first; the 1M run takes one to two hours):
 
-    python bench/scale.py --n 100000 --no-write
-    python bench/scale.py                              # 1,000,000 vectors, both data sets
-    python bench/scale.py --datasets clustered --types flat ivf-sq8 --no-write
+    python -m bench.scale --n 100000 --no-write
+    python -m bench.scale                              # 1,000,000 vectors, both data sets
+    python -m bench.scale --datasets clustered --types flat ivf-sq8 --no-write
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ from dataclasses import dataclass, field
 import faiss
 import numpy as np
 import psutil
-from common import record, summary_ms, table
+
+from bench.common import record, summary_ms, table
 
 DIM = 512
 K = 10

@@ -4,8 +4,8 @@ For each build configuration the index is rebuilt (embeddings come from the
 cache after the first time), then every question set is scored at several dense
 weights with the query vectors computed once. Results go to docs/benchmarks.md.
 
-    python bench/sweep.py --set arcd --grid chunking
-    python bench/sweep.py --set arcd --grid bm25 --no-write
+    python -m bench.sweep --set arcd --grid chunking
+    python -m bench.sweep --set arcd --grid bm25 --no-write
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ import itertools
 from dataclasses import replace
 from pathlib import Path
 
-from common import DEV_SETS, ROOT, need, record, table
-
+from bench.common import DEV_SETS, ROOT, need, record, table
 from index.build import BuildConfig, run_build
 from index.search.searcher import Searcher, SearchParams
 from index.text.chunking import ChunkParams

@@ -1,6 +1,6 @@
 """Train the answer layer's two models and choose the reply thresholds, on the dev sets.
 
-    python bench/train_answers.py [--folds 5] [--no-write] [--no-save]
+    python -m bench.train_answers [--folds 5] [--no-write] [--no-save]
 
 1. Every dev question (bench/answer_data.py SETS) goes through retrieval and
    grouping; every sentence of the top hits' passages gets its features
@@ -25,18 +25,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 import zlib
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
-from answer_data import SETS, Run, answerability_rows, apply_sentence_scores, collect, open_searchers
-from common import ROOT, command_line, git_revision, record, table
 
+from bench.answer_data import SETS, Run, answerability_rows, apply_sentence_scores, collect, open_searchers
+from bench.common import ROOT, command_line, git_revision, record, table
 from index.answer.answerability import ANSWERABILITY_FEATURES, rule_factors
 from index.answer.learned import LearnedModel, Tree
 from index.answer.matching import topic_weights
@@ -495,5 +493,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     main()

@@ -41,9 +41,8 @@ def test_arrays_round_trip_memory_mapped(tmp_path):
 
 
 def test_a_build_with_damaged_arrays_is_refused_and_the_previous_one_served(tmp_path, embedder):
-    from conftest import CORPUS, write_jsonl
-
     from index.build import run_build
+    from tests.support.corpus import CORPUS, write_jsonl
 
     articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS[:4])
     index = tmp_path / "ix"

@@ -1,10 +1,9 @@
 import json
 from pathlib import Path
 
-from conftest import CORPUS, need_shared, write_jsonl
-
 from index.corpus.articles import load_articles
 from index.corpus.records import clean_text, make_id
+from tests.support.corpus import CORPUS, need_shared, write_jsonl
 
 
 def test_jsonl_fields_ids_and_metadata(tmp_path: Path):
@@ -153,7 +152,7 @@ def test_clean_text_tidies_whitespace_only():
 
 
 def test_sample_articles_all_load():
-    from conftest import SAMPLES
+    from tests.support.corpus import SAMPLES
 
     result = load_articles([SAMPLES])
     assert result.problems == []

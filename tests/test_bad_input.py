@@ -6,11 +6,10 @@ import json
 import os
 from pathlib import Path
 
-from conftest import CORPUS, write_jsonl
-
 from index.build import run_build
 from index.corpus.articles import load_articles
 from index.search.searcher import Searcher
+from tests.support.corpus import CORPUS, write_jsonl
 
 
 def make_bad_corpus(root: Path) -> dict[str, str]:
@@ -96,7 +95,7 @@ def test_cli_reports_and_succeeds(tmp_path):
     import subprocess
     import sys
 
-    from conftest import ROOT
+    from tests.support.corpus import ROOT
 
     make_bad_corpus(tmp_path / "in")
     (tmp_path / "in" / "huge.jsonl").unlink()  # keep this subprocess quick

@@ -5,11 +5,10 @@ from __future__ import annotations
 import errno
 import json
 
-from botkit import ADMIN, READER, eventually, running_bot
-
 from index.corpus.articles import load_file
 from index.corpus.records import LoadResult
 from index.corpus.telegram import bare_channel_id, channel_file, export_records, post_record, store_posts
+from tests.support.botkit import ADMIN, READER, eventually, running_bot
 
 PUBLIC = -1001234500001
 PRIVATE = -1001234500002
@@ -127,9 +126,8 @@ def test_telegram_desktop_export_is_read_as_articles(tmp_path):
 
 
 async def test_pages_linked_from_posts_are_fetched_and_indexed(tmp_path, embedder):
-    from website import NewsSite, SiteServer
-
     from index.corpus.articles import load_articles
+    from tests.support.website import NewsSite, SiteServer
 
     site = NewsSite.generate(2)
     page = site.pages[0]

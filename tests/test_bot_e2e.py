@@ -8,12 +8,12 @@ import socket
 
 import httpx
 import pytest
-from botkit import ADMIN, GROUP, READER, buttons, eventually, reply_despite, running_bot
-from conftest import write_jsonl
 
 from index.build import run_build
 from index.layout import IndexLayout
 from index.storage.store import current_build_id
+from tests.support.botkit import ADMIN, GROUP, READER, buttons, eventually, reply_despite, running_bot
+from tests.support.corpus import write_jsonl
 
 
 async def test_question_gets_attributed_answer(tmp_path, embedder):
@@ -388,7 +388,7 @@ def test_missing_or_malformed_token_is_a_clear_error(token, tmp_path):
     import subprocess
     import sys
 
-    from conftest import ROOT
+    from tests.support.corpus import ROOT
 
     env = {"PATH": "/usr/bin:/bin", "TELEGRAM_BOT_TOKEN": token, "INDEX_DIR": str(tmp_path), "HOME": str(tmp_path)}
     done = subprocess.run([sys.executable, "-m", "bot"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
@@ -402,10 +402,9 @@ async def test_real_entry_point_answers_and_stops_cleanly_on_sigterm(tmp_path, e
     import signal
     import sys
 
-    from conftest import CORPUS, ROOT
-    from fake_telegram import FakeTelegram
-
     from index.build import run_build
+    from tests.support.corpus import CORPUS, ROOT
+    from tests.support.fake_telegram import FakeTelegram
 
     write_jsonl(tmp_path / "articles" / "news.jsonl", CORPUS)
     run_build([tmp_path / "articles"], tmp_path / "index", embedder=embedder, progress=False)

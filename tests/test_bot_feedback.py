@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from botkit import READER, buttons, eventually, running_bot
+from tests.support.botkit import READER, buttons, eventually, running_bot
 
 
 def _log(tmp_path) -> list[dict]:

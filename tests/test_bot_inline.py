@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from botkit import READER, running_bot
-from fake_telegram import parse_html
+from tests.support.botkit import READER, running_bot
+from tests.support.fake_telegram import parse_html
 
 
 def _results(answer: dict) -> list[dict]:

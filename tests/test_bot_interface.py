@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-from botkit import ADMIN, READER, running_bot
-
 from bot.app import publish_commands
 from bot.deeplinks import deep_link, question_from_payload, start_payload
+from tests.support.botkit import ADMIN, READER, running_bot
 
 
 def test_deep_link_payloads_round_trip():

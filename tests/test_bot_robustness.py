@@ -7,11 +7,10 @@ import logging
 import re
 from pathlib import Path
 
-from botkit import ADMIN, GROUP, READER, buttons, eventually, reply_despite, running_bot
-from conftest import ROOT
-from fake_telegram import FakeTelegram
-
 from bot.logs import install_redaction
+from tests.support.botkit import ADMIN, GROUP, READER, buttons, eventually, reply_despite, running_bot
+from tests.support.corpus import ROOT
+from tests.support.fake_telegram import FakeTelegram
 
 BAD_MESSAGES = [
     "   ",
@@ -117,13 +116,14 @@ async def test_token_never_logged_even_verbosely(tmp_path, embedder, caplog):
     caplog.set_level(logging.DEBUG)
     logging.getLogger("httpx").setLevel(logging.DEBUG)
     install_redaction([FakeTelegram().token])  # as `python -m bot` does before anything is logged
-    async with running_bot(tmp_path, embedder) as (fake, app):
+    # two retries, not five: the same failing requests (and their logged URLs) in a fraction of the waiting
+    async with running_bot(tmp_path, embedder, telegram_network_retries=2) as (fake, app):
         try:
             fake.fail_next("sendMessage", status=500, retry_after=None, times=100)
             fake.message("قطار الحرمين", user_id=READER)
             # the reply fails after all retries and reaches the error handler
             await eventually(lambda: app.bot_data.errors, timeout=60)
-            await fake.wait_for_call("sendMessage", 12, timeout=60)  # ...which then fails to tell the user too
+            await fake.wait_for_call("sendMessage", 6, timeout=60)  # ...which then fails to tell the user too
             app.bot_data.errors.clear()  # expected here
             logging.getLogger("test").error("token check %s", fake.token)
         finally:
@@ -181,10 +181,9 @@ def test_bot_with_damaged_index_is_a_clear_error(tmp_path, embedder):
     import subprocess
     import sys
 
-    from conftest import CORPUS, write_jsonl
-
     from index.build import run_build
     from index.layout import BuildFiles
+    from tests.support.corpus import CORPUS, write_jsonl
 
     write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS)
     report = run_build([tmp_path / "a"], tmp_path / "ix", embedder=embedder, progress=False)

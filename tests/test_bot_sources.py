@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from botkit import ADMIN, READER, eventually, running_bot
-from website import NewsSite, SiteServer
 
 from index.corpus.articles import load_articles
 from index.storage.store import open_index
+from tests.support.botkit import ADMIN, READER, eventually, running_bot
+from tests.support.website import NewsSite, SiteServer
 
 FETCH = {"allow_private_urls": True, "fetch_delay_seconds": 0, "fetch_timeout_seconds": 2}
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CORPUS, write_jsonl
 
 from index.build import run_build
 from index.layout import BuildFiles, IndexLayout
 from index.storage.store import current_build_id
+from tests.support.corpus import CORPUS, write_jsonl
 
 
 def _build_dir(index: Path) -> Path:

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fake_telegram import FakeTelegram, parse_html
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Conflict, EndPointNotFound, InvalidToken, NetworkError, RetryAfter, TimedOut
@@ -24,6 +23,8 @@ from telegram.ext import (
     filters,
 )
 from telegram.request import HTTPXRequest
+
+from tests.support.fake_telegram import FakeTelegram, parse_html
 
 USER = 1001
 

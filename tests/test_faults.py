@@ -10,13 +10,13 @@ import sys
 import time
 
 import pytest
-from conftest import CORPUS, ROOT, write_jsonl
 
 from index import store
 from index.build import run_build
 from index.layout import IndexLayout
 from index.search.searcher import Searcher
 from index.storage.store import StoreError, current_build_id, open_index
+from tests.support.corpus import CORPUS, ROOT, write_jsonl
 
 
 def many_articles(n: int) -> list[dict]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import gzip
 
 import pytest
-from website import BROKEN_FEED, NewsSite, atom_feed, rss_feed, sitemap, sitemap_index
 
 from index.web.feeds import FEED, HTML, SITEMAP, SITEMAP_INDEX, URL_LIST, NotAListing, gunzip, parse_listing, sniff
+from tests.support.website import BROKEN_FEED, NewsSite, atom_feed, rss_feed, sitemap, sitemap_index
 
 BASE = "https://alwaha.example"
 SITE = NewsSite.generate(6)

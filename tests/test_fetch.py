@@ -7,7 +7,6 @@ import threading
 from dataclasses import replace
 
 import pytest
-from website import NewsSite, SiteServer
 
 from index.corpus.articles import load_articles
 from index.corpus.urls import canonical_url
@@ -15,6 +14,7 @@ from index.web.addresses import address_problem
 from index.web.client import FetchConfig, Fetcher, FetchError, user_agent
 from index.web.harvest import FAILED, harvest, read_sources
 from index.web.store import StoreBusy, WebStore
+from tests.support.website import NewsSite, SiteServer
 
 # small timeouts and no pauses: the suite runs on 2 busy cores
 FAST = FetchConfig(

@@ -8,8 +8,8 @@ import os
 import subprocess
 import sys
 
-from conftest import ROOT
-from website import NewsSite, SiteServer, site_quality
+from tests.support.corpus import ROOT
+from tests.support.website import NewsSite, SiteServer, site_quality
 
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -66,10 +66,9 @@ def test_cli_without_sources_or_feeds_is_a_clear_error(tmp_path):
 
 def test_the_measure_sees_leaks_wrong_dates_and_lost_sentences(tmp_path, embedder):
     """The quality check itself can fail: an index holding a cookie banner, a teaser, a wrong date and a cut body."""
-    from conftest import write_jsonl
-    from website import COOKIE
-
     from index.build import run_build
+    from tests.support.corpus import write_jsonl
+    from tests.support.website import COOKIE
 
     site = NewsSite.generate(3)
     base = "http://127.0.0.1:9"

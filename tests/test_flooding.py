@@ -8,11 +8,10 @@ passage" sent 1,540 messages; inline results lost their attribution.
 
 from __future__ import annotations
 
-from botkit import READER, buttons, running_bot
-from conftest import CORPUS, write_jsonl
-from fake_telegram import parse_html, utf16_len
-
 from bot.render import Format, Run, pack
+from tests.support.botkit import READER, buttons, running_bot
+from tests.support.corpus import CORPUS, write_jsonl
+from tests.support.fake_telegram import parse_html, utf16_len
 
 LONG_URL = "https://example.org/news?" + "&".join(f"p{i}=" + "x" * 40 for i in range(120))  # about 5,300 characters
 PLANTED = {

@@ -14,7 +14,6 @@ import sys
 from importlib import metadata
 
 import pytest
-from conftest import CORPUS, ROOT, SAMPLES, write_jsonl
 
 from bot.console import run_console
 from index.__main__ import main as cli
@@ -23,6 +22,7 @@ from index.layout import IndexLayout
 from index.results import Hit, Passage, SearchResult
 from index.storage.store import open_index
 from index.tools.evaluate import format_table, score_results
+from tests.support.corpus import CORPUS, ROOT, SAMPLES, write_jsonl
 
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 

@@ -11,7 +11,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+
+from tests.support.corpus import ROOT
 
 INDEX = ROOT / "index"
 
@@ -167,3 +168,35 @@ def test_no_module_is_over_500_lines(package):
 def test_the_top_of_the_engine_stays_small():
     entries = [p.name for p in INDEX.iterdir() if p.name != "__pycache__"]
     assert len(entries) <= 22, sorted(entries)
+
+
+def test_tests_import_their_support_and_bench_never_edits_the_path():
+    tests = [p for p in (ROOT / "tests").rglob("*.py") if "__pycache__" not in p.parts and p.name != "conftest.py"]
+    assert [str(p) for p in tests if "conftest" in imports_of_any(p)] == []
+    bench = [p for p in (ROOT / "bench").glob("*.py")]
+    assert [str(p) for p in bench if "sys.path" in p.read_text(encoding="utf-8")] == []
+
+
+def imports_of_any(path: Path) -> set[str]:
+    """Every module name ``path`` imports (not only the project's)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+    return found
+
+
+def test_the_bot_reads_bot_data_by_attribute_only():
+    """The typed context (bot/context.py): no ``bot_data["…"]``, ``.get``, ``.setdefault`` or ``.update`` left."""
+    pattern = re.compile(r"bot_data(\[|\.get\(|\.setdefault\(|\.update\(|\.pop\()")
+    offenders = [
+        f"{p.relative_to(ROOT)}:{n}"
+        for folder in ("bot", "tests", "bench")
+        for p in (ROOT / folder).rglob("*.py")
+        if "__pycache__" not in p.parts and p.name != "test_layers.py"
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
+        if pattern.search(line)
+    ]
+    assert offenders == []

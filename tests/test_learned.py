@@ -160,9 +160,8 @@ def test_cli_with_a_damaged_model_file_says_which_file_and_stops(tmp_path, built
     import subprocess
     import sys
 
-    from conftest import ROOT
-
     from index.search.searcher import MODELS_DIR
+    from tests.support.corpus import ROOT
 
     (tmp_path / "answer_sentence.json").write_text((MODELS_DIR / "answer_sentence.json").read_text())
     (tmp_path / "answerability.json").write_text('{"format": "news-qa-model", "version": 1, "kind": ')

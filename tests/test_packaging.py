@@ -6,7 +6,7 @@ import subprocess
 import sys
 import zipfile
 
-from conftest import ROOT
+from tests.support.corpus import ROOT
 
 
 def test_a_wheel_holds_every_subpackage_and_imports_each(tmp_path):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import string
 
-from fake_telegram import parse_html, utf16_len
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +15,7 @@ from index.search.searcher import Hit, Passage, SearchResult
 from index.text.arabic import analyze, normalize, tokenize
 from index.text.chunking import ChunkParams, chunk_spans
 from index.text.sentences import split_sentences
+from tests.support.fake_telegram import parse_html, utf16_len
 
 ARABIC = "".join(chr(c) for c in range(0x0621, 0x064B)) + "ًٌٍَُِّْـ٠١٢٣٤٥٦٧٨٩؟؛،"
 TRICKY = "<>&\"'/\\*_`[]()" + "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u2066\u2067\u2069\ufeff" + "😀🇸🇦👍🏽\u0301"

@@ -4,7 +4,6 @@ import json
 from dataclasses import replace
 
 import pytest
-from conftest import CORPUS, write_jsonl
 
 from index.__main__ import main as cli
 from index.build import run_build
@@ -13,6 +12,7 @@ from index.search.rerank import phrase_coverage
 from index.search.searcher import Searcher, SearchParams
 from index.storage.lexical import LexicalParams
 from index.tools.evaluate import contains_answer, score_results
+from tests.support.corpus import CORPUS, write_jsonl
 
 
 def hit(rank, article_id, text="", also=()):

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from conftest import write_jsonl
 
 from index.build import run_build
 from index.search.recency import (
@@ -18,6 +17,7 @@ from index.search.recency import (
 )
 from index.search.searcher import Searcher
 from index.text.arabic import normalize
+from tests.support.corpus import write_jsonl
 
 
 @pytest.mark.parametrize(

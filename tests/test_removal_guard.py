@@ -10,11 +10,11 @@ import json
 import os
 
 import pytest
-from botkit import ADMIN, READER, buttons, eventually, make_settings
-from conftest import CORPUS, ROOT, write_jsonl
-from fake_telegram import FakeTelegram
 
 from index.__main__ import main as index_cli
+from tests.support.botkit import ADMIN, READER, buttons, eventually, make_settings
+from tests.support.corpus import CORPUS, ROOT, write_jsonl
+from tests.support.fake_telegram import FakeTelegram
 
 NEW = {"id": "g-new", "title": "افتتاح جسر جديد فوق الخليج", "text": "افتتح جسر بطول 40 كيلومتراً يربط الضفتين فوق الخليج."}
 

@@ -1,8 +1,6 @@
 import html
 import re
 
-from fake_telegram import parse_html
-
 from bot.render import (
     RLM,
     Format,
@@ -18,6 +16,7 @@ from bot.render import (
 )
 from bot.texts import AR, EN
 from index.results import Hit, Passage, SearchResult
+from tests.support.fake_telegram import parse_html
 
 TAG_RE = re.compile(r"</?(b|i|a|code)(\s[^>]*)?>")
 

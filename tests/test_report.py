@@ -6,12 +6,12 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from botkit import ADMIN, READER, running_bot
-from conftest import write_jsonl
 
 from index.__main__ import main
 from index.questionlog import QuestionRecord, VoteRecord, parse_record, read_log
 from index.tools.report import build_report, daily_chart_png, format_text, group_similar
+from tests.support.botkit import ADMIN, READER, running_bot
+from tests.support.corpus import write_jsonl
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -95,7 +95,7 @@ def test_read_log_skips_bad_lines(tmp_path):
 
 
 def test_a_long_log_still_gives_a_photo_telegram_accepts():
-    from fake_telegram import photo_size_ok
+    from tests.support.fake_telegram import photo_size_ok
 
     start = datetime(2026, 1, 1, tzinfo=UTC)
     records = [QuestionRecord((start + timedelta(days=d)).isoformat(), f"سؤال {d}", "answer", latency_ms=5.0) for d in range(400)]

@@ -4,10 +4,10 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, need_shared
 
 from index.search.retrieval import fuse, minmax, top_rows
 from index.search.searcher import ModelMismatch, Searcher
+from tests.support.corpus import ROOT, need_shared
 
 # Paraphrased questions: different words from the articles, same meaning.
 PARAPHRASES = [
@@ -94,7 +94,7 @@ def run_cli(*args, stdin=None, env=None):
 
 def test_cli_build_update_stats_search(tmp_path):
     """The admin CLI end to end, in a subprocess as an admin would run it."""
-    from conftest import CORPUS, write_jsonl
+    from tests.support.corpus import CORPUS, write_jsonl
 
     articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS[:4])
     (tmp_path / "a" / "broken.json").write_text("{oops", encoding="utf-8")

@@ -2,9 +2,9 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
 from bot.settings import Settings
+from tests.support.corpus import ROOT
 
 
 def test_env_example_documents_every_setting():
@@ -96,11 +96,10 @@ def test_secrets_lose_the_whitespace_of_a_paste():
 
 async def test_a_token_pasted_with_a_newline_reaches_the_bot_api(tmp_path):
     """It gave "cannot reach the Bot API … check the network": the raw value, newline and all, was used."""
-    from botkit import make_settings
-    from fake_telegram import FakeTelegram
-
     from bot.app import build_application
     from bot.service import QAService
+    from tests.support.botkit import make_settings
+    from tests.support.fake_telegram import FakeTelegram
 
     async with FakeTelegram() as fake:
         app = build_application(

@@ -16,7 +16,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import CORPUS, ROOT, write_jsonl
+
+from tests.support.corpus import CORPUS, ROOT, write_jsonl
 
 # Questions a reader of the test corpus might ask, in Arabic and English.
 QUESTIONS = [
@@ -39,7 +40,8 @@ def soak(tmp_path, embedder, questions: int, users: int, extra: list[str] = ()) 
     done = subprocess.run(
         [
             sys.executable,
-            "bench/bot_load.py",
+            "-m",
+            "bench.bot_load",
             *("--questions", str(questions), "--users", str(users)),
             *("--rate-5xx", "0.05", "--rate-429", "0.01"),
             *("--index", str(tmp_path / "ix"), "--questions-file", str(asked), "--timeout", "120"),

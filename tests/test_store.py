@@ -3,7 +3,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, write_jsonl
 
 from index.build import BuildError, run_build
 from index.layout import BuildFiles, IndexLayout
@@ -16,6 +15,7 @@ from index.storage.store import (
     list_builds,
     open_index,
 )
+from tests.support.corpus import CORPUS, write_jsonl
 
 
 def test_round_trip(built_index):

@@ -1,8 +1,7 @@
-from conftest import CORPUS, write_jsonl
-
 from index.build import BuildConfig, BuildError, run_build
 from index.embedding.embedder import load_embedder
 from index.search.searcher import Searcher
+from tests.support.corpus import CORPUS, write_jsonl
 
 
 def test_update_embeds_only_new_or_changed_chunks(tmp_path, counting):

@@ -12,7 +12,8 @@ import asyncio
 import json
 
 import pytest
-from botkit import ADMIN, READER, buttons, eventually, running_bot
+
+from tests.support.botkit import ADMIN, READER, buttons, eventually, running_bot
 
 ARTICLE_A = {
     "id": "up-falcon",

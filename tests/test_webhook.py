@@ -13,9 +13,10 @@ import socket
 
 import httpx
 import pytest
-from botkit import READER, make_settings
-from conftest import CORPUS, write_jsonl
-from fake_telegram import FakeTelegram
+
+from tests.support.botkit import READER, make_settings
+from tests.support.corpus import CORPUS, write_jsonl
+from tests.support.fake_telegram import FakeTelegram
 
 SECRET = "s3cret-Token_0123456789abcdef"
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from website import NewsSite, render_page
 
 from index.corpus.pagedump import drop_related, is_inline_teaser, is_related_heading
 from index.web.pages import DateHint, NotAnArticle, clean_lines, decode_html, extract_article, text_date
+from tests.support.website import NewsSite, render_page
 
 BASE = "https://alwaha.example"
 SITE = NewsSite.generate(15)

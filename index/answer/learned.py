@@ -27,7 +27,7 @@ import numpy as np
 MODEL_FORMAT = "news-qa-model"
 MODEL_VERSION = 1
 KINDS = ("logistic", "trees")
-RETRAIN = "retrain it with `python bench/train_answers.py` or reinstall the package"
+RETRAIN = "retrain it with `python -m bench.train_answers` or reinstall the package"
 
 
 class ModelFileError(RuntimeError):

@@ -7,14 +7,13 @@ from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from conftest import CORPUS, write_jsonl
-from fake_telegram import FakeTelegram
-
 from bot.app import build_application
 from bot.service import QAService
 from bot.settings import Settings
 from index.build import run_build
 from index.search.searcher import Searcher
+from tests.support.corpus import CORPUS, write_jsonl
+from tests.support.fake_telegram import FakeTelegram
 
 ADMIN = 42
 READER = 1001

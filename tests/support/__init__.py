@@ -1,0 +1,1 @@
+"""What tests (and the benchmarks) run against: the fake Telegram Bot API server, a local news website, the test corpus, bot helpers."""
