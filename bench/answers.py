@@ -40,6 +40,7 @@ def main() -> None:
     searchers = open_searchers(models=models, params=SearchParams())
     low, high = models.thresholds()
     rows, curve_top, lengths, latencies, encoder = [], {}, [], [], []
+    by_set: dict[str, list[object]] = {}
     for spec in SETS:
         if not spec.questions.exists():
             print(f"skipping {spec.name}: {spec.questions} is missing")
@@ -78,6 +79,7 @@ def main() -> None:
         else:
             row += ["—"] * 4
         rows.append(row)
+        by_set[spec.name] = row
         print(" | ".join(map(str, row)))
 
     pos = np.concatenate([curve_top[n] for n in ANSWERABLE_AR if n in curve_top])
@@ -119,7 +121,13 @@ def main() -> None:
         f"\n\nQuery latency over {len(latencies)} ARCD questions (one thread, k=5): p50 {lat[0.5]:.1f} ms, p99 "
         f"{lat[0.99]:.1f} ms; bare encoder p50 {enc50:.2f} ms in the same run (ratio {lat[0.5] / enc50:.2f}×)."
     )
-    record("Answer layer: what readers get (dev sets, shipped models)", body, write=not args.no_write)
+    arcd, english = by_set.get("arcd"), by_set.get("english")
+    figures = {"reply length, three sources, p50 / p95 characters": f"{percentile(lengths, 0.5):.0f} / {percentile(lengths, 0.95):.0f}"}
+    if arcd:
+        figures["answerable ARCD: sure / no sure answer / nothing found (shipped models)"] = f"{arcd[4]} / {arcd[3]} / {arcd[2]} (in sample)"
+    if english:
+        figures["English about Arabic: answer-hit@5 / nothing found (shipped models)"] = f"{english[8]} / {english[2]}"
+    record("Answer layer: what readers get (dev sets, shipped models)", body, write=not args.no_write, figures=figures)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shlex
 import statistics
 import subprocess
@@ -88,9 +89,48 @@ def git_revision() -> str:
         return "unknown"
 
 
-def record(title: str, body: str, write: bool = True, doc: Path | None = None) -> None:
-    """Print a result section and append it to docs/benchmarks.md (or ``doc``) with date, machine and command."""
-    target = doc or DOC
+# The rows of the "Current figures" table: measure -> target (a script writes the value of the measures it measures).
+TARGETS: dict[str, str] = {
+    "ARCD article-hit@1 / answer-hit@1 / answer-hit@5 (refusals off)": "≥ 0.82 / 0.66 / 0.90",
+    "headline → article, article-hit@1 (titles not indexed)": "≥ 0.85",
+    "💡 line holds a gold answer, ARCD, out of fold": "—",
+    "answerable ARCD: sure / no sure answer / nothing found (out of fold)": "≥ 60% sure, ≤ 3% nothing",
+    "out of corpus: sure / nothing found (out of fold)": "≤ 1% / ≥ 55%",
+    "answerable vs out of corpus, AUC (out of fold)": "a curve",
+    "answerable ARCD: sure / no sure answer / nothing found (shipped models)": "≥ 60% sure, ≤ 3% nothing",
+    "💡 line holds a gold answer, sure answers (shipped models)": "≥ 0.85",
+    "English about Arabic: answer-hit@5 / nothing found (shipped models)": "≥ 0.65 / ≤ 15%",
+    "reply length, three sources, p50 / p95 characters": "typical ≤ 1,200",
+    "time in answers: ARCD / headlines article-hit@1 with and without": "no cost",
+    "build, 2,000 articles: chunks/s (peak RSS)": "≥ 150 chunks/s",
+    "update, one new article (process start included)": "≤ 2 s",
+    "cold `index search`: wall / peak RSS": "≤ 2.0 s / 300 MB",
+    "bot: start to first answer / steady RSS after 200 questions": "≤ 3 s / 350 MB",
+    "query p50 / p99 (ARCD questions, 2,151 articles)": "≤ 10 ms",
+    "query p50 ÷ bare encoder p50": "≤ 2×",
+    "bot end to end, 50 users, 2,000 questions: answered/s, p95, lost": "≥ 40/s, ≤ 250 ms, 0",
+    "inline query p95 through the fake Bot API server": "≤ 300 ms",
+    "fetch of a 200-page local site: right title/date/URL, furniture indexed, time": "100%, 0, ≤ 60 s",
+    "1M vectors: p50, recall@10, memory (best type)": "≤ 10 ms, ≥ 0.95, ≤ 1.2 GB",
+    "identical answers across the restructuring (3,120 dev questions)": "0 but the listed",
+}
+DETAILS = ROOT / "docs" / "benchmarks"
+_FIGURES = re.compile(r"(<!-- figures -->\n)(.*?)(\n<!-- /figures -->)", re.S)
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
+def record(
+    title: str, body: str, write: bool = True, doc: Path | None = None, figures: dict[str, str] | None = None
+) -> None:
+    """Print a result section (date, machine, commit, command) and, unless ``write`` is off, keep it.
+
+    By default the section replaces ``docs/benchmarks/<title>.md`` (git keeps the earlier runs) and each of
+    ``figures`` (measure -> value, measures from ``TARGETS``) replaces its row of the "Current figures"
+    table in docs/benchmarks.md. With ``doc`` the section is appended to that file instead.
+    """
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     section = (
         f"\n### {title}\n\n"
@@ -100,14 +140,39 @@ def record(title: str, body: str, write: bool = True, doc: Path | None = None) -
         f"{body.strip()}\n"
     )
     print(section)
-    if write:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists():
-            target.write_text(
-                f"# {target.stem.title()}\n\nEach section is appended by a script in `bench/`; newest last.\n", encoding="utf-8"
-            )
-        with open(target, "a", encoding="utf-8") as f:
+    if not write:
+        return
+    if doc is not None:
+        doc.parent.mkdir(parents=True, exist_ok=True)
+        with open(doc, "a", encoding="utf-8") as f:
             f.write(section)
+        return
+    DETAILS.mkdir(parents=True, exist_ok=True)
+    details = DETAILS / f"{_slug(title)}.md"
+    details.write_text(f"# {title}\n\nWritten by its script on each run (git keeps the earlier ones).\n{section}", encoding="utf-8")
+    if figures:
+        update_figures(figures, stamp[:10], f"benchmarks/{details.name}")
+
+
+def update_figures(figures: dict[str, str], day: str, details: str) -> None:
+    """Replace the rows of ``figures`` in docs/benchmarks.md's table (rows kept in ``TARGETS`` order)."""
+    text = DOC.read_text(encoding="utf-8")
+    match = _FIGURES.search(text)
+    if match is None:
+        raise SystemExit(f"{DOC} has no <!-- figures --> table to write into")
+    rows: dict[str, str] = {}
+    for line in match.group(2).splitlines()[2:]:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells and cells[0] in TARGETS:
+            rows[cells[0]] = line
+    cpu = machine().split(",")[0]
+    for measure, value in figures.items():
+        if measure not in TARGETS:
+            raise KeyError(f"unknown measure {measure!r}: add it to TARGETS in bench/common.py")
+        rows[measure] = f"| {measure} | {TARGETS[measure]} | {value} | {day}, {cpu} | [details]({details}) |"
+    header = "| measure | target | measured | when, where | details |\n|---|---|---|---|---|"
+    table_text = "\n".join([header, *(rows[m] for m in TARGETS if m in rows)])
+    DOC.write_text(text[: match.start(2)] + table_text + text[match.end(2) :], encoding="utf-8")
 
 
 def table(headers: list[str], rows: list[list[object]]) -> str:

@@ -127,7 +127,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     if args.path != "update" and current_build_id(args.index) is None:
-        sys.exit(f"no index in {args.index}; run bench/query.py first (it builds it)")
+        sys.exit(f"no index in {args.index}; run `python -m bench.query` first (it builds it)")
     with tempfile.TemporaryDirectory(prefix="profile-") as tmp:
         if args.path == "query":
             what, stats = profile_query(args.index, args.questions)

@@ -136,3 +136,24 @@ def test_the_bot_settings_extend_the_engines():
     engine_only = set(EngineSettings.model_fields)
     assert engine_only < set(Settings.model_fields)
     assert {"telegram_bot_token", "admin_user_ids", "webhook_secret", "index_channels"}.isdisjoint(engine_only)
+
+
+def test_the_configuration_page_lists_every_setting_and_only_settings():
+    """docs/configuration.md against both settings classes: the engine's under the engine's headings, the bot's apart."""
+    import re
+
+    from index.settings import EngineSettings
+
+    page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    engine_part, bot_part = page.split("\n## The bot\n")
+    names = lambda part: {n for row in re.findall(r"^\| (`[^|]+) \|", part, re.M) for n in re.findall(r"`([A-Z0-9_]+)`", row)}  # noqa: E731
+    assert names(engine_part) == {f.upper() for f in EngineSettings.model_fields}
+    assert names(bot_part) == {f.upper() for f in Settings.model_fields} - {f.upper() for f in EngineSettings.model_fields}
+
+
+def test_the_readme_is_a_front_door_with_both_quick_start_commands():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "scripts/demo.sh" in readme and "scripts/test.sh" in readme
+    assert len(readme) <= 12_000
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "scripts/test.sh" in ci, "CI runs the README's test command"
