@@ -122,9 +122,13 @@ def main() -> None:
         f"{lat[0.99]:.1f} ms; bare encoder p50 {enc50:.2f} ms in the same run (ratio {lat[0.5] / enc50:.2f}×)."
     )
     arcd, english = by_set.get("arcd"), by_set.get("english")
-    figures = {"reply length, three sources, p50 / p95 characters": f"{percentile(lengths, 0.5):.0f} / {percentile(lengths, 0.95):.0f}"}
+    figures = {
+        "reply length, three sources, p50 / p95 characters": f"{percentile(lengths, 0.5):.0f} / {percentile(lengths, 0.95):.0f}"
+    }
     if arcd:
-        figures["answerable ARCD: sure / no sure answer / nothing found (shipped models)"] = f"{arcd[4]} / {arcd[3]} / {arcd[2]} (in sample)"
+        figures["answerable ARCD: sure / no sure answer / nothing found (shipped models)"] = (
+            f"{arcd[4]} / {arcd[3]} / {arcd[2]} (in sample)"
+        )
     if english:
         figures["English about Arabic: answer-hit@5 / nothing found (shipped models)"] = f"{english[8]} / {english[2]}"
     record("Answer layer: what readers get (dev sets, shipped models)", body, write=not args.no_write, figures=figures)

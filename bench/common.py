@@ -122,9 +122,7 @@ def _slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
 
 
-def record(
-    title: str, body: str, write: bool = True, doc: Path | None = None, figures: dict[str, str] | None = None
-) -> None:
+def record(title: str, body: str, write: bool = True, doc: Path | None = None, figures: dict[str, str] | None = None) -> None:
     """Print a result section (date, machine, commit, command) and, unless ``write`` is off, keep it.
 
     By default the section replaces ``docs/benchmarks/<title>.md`` (git keeps the earlier runs) and each of
@@ -149,7 +147,9 @@ def record(
         return
     DETAILS.mkdir(parents=True, exist_ok=True)
     details = DETAILS / f"{_slug(title)}.md"
-    details.write_text(f"# {title}\n\nWritten by its script on each run (git keeps the earlier ones).\n{section}", encoding="utf-8")
+    details.write_text(
+        f"# {title}\n\nWritten by its script on each run (git keeps the earlier ones).\n{section}", encoding="utf-8"
+    )
     if figures:
         update_figures(figures, stamp[:10], f"benchmarks/{details.name}")
 

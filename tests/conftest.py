@@ -60,5 +60,3 @@ def searcher(built_index, embedder):
     from index.search.searcher import Searcher
 
     return Searcher.open(built_index, embedder=embedder)
-
-

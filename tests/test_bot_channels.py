@@ -139,9 +139,7 @@ async def test_pages_linked_from_posts_are_fetched_and_indexed(tmp_path, embedde
             await eventually(lambda: feed.updates >= 1, timeout=60)
             titles = {a.title for a in load_articles([tmp_path / "articles" / "web"]).articles}
             assert page.title in titles
-            assert page.title in {
-                t for (t,) in app.bot_data.service.searcher.stored.db().execute("SELECT title FROM articles")
-            }
+            assert page.title in {t for (t,) in app.bot_data.service.searcher.stored.db().execute("SELECT title FROM articles")}
             await feed.close()
 
 

@@ -115,12 +115,10 @@ def cmd_build(args: argparse.Namespace, settings: EngineSettings, incremental: b
 
 
 def cmd_fetch(args: argparse.Namespace, settings: EngineSettings) -> int:
-    from index.build import index_is_stale
+    from index.build import index_is_stale, run_build
     from index.storage.store import IndexBusy
     from index.web.harvest import harvest
     from index.web.store import StoreBusy
-
-    from index.build import run_build
 
     articles_dir = args.articles or settings.articles_dir
     sources = args.sources or settings.feeds
