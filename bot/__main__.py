@@ -151,7 +151,7 @@ def _main(argv: Sequence[str] | None) -> int:
         except (StoreError, ModelLoadError, ModelMismatch, ModelFileError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
-        return run_console(searcher, settings.top_k)
+        return run_console(searcher, settings.top_k, followup_minutes=settings.followup_minutes)
 
     check_token(settings)
     hook = webhook_options(settings)

@@ -2,8 +2,10 @@
 
 For admins to try answers without Telegram: the same search, the same reply
 composition, the same language choice and the same /start, /help and /stats
-replies as in a chat (the console's user is an admin). In a terminal, lines
-are read with ``readline``: arrow keys edit the line and recall earlier questions.
+replies as in a chat (the console's user is an admin). The console is one
+private chat: a question may follow up the one before (within
+``FOLLOWUP_MINUTES``), and /new starts afresh. In a terminal, lines are read
+with ``readline``: arrow keys edit the line and recall earlier questions.
 """
 
 from __future__ import annotations
@@ -19,14 +21,15 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from index.percentiles import percentile
+from index.search.followup import Understood
 from index.search.searcher import Searcher
 
 from .render import Format, reply_messages
 from .replies import help_text, stats_text, welcome_text
-from .texts import AR, language_for
+from .texts import AR, language_for, text
 
 _TAG_RE = re.compile(r"<[^>]+>")
-COMMANDS = ("/start", "/help", "/stats", "/ask")
+COMMANDS = ("/start", "/help", "/stats", "/ask", "/new")
 
 
 def plain(html_text: str) -> str:
@@ -34,21 +37,20 @@ def plain(html_text: str) -> str:
     return html.unescape(_TAG_RE.sub("", html_text))
 
 
-def _answer(searcher: Searcher, question: str, lang: str, top_k: int) -> tuple[str, bool]:
-    result = searcher.search(question, k=max(top_k, 3)).confident_only()
-    text = "\n\n".join(reply_messages(result, lang, 0, top_k, Format(html=False, rtl=False))) + "\n"
-    return text, result.no_answer
-
-
 @dataclass
 class ConsoleSession:
-    """Questions answered in this console, for /stats; the language of the last one, for the commands."""
+    """One private chat in a terminal: the last question (for follow-ups), the language of the last one (for the
+    commands), and the questions answered (for /stats)."""
 
     searcher: Searcher
     top_k: int = 3
+    followup_seconds: float = 600.0
     lang: str = AR
     refused: int = 0
     latencies: list[float] = field(default_factory=list)  # one per question answered
+    previous: Understood | None = None  # the last question as understood, with the article its reply led with
+    asked_at: float = 0.0
+    clock: Callable[[], float] = time.monotonic
 
     def reply(self, line: str, lang: str | None = None) -> str:
         """What the bot would answer to ``line``: a command's reply, or the answer to a question (in ``lang`` when known)."""
@@ -61,6 +63,9 @@ class ConsoleSession:
         if command == "/stats":
             answered = len(self.latencies)
             return plain(stats_text(self.lang, self.searcher.manifest, answered, self.refused, self._p50_p95(), False)) + "\n"
+        if command == "/new":
+            self.previous = None
+            return plain(text("new_conversation", self.lang)) + "\n"
         if command == "/ask":
             line = rest.strip()
             if not line:
@@ -70,12 +75,17 @@ class ConsoleSession:
         return self.ask(line, lang)
 
     def ask(self, question: str, lang: str | None = None) -> str:
+        """The reply to ``question``, understood after the previous one when it follows it up."""
         self.lang = lang or language_for(question)
+        now = self.clock()
+        fresh = self.previous is None or now - self.asked_at > self.followup_seconds or self.followup_seconds <= 0
         started = time.perf_counter()
-        text, refused = _answer(self.searcher, question, self.lang, self.top_k)
+        understood = self.searcher.understand(question, None if fresh else self.previous)
+        result = self.searcher.search(understood, k=max(self.top_k, 3)).confident_only()
         self.latencies.append((time.perf_counter() - started) * 1000)
-        self.refused += refused
-        return text
+        self.refused += result.no_answer
+        self.previous, self.asked_at = understood.answered(result), now
+        return "\n\n".join(reply_messages(result, self.lang, 0, self.top_k, Format(html=False, rtl=False))) + "\n"
 
     def _p50_p95(self) -> tuple[float, float]:
         return percentile(self.latencies, 0.5), percentile(self.latencies, 0.95)
@@ -105,12 +115,18 @@ def _line_reader(stdin: TextIO, interactive: bool) -> Callable[[], str]:
     return read
 
 
-def run_console(searcher: Searcher, top_k: int = 3, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+def run_console(
+    searcher: Searcher,
+    top_k: int = 3,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    followup_minutes: float = 10.0,
+) -> int:
     """Read questions (one per line) until end of input or Ctrl-C; print each reply."""
     interactive = stdin.isatty()
     if interactive:
-        print("اكتب سؤالك (Ctrl+D للخروج) / Type a question (Ctrl+D to quit) — /help /start /stats", file=stdout)
-    session = ConsoleSession(searcher, top_k)
+        print("اكتب سؤالك (Ctrl+D للخروج) / Type a question (Ctrl+D to quit) — /help /start /stats /new", file=stdout)
+    session = ConsoleSession(searcher, top_k, followup_minutes * 60)
     read = _line_reader(stdin, interactive)
     try:
         while True:

@@ -90,10 +90,16 @@ def admin_only(handler: Handler) -> Handler:
     return checked
 
 
-async def send(message: Message, chunks: list[str], markup: InlineKeyboardMarkup | None = None, quote: bool = False) -> None:
-    """Send a reply split over several messages; buttons go on the last one."""
+async def send(
+    message: Message, chunks: list[str], markup: InlineKeyboardMarkup | None = None, quote: bool = False
+) -> list[Message]:
+    """Send a reply split over several messages; buttons go on the last one. Returns the messages sent."""
+    sent = []
     for i, chunk in enumerate(chunks):
-        await message.reply_html(chunk, reply_markup=markup if i == len(chunks) - 1 else None, do_quote=quote and i == 0)
+        sent.append(
+            await message.reply_html(chunk, reply_markup=markup if i == len(chunks) - 1 else None, do_quote=quote and i == 0)
+        )
+    return sent
 
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")

@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+from collections.abc import Hashable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ChatType, MessageEntityType
 from telegram.error import BadRequest, TelegramError
 
 from .context import Context, button_match, clean_question, is_admin, reader_lang, send
+from .conversations import private_key, thread_key
 from .deeplinks import question_from_payload
 from .render import full_passage_messages, reply_messages
 from .replies import examples, help_text, welcome_text
@@ -29,6 +31,7 @@ RESULT_ID = r"([A-Za-z0-9_-]{4,16})"
 FULL_PASSAGE = rf"^full:{RESULT_ID}:(\d{{1,3}})$"
 MORE_RESULTS = rf"^more:{RESULT_ID}:(\d{{1,3}})$"
 VOTE = rf"^vote:{RESULT_ID}:([ud])$"
+ASK_ANEW = rf"^anew:{RESULT_ID}$"
 
 
 async def start(update: Update, context: Context) -> None:
@@ -96,8 +99,34 @@ def addressed_question(message: Message, bot_id: int, bot_username: str | None) 
     return " ".join(msg_text.split()) if mentioned or replied else None
 
 
-async def answer(update: Update, context: Context, question: str) -> None:
-    """Check, rate-limit, search off the loop, and reply with attributed passages."""
+async def new_command(update: Update, context: Context) -> None:
+    """/new — the next question stands alone (a follow-up would otherwise be read in the last one's context)."""
+    message = update.effective_message
+    chat = update.effective_chat
+    conversations = context.bot_data.service.conversations
+    if chat.type == ChatType.PRIVATE:
+        conversations.forget(private_key(chat.id))
+    elif message.reply_to_message is not None:
+        conversations.forget(thread_key(chat.id, message.reply_to_message.message_id))
+    await message.reply_html(text("new_conversation", reader_lang(update, context)), do_quote=chat.type != ChatType.PRIVATE)
+
+
+def conversation_key(message: Message, chat_id: int, private: bool, bot_id: int) -> Hashable | None:
+    """Which conversation a question continues: the private chat, or the group thread of the bot's answer it
+    replies to (None: a group message that replies to nothing of the bot's starts afresh)."""
+    if private:
+        return private_key(chat_id)
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
+        return thread_key(chat_id, replied.message_id)
+    return None
+
+
+async def answer(update: Update, context: Context, question: str, fresh: bool = False) -> None:
+    """Check, rate-limit, search off the loop, and reply with attributed passages.
+
+    In a conversation (``conversation_key``) the question may follow up the last one (``fresh``: it may not).
+    """
     message = update.effective_message
     user = update.effective_user
     chat = update.effective_chat
@@ -123,14 +152,26 @@ async def answer(update: Update, context: Context, question: str) -> None:
     # "typing…" goes out beside the search, not before it: the first one is never cancelled
     context.application.create_task(_typing(chat.id, context))  # the Application keeps and awaits it
     typing = asyncio.create_task(_keep_typing(chat.id, context))
+    settings = context.bot_data.settings
+    key = conversation_key(message, chat.id, not in_group, context.bot.id)
+    previous = service.conversations.previous(key) if key is not None and not fresh and settings.followup_minutes > 0 else None
     try:
-        rid, result = await service.ask(question, lang, user.id if user else None, chat.type)
+        rid, result, understood = await service.ask(question, lang, user.id if user else None, chat.type, previous)
     finally:
         typing.cancel()
-    top_k = context.bot_data.settings.top_k
-    feedback = service.feedback_on
-    markup = result_keyboard(rid, len(result.hits), 0, top_k, lang, feedback=feedback) if not result.no_answer else None
-    await send(message, reply_messages(result, lang, 0, top_k), markup, quote=in_group)
+    top_k = settings.top_k
+    markup = result_keyboard(
+        rid,
+        0 if result.no_answer else len(result.hits),
+        0,
+        top_k,
+        lang,
+        feedback=service.feedback_on and not result.no_answer,
+        followup=result.understood_as is not None,
+    )
+    sent = await send(message, reply_messages(result, lang, 0, top_k), markup, quote=in_group)
+    keys = [private_key(chat.id)] if not in_group else [thread_key(chat.id, m.message_id) for m in sent]
+    service.conversations.remember(keys, understood)
 
 
 async def _typing(chat_id: int, context: Context) -> bool:
@@ -154,13 +195,23 @@ async def _keep_typing(chat_id: int, context: Context) -> None:
 
 
 def result_keyboard(
-    rid: str, total: int, start: int, per_page: int, lang: str, with_more: bool = True, feedback: bool = False
+    rid: str,
+    total: int,
+    start: int,
+    per_page: int,
+    lang: str,
+    with_more: bool = True,
+    feedback: bool = False,
+    followup: bool = False,
 ) -> InlineKeyboardMarkup | None:
-    """Buttons under a page of sources: one "full passage" per source, "more results", and 👍/👎 under the answer."""
+    """Buttons under a page of sources: one "full passage" per source, "more results", 👍/👎 under the answer, and
+    under a follow-up's answer "new question" (the same question asked without the earlier one's context)."""
     shown = range(max(0, start), min(start + per_page, total))
     rows = [[InlineKeyboardButton(text("btn_full", lang, n=i + 1), callback_data=f"full:{rid}:{i}") for i in shown]]
     if with_more and start + per_page < total:
         rows.append([InlineKeyboardButton(text("btn_more", lang), callback_data=f"more:{rid}:{start + per_page}")])
+    if followup and start <= 0:
+        rows.append([InlineKeyboardButton(text("btn_anew", lang), callback_data=f"anew:{rid}")])
     if feedback and start <= 0:
         rows.append(
             [InlineKeyboardButton("👍", callback_data=f"vote:{rid}:u"), InlineKeyboardButton("👎", callback_data=f"vote:{rid}:d")]
@@ -231,6 +282,18 @@ async def vote(update: Update, context: Context) -> None:
         await query.answer(text("expired", lang), show_alert=True)
         return
     await query.answer(text(f"vote_{outcome}", lang))
+
+
+async def ask_anew(update: Update, context: Context) -> None:
+    """ "New question" under a follow-up's answer: the reader's own words asked again, without the earlier context."""
+    query = update.callback_query
+    match = button_match(context)
+    item = context.bot_data.service.results.get(match.group(1)) if match else None
+    if item is None or not item.asked:
+        await query.answer(text("expired", reader_lang(update, context)), show_alert=True)
+        return
+    await query.answer()
+    await answer(update, context, item.asked, fresh=True)
 
 
 async def expired_button(update: Update, context: Context) -> None:

@@ -259,13 +259,19 @@ def answer_block(result: SearchResult, lang: str) -> Block:
     return [Run("💡 "), Run(clip(result.answer_line, ANSWER_CHARS), "b")]
 
 
+def understood_block(understood_as: str, lang: str) -> Block:
+    """How a follow-up was understood: the reader's question with the words carried from the one before."""
+    return [Run("↩️ "), Run(text("understood_as", lang, question=clip(understood_as, ANSWER_CHARS)), "i")]
+
+
 def reply_messages(result: SearchResult, lang: str, start: int = 0, count: int = 3, fmt: Format | None = None) -> list[str]:
     """The reply to a question (``start`` > 0: a further page of sources)."""
     fmt = fmt or Format(html=True, rtl=lang == AR)
+    understood: list[Block] = [understood_block(result.understood_as, lang)] if result.understood_as and start == 0 else []
     if result.band == NOTHING:
-        return pack([[Run(text("no_answer", lang))]], fmt)
+        return pack([*understood, [Run(text("no_answer", lang))]], fmt)
     hits = result.hits[start : start + count]
-    blocks: list[Block] = []
+    blocks: list[Block] = list(understood)
     if start == 0:
         blocks.append(answer_block(result, lang))
         blocks.append([Run(f"{text('sources', lang)}:", "b")])

@@ -25,6 +25,7 @@ class CachedResult:
     result: SearchResult
     build_id: str
     lang: str
+    asked: str = ""  # the question as the reader wrote it: "new question" asks it again without context
     created: float = field(default_factory=time.monotonic)
 
 

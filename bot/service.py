@@ -18,8 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from bot.settings import Settings
 from index.embedding.embedder import Embedder
 from index.percentiles import percentile
+from index.search.followup import Understood
 from index.search.searcher import Searcher, SearchResult
 
+from .conversations import Conversations
 from .questionlog import QuestionLog
 from .results import CachedResult, ResultsCache
 
@@ -42,6 +44,7 @@ class QAService:
         self._searcher = searcher
         self._pool = ThreadPoolExecutor(max_workers=settings.search_workers, thread_name_prefix="search")
         self.results = results or ResultsCache()
+        self.conversations = Conversations(settings.followup_minutes * 60)
         token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else "local"
         self.questions = questions or QuestionLog(settings.question_log, token)
         self._latencies: collections.deque[float] = collections.deque(maxlen=2000)
@@ -69,19 +72,28 @@ class QAService:
         log.info("now serving build %s (%s articles)", searcher.manifest.build_id, searcher.manifest.articles)
 
     async def ask(
-        self, question: str, lang: str, user_id: int | None = None, chat_type: str = "private"
-    ) -> tuple[str, SearchResult]:
-        """Search in the thread pool; returns (result id for the buttons, result), logged and kept for the buttons."""
+        self,
+        question: str,
+        lang: str,
+        user_id: int | None = None,
+        chat_type: str = "private",
+        previous: Understood | None = None,
+    ) -> tuple[str, SearchResult, Understood]:
+        """Search in the thread pool, ``question`` understood after ``previous`` (the conversation's last question).
+
+        Returns the result id for the buttons, the result (logged and kept for the buttons) and the
+        question as understood, with the article its reply led with: the next follow-up's ``previous``.
+        """
         searcher = self._searcher
-        result, elapsed = await self._search(searcher, question)
+        understood, result, elapsed = await self._understand_and_search(searcher, question, previous)
         with self._lock:
             self._latencies.append(elapsed)
             self.answered += 1
             self.refused += result.no_answer
         build = searcher.manifest.build_id
-        rid = self.results.remember(CachedResult(result, build, lang))
-        self.questions.question(rid, build, question, lang, user_id, chat_type, result, elapsed)
-        return rid, result
+        rid = self.results.remember(CachedResult(result, build, lang, asked=question))
+        self.questions.question(rid, build, understood.shown, lang, user_id, chat_type, result, elapsed)
+        return rid, result, understood.answered(result)
 
     async def search_inline(self, question: str) -> SearchResult:
         """Search for an inline query, asked afresh at each keystroke: not in the question log, not
@@ -92,7 +104,19 @@ class QAService:
             self.inline_answered += 1
         return result
 
-    async def _search(self, searcher: Searcher | None, question: str) -> tuple[SearchResult, float]:
+    async def _understand_and_search(
+        self, searcher: Searcher | None, question: str, previous: Understood | None
+    ) -> tuple[Understood, SearchResult, float]:
+        """``_search`` of ``question`` as understood after ``previous`` (in the pool too: it reads the build)."""
+        if searcher is None:
+            raise LookupError("no index loaded")
+        loop = asyncio.get_running_loop()
+        started = time.perf_counter()
+        understood = await loop.run_in_executor(self._pool, searcher.understand, question, previous)
+        result, _ = await self._search(searcher, understood)
+        return understood, result, time.perf_counter() - started
+
+    async def _search(self, searcher: Searcher | None, question: str | Understood) -> tuple[SearchResult, float]:
         """The confident part of a search run in the thread pool, and the seconds it took."""
         if searcher is None:
             raise LookupError("no index loaded")

@@ -57,6 +57,12 @@ class Settings(EngineSettings):
         default_factory=list,
         description="Comma-separated channel ids (-100…) or @usernames whose posts the bot indexes (it must be a channel admin).",
     )
+    followup_minutes: float = Field(
+        10,
+        ge=0,
+        description="A question may follow up the previous one in its chat for this long; after it (or /new) a "
+        "question stands alone (0 = never follow up).",
+    )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL.")
 
     @field_validator("admin_user_ids", mode="before")

@@ -38,6 +38,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "• في المجموعات أجيب فقط عند ذكري أو الرد على رسائلي أو عند استخدام /ask\n"
             "• زر «نتائج أخرى» يعرض مصادر إضافية، وزر «المقطع كاملاً» يعرض النص الكامل للمقطع، و👍 / 👎 لتقييم الإجابة\n"
             "• في أي محادثة: اكتب {mention} ثم سؤالك لتختار إجابة وترسلها هناك\n"
+            "• يمكنك أن تتابع بسؤال يتصل بسابقه، مثل «ومتى حدث ذلك؟»، وسأبيّن كيف فهمته؛ /new لسؤال جديد لا يتصل بما سبقه "
+            "(وفي المجموعات: ردّ على إجابتي لتتابع)\n"
             "• /lang ar أو /lang en لاختيار لغة الواجهة\n\n"
             "أجيب من الأخبار المفهرسة فقط، ولا أؤلف إجابات من عندي."
         ),
@@ -48,6 +50,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "• In groups I answer only when mentioned, replied to, or on /ask\n"
             "• “More results” shows further sources; “Full passage” shows a passage in full; 👍 / 👎 rate the answer\n"
             "• In any chat: type {mention} and your question, then pick an answer to send there\n"
+            '• Follow up on your last question ("and when did that happen?") and I will say how I understood it; /new starts '
+            "afresh (in groups: reply to my answer to follow up)\n"
             "• /lang ar or /lang en chooses the interface language\n\n"
             "I answer only from the indexed articles and never make answers up."
         ),
@@ -63,6 +67,12 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
     },
     "answer_label": {AR: "الإجابة", EN: "Answer"},
+    "understood_as": {AR: "فهمت سؤالك: {question}", EN: "I took your question as: {question}"},
+    "btn_anew": {AR: "🆕 سؤال جديد (دون ما سبقه)", EN: "🆕 New question (without the earlier one)"},
+    "new_conversation": {
+        AR: "حسناً، صفحة جديدة: سأفهم سؤالك القادم وحده دون ربطه بما سبقه.",
+        EN: "OK, a fresh start: I will read your next question on its own, not as a follow-up.",
+    },
     "sources": {AR: "المصادر", EN: "Sources"},
     "more_sources": {AR: "مصادر إضافية", EN: "More sources"},
     "read_article": {AR: "اقرأ الخبر", EN: "Read the article"},
@@ -343,12 +353,14 @@ COMMANDS: dict[str, list[tuple[str, str]]] = {
         ("start", "البداية وأمثلة للأسئلة"),
         ("help", "كيف أستخدم البوت"),
         ("ask", "اسأل سؤالاً (في المجموعات أيضاً)"),
+        ("new", "سؤال جديد لا يتصل بما سبقه"),
         ("lang", "لغة الواجهة: ar أو en"),
     ],
     EN: [
         ("start", "Start, with example questions"),
         ("help", "How to use the bot"),
         ("ask", "Ask a question (works in groups too)"),
+        ("new", "A new question, not a follow-up"),
         ("lang", "Interface language: ar or en"),
     ],
 }

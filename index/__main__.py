@@ -158,6 +158,16 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--passages", type=positive_int, default=1, help="passages per article (default: 1)")
     p.add_argument("--json", action="store_true", help='one JSON object per question: {"question", "results": [...]}')
     p.add_argument("--full", action="store_true", help="show whole passages instead of the compact snippets")
+    p.add_argument(
+        "--after",
+        metavar="PREVIOUS",
+        help="the question asked just before: a follow-up («ومتى حدث ذلك؟») is understood in its context",
+    )
+    p.add_argument(
+        "--conversation",
+        action="store_true",
+        help="the questions (from stdin) are one conversation: each may follow up the one before; a line /new starts afresh",
+    )
 
     p = sub.add_parser(
         "eval",

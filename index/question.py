@@ -7,13 +7,19 @@ instead of analysing the question again.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from index.storage.lexical import LexicalIndex
 from index.text.arabic import is_mostly_latin
 from index.text.cues import YEAR_RE, question_type
+
+# Words carried from the previous question (a follow-up, ``search.followup``) find the article, but the
+# sentence answering the follow-up is the one with its *own* words: in the answer stages (the answer
+# sentence, answerability) carried terms weigh this much. Chosen on the tuning dialogues
+# (docs/benchmarks/follow-up-questions-tuning-dialogues.md).
+CARRIED_WEIGHT = 0.05
 
 
 @dataclass(frozen=True)
@@ -30,25 +36,44 @@ class Question:
     years: frozenset[str]
     latin: bool  # written mostly in Latin script (the reply speaks English)
     cross_language: bool  # in another script than the corpus: shares (almost) no words with it
+    carried: np.ndarray | None = None  # of ``unique``: carried from the previous question (a follow-up)
+
+    @property
+    def followup(self) -> bool:
+        return self.carried is not None and bool(self.carried.any())
+
+    def carried_weighing(self, weight: float = 0.0) -> Question:
+        """The question with its carried terms' IDF times ``weight`` (``CARRIED_WEIGHT`` by default)."""
+        if not self.followup:
+            return self
+        weight = weight or CARRIED_WEIGHT
+        return replace(self, idf=(self.idf * np.where(self.carried, weight, 1.0)).astype(self.idf.dtype))
 
     @property
     def total_idf(self) -> float:
         return float(self.idf.sum()) or 1.0
 
 
-def analyse_question(text: str, lexical: LexicalIndex, corpus_latin: bool = False) -> Question:
+def analyse_question(text: str, lexical: LexicalIndex, corpus_latin: bool = False, carried: tuple[str, ...] = ()) -> Question:
     """Analyse ``text`` against one build's vocabulary (term ids and IDF are per build).
 
     ``corpus_latin``: the corpus is mostly in Latin script (the build's manifest says).
+    ``carried``: words carried from the previous question, searched with ``text`` (``Question.carried``
+    marks their terms).
     """
     text = text.strip()
-    terms = tuple(lexical.query_terms(text))
+    own = tuple(lexical.query_terms(text))
+    terms = own + tuple(t for t in lexical.query_terms(" ".join(carried)) if t not in own) if carried else own
     unique = tuple(dict.fromkeys(terms))
     ids = lexical.term_ids(unique)
     idf = lexical.idf_of_ids(ids)
+    own_terms = set(own)
+    carried_mask = np.asarray([t not in own_terms for t in unique], dtype=bool)
     id_of = dict(zip(unique, ids.tolist(), strict=True))
     idf_of = dict(zip(unique, idf.tolist(), strict=True))
     pairs = tuple(dict.fromkeys((id_of[a], id_of[b], idf_of[a] + idf_of[b]) for a, b in itertools.pairwise(terms) if a != b))
     years = frozenset(YEAR_RE.findall(" ".join(terms)))  # "2023" also inside "2023م" / "2023هـ"
     latin = is_mostly_latin(text)
-    return Question(text, terms, unique, ids, idf, pairs, question_type(text), years, latin, latin != corpus_latin)
+    searched = f"{text} {' '.join(carried)}" if carried else text
+    kind = question_type(text)
+    return Question(searched, terms, unique, ids, idf, pairs, kind, years, latin, latin != corpus_latin, carried_mask)

@@ -112,6 +112,7 @@ class SearchResult:
     tentative: bool = False  # hits shown as the closest passages under "no sure answer", not as an answer
     lang: str = "ar"  # the question's language: "en" for Latin-script questions
     floor: float = 0.0  # the probability below which a hit is not worth showing ("nothing found" for the top one)
+    understood_as: str | None = None  # a follow-up: the question with the words carried from the one before
 
     @property
     def answer_line(self) -> str:
@@ -148,4 +149,5 @@ class SearchResult:
             "answer": self.answer_line,
             "mode": self.mode,
             "lang": self.lang,
+            "understood_as": self.understood_as,
         }

@@ -63,7 +63,7 @@ async def test_command_menus_per_language_and_admin_scope(tmp_path, embedder):
                 menus[key] = [c["command"] for c in params["commands"]]
         default = json.dumps({"type": "default"})
         admin = json.dumps({"chat_id": ADMIN, "type": "chat"}, sort_keys=True)
-        assert menus[(default, "ar")] == menus[(default, None)] == ["start", "help", "ask", "lang"]
+        assert menus[(default, "ar")] == menus[(default, None)] == ["start", "help", "ask", "new", "lang"]
         assert (default, "en") in menus and (admin, "ar") in menus and (admin, "en") in menus
         assert "report" in menus[(admin, "en")] and "report" not in menus[(default, "en")]
         descriptions = [p for m, p in fake.calls if m == "setMyCommands" and p.get("language_code") == "en"]

@@ -123,6 +123,14 @@ class Matcher:
         self._batch: tuple[Matches, dict[int, int]] | None = None  # every chunk matched so far, and where each is in it
         self._titles: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # article -> (title term ids, ``holds`` of them)
 
+    def reweighted(self, q: Question) -> Matcher:
+        """A matcher for the same terms under other weights (``Question.carried_weighing``), sharing what was matched."""
+        if q.ids.shape != self.q.ids.shape or (q.ids != self.q.ids).any():
+            raise ValueError("a reweighted question must have the same terms")
+        other = Matcher(q, self.analyses)
+        other._batch, other._titles = self._batch, self._titles
+        return other
+
     def holds(self, ids: np.ndarray) -> np.ndarray:
         """Mask over the question's known terms (``ids``): which are among ``ids`` (a title's terms, say)."""
         if not ids.size or not self.ids.size:

@@ -34,6 +34,7 @@ from index.results import Hit, Passage, SearchResult
 from index.storage.store import StoredIndex, open_index
 from index.storage.vectors import single_threaded_search
 
+from .followup import FOLLOWUP_BONUS, Understood, understand
 from .grouping import group
 from .recency import TIE_MARGIN, UNKNOWN_DAY, WINDOW_BONUS, newer_first_among_ties, time_window, window_bonus
 from .rerank import rerank
@@ -67,6 +68,7 @@ class SearchParams:
     answer_depth: int = 3  # the best answer sentence among this many top hits puts its hit first
     window_bonus: float = WINDOW_BONUS  # re-rank bonus for articles in the time window a question names (0: off)
     tie_margin: float = TIE_MARGIN  # hits this close in score go newer first (0: off)
+    followup_bonus: float = FOLLOWUP_BONUS  # re-rank bonus, for a follow-up, for the article the previous reply led with
 
 
 @dataclass(frozen=True)
@@ -209,9 +211,14 @@ class Searcher:
             sentence_cosines, query_vector=query_vector, encode=self.embedder.encode_passages, depth=self.params.answer_depth
         )
 
-    def analyse(self, question: str) -> Matcher:
-        """The question analysed against this build, with the matcher every later stage reads it through."""
-        q = analyse_question(question, self.stored.lexical, self.manifest.latin_share > 0.5)
+    def understand(self, question: str, previous: Understood | None = None) -> Understood:
+        """``question`` as searched after ``previous`` in the same conversation (``followup.understand``)."""
+        return understand(question, previous, self.stored.lexical.word_shares, self.manifest.latin_share > 0.5)
+
+    def analyse(self, question: str, carried: tuple[str, ...] = ()) -> Matcher:
+        """The question (with the words a follow-up carries) analysed against this build, with the matcher every
+        later stage reads it through."""
+        q = analyse_question(question, self.stored.lexical, self.manifest.latin_share > 0.5, carried)
         return Matcher(q, self.stored.analyses)
 
     def candidates(
@@ -220,8 +227,9 @@ class Searcher:
         mode: str = "hybrid",
         query_vector: np.ndarray | None = None,
         timings: dict[str, float] | None = None,
+        prefer: Sequence[int] = (),
     ) -> Candidates:
-        """Retrieval, fusion and re-ranking: chunk rows best first."""
+        """Retrieval, fusion and re-ranking: chunk rows best first (``prefer``: article indexes a follow-up leans on)."""
         q = matcher.q
         timings = timings if timings is not None else {}
         qvec = self._query_vector(q.text, mode, query_vector, timings)
@@ -238,6 +246,10 @@ class Searcher:
             boosted = Candidates(
                 cands.rows, cands.scores + window_bonus(days, self.newest_day, window, p.window_bonus), cands.cosines, cands.bm25
             )
+            cands = boosted.reorder(np.argsort(-boosted.scores, kind="stable"))
+        if len(prefer) and cands.rows.size and p.followup_bonus > 0:
+            preferred = np.isin(self.stored.analyses.chunk_article[cands.rows], np.asarray(prefer))
+            boosted = Candidates(cands.rows, cands.scores + p.followup_bonus * preferred, cands.cosines, cands.bm25)
             cands = boosted.reorder(np.argsort(-boosted.scores, kind="stable"))
         timings["rerank"] = time.perf_counter() - t
         return cands
@@ -265,6 +277,8 @@ class Searcher:
         A question in another script than the corpus (with its vector) also has the competing
         sentences embedded: their similarity to it leads the choice (``answers.dense_adjusted``).
         """
+        if matcher.q.followup:  # the follow-up's own words pick its sentence; the carried ones found the article
+            matcher = matcher.reweighted(matcher.q.carried_weighing())
         choose_answers(matcher, hits, self.models.sentence, self.similarity(matcher, query_vector))
         hits = lead_with_best_answer(hits, self.params.answer_depth)
         bm25 = dict(zip(cands.rows.tolist(), cands.bm25.tolist(), strict=True))
@@ -276,23 +290,29 @@ class Searcher:
 
     def search(
         self,
-        question: str,
+        question: str | Understood,
         k: int = 5,
         mode: str = "hybrid",
         passages_per_article: int | None = None,
         query_vector: np.ndarray | None = None,
     ) -> SearchResult:
-        """Top-``k`` articles for ``question``, each with its best passage(s), the answer sentence and the reply band."""
+        """Top-``k`` articles for ``question``, each with its best passage(s), the answer sentence and the reply band.
+
+        ``question`` may be an ``Understood`` (a follow-up with the words carried from the question before it):
+        its text is searched and the result says how it was understood.
+        """
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        understood = question if isinstance(question, Understood) else Understood(question)
         timings: dict[str, float] = {}
-        matcher = self.analyse(question)
+        matcher = self.analyse(understood.asked, understood.carried)
         q = matcher.q
         lang = "en" if q.latin else "ar"
         if not q.text or (not q.terms and mode == "lexical"):
             return SearchResult(q.text, mode, [], no_answer=True, timings=timings, lang=lang)
         query_vector = self._query_vector(q.text, mode, query_vector, timings)
-        cands = self.candidates(matcher, mode, query_vector, timings)
+        prefer = self.stored.article_index(understood.about) if understood.followup else []
+        cands = self.candidates(matcher, mode, query_vector, timings, prefer)
         t = time.perf_counter()
         hits = self.hits(cands, k, passages_per_article)
         timings["group"] = time.perf_counter() - t
@@ -307,7 +327,8 @@ class Searcher:
         no_answer = not hits or confidence < low
         tentative = not no_answer and confidence < high
         hits = [] if no_answer else hits
-        return SearchResult(q.text, mode, hits, no_answer, confidence, timings, signals, tentative, lang, floor=low)
+        understood_as = understood.shown if understood.followup else None
+        return SearchResult(q.text, mode, hits, no_answer, confidence, timings, signals, tentative, lang, low, understood_as)
 
 
 def _same_model(a: str, b: str) -> bool:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from index.text.arabic import STEMMERS, analyze_question
+from index.text.arabic import STEMMERS, analyze, analyze_question
 
 from .bm25 import BM25, idf
 from .bm25 import METHODS as BM25_METHODS
@@ -76,6 +77,20 @@ class LexicalIndex:
     def idf_of_ids(self, ids: np.ndarray) -> np.ndarray:
         """IDF of each term id (-1, unknown: the highest IDF, as for a term in no document)."""
         return idf(self._bm25.document_frequency(ids), self.num_docs, "lucene").astype(np.float32)
+
+    def word_shares(self, words: Sequence[str]) -> list[float]:
+        """For each word, the share of documents holding it: its rarest analysed term's, 0.0 when no document
+        holds one of its terms, 1.0 for a word that analyses to nothing (a function word names nothing)."""
+        out = []
+        for word in words:
+            ids = self.term_ids(analyze(word, self.params.stemmer, frozenset()))
+            if not ids.size:
+                out.append(1.0)
+            elif (ids < 0).any():
+                out.append(0.0)
+            else:
+                out.append(float(self._bm25.document_frequency(ids).min()) / max(self.num_docs, 1))
+        return out
 
     def scores(self, terms: list[str]) -> np.ndarray:
         """BM25 score of every chunk for the given (already analysed) query terms."""

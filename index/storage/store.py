@@ -18,7 +18,7 @@ import os
 import shutil
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -307,6 +307,13 @@ class StoredIndex:
     def article_ids(self) -> list[str]:
         """Every article id, by article index (read from the database on each call)."""
         return [i for (i,) in self.db().execute("SELECT id FROM articles ORDER BY idx")]
+
+    def article_index(self, ids: Sequence[str]) -> list[int]:
+        """The article indexes of ``ids`` that this build holds (unknown ids are left out)."""
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        return [i for (i,) in self.db().execute(f"SELECT idx FROM articles WHERE id IN ({marks})", list(ids))]
 
     def db(self) -> sqlite3.Connection:
         """A read-only SQLite connection for the calling thread (searches run in a thread pool)."""

@@ -245,8 +245,15 @@ def cmd_search(args: argparse.Namespace, settings: EngineSettings) -> int:
     searcher = Searcher.open(
         settings.index_dir, _explicit_model(settings), settings.search_params(), models=settings.answer_models()
     )
+    previous = searcher.understand(args.after) if args.after else None
     for question in _read_questions(args):
-        result = searcher.search(question, k=args.k, mode=args.mode, passages_per_article=args.passages)
+        if args.conversation and question.strip().lower() == "/new":  # a new conversation starts
+            previous = None
+            continue
+        understood = searcher.understand(question, previous)
+        result = searcher.search(understood, k=args.k, mode=args.mode, passages_per_article=args.passages)
+        if args.conversation:
+            previous = understood.answered(result)
         if args.json:
             print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
         else:

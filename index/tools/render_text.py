@@ -18,6 +18,8 @@ def _marked(passage: Passage, color: bool, start: int = 0, end: int | None = Non
 def format_result(result: SearchResult, color: bool = False, width: int = 100, full: bool = False) -> str:
     """The answer line, then per hit: title — outlet · date, the snippet (``full``: the whole passages), the link."""
     lines = [f"? {result.question}"]
+    if result.understood_as:
+        lines = [f"? {result.understood_as}  (a follow-up: understood with the previous question's words)"]
     if result.band == NOTHING:
         lines.append(f"  no answer found (answer probability {result.confidence:.2f})")
         return "\n".join(lines) + "\n"

@@ -556,6 +556,7 @@ class FakeTelegram:
         username: str | None = None,
         language_code: str | None = None,
         reply_to_bot: bool = False,
+        reply_to: int | None = None,
         entities: list[JSON] | None = None,
         edited: bool = False,
         document: tuple[str | None, bytes, str] | None = None,
@@ -635,6 +636,10 @@ class FakeTelegram:
             }
         if reply_to_bot:
             msg["reply_to_message"] = self._bot_message_for_reply(chat)
+        elif reply_to is not None:  # a reply to one given message of the chat
+            replied = copy.deepcopy(self._messages[(chat_id, reply_to)])
+            replied.pop("reply_to_message", None)
+            msg["reply_to_message"] = replied
         self._messages[(chat_id, message_id)] = msg
         return self._queue({("edited_message" if edited else "message"): msg})
 
