@@ -1,21 +1,31 @@
-"""The answer layer's dev data: question runs through retrieval, with labels, for training and measuring.
+"""The answer layer's data: question runs through retrieval, with labels, for training and measuring.
 
-Sets (``SETS``): ARCD questions over ARCD + the 2,000 SaudiNewsNet articles
-(answerable), the same questions over the SaudiNewsNet articles alone (out of
-corpus: their articles are absent), the team's unanswerable Arabic questions,
-and the team's English questions about the Arabic articles (answerable) and
-English questions the corpus cannot answer.
+Sets (``SETS``), by role:
+
+- dev (trained on, measured out of fold): ARCD questions over ARCD + the 2,000
+  SaudiNewsNet articles (answerable), the same questions over the SaudiNewsNet
+  articles alone (out of corpus: their articles are absent), the team's unanswerable
+  Arabic questions, the team's English questions about the Arabic articles (the dev
+  set and the tuning set) and English questions the corpus cannot answer;
+- external (trained on in every fold, never measured): public training splits
+  (``bench.external``: SQuAD 2.0), when present;
+- held-out (measured with the shipped models, never trained or tuned on): the frozen
+  English set and the Arabic news set about randomly picked SaudiNewsNet articles,
+  the latter also over an index without its articles (out of corpus).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from bench.common import ARCD_ARTICLES, ARCD_QUESTIONS, ROOT, SNN_ARTICLES, build_index_cli, need
+from bench.external import SQUAD, available, convert_squad
 from index.answer.answerability import ANSWERABILITY_FEATURES, hit_features
 from index.answer.learned import LearnedModel
 from index.answer.matching import Matcher
@@ -33,9 +43,32 @@ from index.storage.store import current_build_id
 from index.tools.evaluate import contains_answer, load_questions
 
 DATA = ROOT / "bench" / "data"
+ARABIC_HELDOUT = DATA / "arabic_heldout.jsonl"
+DEV, EXTERNAL_TRAINING, HELDOUT = "dev", "external", "heldout"
+
+
+def _without_heldout() -> Path:
+    """The SaudiNewsNet articles less those the held-out Arabic questions ask about (their out-of-corpus index)."""
+    out = ROOT / "var" / "snn-without-arabic-heldout.jsonl"
+    if not out.exists() and ARABIC_HELDOUT.exists() and SNN_ARTICLES.exists():
+        asked = {q["article_id"] for q in load_questions(ARABIC_HELDOUT)}
+        lines = [line for line in SNN_ARTICLES.read_text(encoding="utf-8").splitlines() if json.loads(line)["id"] not in asked]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    path: Path
+    articles: Callable[[], list[Path]]
+
+
 INDEXES = {
-    "arcd+snn": (ROOT / "var" / "answers-arcd-snn", [ARCD_ARTICLES, SNN_ARTICLES]),
-    "snn": (ROOT / "var" / "answers-snn", [SNN_ARTICLES]),
+    "arcd+snn": IndexSpec(ROOT / "var" / "answers-arcd-snn", lambda: [ARCD_ARTICLES, SNN_ARTICLES]),
+    "snn": IndexSpec(ROOT / "var" / "answers-snn", lambda: [SNN_ARTICLES]),
+    "arcd+snn-heldout": IndexSpec(ROOT / "var" / "answers-arcd-snn-less-heldout", lambda: [ARCD_ARTICLES, _without_heldout()]),
+    "squad2": IndexSpec(ROOT / "var" / "answers-squad2", lambda: [SQUAD.articles]),
 }
 
 
@@ -46,6 +79,8 @@ class QuestionSet:
     index: str
     answerable: bool
     language: str
+    role: str = DEV  # DEV: trained on and measured out of fold; EXTERNAL_TRAINING: trained on in every fold,
+    # never measured; HELDOUT: measured with the shipped models only, never trained or tuned on
 
 
 SETS = (
@@ -54,8 +89,21 @@ SETS = (
     QuestionSet("unanswerable-ar", DATA / "unanswerable_ar.jsonl", "arcd+snn", False, "ar"),
     QuestionSet("unanswerable-ar@snn", DATA / "unanswerable_ar.jsonl", "snn", False, "ar"),
     QuestionSet("english", DATA / "english_questions.jsonl", "arcd+snn", True, "en"),
+    QuestionSet("english-tuning", DATA / "english_tuning.jsonl", "arcd+snn", True, "en"),
     QuestionSet("unanswerable-en", DATA / "unanswerable_en.jsonl", "arcd+snn", False, "en"),
+    QuestionSet("squad2", SQUAD.questions(True), "squad2", True, "en", EXTERNAL_TRAINING),
+    QuestionSet("squad2-unanswerable", SQUAD.questions(False), "squad2", False, "en", EXTERNAL_TRAINING),
+    QuestionSet("english-heldout", DATA / "english_heldout.jsonl", "arcd+snn", True, "en", HELDOUT),
+    QuestionSet("arabic-heldout", ARABIC_HELDOUT, "arcd+snn", True, "ar", HELDOUT),
+    QuestionSet("arabic-heldout-out-of-corpus", ARABIC_HELDOUT, "arcd+snn-heldout", False, "ar", HELDOUT),
 )
+
+
+def sets_for(*roles: str) -> tuple[QuestionSet, ...]:
+    """The sets of these roles whose questions are there (external data only when converted: ``bench.external``)."""
+    if EXTERNAL_TRAINING in roles and available(SQUAD):
+        convert_squad(SQUAD)
+    return tuple(spec for spec in SETS if spec.role in roles and spec.questions.exists())
 
 
 def neutral_models() -> AnswerModels:
@@ -70,17 +118,21 @@ def neutral_models() -> AnswerModels:
 
 
 def open_searchers(
-    models: AnswerModels | None = None, params: SearchParams | None = None, chunk_words: int | None = None
+    models: AnswerModels | None = None,
+    params: SearchParams | None = None,
+    chunk_words: int | None = None,
+    sets: tuple[QuestionSet, ...] = (),
 ) -> dict[str, Searcher]:
-    """One searcher per dev index, built first when missing (``chunk_words``: another chunk size, its own index)."""
+    """One searcher per index the ``sets`` use (default: the dev sets'), built first when missing
+    (``chunk_words``: another chunk size, its own index)."""
     out = {}
-    for name, (path, articles) in INDEXES.items():
-        extra: list[str] = []
+    for name in dict.fromkeys(spec.index for spec in sets or sets_for(DEV)):
+        path, extra = INDEXES[name].path, []
         if chunk_words:
             path = path.with_name(f"{path.name}-{chunk_words}w")
             extra = ["--chunk-words", str(chunk_words)]
         if current_build_id(path) is None:
-            build_index_cli(path, [need(p) for p in articles], extra)
+            build_index_cli(path, [need(p) for p in INDEXES[name].articles()], extra)
         out[name] = Searcher.open(path, params=params or SearchParams(), models=models or neutral_models())
     return out
 
@@ -112,7 +164,7 @@ class Run:
         return self.answerable and self.relevant(hit) and contains_answer(hit.passage.text, self.question["answers"])
 
 
-def collect(searchers: dict[str, Searcher], sets=SETS, k: int = 5, limit: int | None = None) -> list[Run]:
+def collect(searchers: dict[str, Searcher], sets: tuple[QuestionSet, ...], k: int = 5, limit: int | None = None) -> list[Run]:
     """Every question of every set through retrieval (no answer model), with sentence features and labels."""
     from tqdm.auto import tqdm
 
