@@ -16,9 +16,8 @@ Sets (``SETS``), by role:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -27,6 +26,7 @@ import numpy as np
 from bench.common import ARCD_ARTICLES, ARCD_QUESTIONS, ROOT, SNN_ARTICLES, build_index_cli, need
 from bench.external import SQUAD, available, convert_squad
 from index.answer.answerability import ANSWERABILITY_FEATURES, hit_features
+from index.answer.head import head_rows
 from index.answer.learned import LearnedModel
 from index.answer.matching import Matcher
 from index.answer.ordering import lead_with_best_answer
@@ -37,24 +37,40 @@ from index.answer.selector import (
     sentence_features,
 )
 from index.results import Hit
-from index.search.retrieval import Candidates
+from index.search.retrieval import Candidates, stored_vectors
 from index.search.searcher import AnswerModels, Searcher, SearchParams
 from index.storage.store import current_build_id
+from index.text.arabic import normalize
 from index.tools.evaluate import contains_answer, load_questions
 
 DATA = ROOT / "bench" / "data"
 ARABIC_HELDOUT = DATA / "arabic_heldout.jsonl"
+ARABIC_NEWS = DATA / "arabic_news.jsonl"
 DEV, EXTERNAL_TRAINING, HELDOUT = "dev", "external", "heldout"
 
 
-def _without_heldout() -> Path:
-    """The SaudiNewsNet articles less those the held-out Arabic questions ask about (their out-of-corpus index)."""
-    out = ROOT / "var" / "snn-without-arabic-heldout.jsonl"
-    if not out.exists() and ARABIC_HELDOUT.exists() and SNN_ARTICLES.exists():
-        asked = {q["article_id"] for q in load_questions(ARABIC_HELDOUT)}
-        lines = [line for line in SNN_ARTICLES.read_text(encoding="utf-8").splitlines() if json.loads(line)["id"] not in asked]
+def _distinctive(answer: str) -> bool:
+    """An answer unlikely to be in an unrelated article by chance: two words or more, ten characters or more."""
+    return len(answer.split()) >= 2 and len(answer) >= 10
+
+
+def corpus_without(questions: Path, name: str, copies: bool) -> Path:
+    """The SaudiNewsNet articles less those ``questions`` ask about (their out-of-corpus index); ``copies``: less,
+    too, every article holding one of their distinctive answers (``_distinctive``), most often another
+    outlet's copy of the same story (news is syndicated: a question "out of corpus" is otherwise still answered)."""
+    out = ROOT / "var" / f"snn-without-{name}{'-and-copies' if copies else ''}.jsonl"
+    if not out.exists() and questions.exists() and SNN_ARTICLES.exists():
+        asked = load_questions(questions)
+        ids = {q["article_id"] for q in asked}
+        answers = {normalize(a) for q in asked for a in q["answers"] if _distinctive(normalize(a))} if copies else set()
+        kept = []
+        for line in SNN_ARTICLES.read_text(encoding="utf-8").splitlines():
+            article = json.loads(line)
+            text = normalize(f"{article.get('title', '')} {article.get('text', '')}")
+            if article["id"] not in ids and not any(a in text for a in answers):
+                kept.append(line)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        out.write_text("\n".join(kept) + "\n", encoding="utf-8")
     return out
 
 
@@ -67,7 +83,16 @@ class IndexSpec:
 INDEXES = {
     "arcd+snn": IndexSpec(ROOT / "var" / "answers-arcd-snn", lambda: [ARCD_ARTICLES, SNN_ARTICLES]),
     "snn": IndexSpec(ROOT / "var" / "answers-snn", lambda: [SNN_ARTICLES]),
-    "arcd+snn-heldout": IndexSpec(ROOT / "var" / "answers-arcd-snn-less-heldout", lambda: [ARCD_ARTICLES, _without_heldout()]),
+    "arcd+snn-heldout": IndexSpec(
+        ROOT / "var" / "answers-arcd-snn-less-heldout", lambda: [ARCD_ARTICLES, corpus_without(ARABIC_HELDOUT, "heldout", False)]
+    ),
+    "arcd+snn-heldout-copies": IndexSpec(
+        ROOT / "var" / "answers-arcd-snn-less-heldout-copies",
+        lambda: [ARCD_ARTICLES, corpus_without(ARABIC_HELDOUT, "heldout", True)],
+    ),
+    "arcd+snn-news": IndexSpec(
+        ROOT / "var" / "answers-arcd-snn-less-news-copies", lambda: [ARCD_ARTICLES, corpus_without(ARABIC_NEWS, "news", True)]
+    ),
     "squad2": IndexSpec(ROOT / "var" / "answers-squad2", lambda: [SQUAD.articles]),
 }
 
@@ -88,6 +113,8 @@ SETS = (
     QuestionSet("arcd-out-of-corpus", ARCD_QUESTIONS, "snn", False, "ar"),
     QuestionSet("unanswerable-ar", DATA / "unanswerable_ar.jsonl", "arcd+snn", False, "ar"),
     QuestionSet("unanswerable-ar@snn", DATA / "unanswerable_ar.jsonl", "snn", False, "ar"),
+    QuestionSet("arabic-news", ARABIC_NEWS, "arcd+snn", True, "ar"),
+    QuestionSet("arabic-news-out-of-corpus", ARABIC_NEWS, "arcd+snn-news", False, "ar"),
     QuestionSet("english", DATA / "english_questions.jsonl", "arcd+snn", True, "en"),
     QuestionSet("english-tuning", DATA / "english_tuning.jsonl", "arcd+snn", True, "en"),
     QuestionSet("unanswerable-en", DATA / "unanswerable_en.jsonl", "arcd+snn", False, "en"),
@@ -96,6 +123,7 @@ SETS = (
     QuestionSet("english-heldout", DATA / "english_heldout.jsonl", "arcd+snn", True, "en", HELDOUT),
     QuestionSet("arabic-heldout", ARABIC_HELDOUT, "arcd+snn", True, "ar", HELDOUT),
     QuestionSet("arabic-heldout-out-of-corpus", ARABIC_HELDOUT, "arcd+snn-heldout", False, "ar", HELDOUT),
+    QuestionSet("arabic-heldout-out-of-corpus-and-copies", ARABIC_HELDOUT, "arcd+snn-heldout-copies", False, "ar", HELDOUT),
 )
 
 
@@ -154,6 +182,14 @@ class Run:
     labels: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # questions in another script: each sentence's cosine to the question, as the searcher computes it
     cosines: np.ndarray | None = None
+    vector: np.ndarray | None = None  # the question's
+
+    def head_rows(self, hits: list[Hit], searcher: Searcher) -> np.ndarray:
+        """The learned head's input for each hit's (current) passage: the question's vector times the passage's."""
+        vectors = stored_vectors(searcher.stored, [h.passage.row for h in hits]) if hits else None
+        if vectors is None or self.vector is None:
+            return np.zeros((len(hits), 0))
+        return head_rows(self.vector, vectors)
 
     def relevant(self, hit: Hit) -> bool:
         ids = {hit.article_id, *(d["article_id"] for d in hit.also_in)}
@@ -192,6 +228,7 @@ def collect(searchers: dict[str, Searcher], sets: tuple[QuestionSet, ...], k: in
                 ],
                 dtype=np.float64,
             )
+            run.vector = np.asarray(vec)
             similarity = searcher.similarity(matcher, vec)  # as the searcher's answer stage computes it
             if similarity is not None:
                 run.cosines = similarity(run.refs)
@@ -205,11 +242,13 @@ def apply_sentence_scores(run: Run, probs: np.ndarray, depth: int) -> list[Hit]:
     return lead_with_best_answer(list(run.hits), depth)
 
 
-def answerability_rows(run: Run, hits: list[Hit], searcher: Searcher) -> tuple[np.ndarray, np.ndarray]:
-    """Features and labels (the hit holds the answer) of every hit of a run."""
+def answerability_rows(
+    run: Run, hits: list[Hit], searcher: Searcher, head: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Features and labels (the hit holds the answer) of every hit of a run (``head``: the head's score of each)."""
     bm25 = dict(zip(run.cands.rows.tolist(), run.cands.bm25.tolist(), strict=True))
     k1 = searcher.manifest.lexical.k1
-    x = hit_features(run.matcher, hits, bm25, k1)
+    x = hit_features(run.matcher, hits, bm25, k1, head)
     y = np.asarray([run.hit_answers(h) for h in hits], dtype=np.float64)
     return x, y
 

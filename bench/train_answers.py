@@ -1,24 +1,28 @@
-"""Train the answer layer's two models and choose the reply thresholds, on the dev sets.
+"""Train the answer layer's models and choose the reply thresholds, out of fold on the dev sets.
 
-    python -m bench.train_answers [--folds 5] [--no-write] [--no-save]
+    python -m bench.train_answers [--folds 5] [--no-external] [--no-write] [--no-save]
 
-1. Every dev question (bench/answer_data.py SETS) goes through retrieval and
-   grouping; every sentence of the top hits' passages gets its features
-   (index/answers.py) and a label: it holds a gold answer and its article is relevant.
-2. The answer-sentence model: a hand-weighted baseline (the lexical sentence
-   score used for re-ranking), a logistic regression and a LightGBM model, each
-   scored out of fold (folds split by gold article, never by question: the
-   out-of-corpus twin of a question shares its fold). The logistic model ships
-   unless LightGBM beats it by more than a point of answer-line accuracy.
-3. With each question's out-of-fold answer sentences, every hit gets its
-   answerability features (index/answerability.py) and a label: its passage
-   holds the answer. The same two learners, out of fold again.
-4. The trade-off curve (answerable questions refused against out-of-corpus
-   questions refused, every threshold), its AUC, and the two thresholds
-   (``--max-refused``: the share of answerable questions allowed "nothing found";
-   ``--max-sure-wrong``: the share of out-of-corpus questions allowed a sure answer).
-5. Both models refitted on all the data, written as JSON to index/models/ with
-   the thresholds and the out-of-fold figures; the figures go to docs/benchmarks.md.
+1. Every question of the dev sets and of the external training sets (bench/answer_data.py,
+   bench/external.py) goes through retrieval and grouping; every sentence of the top hits'
+   passages gets its features and a label (it holds a gold answer, in a relevant article).
+2. Folds by gold article (an out-of-corpus twin shares its question's fold; unanswerable
+   questions spread by id). External questions are in no fold: every fold trains on them,
+   none is measured on them. Every figure below is out of fold, on dev questions only.
+3. Twice, without and with the external data ("variants"):
+   a. the answer-sentence model: a hand-weighted baseline, logistic regression, LightGBM and
+      LightGBM ranking; the simplest within half a point of the best ARCD answer line ships;
+   b. for questions in another script (English about Arabic news), how much the sentences'
+      similarity to the question counts, chosen inside the folds too;
+   c. the learned head over the question's and each hit's passage vectors (index/answer/head.py);
+   d. answerability over every hit (with the head's score as a feature), logistic and LightGBM;
+   e. the coverage–precision curve of the sure band: at each threshold, the share of answerable
+      ARCD questions answered as sure, the share of those whose 💡 line holds the answer, and
+      the share of out-of-corpus questions answered as sure.
+4. The operating point, on dev: "nothing found" below the threshold refusing at most
+   ``--max-refused`` of answerable ARCD; sure from the one giving at most ``--max-sure-wrong``
+   of out-of-corpus questions a sure answer. English (another script) gets its own pair.
+5. The variant with more answerable ARCD questions sure and right at that point ships, refitted
+   on all its data, as JSON in index/models/ with the thresholds and these figures.
 """
 
 from __future__ import annotations
@@ -28,15 +32,36 @@ import os
 import time
 import zlib
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import numpy as np
 
-from bench.answer_data import SETS, Run, answerability_rows, apply_sentence_scores, collect, open_searchers
+from bench.answer_data import (
+    DEV,
+    EXTERNAL_TRAINING,
+    Run,
+    answerability_rows,
+    apply_sentence_scores,
+    collect,
+    open_searchers,
+    sets_for,
+)
 from bench.common import ROOT, command_line, git_revision, record, table
+from bench.learners import (
+    ALWAYS_TRAIN,
+    LEARNERS,
+    SENTENCE_LEARNERS,
+    assign_folds,
+    calibrated,
+    fit_logistic,
+    out_of_fold,
+    platt,
+    roc_auc,
+)
 from index.answer.answerability import ANSWERABILITY_FEATURES, rule_factors
-from index.answer.learned import LearnedModel, Tree
+from index.answer.head import head_features
+from index.answer.learned import LearnedModel, sigmoid
 from index.answer.matching import topic_weights
 from index.answer.selector import CROSS_LANGUAGE_DENSE_WEIGHT, SENTENCE_FEATURES, dense_adjusted
 from index.search.rerank import sentence_scores
@@ -45,135 +70,11 @@ from index.tools.evaluate import contains_answer
 MODELS_DIR = ROOT / "index" / "models"
 ANSWERABLE_AR = ("arcd",)
 OUT_OF_CORPUS_AR = ("arcd-out-of-corpus", "unanswerable-ar", "unanswerable-ar@snn")
-
-
-# ------------------------------------------------------------------ learners
-
-
-def fit_logistic(
-    x: np.ndarray, y: np.ndarray, groups: list[int], name: str, features: tuple[str, ...], c: float = 1.0
-) -> LearnedModel:
-    from sklearn.linear_model import LogisticRegression
-
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale < 1e-9] = 1.0
-    clf = LogisticRegression(C=c, max_iter=5000).fit((x - mean) / scale, y)
-    params = {"mean": mean, "scale": scale, "coef": clf.coef_[0].astype(np.float64), "intercept": np.float64(clf.intercept_[0])}
-    return LearnedModel(name, "logistic", features, logistic=params)
-
-
-def fit_trees(
-    x: np.ndarray, y: np.ndarray, groups: list[int], name: str, features: tuple[str, ...], objective: str = "binary"
-) -> LearnedModel:
-    """LightGBM: ``binary`` (pointwise) or ``lambdarank`` (ranks the rows of each group, one group per question)."""
-    import lightgbm as lgb
-
-    ranking = objective == "lambdarank"
-    booster = lgb.train(
-        {
-            "objective": objective,
-            "learning_rate": 0.05,
-            "num_leaves": 7 if ranking else 15,
-            "min_data_in_leaf": 50,
-            "bagging_fraction": 0.8,
-            "bagging_freq": 1,
-            "feature_fraction": 0.8,
-            "seed": 7,
-            "verbose": -1,
-            "num_threads": 2,
-        },
-        lgb.Dataset(x, y, group=groups if ranking else None),
-        num_boost_round=300,
-    )
-    dump = booster.dump_model()
-    trees = tuple(_tree_from_lightgbm(t["tree_structure"]) for t in dump["tree_info"])
-    return LearnedModel(name, "trees", features, trees=trees)
-
-
-def _tree_from_lightgbm(root: dict) -> Tree:
-    """LightGBM's JSON tree -> parallel arrays in pre-order (children after parents)."""
-    feature, threshold, left, right, value = [], [], [], [], []
-
-    def visit(node: dict) -> int:
-        i = len(feature)
-        feature.append(-1)
-        threshold.append(0.0)
-        left.append(-1)
-        right.append(-1)
-        value.append(float(node.get("leaf_value", 0.0)))
-        if "split_feature" in node:
-            if node.get("decision_type", "<=") != "<=":
-                raise ValueError("only numerical <= splits are supported")
-            feature[i] = int(node["split_feature"])
-            threshold[i] = float(node["threshold"])
-            left[i] = visit(node["left_child"])
-            right[i] = visit(node["right_child"])
-        return i
-
-    visit(root)
-    return Tree(*(np.asarray(a) for a in (feature, threshold, left, right, value)))
-
-
-def fit_ranker(x: np.ndarray, y: np.ndarray, groups: list[int], name: str, features: tuple[str, ...]) -> LearnedModel:
-    return fit_trees(x, y, groups, name, features, objective="lambdarank")
-
-
-LEARNERS = {"logistic": fit_logistic, "lightgbm": fit_trees}
-# The answer sentence is one choice among a question's sentences: a ranking objective may serve it better.
-SENTENCE_LEARNERS = {**LEARNERS, "lightgbm-rank": fit_ranker}
+ANSWERABLE_EN = ("english", "english-tuning")
+OUT_OF_CORPUS_EN = ("unanswerable-en",)
 # Weights tried for the sentences' similarity to a question in another script (index.answer.selector.dense_adjusted).
 DENSE_WEIGHTS = (0.0, 4.0, 8.0, 16.0, 32.0, 64.0)
-
-
-def calibrated(model: LearnedModel, raw: np.ndarray, y: np.ndarray) -> LearnedModel:
-    """``model`` with a Platt calibration fitted on its out-of-fold raw scores, so ``predict`` gives probabilities."""
-    from sklearn.linear_model import LogisticRegression
-
-    clf = LogisticRegression(C=100.0, max_iter=1000).fit(raw.reshape(-1, 1), y)
-    return replace(model, calibration=(float(clf.coef_[0][0]), float(clf.intercept_[0])))
-
-
-# ------------------------------------------------------------------ folds
-
-
-def assign_folds(runs: list[Run], folds: int) -> dict[str, int]:
-    """Fold of each gold article, balanced by question count; unanswerable questions spread by their id."""
-    sizes: dict[str, int] = defaultdict(int)
-    for run in runs:
-        sizes[run.group] += 1
-    load = [0] * folds
-    fold_of: dict[str, int] = {}
-    for group in sorted(sizes, key=lambda g: (-sizes[g], g)):
-        f = min(range(folds), key=lambda i: (load[i], i))
-        fold_of[group] = f
-        load[f] += sizes[group]
-    return fold_of
-
-
-def out_of_fold(
-    rows: list[np.ndarray],
-    labels: list[np.ndarray],
-    fold: list[int],
-    folds: int,
-    fit,
-    name: str,
-    features,
-    trainable: list[bool] | None = None,
-    raw: bool = False,
-) -> list[np.ndarray]:
-    """Each block of rows (one block per question) predicted by a model trained on the other folds (on the
-    ``trainable`` blocks only); ``raw``: the scores before the sigmoid."""
-    out: list[np.ndarray] = [np.zeros(len(r)) for r in rows]
-    trainable = trainable or [True] * len(rows)
-    for f in range(folds):
-        train = [i for i, g in enumerate(fold) if g != f and len(rows[i]) and trainable[i]]
-        test = [i for i, g in enumerate(fold) if g == f and len(rows[i])]
-        x, y = np.vstack([rows[i] for i in train]), np.concatenate([labels[i] for i in train])
-        model = fit(x, y, [len(rows[i]) for i in train], name, features)
-        for i in test:
-            out[i] = model.raw(rows[i]) if raw else model.predict(rows[i])
-    return out
+CURVE = (0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 
 
 # ------------------------------------------------------------------ measures
@@ -208,27 +109,186 @@ def selector_figures(runs: list[Run], scores: list[np.ndarray], depth: int) -> d
     return {"answer_line": lines / n, "article_hit@1": arts / n}
 
 
-def roc_auc(pos: np.ndarray, neg: np.ndarray) -> float:
-    """P(a random answerable question scores above a random out-of-corpus one); ties count half."""
-    if not len(pos) or not len(neg):
-        return float("nan")
-    scores = np.concatenate([pos, neg])
-    ranks = np.empty(len(scores))
-    order = np.argsort(scores, kind="mergesort")
-    sorted_scores = scores[order]
-    i = 0
-    while i < len(scores):  # average ranks of ties
-        j = i
-        while j + 1 < len(scores) and sorted_scores[j + 1] == sorted_scores[i]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j) / 2 + 1
-        i = j + 1
-    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+def coverage_precision(
+    top: np.ndarray, right: np.ndarray, out_of_corpus: np.ndarray, threshold: float
+) -> tuple[float, float, float]:
+    """At a sure threshold: share of answerable answered sure, share of those right, share of out-of-corpus sure."""
+    sure = top >= threshold
+    return (
+        float(sure.mean()),
+        float(right[sure].mean()) if sure.any() else float("nan"),
+        float((out_of_corpus >= threshold).mean()),
+    )
 
 
-def curve_rows(top: dict[str, np.ndarray], thresholds: list[float]) -> list[list[object]]:
-    """Per threshold: the share of each set's questions whose top hit falls below it ("nothing found")."""
-    return [[f"{t:.2f}", *(f"{np.mean(top[name] < t):.1%}" if len(top[name]) else "—" for name in top)] for t in thresholds]
+# ------------------------------------------------------------------ one variant
+
+
+@dataclass
+class Variant:
+    """Everything one training variant measured out of fold, and what the final fit needs."""
+
+    name: str
+    trainable: list[bool]  # which runs the models may learn from
+    sel_kind: str = ""
+    sel_table: list[list[object]] = field(default_factory=list)
+    dense_weight: float = 0.0
+    dense_rows: list[list[object]] = field(default_factory=list)
+    nested_line: float = 0.0
+    calibrated_raw: np.ndarray | None = None  # out-of-fold selector scores of the answerable dev runs, for calibration
+    hit_rows: list[np.ndarray] = field(default_factory=list)
+    hit_labels: list[np.ndarray] = field(default_factory=list)
+    head_x: list[np.ndarray] = field(default_factory=list)
+    tops_right: list[bool] = field(default_factory=list)  # the answer line right (any band), per run
+    points: dict[str, dict[str, float]] = field(default_factory=dict)
+    ans_kind: str = ""
+    top: dict[str, np.ndarray] = field(default_factory=dict)
+    without_head: dict[str, float] = field(default_factory=dict)
+    head_auc: dict[str, float] = field(default_factory=dict)
+
+
+def train_variant(name: str, runs: list[Run], fold: list[int], trainable: list[bool], searcher_of, args) -> Variant:
+    v = Variant(name, trainable)
+    dev = [fold[i] != ALWAYS_TRAIN for i in range(len(runs))]
+    answerable = [i for i, r in enumerate(runs) if r.answerable and (dev[i] or trainable[i])]
+    # ---- a. answer sentence
+    rows, labels = [runs[i].x for i in answerable], [runs[i].labels for i in answerable]
+    folds_, mask = [fold[i] for i in answerable], [trainable[i] for i in answerable]
+    measured = defaultdict(list)
+    for pos, i in enumerate(answerable):
+        if dev[i]:
+            measured[runs[i].set].append(pos)
+    candidates = {"hand weights": [hand_scores(runs[i]) for i in answerable]}
+    for kind, fit in SENTENCE_LEARNERS.items():
+        candidates[kind] = out_of_fold(
+            rows, labels, folds_, args.folds, fit, "answer_sentence", SENTENCE_FEATURES, mask, raw=True
+        )
+    figs = {}
+    for kind, scores in candidates.items():
+        for set_name, positions in measured.items():
+            chosen = [runs[answerable[p]] for p in positions]
+            f = selector_figures(chosen, [scores[p] for p in positions], args.depth)
+            kept = selector_figures(chosen, [scores[p] for p in positions], 1)
+            figs[(kind, set_name)] = f
+            v.sel_table.append([kind, set_name, kept["answer_line"], f["answer_line"], f["article_hit@1"]])
+    best = max(figs[(k, "arcd")]["answer_line"] for k in SENTENCE_LEARNERS)
+    v.sel_kind = next(k for k in SENTENCE_LEARNERS if figs[(k, "arcd")]["answer_line"] >= best - 0.005)
+    raw_all = out_of_fold(
+        [r.x for r in runs],
+        [r.labels for r in runs],
+        fold,
+        args.folds,
+        SENTENCE_LEARNERS[v.sel_kind],
+        "answer_sentence",
+        SENTENCE_FEATURES,
+        trainable=[r.answerable and t for r, t in zip(runs, trainable, strict=True)],
+        raw=True,
+    )
+    # ---- b. questions in another script: the weight of the sentences' similarity, chosen inside the folds too
+    cross = [i for i, r in enumerate(runs) if r.answerable and r.cosines is not None and dev[i]]
+
+    def english_line(indices: list[int], weight: float) -> float:
+        adjusted = [dense_adjusted(raw_all[i], runs[i].cosines, weight) for i in indices]
+        return selector_figures([runs[i] for i in indices], adjusted, args.depth)["answer_line"]
+
+    def best_weight(indices: list[int]) -> float:
+        lines = {w: english_line(indices, w) for w in DENSE_WEIGHTS}
+        return max(DENSE_WEIGHTS, key=lambda w: (lines[w], -w))
+
+    weight_of_fold = {}
+    if cross:
+        v.dense_rows = [[w, english_line(cross, w)] for w in DENSE_WEIGHTS]
+        v.dense_weight = best_weight(cross)
+        weight_of_fold = {f: best_weight([i for i in cross if fold[i] != f]) for f in range(args.folds)}
+        in_fold = {f: [i for i in cross if fold[i] == f] for f in range(args.folds)}
+        v.nested_line = sum(english_line(in_fold[f], weight_of_fold[f]) * len(in_fold[f]) for f in range(args.folds)) / len(cross)
+    raw_all = [
+        dense_adjusted(r_, run.cosines, weight_of_fold.get(f, v.dense_weight)) if run.cosines is not None else r_
+        for r_, run, f in zip(raw_all, runs, fold, strict=True)
+    ]
+    dev_answerable = [i for i in answerable if dev[i]]
+    v.calibrated_raw = np.concatenate([raw_all[i] for i in dev_answerable])
+    a, b = platt(v.calibrated_raw, np.concatenate([runs[i].labels for i in dev_answerable]))
+    # ---- c. the head, d. answerability
+    hits_of = []
+    for i, run in enumerate(runs):
+        hits = apply_sentence_scores(run, sigmoid(a * raw_all[i] + b), args.depth)
+        hits_of.append(hits)
+        v.tops_right.append(answer_line(run, hits))
+        v.head_x.append(run.head_rows(hits, searcher_of[run.set]))
+        v.hit_labels.append(np.asarray([run.hit_answers(h) for h in hits], dtype=np.float64))
+    dimension = max((x.shape[1] for x in v.head_x if x.size), default=0)
+    head_oof = out_of_fold(
+        [x if x.shape[1] == dimension else np.zeros((len(x), dimension)) for x in v.head_x],
+        v.hit_labels,
+        fold,
+        args.folds,
+        fit_logistic,
+        "answer_head",
+        head_features(dimension),
+        trainable,
+        raw=True,
+    )
+    for i, run in enumerate(runs):
+        x, _ = answerability_rows(run, hits_of[i], searcher_of[run.set], head_oof[i] if len(hits_of[i]) else None)
+        v.hit_rows.append(x)
+    sets = [r.set for r in runs]
+    top_head = _tops(head_oof, sets)
+    v.head_auc = {
+        "ar": roc_auc(_cat(top_head, ANSWERABLE_AR), _cat(top_head, OUT_OF_CORPUS_AR)),
+        "en": roc_auc(_cat(top_head, ANSWERABLE_EN), _cat(top_head, OUT_OF_CORPUS_EN)),
+    }
+    scores = {}
+    for kind, fit in LEARNERS.items():
+        probs = out_of_fold(v.hit_rows, v.hit_labels, fold, args.folds, fit, "answerability", ANSWERABILITY_FEATURES, trainable)
+        scores[kind] = [p * rule_factors(x) for p, x in zip(probs, v.hit_rows, strict=True)]
+        v.points[kind] = operating_point(_tops(scores[kind], sets), v.tops_right, sets, args)
+    v.ans_kind = max(
+        v.points, key=lambda k: (v.points[k]["out_of_corpus_refused"] + v.points[k]["answerable_sure_right"], k == "logistic")
+    )
+    v.top = _tops(scores[v.ans_kind], sets)
+    # the same learner without the head's column: what the head adds
+    no_head = [x.copy() for x in v.hit_rows]
+    for x in no_head:
+        x[:, ANSWERABILITY_FEATURES.index("head")] = 0.0
+    probs = out_of_fold(
+        no_head, v.hit_labels, fold, args.folds, LEARNERS[v.ans_kind], "answerability", ANSWERABILITY_FEATURES, trainable
+    )
+    v.without_head = operating_point(
+        _tops([p * rule_factors(x) for p, x in zip(probs, no_head, strict=True)], sets), v.tops_right, sets, args
+    )
+    return v
+
+
+def _tops(scores: list[np.ndarray], sets: list[str]) -> dict[str, np.ndarray]:
+    """Each set's top-hit scores (0 for a run without hits)."""
+    out: dict[str, list[float]] = defaultdict(list)
+    for s, name in zip(scores, sets, strict=True):
+        out[name].append(float(s[0]) if len(s) else 0.0)
+    return {name: np.asarray(v) for name, v in out.items()}
+
+
+def _cat(top: dict[str, np.ndarray], names: tuple[str, ...]) -> np.ndarray:
+    return np.concatenate([top[n] for n in names if n in top] or [np.zeros(0)])
+
+
+def operating_point(top: dict[str, np.ndarray], right: list[bool], sets: list[str], args) -> dict[str, float]:
+    """The two thresholds (chosen on dev) and what they give."""
+    pos, neg = _cat(top, ANSWERABLE_AR), _cat(top, OUT_OF_CORPUS_AR)
+    right_ar = np.asarray([r for r, s in zip(right, sets, strict=True) if s in ANSWERABLE_AR])
+    minimum = float(np.quantile(pos, args.max_refused))
+    sure = max(float(np.quantile(neg, 1.0 - args.max_sure_wrong)), minimum)
+    coverage, precision, wrong = coverage_precision(pos, right_ar, neg, sure)
+    return {
+        "auc": roc_auc(pos, neg),
+        "min": minimum,
+        "sure": sure,
+        "out_of_corpus_refused": float(np.mean(neg < minimum)),
+        "answerable_sure_right": float(np.mean(right_ar & (pos >= sure))),
+        "coverage": coverage,
+        "precision": precision,
+        "out_of_corpus_sure": wrong,
+    }
 
 
 # ------------------------------------------------------------------ main
@@ -243,253 +303,204 @@ def main() -> None:
         "--max-refused-cross", type=float, default=0.10, help="answerable English questions allowed 'nothing found'"
     )
     parser.add_argument("--max-sure-wrong", type=float, default=0.01, help="out-of-corpus questions allowed a sure answer")
+    parser.add_argument("--no-external", action="store_true", help="leave out the external training data (bench/external.py)")
     parser.add_argument("--limit", type=int, help="only the first N questions of each set (quick runs)")
-    parser.add_argument("--chunk-words", type=int, help="try another chunk size (its own dev indexes; models not saved)")
-    parser.add_argument("--no-write", action="store_true", help="do not append to docs/benchmarks.md")
+    parser.add_argument("--chunk-words", type=int, help="try another chunk size (its own indexes; models not saved)")
+    parser.add_argument("--no-write", action="store_true", help="do not write docs/benchmarks")
     parser.add_argument("--no-save", action="store_true", help="do not overwrite the models in index/models/")
     args = parser.parse_args()
     os.environ.setdefault("TQDM_DISABLE", "1")
     started = time.perf_counter()
-
-    searchers = open_searchers(chunk_words=args.chunk_words)
-    if args.chunk_words:
-        args.no_save = True
-    runs = collect(searchers, limit=args.limit)
-    searcher_of = {spec.name: searchers[spec.index] for spec in SETS}
-    fold_of = assign_folds([r for r in runs if r.answerable], args.folds)
-    # unanswerable questions spread by a stable hash of their id (Python's hash() changes with every process)
-    fold = [fold_of.get(r.group, zlib.crc32(r.qid.encode()) % args.folds) for r in runs]
-    answerable = [i for i, r in enumerate(runs) if r.answerable]
+    sets = sets_for(DEV) if args.no_external else sets_for(DEV, EXTERNAL_TRAINING)
+    searchers = open_searchers(chunk_words=args.chunk_words, sets=sets)
+    args.no_save = args.no_save or bool(args.chunk_words)
+    runs = collect(searchers, sets, limit=args.limit)
+    searcher_of = {spec.name: searchers[spec.index] for spec in sets}
+    external = {spec.name for spec in sets if spec.role == EXTERNAL_TRAINING}
+    fold_of = assign_folds([r for r in runs if r.answerable and r.set not in external], args.folds)
+    fold = [ALWAYS_TRAIN if r.set in external else fold_of.get(r.group, zlib.crc32(r.qid.encode()) % args.folds) for r in runs]
     print(f"{len(runs)} question runs, {sum(len(r.refs) for r in runs)} sentence rows ({time.perf_counter() - started:.0f} s)")
 
-    # ---- 2. answer sentence
-    sel_rows = [runs[i].x for i in answerable]
-    sel_labels = [runs[i].labels for i in answerable]
-    sel_fold = [fold[i] for i in answerable]
-    by_set = defaultdict(list)
-    for pos, i in enumerate(answerable):
-        by_set[runs[i].set].append(pos)
-    candidates = {"hand weights": [hand_scores(runs[i]) for i in answerable]}
-    for kind, fit in SENTENCE_LEARNERS.items():
-        candidates[kind] = out_of_fold(
-            sel_rows, sel_labels, sel_fold, args.folds, fit, "answer_sentence", SENTENCE_FEATURES, raw=True
-        )
-    sel_table, sel_figs = [], {}
-    for kind, scores in candidates.items():
-        for set_name, positions in by_set.items():
-            figs = selector_figures([runs[answerable[p]] for p in positions], [scores[p] for p in positions], args.depth)
-            kept = selector_figures([runs[answerable[p]] for p in positions], [scores[p] for p in positions], 1)
-            sel_figs[(kind, set_name)] = figs
-            sel_table.append([kind, set_name, kept["answer_line"], figs["answer_line"], figs["article_hit@1"]])
-    # the simplest learner within half a point of the best answer line on ARCD
-    best_line = max(sel_figs[(k, "arcd")]["answer_line"] for k in SENTENCE_LEARNERS)
-    sel_kind = next(k for k in SENTENCE_LEARNERS if sel_figs[(k, "arcd")]["answer_line"] >= best_line - 0.005)
-    print(
-        table(["model", "set", "answer line (no reorder)", f"answer line (best of top {args.depth})", "article-hit@1"], sel_table)
-    )
+    variants = [train_variant("dev sets only", runs, fold, [r.set not in external for r in runs], searcher_of, args)]
+    if external:
+        variants.append(train_variant("dev + external", runs, fold, [True] * len(runs), searcher_of, args))
+    chosen = max(variants, key=lambda v: v.points[v.ans_kind]["answerable_sure_right"])
+    print(f"chosen: {chosen.name} ({time.perf_counter() - started:.0f} s)")
+    models, meta = fit_final(chosen, runs, fold, args)
+    if not args.no_save:
+        MODELS_DIR.mkdir(parents=True, exist_ok=True)
+        for name, model in models.items():
+            model.save(MODELS_DIR / f"{name}.json")
+        print(f"wrote {', '.join(f'{n}.json' for n in models)} in {MODELS_DIR}")
+    report(variants, chosen, runs, fold, meta, args, time.perf_counter() - started)
 
-    # out-of-fold selector scores for every run (unanswerable ones too), from the chosen learner, made probabilities
-    raw_all = out_of_fold(
-        [r.x for r in runs],
-        [r.labels for r in runs],
-        fold,
-        args.folds,
-        SENTENCE_LEARNERS[sel_kind],
+
+def fit_final(v: Variant, runs: list[Run], fold: list[int], args) -> tuple[dict[str, LearnedModel], dict]:
+    """The chosen variant's models refitted on all its data, with their thresholds and figures."""
+    use = [i for i, r in enumerate(runs) if v.trainable[i]]
+    sel_use = [i for i in use if runs[i].answerable]
+    sel = SENTENCE_LEARNERS[v.sel_kind](
+        np.vstack([runs[i].x for i in sel_use]),
+        np.concatenate([runs[i].labels for i in sel_use]),
+        [len(runs[i].x) for i in sel_use],
         "answer_sentence",
         SENTENCE_FEATURES,
-        trainable=[r.answerable for r in runs],
-        raw=True,
     )
-    # questions in another script: how much the sentences' similarity to the question counts. The weight is chosen
-    # inside the folds too (on the other folds' English questions), so the English figures stay out of fold.
-    cross_runs = [i for i, r in enumerate(runs) if r.answerable and r.cosines is not None]
-
-    def english_line(indices: list[int], weight: float) -> float:
-        adjusted = [dense_adjusted(raw_all[i], runs[i].cosines, weight) for i in indices]
-        return selector_figures([runs[i] for i in indices], adjusted, args.depth)["answer_line"]
-
-    def best_weight(indices: list[int]) -> float:
-        lines = {w: english_line(indices, w) for w in DENSE_WEIGHTS}
-        return max(DENSE_WEIGHTS, key=lambda w: (lines[w], -w))  # ties: the smaller weight
-
-    dense_rows, dense_weight, weight_of_fold, nested_line = [], 0.0, {}, 0.0
-    if cross_runs:
-        dense_rows = [[w, english_line(cross_runs, w)] for w in DENSE_WEIGHTS]
-        dense_weight = best_weight(cross_runs)  # shipped
-        weight_of_fold = {f: best_weight([i for i in cross_runs if fold[i] != f]) for f in range(args.folds)}
-        in_fold = {f: [i for i in cross_runs if fold[i] == f] for f in range(args.folds)}
-        nested = [[f, weight_of_fold[f], english_line(in_fold[f], weight_of_fold[f])] for f in range(args.folds)]
-        nested_line = sum(line * len(in_fold[f]) for f, _, line in nested) / len(cross_runs)
-        print(table(["cross-language dense weight", "English answer line (all questions)"], dense_rows))
-        print(table(["fold", "weight chosen on the other folds", "English answer line in the fold"], nested))
-        print(f"English answer line with the weight chosen out of fold: {nested_line:.3f}")
-    raw_all = [
-        dense_adjusted(r_, run.cosines, weight_of_fold.get(f, dense_weight)) if run.cosines is not None else r_
-        for r_, run, f in zip(raw_all, runs, fold, strict=True)
-    ]
-    final_sel = SENTENCE_LEARNERS[sel_kind](
-        np.vstack(sel_rows), np.concatenate(sel_labels), [len(r) for r in sel_rows], "answer_sentence", SENTENCE_FEATURES
+    dev_answerable = [i for i, r in enumerate(runs) if r.answerable and fold[i] != ALWAYS_TRAIN]
+    sel = calibrated(sel, v.calibrated_raw, np.concatenate([runs[i].labels for i in dev_answerable]))
+    dimension = max(x.shape[1] for x in v.head_x if x.size)
+    head_use = [i for i in use if v.head_x[i].size]
+    head = fit_logistic(
+        np.vstack([v.head_x[i] for i in head_use]),
+        np.concatenate([v.hit_labels[i] for i in head_use]),
+        [],
+        "answer_head",
+        head_features(dimension),
     )
-    final_sel = calibrated(
-        final_sel, np.concatenate([raw_all[i] for i in answerable]), np.concatenate([runs[i].labels for i in answerable])
+    ans = LEARNERS[v.ans_kind](
+        np.vstack([v.hit_rows[i] for i in use if len(v.hit_rows[i])]),
+        np.concatenate([v.hit_labels[i] for i in use if len(v.hit_rows[i])]),
+        [],
+        "answerability",
+        ANSWERABILITY_FEATURES,
     )
-    sel_all = [final_sel.probability(r) for r in raw_all]
-
-    # ---- 3. answerability
-    hit_rows, hit_labels, tops = [], [], []
-    for run, p in zip(runs, sel_all, strict=True):
-        hits = apply_sentence_scores(run, p, args.depth)
-        x, y = answerability_rows(run, hits, searcher_of[run.set])
-        hit_rows.append(x)
-        hit_labels.append(y)
-        tops.append(answer_line(run, hits))
-    # the probabilities as the searcher gives them: the model's, then the rules (index/answerability.py)
-    ans_scores = {
-        kind: [
-            p * rule_factors(x)
-            for p, x in zip(
-                out_of_fold(hit_rows, hit_labels, fold, args.folds, fit, "answerability", ANSWERABILITY_FEATURES),
-                hit_rows,
-                strict=True,
-            )
-        ]
-        for kind, fit in LEARNERS.items()
-    }
-    set_names = [spec.name for spec in SETS if any(r.set == spec.name for r in runs)]
-
-    def top_probs(scores: list[np.ndarray]) -> dict[str, np.ndarray]:
-        out = {name: [] for name in set_names}
-        for run, s in zip(runs, scores, strict=True):
-            out[run.set].append(float(s[0]) if len(s) else 0.0)
-        return {name: np.asarray(v) for name, v in out.items()}
-
-    def operating_point(top: dict[str, np.ndarray]) -> dict[str, float]:
-        """The two thresholds and what they give: out-of-corpus refused, answerable answered sure and right."""
-        pos = np.concatenate([top[n] for n in ANSWERABLE_AR if n in top])
-        neg = np.concatenate([top[n] for n in OUT_OF_CORPUS_AR if n in top])
-        right = np.asarray([t for run, t in zip(runs, tops, strict=True) if run.set in ANSWERABLE_AR])
-        minimum = float(np.quantile(pos, args.max_refused))
-        sure = max(float(np.quantile(neg, 1.0 - args.max_sure_wrong)), minimum)
-        return {
-            "auc": roc_auc(pos, neg),
-            "min": minimum,
-            "sure": sure,
-            "out_of_corpus_refused": float(np.mean(neg < minimum)),
-            "answerable_sure_right": float(np.mean(right & (pos >= sure))),
-        }
-
-    points = {kind: operating_point(top_probs(scores)) for kind, scores in ans_scores.items()}
-    # the learner that refuses more out-of-corpus questions plus answers more questions sure and right
-    ans_kind = max(
-        points, key=lambda k: (points[k]["out_of_corpus_refused"] + points[k]["answerable_sure_right"], k == "logistic")
+    point = v.points[v.ans_kind]
+    low_en = (
+        float(np.quantile(_cat(v.top, ANSWERABLE_EN), args.max_refused_cross))
+        if _cat(v.top, ANSWERABLE_EN).size
+        else point["min"]
     )
-    top = top_probs(ans_scores[ans_kind])
-    minimum, sure = points[ans_kind]["min"], points[ans_kind]["sure"]
-    thresholds = sorted({*(round(t, 2) for t in np.linspace(0.0, 1.0, 21)), round(minimum, 3), round(sure, 3)})
-    print(f"answerability operating points: {points}")
-    # questions in another script than the corpus: their own pair of thresholds, on the English curves
-    cross = None
-    if len(top.get("english", [])) and len(top.get("unanswerable-en", [])):
-        low = float(np.quantile(top["english"], args.max_refused_cross))
-        cross = (low, max(float(np.quantile(top["unanswerable-en"], 1.0 - args.max_sure_wrong)), low))
-
-    # ---- bands with the chosen thresholds, per set
-    band_rows = []
-    for name in set_names:
-        p = top[name]
-        low, high = cross if cross and name in ("english", "unanswerable-en") else (minimum, sure)
-        lines = np.asarray([t for run, t in zip(runs, tops, strict=True) if run.set == name])
-        row = [
-            name,
-            len(p),
-            f"{np.mean(p < low):.1%}",
-            f"{np.mean((p >= low) & (p < high)):.1%}",
-            f"{np.mean(p >= high):.1%}",
-        ]
-        row.append(f"{np.mean(lines & (p >= high)):.1%}" if any(r.answerable for r in runs if r.set == name) else "—")
-        band_rows.append(row)
-
-    # ---- 5. final models on everything
-    final_ans = LEARNERS[ans_kind](
-        np.vstack(hit_rows), np.concatenate(hit_labels), [len(r) for r in hit_rows], "answerability", ANSWERABILITY_FEATURES
-    )
+    neg_en = _cat(v.top, OUT_OF_CORPUS_EN)
+    cross = (low_en, max(float(np.quantile(neg_en, 1.0 - args.max_sure_wrong)), low_en)) if neg_en.size else None
     trained = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "commit": git_revision(),
         "command": command_line(),
-        "sets": {name: len(top[name]) for name in set_names},
+        "variant": v.name,
+        "sets": {name: len(values) for name, values in v.top.items()},
     }
-    sel_meta = {
-        **trained,
-        "learner": sel_kind,
-        "oof": {f"{k}/{s}": v for (k, s), v in sel_figs.items()},
-        CROSS_LANGUAGE_DENSE_WEIGHT: dense_weight,
+    meta = {
+        "answer_sentence": {**trained, "learner": v.sel_kind, CROSS_LANGUAGE_DENSE_WEIGHT: v.dense_weight},
+        "answer_head": {**trained, "oof_auc": v.head_auc},
+        "answerability": {
+            **trained,
+            "learner": v.ans_kind,
+            "oof": v.points,
+            "thresholds": {"min": round(point["min"], 4), "sure": round(point["sure"], 4)},
+            **({"thresholds_cross_language": {"min": round(cross[0], 4), "sure": round(cross[1], 4)}} if cross else {}),
+        },
     }
-    ans_meta = {
-        **trained,
-        "learner": ans_kind,
-        "oof": points,
-        "thresholds": {"min": round(minimum, 4), "sure": round(sure, 4)},
-        **({"thresholds_cross_language": {"min": round(cross[0], 4), "sure": round(cross[1], 4)}} if cross else {}),
-    }
-    final_sel = replace(final_sel, meta=sel_meta)
-    final_ans = replace(final_ans, meta=ans_meta)
-    if not args.no_save:
-        MODELS_DIR.mkdir(parents=True, exist_ok=True)
-        final_sel.save(MODELS_DIR / "answer_sentence.json")
-        final_ans.save(MODELS_DIR / "answerability.json")
-        print(f"wrote {MODELS_DIR / 'answer_sentence.json'} and {MODELS_DIR / 'answerability.json'}")
+    models = {"answer_sentence": sel, "answer_head": head, "answerability": ans}
+    return {name: replace(model, meta=meta[name]) for name, model in models.items()}, meta
 
+
+def report(variants: list[Variant], chosen: Variant, runs: list[Run], fold: list[int], meta: dict, args, seconds: float) -> None:
+    thresholds = meta["answerability"]["thresholds"]
+    cross = meta["answerability"].get("thresholds_cross_language", thresholds)
+    sets = [r.set for r in runs]
+    curve_rows, point_rows, band_rows = [], [], []
+    for v in variants:
+        pos, neg = _cat(v.top, ANSWERABLE_AR), _cat(v.top, OUT_OF_CORPUS_AR)
+        right = np.asarray([r for r, s in zip(v.tops_right, sets, strict=True) if s in ANSWERABLE_AR])
+        for t in (*CURVE, v.points[v.ans_kind]["sure"]):
+            c, p, w = coverage_precision(pos, right, neg, t)
+            curve_rows.append([v.name, f"{t:.3f}", f"{c:.1%}", f"{p:.3f}", f"{w:.1%}"])
+        for kind, p in v.points.items():
+            point_rows.append(
+                [
+                    v.name,
+                    kind,
+                    p["auc"],
+                    f"{p['coverage']:.1%}",
+                    f"{p['precision']:.3f}",
+                    f"{p['out_of_corpus_sure']:.1%}",
+                    f"{p['out_of_corpus_refused']:.1%}",
+                ]
+            )
+        p = v.without_head
+        point_rows.append(
+            [
+                v.name,
+                f"{v.ans_kind}, head left out",
+                p["auc"],
+                f"{p['coverage']:.1%}",
+                f"{p['precision']:.3f}",
+                f"{p['out_of_corpus_sure']:.1%}",
+                f"{p['out_of_corpus_refused']:.1%}",
+            ]
+        )
+    measured = {r.set for r, f in zip(runs, fold, strict=True) if f != ALWAYS_TRAIN}
+    for name, p in chosen.top.items():
+        if name not in measured:
+            continue
+        low, high = (
+            (cross["min"], cross["sure"])
+            if name in (*ANSWERABLE_EN, *OUT_OF_CORPUS_EN)
+            else (thresholds["min"], thresholds["sure"])
+        )
+        lines = np.asarray([t for t, s in zip(chosen.tops_right, sets, strict=True) if s == name])
+        answerable = name in (*ANSWERABLE_AR, *ANSWERABLE_EN)
+        sure = p >= high
+        band_rows.append(
+            [name, len(p), f"{np.mean(p < low):.1%}", f"{np.mean((p >= low) & ~sure):.1%}", f"{sure.mean():.1%}"]
+            + ([f"{lines[sure].mean():.3f}" if sure.any() else "—"] if answerable else ["—"])
+        )
+    point = chosen.points[chosen.ans_kind]
     body = (
-        f"Sets: {', '.join(f'{n} ({len(top[n])})' for n in set_names)}. Folds: {args.folds}, split by gold article "
-        "(a question's out-of-corpus twin shares its fold; unanswerable questions spread by id). All figures below are "
-        "out of fold.\n\n**Answer sentence** (the top hit's answer sentence holds a gold answer and the hit is a relevant "
-        f"article; gate off). Shipped learner: **{sel_kind}**.\n\n"
-        + table(
-            ["model", "set", "answer line, retrieval order", f"answer line, best of top {args.depth}", "article-hit@1"], sel_table
-        )
-        + (
-            "\n\nQuestions in another script than the corpus (English about Arabic news) also have the competing "
-            "sentences embedded; the selector's score is lowered by the weight times how much less similar to the "
-            f"question each sentence is than the most similar one (`index/answers.py: dense_adjusted`). Shipped weight: "
-            f"**{dense_weight:g}** (chosen on all the English questions). With the weight chosen inside the folds as "
-            f"well, the English answer line is **{nested_line:.3f}** out of fold (the row for weight 0 is the selector "
-            "alone).\n\n" + table(["weight", f"English answer line, best of top {args.depth}"], dense_rows)
-            if dense_rows
-            else ""
-        )
-        + "\n\n**Answerability** (the top hit's probability), each learner at its two thresholds:\n\n"
+        f"Dev sets and the external training data (bench/external.py) as in `bench/answer_data.py`; {args.folds} folds by gold "
+        "article; external questions train every fold and are never measured. **All figures are out of fold, on dev "
+        f"questions.** Shipped: **{chosen.name}** (selector {chosen.sel_kind}, answerability {chosen.ans_kind}).\n\n"
+        "**Answer sentence** (the top hit's answer sentence holds a gold answer and the hit is relevant; gate off):\n\n"
         + table(
             [
+                "variant",
+                "model",
+                "set",
+                "answer line, retrieval order",
+                f"answer line, best of top {args.depth}",
+                "article-hit@1",
+            ],
+            [[v.name, *row] for v in variants for row in v.sel_table],
+        )
+        + "\n\nEnglish about Arabic news: the sentences' similarity to the question, by weight (the shipped variant; "
+        f"weight chosen inside the folds: English answer line {chosen.nested_line:.3f}; shipped weight {chosen.dense_weight:g}):\n\n"
+        + table(["weight", "English answer line"], chosen.dense_rows)
+        + "\n\n**The learned head** over the question's and the top passage's vectors alone, ROC AUC of the top hit's score "
+        + "; ".join(
+            f"{v.name}: Arabic answerable vs out of corpus {v.head_auc['ar']:.3f}, English {v.head_auc['en']:.3f}"
+            for v in variants
+        )
+        + ".\n\n**Answerability**, each learner at its operating point (sure: at most "
+        f"{args.max_sure_wrong:.0%} of out-of-corpus questions sure; nothing found: at most {args.max_refused:.0%} of answerable ARCD):\n\n"
+        + table(
+            [
+                "variant",
                 "learner",
-                "ROC AUC answerable vs out-of-corpus",
-                "nothing found below",
-                "out-of-corpus refused",
-                "sure from",
-                "answerable sure and right",
+                "ROC AUC",
+                "ARCD sure (coverage)",
+                "💡 right when sure (precision)",
+                "out of corpus sure",
+                "out of corpus nothing found",
             ],
-            [
-                [k, p["auc"], p["min"], f"{p['out_of_corpus_refused']:.1%}", p["sure"], f"{p['answerable_sure_right']:.1%}"]
-                for k, p in points.items()
-            ],
+            point_rows,
         )
-        + f'\n\nShipped learner: **{ans_kind}** (the larger sum of the last two shares). Thresholds: "nothing found" below **{minimum:.3f}** (at most '
-        f"{args.max_refused:.0%} of answerable ARCD), a sure answer from **{sure:.3f}** (at most {args.max_sure_wrong:.0%} "
-        "of out-of-corpus questions)."
-        + (
-            f" Questions in another script than the corpus (English about Arabic news) have their own thresholds, "
-            f'chosen on the English sets: "nothing found" below **{cross[0]:.3f}** (at most {args.max_refused_cross:.0%} '
-            f"of the answerable English questions), sure from **{cross[1]:.3f}**."
-            if cross
-            else ""
-        )
-        + "\n\n"
-        + table(["set", "questions", "nothing found", "no sure answer", "sure", "sure and answer line right"], band_rows)
-        + "\n\nThe trade-off: share of each set's questions told \"nothing found\" at every threshold on the top hit's probability.\n\n"
-        + table(["threshold", *set_names], curve_rows(top, thresholds))
-        + f"\n\n{time.perf_counter() - started:.0f} s in all."
+        + "\n\n**Coverage–precision of the sure band** (answerable ARCD; the last row of each variant is its operating point):\n\n"
+        + table(["variant", "sure from", "answerable sure", "💡 right among them", "out of corpus sure"], curve_rows)
+        + f"\n\nThresholds shipped: nothing found below **{thresholds['min']:.3f}**, sure from **{thresholds['sure']:.3f}**; "
+        f"English (another script): **{cross['min']:.3f}** / **{cross['sure']:.3f}** (at most {args.max_refused_cross:.0%} of answerable English nothing found).\n\n"
+        + table(["set", "questions", "nothing found", "no sure answer", "sure", "💡 right when sure"], band_rows)
+        + f"\n\n{seconds:.0f} s in all."
     )
-    record("Answer layer: training (out of fold)", body, write=not args.no_write)
+    arcd = chosen.top.get("arcd", np.zeros(0))
+    figures = {
+        "answerable ARCD: sure / no sure answer / nothing found (out of fold)": (
+            f"{np.mean(arcd >= thresholds['sure']):.1%} / {np.mean((arcd >= thresholds['min']) & (arcd < thresholds['sure'])):.1%} / {np.mean(arcd < thresholds['min']):.1%}"
+        ),
+        "💡 line holds the answer, sure answers (out of fold)": f"{point['precision']:.3f}",
+        "out of corpus: sure / nothing found (out of fold)": f"{point['out_of_corpus_sure']:.1%} / {point['out_of_corpus_refused']:.1%}",
+        "answerable vs out of corpus, AUC (out of fold)": f"{point['auc']:.3f} (without the head {chosen.without_head['auc']:.3f})",
+    }
+    record("Answer layer: training (out of fold)", body, write=not args.no_write, figures=figures)
 
 
 if __name__ == "__main__":

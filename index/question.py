@@ -54,15 +54,23 @@ class Question:
         return float(self.idf.sum()) or 1.0
 
 
-def analyse_question(text: str, lexical: LexicalIndex, corpus_latin: bool = False, carried: tuple[str, ...] = ()) -> Question:
+def analyse_question(
+    text: str,
+    lexical: LexicalIndex,
+    corpus_latin: bool = False,
+    carried: tuple[str, ...] = (),
+    spelled: tuple[str, ...] = (),
+) -> Question:
     """Analyse ``text`` against one build's vocabulary (term ids and IDF are per build).
 
     ``corpus_latin``: the corpus is mostly in Latin script (the build's manifest says).
     ``carried``: words carried from the previous question, searched with ``text`` (``Question.carried``
-    marks their terms).
+    marks their terms). ``spelled``: corpus terms that spell the question's names in the corpus's
+    script (``search.names``), the question's own.
     """
     text = text.strip()
     own = tuple(lexical.query_terms(text))
+    own += tuple(t for t in spelled if t not in own)
     terms = own + tuple(t for t in lexical.query_terms(" ".join(carried)) if t not in own) if carried else own
     unique = tuple(dict.fromkeys(terms))
     ids = lexical.term_ids(unique)

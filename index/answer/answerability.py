@@ -5,9 +5,9 @@ judgement. Each hit gets features read from the question and the hit together:
 the answer sentence's probability (``answers``) and its lead over the other
 hits', how much of the question (and of its rarest words) the passage and title
 hold, the share of the question's words the corpus has never seen, the dense
-similarity and its margin, the normalised BM25 score, whether the answer
-sentence holds the kind of thing asked for, and whether a year the question
-names is missing. A learned model (``models/answerability.json``) turns them
+similarity and its margin, a learned head's reading of the two vectors
+(``head``), the normalised BM25 score, whether the answer sentence holds the
+kind of thing asked for, and whether a year the question names is missing. A learned model (``models/answerability.json``) turns them
 into a probability, and two rules the dev sets hold too few examples to learn
 (``rule_factors``) adjust it: a year the question names that the hit lacks halves
 it, and a question in the corpus's script sharing no word with the hit gets 0.
@@ -57,6 +57,7 @@ ANSWERABILITY_FEATURES: tuple[str, ...] = (
     "terms",
     "cross_language",
     "hit_rank",
+    "head",
 )
 _INDEX = {name: i for i, name in enumerate(ANSWERABILITY_FEATURES)}
 RARE_TERMS = 2  # "rare_coverage" looks at the question's this many rarest terms
@@ -78,8 +79,13 @@ def rule_factors(x: np.ndarray) -> np.ndarray:
     return year * np.where(unshared, 0.0, 1.0)
 
 
-def hit_features(matcher: Matcher, hits: Sequence[Hit], bm25: Mapping[int, float], k1: float = 0.9) -> np.ndarray:
-    """One row of ``ANSWERABILITY_FEATURES`` per hit (its answer sentence must already be chosen)."""
+def hit_features(
+    matcher: Matcher, hits: Sequence[Hit], bm25: Mapping[int, float], k1: float = 0.9, head: np.ndarray | None = None
+) -> np.ndarray:
+    """One row of ``ANSWERABILITY_FEATURES`` per hit (its answer sentence must already be chosen).
+
+    ``head``: the learned head's score of each hit's passage (``head.head_scores``); 0 without one.
+    """
     q, analyses = matcher.q, matcher.analyses
     out = np.zeros((len(hits), len(ANSWERABILITY_FEATURES)), dtype=np.float64)
     if not hits:
@@ -145,6 +151,7 @@ def hit_features(matcher: Matcher, hits: Sequence[Hit], bm25: Mapping[int, float
         "terms": math.log1p(len(q.unique)),
         "cross_language": q.cross_language,
         "hit_rank": np.log1p(np.arange(len(hits))),
+        "head": head if head is not None else 0.0,
     }
     for name, values in columns.items():
         out[:, _INDEX[name]] = values
@@ -163,12 +170,17 @@ def _best_other(values: np.ndarray, default: float) -> np.ndarray:
 
 
 def answer_probabilities(
-    matcher: Matcher, hits: Sequence[Hit], bm25: Mapping[int, float], model: LearnedModel, k1: float = 0.9
+    matcher: Matcher,
+    hits: Sequence[Hit],
+    bm25: Mapping[int, float],
+    model: LearnedModel,
+    k1: float = 0.9,
+    head: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Set each hit's ``confidence`` to the model's probability that it answers; return the top hit's features."""
     if not hits:
         return {}
-    x = hit_features(matcher, hits, bm25, k1)
+    x = hit_features(matcher, hits, bm25, k1, head)
     probs = model.predict(x) * rule_factors(x)
     for hit, p in zip(hits, probs.tolist(), strict=True):
         hit.confidence = p

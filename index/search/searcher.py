@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from index.answer.answerability import ANSWERABILITY_FEATURES, answer_probabilities
+from index.answer.head import head_scores
 from index.answer.learned import RETRAIN, LearnedModel, ModelFileError
 from index.answer.matching import Matcher
 from index.answer.ordering import lead_with_best_answer, rerank_hits
@@ -33,12 +34,14 @@ from index.question import analyse_question
 from index.results import Hit, Passage, SearchResult
 from index.storage.store import StoredIndex, open_index
 from index.storage.vectors import single_threaded_search
+from index.text.arabic import is_mostly_latin
 
 from .followup import FOLLOWUP_BONUS, Understood, understand
 from .grouping import group
+from .names import NameIndex, name_terms
 from .recency import TIE_MARGIN, UNKNOWN_DAY, WINDOW_BONUS, newer_first_among_ties, time_window, window_bonus
 from .rerank import rerank
-from .retrieval import MODES, Candidates, retrieve
+from .retrieval import MODES, Candidates, retrieve, stored_vectors
 
 __all__ = ["MODES", "AnswerModels", "Hit", "ModelMismatch", "Passage", "SearchParams", "SearchResult", "Searcher"]
 
@@ -73,18 +76,22 @@ class SearchParams:
 
 @dataclass(frozen=True)
 class AnswerModels:
-    """The two learned models of the answer layer."""
+    """The learned models of the answer layer: the answer sentence, answerability, and the head over the vectors."""
 
     sentence: LearnedModel
     answerability: LearnedModel
+    head: LearnedModel | None = None  # optional: without it the "head" feature is 0
 
     @classmethod
     def load(cls, directory: str | Path = MODELS_DIR) -> AnswerModels:
-        """Load both from ``directory``; ``learned.ModelFileError`` (naming the file) when one is missing or damaged."""
+        """Load them from ``directory``; ``learned.ModelFileError`` (naming the file) when one is missing or damaged
+        (the head may be absent)."""
         directory = Path(directory)
+        head_file = directory / "answer_head.json"
         models = cls(
             LearnedModel.load(directory / "answer_sentence.json", SENTENCE_FEATURES),
             LearnedModel.load(directory / "answerability.json", ANSWERABILITY_FEATURES),
+            LearnedModel.load(head_file) if head_file.exists() else None,
         )
         try:
             models.thresholds()
@@ -218,8 +225,15 @@ class Searcher:
     def analyse(self, question: str, carried: tuple[str, ...] = ()) -> Matcher:
         """The question (with the words a follow-up carries) analysed against this build, with the matcher every
         later stage reads it through."""
-        q = analyse_question(question, self.stored.lexical, self.manifest.latin_share > 0.5, carried)
+        corpus_latin = self.manifest.latin_share > 0.5
+        spelled = tuple(name_terms(question, self.names)) if is_mostly_latin(question) and not corpus_latin else ()
+        q = analyse_question(question, self.stored.lexical, corpus_latin, carried, spelled)
         return Matcher(q, self.stored.analyses)
+
+    @functools.cached_property
+    def names(self) -> NameIndex:
+        """The build's vocabulary by consonant skeleton, for the names in Latin-script questions."""
+        return NameIndex(self.stored.lexical)
 
     def candidates(
         self,
@@ -283,8 +297,15 @@ class Searcher:
         hits = lead_with_best_answer(hits, self.params.answer_depth)
         bm25 = dict(zip(cands.rows.tolist(), cands.bm25.tolist(), strict=True))
         k1 = self.manifest.lexical.k1
-        signals = answer_probabilities(matcher, hits, bm25, self.models.answerability, k1)
+        head = self.head_scores(hits, query_vector)
+        signals = answer_probabilities(matcher, hits, bm25, self.models.answerability, k1, head)
         return hits, signals
+
+    def head_scores(self, hits: Sequence[Hit], query_vector: np.ndarray | None) -> np.ndarray | None:
+        """The learned head's score of each hit's passage, from the vectors the index holds (None: no head)."""
+        if self.models.head is None or query_vector is None or not hits:
+            return None
+        return head_scores(self.models.head, query_vector, stored_vectors(self.stored, [h.passage.row for h in hits]))
 
     # ------------------------------------------------------------ search
 

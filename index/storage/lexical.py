@@ -74,6 +74,10 @@ class LexicalIndex:
         vocab = self._bm25.vocab
         return np.asarray([vocab.get(t, -1) for t in terms], dtype=np.int64)
 
+    def document_frequency(self, ids: np.ndarray) -> np.ndarray:
+        """How many documents hold each term id."""
+        return self._bm25.document_frequency(ids)
+
     def idf_of_ids(self, ids: np.ndarray) -> np.ndarray:
         """IDF of each term id (-1, unknown: the highest IDF, as for a term in no document)."""
         return idf(self._bm25.document_frequency(ids), self.num_docs, "lucene").astype(np.float32)
