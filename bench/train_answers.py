@@ -31,7 +31,7 @@ import argparse
 import os
 import time
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -68,8 +68,14 @@ from index.search.rerank import sentence_scores
 from index.tools.evaluate import contains_answer
 
 MODELS_DIR = ROOT / "index" / "models"
-ANSWERABLE_AR = ("arcd",)
-OUT_OF_CORPUS_AR = ("arcd-out-of-corpus", "unanswerable-ar", "unanswerable-ar@snn")
+# Two kinds of Arabic dev data: ARCD (Wikipedia questions; out of corpus over news) and news questions
+# about SaudiNewsNet (out of corpus over the news without their article and its copies).
+KINDS = {
+    "ARCD": (("arcd",), ("arcd-out-of-corpus", "unanswerable-ar", "unanswerable-ar@snn")),
+    "news": (("arabic-news",), ("arabic-news-out-of-corpus",)),
+}
+ANSWERABLE_AR = tuple(n for answerable, _ in KINDS.values() for n in answerable)
+OUT_OF_CORPUS_AR = tuple(n for _, negatives in KINDS.values() for n in negatives)
 ANSWERABLE_EN = ("english", "english-tuning")
 OUT_OF_CORPUS_EN = ("unanswerable-en",)
 # Weights tried for the sentences' similarity to a question in another script (index.answer.selector.dense_adjusted).
@@ -140,6 +146,7 @@ class Variant:
     hit_labels: list[np.ndarray] = field(default_factory=list)
     head_x: list[np.ndarray] = field(default_factory=list)
     tops_right: list[bool] = field(default_factory=list)  # the answer line right (any band), per run
+    from_copy: list[bool] = field(default_factory=list)  # out of corpus, but the top passage holds the answer (a copy)
     points: dict[str, dict[str, float]] = field(default_factory=dict)
     ans_kind: str = ""
     top: dict[str, np.ndarray] = field(default_factory=dict)
@@ -215,6 +222,7 @@ def train_variant(name: str, runs: list[Run], fold: list[int], trainable: list[b
         hits = apply_sentence_scores(run, sigmoid(a * raw_all[i] + b), args.depth)
         hits_of.append(hits)
         v.tops_right.append(answer_line(run, hits))
+        v.from_copy.append(bool(run.copies and hits and run.hit_answers(hits[0])))
         v.head_x.append(run.head_rows(hits, searcher_of[run.set]))
         v.hit_labels.append(np.asarray([run.hit_answers(h) for h in hits], dtype=np.float64))
     dimension = max((x.shape[1] for x in v.head_x if x.size), default=0)
@@ -233,7 +241,7 @@ def train_variant(name: str, runs: list[Run], fold: list[int], trainable: list[b
         x, _ = answerability_rows(run, hits_of[i], searcher_of[run.set], head_oof[i] if len(hits_of[i]) else None)
         v.hit_rows.append(x)
     sets = [r.set for r in runs]
-    top_head = _tops(head_oof, sets)
+    top_head = _tops(head_oof, sets, v.from_copy)
     v.head_auc = {
         "ar": roc_auc(_cat(top_head, ANSWERABLE_AR), _cat(top_head, OUT_OF_CORPUS_AR)),
         "en": roc_auc(_cat(top_head, ANSWERABLE_EN), _cat(top_head, OUT_OF_CORPUS_EN)),
@@ -242,11 +250,11 @@ def train_variant(name: str, runs: list[Run], fold: list[int], trainable: list[b
     for kind, fit in LEARNERS.items():
         probs = out_of_fold(v.hit_rows, v.hit_labels, fold, args.folds, fit, "answerability", ANSWERABILITY_FEATURES, trainable)
         scores[kind] = [p * rule_factors(x) for p, x in zip(probs, v.hit_rows, strict=True)]
-        v.points[kind] = operating_point(_tops(scores[kind], sets), v.tops_right, sets, args)
+        v.points[kind] = operating_point(_tops(scores[kind], sets, v.from_copy), v.tops_right, sets, args)
     v.ans_kind = max(
         v.points, key=lambda k: (v.points[k]["out_of_corpus_refused"] + v.points[k]["answerable_sure_right"], k == "logistic")
     )
-    v.top = _tops(scores[v.ans_kind], sets)
+    v.top = _tops(scores[v.ans_kind], sets, v.from_copy)
     # the same learner without the head's column: what the head adds
     no_head = [x.copy() for x in v.hit_rows]
     for x in no_head:
@@ -255,16 +263,17 @@ def train_variant(name: str, runs: list[Run], fold: list[int], trainable: list[b
         no_head, v.hit_labels, fold, args.folds, LEARNERS[v.ans_kind], "answerability", ANSWERABILITY_FEATURES, trainable
     )
     v.without_head = operating_point(
-        _tops([p * rule_factors(x) for p, x in zip(probs, no_head, strict=True)], sets), v.tops_right, sets, args
+        _tops([p * rule_factors(x) for p, x in zip(probs, no_head, strict=True)], sets, v.from_copy), v.tops_right, sets, args
     )
     return v
 
 
-def _tops(scores: list[np.ndarray], sets: list[str]) -> dict[str, np.ndarray]:
-    """Each set's top-hit scores (0 for a run without hits)."""
+def _tops(scores: list[np.ndarray], sets: list[str], skip: list[bool] | None = None) -> dict[str, np.ndarray]:
+    """Each set's top-hit scores (0 for a run without hits), leaving out the ``skip`` runs (answered from a copy)."""
     out: dict[str, list[float]] = defaultdict(list)
-    for s, name in zip(scores, sets, strict=True):
-        out[name].append(float(s[0]) if len(s) else 0.0)
+    for i, (s, name) in enumerate(zip(scores, sets, strict=True)):
+        if skip is None or not skip[i]:
+            out[name].append(float(s[0]) if len(s) else 0.0)
     return {name: np.asarray(v) for name, v in out.items()}
 
 
@@ -273,22 +282,41 @@ def _cat(top: dict[str, np.ndarray], names: tuple[str, ...]) -> np.ndarray:
 
 
 def operating_point(top: dict[str, np.ndarray], right: list[bool], sets: list[str], args) -> dict[str, float]:
-    """The two thresholds (chosen on dev) and what they give."""
+    """The two thresholds (chosen on dev) and what they give, overall and per kind of data (``KINDS``).
+
+    "Nothing found" below the score refusing ``max_refused`` of answerable Arabic questions; sure from
+    the score that gives at most ``max_sure_wrong`` of *each* kind's out-of-corpus questions a sure answer.
+    """
     pos, neg = _cat(top, ANSWERABLE_AR), _cat(top, OUT_OF_CORPUS_AR)
-    right_ar = np.asarray([r for r, s in zip(right, sets, strict=True) if s in ANSWERABLE_AR])
+    right_by = {name: np.asarray([r for r, s_ in zip(right, sets, strict=True) if s_ == name]) for name in ANSWERABLE_AR}
+    right_ar = np.concatenate([right_by[n] for n in ANSWERABLE_AR if n in top] or [np.zeros(0, dtype=bool)])
     minimum = float(np.quantile(pos, args.max_refused))
-    sure = max(float(np.quantile(neg, 1.0 - args.max_sure_wrong)), minimum)
-    coverage, precision, wrong = coverage_precision(pos, right_ar, neg, sure)
-    return {
+    sure = minimum
+    for _, (_, negatives) in KINDS.items():
+        if _cat(top, negatives).size:
+            sure = max(sure, float(np.quantile(_cat(top, negatives), 1.0 - args.max_sure_wrong)))
+    out = {
         "auc": roc_auc(pos, neg),
         "min": minimum,
         "sure": sure,
         "out_of_corpus_refused": float(np.mean(neg < minimum)),
         "answerable_sure_right": float(np.mean(right_ar & (pos >= sure))),
-        "coverage": coverage,
-        "precision": precision,
-        "out_of_corpus_sure": wrong,
     }
+    for kind, (answerable, negatives) in KINDS.items():
+        kind_pos, kind_neg = _cat(top, answerable), _cat(top, negatives)
+        if not kind_pos.size:
+            continue
+        kind_right = np.concatenate([right_by[n] for n in answerable if n in top])
+        coverage, precision, wrong = coverage_precision(kind_pos, kind_right, kind_neg, sure)
+        out |= {
+            f"{kind}.auc": roc_auc(kind_pos, kind_neg),
+            f"{kind}.coverage": coverage,
+            f"{kind}.precision": precision,
+            f"{kind}.nothing": float(np.mean(kind_pos < minimum)),
+            f"{kind}.out_of_corpus_sure": wrong,
+            f"{kind}.out_of_corpus_refused": float(np.mean(kind_neg < minimum)) if kind_neg.size else float("nan"),
+        }
+    return out
 
 
 # ------------------------------------------------------------------ main
@@ -303,6 +331,9 @@ def main() -> None:
         "--max-refused-cross", type=float, default=0.10, help="answerable English questions allowed 'nothing found'"
     )
     parser.add_argument("--max-sure-wrong", type=float, default=0.01, help="out-of-corpus questions allowed a sure answer")
+    parser.add_argument(
+        "--min-precision-cross", type=float, default=0.8, help="English dev 💡 lines right when sure, at least (out of fold)"
+    )
     parser.add_argument("--no-external", action="store_true", help="leave out the external training data (bench/external.py)")
     parser.add_argument("--limit", type=int, help="only the first N questions of each set (quick runs)")
     parser.add_argument("--chunk-words", type=int, help="try another chunk size (its own indexes; models not saved)")
@@ -333,6 +364,19 @@ def main() -> None:
             model.save(MODELS_DIR / f"{name}.json")
         print(f"wrote {', '.join(f'{n}.json' for n in models)} in {MODELS_DIR}")
     report(variants, chosen, runs, fold, meta, args, time.perf_counter() - started)
+
+
+def english_precision_floor(v: Variant, runs: list[Run], args) -> float:
+    """The lowest sure threshold at which the English dev questions' 💡 lines are right at least
+    ``--min-precision-cross`` of the time (out of fold); 1.0 when none is (no English answer is sure)."""
+    sets = [r.set for r in runs]
+    pos = _cat(v.top, ANSWERABLE_EN)
+    right = np.asarray([r for r, s_ in zip(v.tops_right, sets, strict=True) if s_ in ANSWERABLE_EN])
+    for t in np.unique(pos):
+        sure = pos >= t
+        if sure.sum() >= 10 and right[sure].mean() >= args.min_precision_cross:
+            return float(t)
+    return 1.0
 
 
 def fit_final(v: Variant, runs: list[Run], fold: list[int], args) -> tuple[dict[str, LearnedModel], dict]:
@@ -371,7 +415,10 @@ def fit_final(v: Variant, runs: list[Run], fold: list[int], args) -> tuple[dict[
         else point["min"]
     )
     neg_en = _cat(v.top, OUT_OF_CORPUS_EN)
-    cross = (low_en, max(float(np.quantile(neg_en, 1.0 - args.max_sure_wrong)), low_en)) if neg_en.size else None
+    cross = None
+    if neg_en.size:
+        sure_en = max(float(np.quantile(neg_en, 1.0 - args.max_sure_wrong)), low_en, english_precision_floor(v, runs, args))
+        cross = (low_en, sure_en)
     trained = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "commit": git_revision(),
@@ -394,41 +441,32 @@ def fit_final(v: Variant, runs: list[Run], fold: list[int], args) -> tuple[dict[
     return {name: replace(model, meta=meta[name]) for name, model in models.items()}, meta
 
 
+def _point_row(variant: str, learner: str, p: dict[str, float]) -> list[object]:
+    cells: list[object] = [variant, learner, f"{p['auc']:.3f}"]
+    for kind in KINDS:
+        if f"{kind}.coverage" in p:
+            cells += [f"{p[f'{kind}.coverage']:.1%}", f"{p[f'{kind}.precision']:.3f}", f"{p[f'{kind}.out_of_corpus_sure']:.1%}"]
+        else:
+            cells += ["—"] * 3
+    return cells
+
+
 def report(variants: list[Variant], chosen: Variant, runs: list[Run], fold: list[int], meta: dict, args, seconds: float) -> None:
     thresholds = meta["answerability"]["thresholds"]
     cross = meta["answerability"].get("thresholds_cross_language", thresholds)
     sets = [r.set for r in runs]
     curve_rows, point_rows, band_rows = [], [], []
     for v in variants:
-        pos, neg = _cat(v.top, ANSWERABLE_AR), _cat(v.top, OUT_OF_CORPUS_AR)
-        right = np.asarray([r for r, s in zip(v.tops_right, sets, strict=True) if s in ANSWERABLE_AR])
         for t in (*CURVE, v.points[v.ans_kind]["sure"]):
-            c, p, w = coverage_precision(pos, right, neg, t)
-            curve_rows.append([v.name, f"{t:.3f}", f"{c:.1%}", f"{p:.3f}", f"{w:.1%}"])
-        for kind, p in v.points.items():
-            point_rows.append(
-                [
-                    v.name,
-                    kind,
-                    p["auc"],
-                    f"{p['coverage']:.1%}",
-                    f"{p['precision']:.3f}",
-                    f"{p['out_of_corpus_sure']:.1%}",
-                    f"{p['out_of_corpus_refused']:.1%}",
-                ]
-            )
-        p = v.without_head
-        point_rows.append(
-            [
-                v.name,
-                f"{v.ans_kind}, head left out",
-                p["auc"],
-                f"{p['coverage']:.1%}",
-                f"{p['precision']:.3f}",
-                f"{p['out_of_corpus_sure']:.1%}",
-                f"{p['out_of_corpus_refused']:.1%}",
-            ]
-        )
+            cells: list[object] = [v.name, f"{t:.3f}"]
+            for answerable, negatives in KINDS.values():
+                pos, neg = _cat(v.top, answerable), _cat(v.top, negatives)
+                right = np.asarray([r for r, s_ in zip(v.tops_right, sets, strict=True) if s_ in answerable])
+                c, p, w = coverage_precision(pos, right, neg, t) if pos.size else (float("nan"),) * 3
+                cells += [f"{c:.1%}", f"{p:.3f}", f"{w:.1%}"]
+            curve_rows.append(cells)
+        point_rows += [_point_row(v.name, kind, p) for kind, p in v.points.items()]
+        point_rows.append(_point_row(v.name, f"{v.ans_kind}, head left out", v.without_head))
     measured = {r.set for r, f in zip(runs, fold, strict=True) if f != ALWAYS_TRAIN}
     for name, p in chosen.top.items():
         if name not in measured:
@@ -446,6 +484,7 @@ def report(variants: list[Variant], chosen: Variant, runs: list[Run], fold: list
             + ([f"{lines[sure].mean():.3f}" if sure.any() else "—"] if answerable else ["—"])
         )
     point = chosen.points[chosen.ans_kind]
+    kind_headers = [h for k in KINDS for h in [f"{k}: answerable sure", f"{k}: 💡 right among them", f"{k}: out of corpus sure"]]
     body = (
         f"Dev sets and the external training data (bench/external.py) as in `bench/answer_data.py`; {args.folds} folds by gold "
         "article; external questions train every fold and are never measured. **All figures are out of fold, on dev "
@@ -471,33 +510,43 @@ def report(variants: list[Variant], chosen: Variant, runs: list[Run], fold: list
             for v in variants
         )
         + ".\n\n**Answerability**, each learner at its operating point (sure: at most "
-        f"{args.max_sure_wrong:.0%} of out-of-corpus questions sure; nothing found: at most {args.max_refused:.0%} of answerable ARCD):\n\n"
+        f"{args.max_sure_wrong:.0%} of each kind's out-of-corpus questions sure; nothing found: at most {args.max_refused:.0%} of "
+        "answerable Arabic questions):\n\n"
         + table(
             [
                 "variant",
                 "learner",
                 "ROC AUC",
-                "ARCD sure (coverage)",
-                "💡 right when sure (precision)",
-                "out of corpus sure",
-                "out of corpus nothing found",
+                *kind_headers,
             ],
             point_rows,
         )
-        + "\n\n**Coverage–precision of the sure band** (answerable ARCD; the last row of each variant is its operating point):\n\n"
-        + table(["variant", "sure from", "answerable sure", "💡 right among them", "out of corpus sure"], curve_rows)
+        + "\n\n**Coverage–precision of the sure band** at each threshold (the last row of each variant is its operating point):\n\n"
+        + table(["variant", "sure from", *kind_headers], curve_rows)
         + f"\n\nThresholds shipped: nothing found below **{thresholds['min']:.3f}**, sure from **{thresholds['sure']:.3f}**; "
-        f"English (another script): **{cross['min']:.3f}** / **{cross['sure']:.3f}** (at most {args.max_refused_cross:.0%} of answerable English nothing found).\n\n"
+        f"English (another script): **{cross['min']:.3f}** / **{cross['sure']:.3f}** (at most {args.max_refused_cross:.0%} of answerable "
+        "English nothing found).\n\n"
         + table(["set", "questions", "nothing found", "no sure answer", "sure", "💡 right when sure"], band_rows)
+        + "".join(
+            f"\n\n{name}: {n} questions left out above, answered from another outlet's copy of the story "
+            "(the top passage holds the gold answer)."
+            for name, n in Counter(s_ for s_, c in zip(sets, chosen.from_copy, strict=True) if c).items()
+        )
         + f"\n\n{seconds:.0f} s in all."
     )
-    arcd = chosen.top.get("arcd", np.zeros(0))
     figures = {
-        "answerable ARCD: sure / no sure answer / nothing found (out of fold)": (
-            f"{np.mean(arcd >= thresholds['sure']):.1%} / {np.mean((arcd >= thresholds['min']) & (arcd < thresholds['sure'])):.1%} / {np.mean(arcd < thresholds['min']):.1%}"
+        "answerable ARCD: sure / 💡 right when sure / nothing found (out of fold)": (
+            f"{point.get('ARCD.coverage', float('nan')):.1%} / {point.get('ARCD.precision', float('nan')):.3f} / "
+            f"{point.get('ARCD.nothing', float('nan')):.1%}"
         ),
-        "💡 line holds the answer, sure answers (out of fold)": f"{point['precision']:.3f}",
-        "out of corpus: sure / nothing found (out of fold)": f"{point['out_of_corpus_sure']:.1%} / {point['out_of_corpus_refused']:.1%}",
+        "Arabic news (dev): sure / 💡 right when sure / nothing found (out of fold)": (
+            f"{point.get('news.coverage', float('nan')):.1%} / {point.get('news.precision', float('nan')):.3f} / "
+            f"{point.get('news.nothing', float('nan')):.1%}"
+        ),
+        "out of corpus: sure / nothing found (out of fold)": (
+            f"ARCD {point.get('ARCD.out_of_corpus_sure', float('nan')):.1%} / {point.get('ARCD.out_of_corpus_refused', float('nan')):.1%}; "
+            f"news {point.get('news.out_of_corpus_sure', float('nan')):.1%} / {point.get('news.out_of_corpus_refused', float('nan')):.1%}"
+        ),
         "answerable vs out of corpus, AUC (out of fold)": f"{point['auc']:.3f} (without the head {chosen.without_head['auc']:.3f})",
     }
     record("Answer layer: training (out of fold)", body, write=not args.no_write, figures=figures)

@@ -83,12 +83,12 @@ def test_a_year_the_hits_do_not_mention_lowers_confidence(searcher):
     """The chess final was in 2026 (its date); the same question about 2031 is about another year."""
     right = searcher.search("من فازت ببطولة أفريقيا للشطرنج للسيدات عام 2026؟")
     other = searcher.search("من فازت ببطولة أفريقيا للشطرنج للسيدات عام ٢٠٣١؟")
-    assert right.band == "answer" and right.hits[0].article_id == "t-chess"
+    assert right.band != "nothing" and right.hits[0].article_id == "t-chess"
     assert right.signals["year_missing"] == 0.0 and other.signals["year_missing"] == 1.0
-    assert other.confidence < right.confidence and other.band != "answer"
+    assert other.confidence < right.confidence * 0.6  # the year rule halves the model's probability
     # years written with the Gregorian/Hijri letter attached are still years
     suffixed = searcher.search("من فازت ببطولة أفريقيا للشطرنج للسيدات عام 2026م؟")
-    assert suffixed.signals["year_missing"] == 0.0 and suffixed.band == "answer"
+    assert suffixed.signals["year_missing"] == 0.0 and suffixed.confidence == pytest.approx(right.confidence, rel=0.2)
 
 
 def test_each_reply_band_follows_the_thresholds(searcher):
