@@ -13,7 +13,14 @@ from index.text.transliterate import arabic_form, arabic_skeleton, latin_form, l
 
 @pytest.mark.parametrize(
     ("latin", "arabic"),
-    [("Hyundai", "هيونداي"), ("Al-Qassim", "القصيم"), ("Jeddah", "جدة"), ("Blatter", "بلاتر"), ("Sayahid", "الصياهد"), ("Medina", "المدينة")],
+    [
+        ("Hyundai", "هيونداي"),
+        ("Al-Qassim", "القصيم"),
+        ("Jeddah", "جدة"),
+        ("Blatter", "بلاتر"),
+        ("Sayahid", "الصياهد"),
+        ("Medina", "المدينة"),
+    ],
 )
 def test_a_name_and_its_arabic_spelling_share_a_skeleton(latin, arabic):
     assert latin_skeleton(latin) == arabic_skeleton(arabic)
