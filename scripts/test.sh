@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 .venv/bin/ruff check index bot tests bench
+.venv/bin/ruff format --check index bot tests bench
 .venv/bin/python -m pytest -q "$@"
