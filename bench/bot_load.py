@@ -29,7 +29,7 @@ import psutil
 
 from bench.common import ARCD_QUESTIONS, ROOT, need, record, summary_ms, table
 from bot.settings import Settings
-from index.storage.store import current_manifest
+from index.storage.loading import current_manifest
 from index.tools.evaluate import load_questions
 from tests.support.fake_telegram import FakeTelegram
 

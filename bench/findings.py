@@ -157,7 +157,7 @@ MUTANTS = [
         "    os.replace(tmp.root, final)\n    _fsync_dir(layout.builds)\n    set_current(index_dir, manifest.build_id)",
         "    set_current(index_dir, manifest.build_id)\n    os.replace(tmp.root, final)\n    _fsync_dir(layout.builds)",
     ),
-    ("cleanup deletes the live build", "        if name != current:\n", "        if True:\n"),
+    ("cleanup deletes the live build", "        if name not in needed:\n", "        if True:\n"),
 ]
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from bench.common import DEV_SETS, ROOT, need, record
 from index.build import BuildConfig, run_build
 from index.search.searcher import Searcher, SearchParams
-from index.storage.store import open_index
+from index.storage.loading import open_index
 from index.tools.evaluate import evaluate, format_table, load_questions
 
 

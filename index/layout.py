@@ -3,7 +3,9 @@
     INDEX_DIR/
       CURRENT                   the live build's id; replaced, never written in place (storage.store)
       CURRENT.tmp-<tag>         the next CURRENT, being written
-      builds/<id>/              one finished build: manifest.json, vectors.faiss, meta.sqlite, bm25/, analysis/
+      builds/<id>/              one finished build: manifest.json, vectors.faiss, meta.sqlite, bm25/, analysis/,
+                                files.json; a build of parts (storage.parts) holds only what it added, lists
+                                the earlier builds it stands on, and the rows it deleted (deleted_*.npy)
       builds/.tmp-<id>/         a build being written (never read; removed when stale)
       cache/embeddings.sqlite   the build cache shared by builds (storage.cache)
       .lock                     held while a build or update runs
@@ -55,6 +57,20 @@ class BuildFiles:
     @property
     def analysis(self) -> Path:
         return self.root / "analysis"
+
+    @property
+    def deleted_rows(self) -> Path:
+        """A build of parts: the rows of earlier parts it no longer holds (removed or replaced articles)."""
+        return self.root / "deleted_rows.npy"
+
+    @property
+    def deleted_articles(self) -> Path:
+        return self.root / "deleted_articles.npy"
+
+    @property
+    def files(self) -> Path:
+        """The article files the build was made from, with their sizes and times: what the next update compares."""
+        return self.root / "files.json"
 
 
 @dataclass(frozen=True)

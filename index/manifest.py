@@ -45,6 +45,12 @@ class Manifest:
     sources: list[str] = field(default_factory=list)  # the article paths it was built from, resolved
     sizes_bytes: dict[str, int] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    # A build of parts (storage.parts): the builds whose files hold its rows, in order (the last is itself),
+    # and each one's rows and articles. Empty for a build that is all in its own directory.
+    parts: list[str] = field(default_factory=list)
+    part_rows: list[int] = field(default_factory=list)
+    part_articles: list[int] = field(default_factory=list)
+    vocabulary: int = 0  # a build of parts: terms known to all its parts (ids 0 .. vocabulary - 1)
     extra: dict[str, Any] = field(default_factory=dict)  # keys this version does not know, kept as they were
 
     @classmethod
@@ -75,7 +81,8 @@ class Manifest:
             "index_titles", "embed_max_words", "faiss_index", "faiss_index_setting", "articles", "chunks", "latin_share",
             "analysis", "corpus_hash", "sources", "sizes_bytes", "format_version",
         ]  # fmt: skip
-        return {**{k: data[k] for k in order}, **extra}
+        parted = ["parts", "part_rows", "part_articles", "vocabulary"] if self.parts else []  # written by builds of parts only
+        return {**{k: data[k] for k in order + parted}, **extra}
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), ensure_ascii=False, indent=2)

@@ -8,7 +8,8 @@ import pytest
 
 from index.layout import BuildFiles
 from index.storage.analyses import Analyses
-from index.storage.store import IndexCorrupt, load_build, open_index
+from index.storage.loading import load_build, open_index
+from index.storage.store import IndexCorrupt
 from index.text.analysis import SentenceInfo, analyse_passage, dump_sentences, parse_sentences
 from index.text.arabic import analyze
 

@@ -95,7 +95,8 @@ async def test_stale_and_forged_buttons_say_expired(tmp_path, embedder):
     async with running_bot(tmp_path, embedder) as (fake, app):
         fake.message("قطار الحرمين", user_id=READER)
         (first,) = await fake.wait_for_messages(1, chat_id=READER)
-        # the index is rebuilt: old buttons now expire
+        # the index is rebuilt with a new article: old buttons now expire (an unchanged folder keeps the build)
+        write_jsonl(tmp_path / "articles" / "more.jsonl", [{"id": "n-1", "title": "خبر جديد", "text": "افتتح جسر جديد."}])
         await app.bot_data.builds.reindex()
         fake.callback(buttons(first)[0][1], message=first, user_id=READER)
         fake.callback("full:../../etc:99", message=first, user_id=READER, forged=True)

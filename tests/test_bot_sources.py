@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from index.corpus.articles import load_articles
-from index.storage.store import open_index
+from index.storage.loading import open_index
 from tests.support.botkit import ADMIN, READER, eventually, running_bot
 from tests.support.website import NewsSite, SiteServer
 

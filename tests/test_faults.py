@@ -15,7 +15,8 @@ from index import store
 from index.build import run_build
 from index.layout import IndexLayout
 from index.search.searcher import Searcher
-from index.storage.store import StoreError, current_build_id, open_index
+from index.storage.loading import open_index
+from index.storage.store import StoreError, current_build_id
 from tests.support.corpus import CORPUS, ROOT, write_jsonl
 
 

@@ -20,7 +20,7 @@ from index.__main__ import main as cli
 from index.build import BuildError, run_build
 from index.layout import IndexLayout
 from index.results import Hit, Passage, SearchResult
-from index.storage.store import open_index
+from index.storage.loading import open_index
 from index.tools.evaluate import format_table, score_results
 from tests.support.corpus import CORPUS, ROOT, SAMPLES, write_jsonl
 

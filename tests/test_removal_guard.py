@@ -24,7 +24,7 @@ def cli(*args: str) -> int:
 
 
 def stats(index):
-    from index.storage.store import open_index
+    from index.storage.loading import open_index
 
     return open_index(index).manifest
 

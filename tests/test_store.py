@@ -6,15 +6,8 @@ import pytest
 
 from index.build import BuildError, run_build
 from index.layout import BuildFiles, IndexLayout
-from index.storage.store import (
-    IndexBusy,
-    IndexCorrupt,
-    IndexNotFound,
-    build_lock,
-    current_build_id,
-    list_builds,
-    open_index,
-)
+from index.storage.loading import open_index
+from index.storage.store import IndexBusy, IndexCorrupt, IndexNotFound, build_lock, current_build_id, list_builds
 from tests.support.corpus import CORPUS, write_jsonl
 
 
@@ -182,7 +175,7 @@ def test_current_changes_only_by_renaming_a_finished_file(tmp_path, embedder, mo
 
 
 def test_a_build_is_complete_in_its_place_before_current_names_it(tmp_path, embedder, monkeypatch):
-    from index.storage.store import load_build
+    from index.storage.loading import load_build
 
     articles = write_jsonl(tmp_path / "a" / "n.jsonl", CORPUS[:3])
     index = tmp_path / "ix"

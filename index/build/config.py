@@ -94,6 +94,7 @@ class BuildReport:
     seconds: float = 0.0
     unchanged: bool = False
     from_scratch: bool = False  # no usable previous build: an update was a full build
+    parts: int = 0  # an update that wrote only what changed (build.delta): the parts the build now has
 
     def describe(self, article_id: str) -> str:
         """``title (file) [id]`` for the report lines."""

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from index.corpus.articles import SUPPORTED_SUFFIXES, load_articles
 from index.corpus.records import LoadResult
@@ -23,13 +24,12 @@ from index.progress import bar
 from index.storage.cache import BuildCache, CacheDamaged, DiskFull, disk_full, quarantine
 from index.storage.carryover import assemble, load_previous
 from index.storage.lexical import LexicalIndex
+from index.storage.loading import article_summaries, current_manifest
 from index.storage.store import (
     IndexCorrupt,
-    article_summaries,
     build_lock,
     cleanup,
     current_build_id,
-    current_manifest,
     new_build_id,
     read_manifest,
     removed_on_failure,
@@ -42,6 +42,7 @@ from index.text.chunking import embedding_input
 from index.text.dates import article_day
 
 from .config import MAX_REMOVED_SHARE, BuildConfig, BuildError, BuildReport, RemovalRefused
+from .delta import fingerprints, try_delta
 from .guard import check_removals, resolved_sources
 from .steps import (
     LazyEmbedder,
@@ -118,15 +119,20 @@ def run_build(
             config = BuildConfig.from_manifest(previous, **overrides)
         config = config or BuildConfig()
         lazy = LazyEmbedder(config, embedder)
+        files_now = fingerprints(paths, config)  # before reading: a file changed meanwhile is read again next time
         try:
-            if incremental and previous is not None:
-                lazy.warm_up()  # an update usually embeds something: load the model beside the reading
             try:
-                report = _build(paths, index_dir, config, previous, lazy, progress, use_cache, strict, note, guard)
+                report = None
+                if incremental and previous is not None and use_cache:  # write only what changed, when that is exact
+                    report = try_delta(paths, index_dir, config, previous, lazy, progress, note, guard, strict, files_now)
+                if report is None:
+                    if incremental and previous is not None:
+                        lazy.warm_up()  # an update usually embeds something: load the model beside the reading
+                    report = _build(paths, index_dir, config, previous, lazy, progress, use_cache, strict, note, guard, files_now)
             except CacheDamaged as exc:  # found damaged in the middle of the work: start a new cache, once
                 aside = quarantine(IndexLayout(index_dir).embeddings_cache)
                 log.warning("the embeddings cache was damaged (%s); moved it to %s and building again without it", exc, aside)
-                report = _build(paths, index_dir, config, previous, lazy, progress, use_cache, strict, note, guard)
+                report = _build(paths, index_dir, config, previous, lazy, progress, use_cache, strict, note, guard, files_now)
         except OSError as exc:
             if disk_full(exc):
                 raise DiskFull(f"the disk is full ({exc.filename or index_dir}); free some space and run again") from None
@@ -150,6 +156,7 @@ def _build(
     strict: bool,
     note: Callable[[str], None],
     guard: float | None = None,
+    files_now: dict[str, Any] | None = None,
 ) -> BuildReport:
     """The body of ``run_build``, under its lock: read, chunk, embed, analyse, index, write."""
     note("reading articles")
@@ -256,7 +263,7 @@ def _build(
         sources=[str(p) for p in paths],
     )
     note("writing")
-    final = write_build(index_dir, articles, chunks, faiss_index, lexical, analyses, manifest)
+    final = write_build(index_dir, articles, chunks, faiss_index, lexical, analyses, manifest, files_now)
 
     report.build_id = manifest.build_id
     report.path = str(final)

@@ -9,7 +9,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict
 from functools import partial
 from pathlib import Path
@@ -151,9 +151,14 @@ def embed_chunks(
 
 
 def corpus_hash(articles: Sequence[Article]) -> str:
+    return corpus_hash_of((a.id, a.content_hash) for a in articles)
+
+
+def corpus_hash_of(pairs: Iterable[tuple[str, str]]) -> str:
+    """One hash of a corpus's (article id, content hash) pairs, whatever their order."""
     digest = hashlib.sha256()
-    for a in sorted(articles, key=lambda a: a.id):
-        digest.update(f"{a.id}\x00{a.content_hash}\n".encode())
+    for article_id, content in sorted(pairs):
+        digest.update(f"{article_id}\x00{content}\n".encode())
     return digest.hexdigest()[:32]
 
 

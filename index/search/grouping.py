@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from index.results import Hit, Passage
-from index.storage.store import StoredIndex
+from index.storage.loading import StoredIndex
 from index.text.arabic import tokenize
 
 from .retrieval import Candidates, stored_vectors

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.storage.store import StoredIndex
+from index.storage.loading import StoredIndex
 from index.storage.vectors import search as faiss_search
 from index.storage.vectors import top_rows
 
@@ -86,7 +86,10 @@ def retrieve(
         t = time.perf_counter()
         if stored.flat is not None:
             all_cosines = stored.flat @ np.asarray(qvec, dtype=np.float32)
+            if stored.deleted is not None:  # a build of parts: rows an update replaced or removed are never found
+                all_cosines[stored.deleted] = -np.inf
             dense_rows = top_rows(all_cosines, c)
+            dense_rows = dense_rows[np.isfinite(all_cosines[dense_rows])]
             dense_top = all_cosines[dense_rows]
         else:
             scores, rows = faiss_search(stored.faiss_index, qvec[None, :], c)

@@ -32,7 +32,7 @@ from index.embedding.embedder import Embedder, is_builtin, load_embedder
 from index.manifest import Manifest
 from index.question import analyse_question
 from index.results import Hit, Passage, SearchResult
-from index.storage.store import StoredIndex, open_index
+from index.storage.loading import StoredIndex, open_index
 from index.storage.vectors import single_threaded_search
 from index.text.arabic import is_mostly_latin
 

@@ -9,12 +9,12 @@ from index import lazy_exports
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        "StoredIndex": ".store",
+        "StoredIndex": ".loading",
         "StoreError": ".store",
         "IndexNotFound": ".store",
         "IndexCorrupt": ".store",
         "IndexBusy": ".store",
-        "open_index": ".store",
+        "open_index": ".loading",
         "write_build": ".store",
         "build_lock": ".store",
         "current_build_id": ".store",

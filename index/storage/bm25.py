@@ -26,9 +26,11 @@ METHODS = ("robertson", "lucene", "atire", "bm25l", "bm25+")
 # bm25l and bm25+ give a chunk lacking a term a score too: stored as one constant per term
 _NONOCCURRENCE = ("bm25l", "bm25+")
 
-# File names (bm25s's own, so older builds load unchanged).
+# File names (bm25s's own, so older builds load unchanged), and ours: the counts behind the scores, which
+# let the scores of several parts be computed under shared statistics (``storage.parts``).
 DATA, INDICES, INDPTR = "data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy"
 VOCAB, PARAMS, NONOCCURRENCE = "vocab.index.json", "params.index.json", "nonoccurrence_array.index.npy"
+TF, LENGTHS = "tf.csc.index.npy", "doc_lengths.index.npy"
 
 
 def idf(df: np.ndarray, n_docs: int, method: str) -> np.ndarray:
@@ -84,6 +86,14 @@ class BM25:
     b: float = 0.75
     delta: float = 0.5
     nonoccurrence: np.ndarray | None = None  # float32 per term, bm25l / bm25+ only
+    tf: np.ndarray | None = None  # uint16 counts beside ``data`` (None in builds made before them)
+    lengths: np.ndarray | None = None  # int32 terms per chunk
+    vocab_offset: int = 0  # the ids of ``vocab`` start here (a part of a build adding terms to those before it)
+
+    @property
+    def n_terms(self) -> int:
+        """Columns: every id up to this part's last (a part's columns start at id 0)."""
+        return self.vocab_offset + len(self.vocab)
 
     @classmethod
     def build(cls, docs: list[list[str]], method: str = "lucene", k1: float = 1.5, b: float = 0.75, delta: float = 0.5) -> BM25:
@@ -105,14 +115,16 @@ class BM25:
         k1: float = 1.5,
         b: float = 0.75,
         delta: float = 0.5,
+        vocab_offset: int = 0,
     ) -> BM25:
-        """Index ``n_docs`` documents given as term ids of ``vocab``: ``ids[i]`` occurs in document ``docs[i]``.
+        """Index ``n_docs`` documents given as term ids: ``ids[i]`` occurs in document ``docs[i]``.
 
-        Any order will do: a document is only its counts.
+        Any order will do: a document is only its counts. The ids are those of ``vocab``, or
+        (``vocab_offset``) of the terms before it, which ``vocab`` extends.
         """
         if method not in METHODS:
             raise ValueError(f"unknown BM25 method {method!r}; choose one of {', '.join(METHODS)}")
-        n_terms = len(vocab)
+        n_terms = vocab_offset + len(vocab)
         doc_of = np.asarray(docs, dtype=np.int64)
         lengths = np.bincount(doc_of, minlength=n_docs)
         # one entry per (term, chunk) pair, sorted by term then chunk: the column layout itself
@@ -129,7 +141,22 @@ class BM25:
             scores -= nonoccurrence[term]
         indptr = np.zeros(n_terms + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
-        return cls(vocab, scores.astype(np.float32), doc.astype(np.int32), indptr, n_docs, method, k1, b, delta, nonoccurrence)
+        counts = np.minimum(tf, np.iinfo(np.uint16).max).astype(np.uint16)
+        return cls(
+            vocab,
+            scores.astype(np.float32),
+            doc.astype(np.int32),
+            indptr,
+            n_docs,
+            method,
+            k1,
+            b,
+            delta,
+            nonoccurrence,
+            counts,
+            lengths.astype(np.int32),
+            vocab_offset,
+        )
 
     def scores(self, ids: list[int] | np.ndarray) -> np.ndarray:
         """Every chunk's score for a query of term ids (a repeated id counts again), float32."""
@@ -147,7 +174,7 @@ class BM25:
         """How many chunks hold each term id (0 for -1, a term no chunk holds)."""
         ids = np.asarray(ids, dtype=np.int64)
         df = np.zeros(ids.shape, dtype=np.int64)
-        known = (ids >= 0) & (ids < len(self.indptr) - 1)
+        known = (ids >= 0) & (ids < len(self.indptr) - 1)  # a later part's terms have no column here
         df[known] = self.indptr[ids[known] + 1] - self.indptr[ids[known]]
         return df
 
@@ -158,9 +185,14 @@ class BM25:
         np.save(directory / INDPTR, self.indptr)
         if self.nonoccurrence is not None:
             np.save(directory / NONOCCURRENCE, self.nonoccurrence)
+        if self.tf is not None and self.lengths is not None:
+            np.save(directory / TF, self.tf)
+            np.save(directory / LENGTHS, self.lengths)
         (directory / VOCAB).write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
         params = {"k1": self.k1, "b": self.b, "delta": self.delta, "method": self.method, "idf_method": self.method}
         params |= {"dtype": "float32", "int_dtype": "int32", "num_docs": self.num_docs}  # bm25s reads these files too
+        if self.vocab_offset:
+            params["vocab_offset"] = self.vocab_offset
         (directory / PARAMS).write_text(json.dumps(params, indent=1), encoding="utf-8")
 
     @classmethod
@@ -174,10 +206,16 @@ class BM25:
         method = params["method"]
         nonoccurrence = np.load(directory / NONOCCURRENCE) if method in _NONOCCURRENCE else None
         n_docs = int(params["num_docs"])
+        offset = int(params.get("vocab_offset", 0))
         if vocab.get("") == len(vocab) - 1 == indptr.shape[0] - 1:
             del vocab[""]  # bm25s's placeholder for unknown words: an id without a column
-        if indptr.shape != (len(vocab) + 1,) or data.shape != indices.shape or int(indptr[-1]) != data.shape[0]:
+        if indptr.shape != (offset + len(vocab) + 1,) or data.shape != indices.shape or int(indptr[-1]) != data.shape[0]:
             raise ValueError("BM25 arrays do not match each other or the vocabulary")
+        tf = lengths = None
+        if (directory / TF).exists():
+            tf, lengths = (np.asarray(np.load(directory / name, mmap_mode=mode)) for name in (TF, LENGTHS))
+            if tf.shape != data.shape or lengths.shape != (n_docs,):
+                raise ValueError("BM25 counts do not match the scores")
         if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= n_docs):
             raise ValueError("BM25 chunk numbers outside the index")
         if nonoccurrence is not None and nonoccurrence.shape != (len(vocab),):
@@ -193,4 +231,7 @@ class BM25:
             float(params["b"]),
             float(params.get("delta", 0.5)),
             nonoccurrence,
+            tf,
+            lengths,
+            offset,
         )

@@ -29,6 +29,8 @@ from index.text.analysis import SentenceInfo
 
 from .analyses import Analyses, offsets, ranges
 from .bm25 import VOCAB
+from .loading import load_build
+from .store import IndexCorrupt
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,8 @@ def load_previous(build_dir: Path, stamp: str) -> PreviousTerms | None:
         manifest = Manifest.from_json(json.loads(files.manifest.read_text(encoding="utf-8")))
         if manifest.analysis != stamp:
             return None  # analysed otherwise (or before the stamp was recorded)
+        if manifest.parts:
+            return _from_parts(build_dir)
         analyses = Analyses.load(files.analysis, mmap=True)
         vocab = json.loads((files.bm25 / VOCAB).read_text(encoding="utf-8"))
         names = [""] * len(vocab)
@@ -77,6 +81,23 @@ def load_previous(build_dir: Path, stamp: str) -> PreviousTerms | None:
     for row, text in texts:
         row_of_text.setdefault(text, row)
     return PreviousTerms(analyses, vocab, names, row_of_text)
+
+
+def _from_parts(build_dir: Path) -> PreviousTerms | None:
+    """A build of parts lends its joined analyses, its global vocabulary and its live chunks' texts."""
+    try:
+        stored = load_build(build_dir, mmap=True)
+    except IndexCorrupt as exc:
+        log.warning("not reusing the previous build's analyses (%s)", exc)
+        return None
+    vocab = dict(stored.lexical.vocab)
+    names = [""] * (max(vocab.values(), default=-1) + 1)
+    for term, i in vocab.items():
+        names[i] = term
+    row_of_text: dict[str, int] = {}
+    for row, text in stored.db().execute("SELECT row, text FROM chunks ORDER BY row"):
+        row_of_text.setdefault(text, row)
+    return PreviousTerms(stored.analyses, vocab, names, row_of_text)
 
 
 @dataclass(frozen=True)

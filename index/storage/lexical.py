@@ -43,10 +43,16 @@ class LexicalIndex:
 
     @classmethod
     def from_ids(
-        cls, ids: np.ndarray, docs: np.ndarray, n_docs: int, vocab: dict[str, int], params: LexicalParams
+        cls,
+        ids: np.ndarray,
+        docs: np.ndarray,
+        n_docs: int,
+        vocab: dict[str, int],
+        params: LexicalParams,
+        vocab_offset: int = 0,
     ) -> LexicalIndex:
         """Documents given as ids of ``vocab`` (see ``BM25.from_ids``)."""
-        return cls(BM25.from_ids(ids, docs, n_docs, vocab, params.method, params.k1, params.b), params)
+        return cls(BM25.from_ids(ids, docs, n_docs, vocab, params.method, params.k1, params.b, vocab_offset=vocab_offset), params)
 
     def save(self, directory: Path) -> None:
         self._bm25.save(directory)
@@ -56,6 +62,11 @@ class LexicalIndex:
     def load(cls, directory: Path, mmap: bool = False) -> LexicalIndex:
         params = LexicalParams(**json.loads((directory / "analysis.json").read_text(encoding="utf-8")))
         return cls(BM25.load(directory, mmap=mmap), params)
+
+    @property
+    def bm25(self) -> BM25:
+        """The arrays behind it (a build of parts reads each part's)."""
+        return self._bm25
 
     @property
     def vocab(self) -> dict[str, int]:
@@ -80,7 +91,7 @@ class LexicalIndex:
 
     def idf_of_ids(self, ids: np.ndarray) -> np.ndarray:
         """IDF of each term id (-1, unknown: the highest IDF, as for a term in no document)."""
-        return idf(self._bm25.document_frequency(ids), self.num_docs, "lucene").astype(np.float32)
+        return idf(self.document_frequency(ids), self.num_docs, "lucene").astype(np.float32)
 
     def word_shares(self, words: Sequence[str]) -> list[float]:
         """For each word, the share of documents holding it: its rarest analysed term's, 0.0 when no document
@@ -93,7 +104,7 @@ class LexicalIndex:
             elif (ids < 0).any():
                 out.append(0.0)
             else:
-                out.append(float(self._bm25.document_frequency(ids).min()) / max(self.num_docs, 1))
+                out.append(float(self.document_frequency(ids).min()) / max(self.num_docs, 1))
         return out
 
     def scores(self, terms: list[str]) -> np.ndarray:

@@ -17,9 +17,8 @@ import logging
 import os
 import shutil
 import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ from index.text.chunking import Chunk
 
 from .analyses import Analyses
 from .lexical import LexicalIndex
-from .vectors import flat_vectors, load_index, save_index
+from .vectors import save_index
 
 KEEP_BUILDS = 2
 
@@ -150,17 +149,18 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_meta(path: Path, articles: list[Article], chunks: list[Chunk]) -> None:
-    """Write articles and chunks; chunk row i is FAISS id i and BM25 document i."""
+def write_meta(path: Path, articles: list[Article], chunks: list[Chunk], row_offset: int = 0, article_offset: int = 0) -> None:
+    """Write articles and chunks; chunk row i is FAISS id i and BM25 document i (a part of a build numbers
+    its rows and articles after the earlier parts': ``row_offset``, ``article_offset``)."""
     db = sqlite3.connect(path)
     try:
         db.executescript(_META_SCHEMA)
-        article_idx = {a.id: i for i, a in enumerate(articles)}
+        article_idx = {a.id: article_offset + i for i, a in enumerate(articles)}
         db.executemany(
             "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
-                    i,
+                    article_offset + i,
                     a.id,
                     a.title,
                     a.text,
@@ -178,11 +178,21 @@ def write_meta(path: Path, articles: list[Article], chunks: list[Chunk]) -> None
         )
         db.executemany(
             "INSERT INTO chunks VALUES (?,?,?,?,?,?)",
-            [(row, article_idx[c.article_id], c.ordinal, c.start, c.end, c.text) for row, c in enumerate(chunks)],
+            [(row_offset + row, article_idx[c.article_id], c.ordinal, c.start, c.end, c.text) for row, c in enumerate(chunks)],
         )
         db.commit()
     finally:
         db.close()
+
+
+@dataclass(frozen=True)
+class PartPlacement:
+    """Where a build that adds a part to earlier ones puts it, and what it deletes of theirs."""
+
+    row_offset: int
+    article_offset: int
+    deleted_rows: np.ndarray
+    deleted_articles: np.ndarray
 
 
 def write_build(
@@ -193,8 +203,12 @@ def write_build(
     lexical: LexicalIndex,
     analyses: Analyses,
     manifest: Manifest,
+    files: dict[str, Any] | None = None,
+    placement: PartPlacement | None = None,
 ) -> Path:
-    """Write a complete build aside, then make it current. Returns the build directory."""
+    """Write a complete build (or, with ``placement``, one that adds a part to the builds ``manifest.parts``
+    names) aside, then make it current. ``files``: the article files it was made from (``files.json``).
+    Returns the build directory."""
     layout = IndexLayout(index_dir)
     layout.builds.mkdir(parents=True, exist_ok=True)
     tmp = layout.scratch(manifest.build_id)
@@ -202,10 +216,17 @@ def write_build(
         shutil.rmtree(tmp.root)
     tmp.root.mkdir()
     try:
-        write_meta(tmp.meta, articles, chunks)
+        if placement is None:
+            write_meta(tmp.meta, articles, chunks)
+        else:
+            write_meta(tmp.meta, articles, chunks, placement.row_offset, placement.article_offset)
+            np.save(tmp.deleted_rows, np.asarray(placement.deleted_rows, dtype=np.int64))
+            np.save(tmp.deleted_articles, np.asarray(placement.deleted_articles, dtype=np.int64))
         save_index(faiss_index, str(tmp.vectors))
         lexical.save(tmp.bm25)
         analyses.save(tmp.analysis)
+        if files is not None:
+            tmp.files.write_text(json.dumps(files, ensure_ascii=False), encoding="utf-8")
         sizes = {p.name: _size(p) for p in sorted(tmp.root.iterdir())}
         tmp.manifest.write_text(manifest.replace(sizes_bytes=sizes, format_version=FORMAT_VERSION).dumps(), encoding="utf-8")
         for file in tmp.root.rglob("*"):
@@ -266,119 +287,18 @@ def cleanup(index_dir: Path, keep: int = KEEP_BUILDS) -> list[str]:
         removed.append(tmp.name)
     current = current_build_id(index_dir)
     finished = list_builds(index_dir)
-    for name in finished[: max(0, len(finished) - keep)]:
-        if name != current:
+    kept = set(finished[max(0, len(finished) - keep) :]) | ({current} if current else set())
+    needed = set(kept)
+    for name in kept:  # a build of parts stands on earlier builds: they stay while it does
+        with contextlib.suppress(IndexCorrupt):
+            needed.update(read_manifest(layout.build(name).root).parts)
+    for name in finished:
+        if name not in needed:
             shutil.rmtree(layout.build(name).root, ignore_errors=True)
             removed.append(name)
     for stray in layout.stray_currents():
         stray.unlink(missing_ok=True)
     return removed
-
-
-# ------------------------------------------------------------------ reading
-
-
-@dataclass
-class StoredIndex:
-    """A loaded build: manifest, FAISS vectors, BM25, per-chunk analyses, and article/chunk metadata."""
-
-    path: Path
-    manifest: Manifest
-    faiss_index: Any
-    lexical: LexicalIndex
-    analyses: Analyses
-    flat: np.ndarray | None = None  # the vectors of an exact index, searched with numpy (``vectors.flat_vectors``)
-    _local: threading.local = field(default_factory=threading.local, repr=False)
-
-    @property
-    def chunk_article(self) -> np.ndarray:
-        """Chunk row -> article index."""
-        return self.analyses.chunk_article
-
-    @property
-    def build_id(self) -> str:
-        return self.manifest.build_id
-
-    @property
-    def num_chunks(self) -> int:
-        return int(self.chunk_article.shape[0])
-
-    @property
-    def article_ids(self) -> list[str]:
-        """Every article id, by article index (read from the database on each call)."""
-        return [i for (i,) in self.db().execute("SELECT id FROM articles ORDER BY idx")]
-
-    def article_index(self, ids: Sequence[str]) -> list[int]:
-        """The article indexes of ``ids`` that this build holds (unknown ids are left out)."""
-        if not ids:
-            return []
-        marks = ",".join("?" * len(ids))
-        return [i for (i,) in self.db().execute(f"SELECT idx FROM articles WHERE id IN ({marks})", list(ids))]
-
-    def db(self) -> sqlite3.Connection:
-        """A read-only SQLite connection for the calling thread (searches run in a thread pool)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            uri = f"file:{BuildFiles(self.path).meta}?mode=ro&immutable=1"
-            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            self._local.conn = conn
-        return conn
-
-    def chunks(self, rows: list[int]) -> dict[int, sqlite3.Row]:
-        if not rows:
-            return {}
-        marks = ",".join("?" * len(rows))
-        cur = self.db().execute(
-            f"SELECT row, article_idx, ordinal, start, end, text FROM chunks WHERE row IN ({marks})", [int(r) for r in rows]
-        )
-        return {r["row"]: r for r in cur}
-
-    def articles(self, idxs: list[int]) -> dict[int, sqlite3.Row]:
-        if not idxs:
-            return {}
-        marks = ",".join("?" * len(idxs))
-        cur = self.db().execute(
-            f"SELECT idx, id, title, url, date, source, author, body_key FROM articles WHERE idx IN ({marks})",
-            [int(i) for i in idxs],
-        )
-        return {r["idx"]: r for r in cur}
-
-    def article_chunks(self, article_idx: int) -> list[sqlite3.Row]:
-        cur = self.db().execute(
-            "SELECT row, article_idx, ordinal, start, end, text FROM chunks WHERE article_idx = ? ORDER BY ordinal",
-            (int(article_idx),),
-        )
-        return list(cur)
-
-    def article_text(self, article_idx: int) -> str:
-        row = self.db().execute("SELECT text FROM articles WHERE idx = ?", (int(article_idx),)).fetchone()
-        return row[0] if row else ""
-
-    def top_sources(self, n: int = 3) -> list[str]:
-        """The outlets with the most articles, for the bot's welcome text."""
-        rows = self.db().execute(
-            "SELECT source FROM articles WHERE source != '' GROUP BY source ORDER BY COUNT(*) DESC, source LIMIT ?", (n,)
-        )
-        return [source for (source,) in rows]
-
-    def latest_articles(self, n: int = 5, titled: bool = False) -> list[dict[str, str]]:
-        """The ``n`` most recent articles (by date, then insertion): id, title, url, date, source and
-        ``lead``, the start of the text; ``titled``: only articles with a title."""
-        where = "WHERE title != '' " if titled else ""
-        rows = self.db().execute(
-            f"SELECT id, title, url, date, source, substr(text, 1, 600) AS lead FROM articles {where}"
-            "ORDER BY date DESC, idx DESC LIMIT ?",
-            (n,),
-        )
-        return [dict(row) for row in rows]
-
-    def latest_titles(self, n: int = 2) -> list[str]:
-        """Titles of the most recent articles, for example questions."""
-        return [article["title"] for article in self.latest_articles(n, titled=True)]
-
-    def article_hashes(self) -> dict[str, str]:
-        return dict(self.db().execute("SELECT id, content_hash FROM articles"))
 
 
 def read_manifest(build_dir: Path) -> Manifest:
@@ -400,95 +320,3 @@ def read_manifest(build_dir: Path) -> Manifest:
         return Manifest.from_json(data)
     except ManifestError as exc:
         raise IndexCorrupt(f"{build_dir}: manifest.json is damaged ({exc})") from None
-
-
-def article_summaries(build_dir: Path) -> dict[str, tuple[str, str, str]]:
-    """Article id -> (content hash, title, source file) of a build (an update compares them with the files); {} when unreadable."""
-    try:
-        db = sqlite3.connect(f"file:{BuildFiles(build_dir).meta}?mode=ro", uri=True)
-        try:
-            return {i: (h, title, path) for i, h, title, path in db.execute("SELECT id, content_hash, title, path FROM articles")}
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return {}
-
-
-def current_manifest(index_dir: Path) -> Manifest | None:
-    """The manifest of the build CURRENT names, or None (no index, or a damaged one)."""
-    build_id = current_build_id(index_dir)
-    if not build_id:
-        return None
-    try:
-        return read_manifest(IndexLayout(index_dir).build(build_id).root)
-    except IndexCorrupt as exc:
-        log.warning("the current build cannot be read: %s", exc)
-        return None
-
-
-def load_build(build_dir: Path, mmap: bool = False) -> StoredIndex:
-    """Load one build and check its parts agree with each other; raise ``IndexCorrupt`` if not."""
-    manifest = read_manifest(build_dir)
-    files = BuildFiles(build_dir)
-    expected = manifest.chunks
-    try:
-        faiss_index = load_index(str(files.vectors), mmap=mmap)
-    except RuntimeError as exc:
-        raise IndexCorrupt(f"{build_dir}: vectors.faiss cannot be read ({str(exc).splitlines()[0][:200]})") from None
-    try:
-        lexical = LexicalIndex.load(files.bm25, mmap=mmap)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise IndexCorrupt(f"{build_dir}: bm25 index cannot be read ({type(exc).__name__}: {exc})") from None
-    try:
-        analyses = Analyses.load(files.analysis, mmap=mmap)
-    except (OSError, ValueError) as exc:
-        raise IndexCorrupt(f"{build_dir}: analysis arrays cannot be read ({type(exc).__name__}: {exc})") from None
-    try:
-        db = sqlite3.connect(f"file:{files.meta}?mode=ro", uri=True)
-        try:
-            (rows,) = db.execute("SELECT COUNT(*) FROM chunks").fetchone()
-        finally:
-            db.close()
-    except sqlite3.Error as exc:
-        raise IndexCorrupt(f"{build_dir}: meta.sqlite cannot be read ({exc})") from None
-    counts = {
-        "vectors": faiss_index.ntotal,
-        "bm25 documents": lexical.num_docs,
-        "chunk rows": rows,
-        "analysed chunks": analyses.num_chunks,
-    }
-    wrong = {k: v for k, v in counts.items() if v != expected}
-    if wrong or faiss_index.d != manifest.dimension:
-        raise IndexCorrupt(f"{build_dir}: parts disagree with the manifest ({expected} chunks): {wrong or 'dimension'}")
-    damaged = analyses.check(expected, manifest.articles)
-    if damaged:
-        raise IndexCorrupt(f"{build_dir}: analysis arrays are inconsistent ({damaged})")
-    return StoredIndex(build_dir, manifest, faiss_index, lexical, analyses, flat_vectors(faiss_index))
-
-
-def open_index(index_dir: Path | str, mmap: bool = False) -> StoredIndex:
-    """Load the current build; if it is damaged, fall back to the newest build that loads."""
-    index_dir = Path(index_dir)
-    check_index_path(index_dir)
-    current = current_build_id(index_dir)
-    candidates = list(reversed(list_builds(index_dir)))
-    if not candidates:
-        raise IndexNotFound(
-            f"no index in {index_dir}; build one with `python -m index build --articles PATH --index {index_dir}`"
-        )
-    errors: list[str] = []
-    if current in candidates:
-        candidates.remove(current)
-        candidates.insert(0, current)
-    elif current is not None:  # garbage or a build that is gone: as damaged as a broken build
-        errors.append(f"{IndexLayout(index_dir).current} names no build ({current[:60]!r})")
-    for build_id in candidates:
-        try:
-            stored = load_build(IndexLayout(index_dir).build(build_id).root, mmap=mmap)
-        except IndexCorrupt as exc:
-            errors.append(str(exc))
-            continue
-        if errors:
-            log.error("current index is damaged (%s); serving build %s, the newest that loads", "; ".join(errors), build_id)
-        return stored
-    raise IndexCorrupt("no usable build: " + "; ".join(errors))

@@ -182,7 +182,8 @@ def cmd_stats(args: argparse.Namespace, settings: EngineSettings) -> int:
     from dataclasses import asdict
 
     from index.layout import IndexLayout
-    from index.storage.store import current_build_id, list_builds, open_index
+    from index.storage.loading import open_index
+    from index.storage.store import current_build_id, list_builds
 
     stored = open_index(settings.index_dir)
     m = stored.manifest

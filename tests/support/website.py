@@ -670,7 +670,7 @@ def site_quality(site: NewsSite, base: str, index_dir) -> dict:
     """How well an index holds the site: pages found with the right title, date and URL; the share of
     each body's sentences kept; boilerplate or teaser strings that got in (with where)."""
     from index.corpus.urls import canonical_url
-    from index.storage.store import open_index
+    from index.storage.loading import open_index
 
     stored = open_index(index_dir)
     by_url = {}
