@@ -54,8 +54,9 @@ def median_row(label: str, runs: list[tuple[float, float]]) -> list[object]:
     return [label, len(runs), f"{statistics.median(walls):.2f}", f"{min(walls):.2f}", f"{statistics.median(rss):.0f}"]
 
 
-async def bot_first_answer(index: Path, questions: list[str]) -> tuple[float, float, float]:
-    """(seconds from process start to the first answer, RSS MB then, RSS MB after 200 more questions)."""
+async def bot_first_answer(index: Path, questions: list[str], more: int = 200) -> tuple[float, float, float, float, float]:
+    """Seconds from process start to the first answer, RSS MB then, then RSS and PSS MB after ``more`` questions
+    and the peak RSS MB of the whole run."""
     async with FakeTelegram() as fake:
         env = {
             **os.environ,
@@ -78,14 +79,24 @@ async def bot_first_answer(index: Path, questions: list[str]) -> tuple[float, fl
             first = time.perf_counter() - started
             bot = psutil.Process(proc.pid)
             rss_first = bot.memory_info().rss / 2**20
-            for n, question in enumerate(questions[:200], start=2):
+            for n, question in enumerate((questions * (1 + more // max(1, len(questions))))[:more], start=2):
                 fake.message(question, user_id=1)
                 await fake.wait_for_messages(n, chat_id=1, timeout=60)
-            rss_steady = bot.memory_info().rss / 2**20
+            memory = bot.memory_full_info()
+            rss_steady, pss_steady = memory.rss / 2**20, memory.pss / 2**20
+            peak = peak_rss_mb(proc.pid)
         finally:
             proc.terminate()
             await asyncio.wait_for(proc.communicate(), timeout=60)
-    return first, rss_first, rss_steady
+    return first, rss_first, rss_steady, pss_steady, peak
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The high-water mark of a running process's RSS (Linux: VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def main() -> None:

@@ -117,6 +117,8 @@ TARGETS: dict[str, str] = {
     "inline query p95 through the fake Bot API server": "≤ 300 ms",
     "fetch of a 200-page local site: right title/date/URL, furniture indexed, time": "100%, 0, ≤ 60 s",
     "1M vectors: p50, recall@10, memory (best type)": "≤ 10 ms, ≥ 0.95, ≤ 1.2 GB",
+    "1M passages: query p50 / p99, steady bot RSS": "≤ 25 / 100 ms, ≤ 3 GB",
+    "1M passages: add one article (÷ at 100k), cold search, build": "≤ 10 s (≤ 2×), ≤ 3 s, ≤ 1 h",
     "identical answers across the restructuring (3,120 dev questions)": "0 but the listed",
 }
 DETAILS = ROOT / "docs" / "benchmarks"

@@ -181,7 +181,7 @@ def _write_part(
     corpus = assemble(
         [local[c.article_id] for c in chunks],
         [-1] * len(chunks),
-        [parse_sentences(data) for data in sentences],
+        (parse_sentences(data) for data in sentences),
         [title_terms[a.id].split() for a in fresh],
         [article_day(a.date) for a in fresh],
     )

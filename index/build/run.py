@@ -226,7 +226,7 @@ def _build(
         corpus = assemble(
             [article_idx[c.article_id] for c in chunks],
             reused,
-            [parse_sentences(data) for data in sentences],
+            (parse_sentences(data) for data in sentences),
             [title_terms[a.id].split() for a in articles],
             [article_day(a.date) for a in articles],
             lender,

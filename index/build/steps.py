@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 # The script of a passage shows in its opening: judging the first characters keeps an update cheap.
 LATIN_SAMPLE_CHARS = 300
 LATIN_SAMPLE = 1000
+ANALYSIS_BATCH = 20_000  # chunks analysed (or read from the cache) per batch
 
 
 class LazyEmbedder:
@@ -112,17 +113,25 @@ def analysis_stamp(stemmer: str) -> str:
 
 
 def analyse_chunks(
-    cache_path: Path, chunks: Sequence[Chunk], titles: dict[str, str], stemmer: str
-) -> tuple[list[str], dict[str, str]]:
-    """Each chunk's analysed sentences and each article's analysed title, through the build cache."""
+    cache_path: Path, chunks: Sequence[Chunk], titles: dict[str, str], stemmer: str, batch: int = ANALYSIS_BATCH
+) -> tuple[Iterator[str], dict[str, str]]:
+    """Each chunk's analysed sentences (yielded in order, a batch at a time) and each article's analysed title,
+    through the build cache; the batches keep a million passages' analyses from being held at once."""
     analysis = analysis_stamp(stemmer)
     analyze_fn = partial(analyze, stemmer=stemmer)
     with BuildCache(cache_path) as cache:
-        sentences = cache.derived(
-            f"sentences {analysis}", [c.text for c in chunks], lambda t: dump_sentences(analyse_passage(t, analyze_fn))
-        )
         title_terms = cache.derived(f"title {analysis}", list(titles.values()), lambda t: " ".join(analyze_fn(t)))
-    return sentences, dict(zip(titles, title_terms, strict=True))
+
+    def sentences() -> Iterator[str]:
+        with BuildCache(cache_path) as cache:
+            for start in range(0, len(chunks), batch):
+                yield from cache.derived(
+                    f"sentences {analysis}",
+                    [c.text for c in chunks[start : start + batch]],
+                    lambda t: dump_sentences(analyse_passage(t, analyze_fn)),
+                )
+
+    return sentences(), dict(zip(titles, title_terms, strict=True))
 
 
 def latin_share(chunks: Sequence[Chunk]) -> float:

@@ -176,19 +176,29 @@ class BuildCache:
         what it has paid for, and the progress bar moves at the same pace.
         """
         keys = [text_key(t, prompt) for t in texts]
-        known = self.get_many(model, sorted(set(keys)), dim)
-        missing = list(dict.fromkeys(k for k in keys if k not in known))
-        text_of = dict(zip(keys, texts, strict=True))
+        rows_of: dict[str, list[int]] = {}
+        for row, key in enumerate(keys):
+            rows_of.setdefault(key, []).append(row)
+        out = np.zeros((len(texts), dim), dtype=np.float32)
+        missing: list[str] = []
+        unique = sorted(rows_of)
+        for i in range(0, len(unique), 20_000):  # cached vectors go straight into ``out``, a batch at a time
+            part = unique[i : i + 20_000]
+            found = self.get_many(model, part, dim)
+            for key in part:
+                if key in found:
+                    out[rows_of[key]] = found[key]
+                else:
+                    missing.append(key)
+        missing.sort(key=lambda k: rows_of[k][0])  # encoded in the texts' order
         with bar(total=len(missing), enabled=progress and bool(missing), desc="embedding", unit="chunk") as shown:
             for i in range(0, len(missing), batch):
                 part = missing[i : i + batch]
-                fresh = dict(zip(part, encode([text_of[k] for k in part]), strict=True))
+                fresh = dict(zip(part, encode([texts[rows_of[k][0]] for k in part]), strict=True))
                 self.put_many(model, fresh)
-                known.update(fresh)
+                for key, vector in fresh.items():
+                    out[rows_of[key]] = vector
                 shown.update(len(part))
-        out = np.zeros((len(texts), dim), dtype=np.float32)
-        for row, key in enumerate(keys):
-            out[row] = known[key]
         return out, len(missing)
 
     def prune(self, model: str, keep: set[str]) -> int:

@@ -14,10 +14,12 @@ cue lexicons); the result is byte for byte what analysing everything gives
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sqlite3
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,12 +44,17 @@ class PreviousTerms:
     analyses: Analyses
     vocab: dict[str, int]  # term -> id in ``analyses``
     names: list[str]  # id -> term
-    row_of_text: dict[str, int]  # chunk text -> a row holding it
+    row_of_text: dict[bytes, int]  # a chunk text's digest (``text_digest``) -> a row holding it
 
     def rows(self, texts: Sequence[str]) -> list[int]:
         """For each text, a previous chunk row with that very text, or -1."""
         get = self.row_of_text.get
-        return [get(t, -1) for t in texts]
+        return [get(text_digest(t), -1) for t in texts]
+
+
+def text_digest(text: str) -> bytes:
+    """16 bytes standing for a chunk's text: a million passages' texts are not held to find the unchanged ones."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 
 def load_previous(build_dir: Path, stamp: str) -> PreviousTerms | None:
@@ -66,7 +73,7 @@ def load_previous(build_dir: Path, stamp: str) -> PreviousTerms | None:
             names[i] = term
         db = sqlite3.connect(f"file:{files.meta}?mode=ro", uri=True)
         try:
-            texts = db.execute("SELECT row, text FROM chunks ORDER BY row").fetchall()
+            texts = [(row, text_digest(text)) for row, text in db.execute("SELECT row, text FROM chunks ORDER BY row")]
         finally:
             db.close()
         problem = analyses.check(chunks=len(texts), articles=manifest.articles)
@@ -77,9 +84,9 @@ def load_previous(build_dir: Path, stamp: str) -> PreviousTerms | None:
     except (OSError, ValueError, KeyError, TypeError, sqlite3.Error) as exc:  # ManifestError is a ValueError
         log.warning("not reusing the previous build's analyses (%s: %s)", type(exc).__name__, exc)
         return None
-    row_of_text: dict[str, int] = {}
-    for row, text in texts:
-        row_of_text.setdefault(text, row)
+    row_of_text: dict[bytes, int] = {}
+    for row, digest in texts:
+        row_of_text.setdefault(digest, row)
     return PreviousTerms(analyses, vocab, names, row_of_text)
 
 
@@ -94,9 +101,9 @@ def _from_parts(build_dir: Path) -> PreviousTerms | None:
     names = [""] * (max(vocab.values(), default=-1) + 1)
     for term, i in vocab.items():
         names[i] = term
-    row_of_text: dict[str, int] = {}
+    row_of_text: dict[bytes, int] = {}
     for row, text in stored.db().execute("SELECT row, text FROM chunks ORDER BY row"):
-        row_of_text.setdefault(text, row)
+        row_of_text.setdefault(text_digest(text), row)
     return PreviousTerms(stored.analyses, vocab, names, row_of_text)
 
 
@@ -113,7 +120,7 @@ class CorpusTerms:
 def assemble(
     chunk_article: Sequence[int],
     reused: Sequence[int],
-    fresh: Sequence[Sequence[SentenceInfo]],
+    fresh: Iterable[Sequence[SentenceInfo]],
     titles: Sequence[Sequence[str]],
     article_days: Sequence[int],
     previous: PreviousTerms | None = None,
@@ -126,23 +133,27 @@ def assemble(
     The fresh chunks are laid out like the previous build's arrays, after them, so every
     chunk is a slice of one source and all of them are gathered at once.
     """
-    # "global" ids: the previous build's ids first, then any new term
+    # "global" ids: the previous build's ids first, then each new term as it first appears (the final
+    # vocabulary is sorted by name below, so the order of these ids never shows)
     lookup: dict[str, int] = dict(previous.vocab) if previous else {}
     names: list[str] = list(previous.names) if previous else []
-    new_terms = {t for sentences in fresh for s in sentences for t in s.terms} | {t for title in titles for t in title}
-    for term in sorted(new_terms - lookup.keys()):
-        lookup[term] = len(names)
-        names.append(term)
+    fresh_rows = _FreshRows(lookup, names)
+    for chunk in fresh:  # consumed one chunk at a time: a million passages' analyses never sit in memory as objects
+        fresh_rows.add(chunk)
+    for title in titles:
+        for t in title:
+            if t not in lookup:
+                lookup[t] = len(names)
+                names.append(t)
 
-    sentences = [s for chunk in fresh for s in chunk]
     old = previous.analyses if previous else Analyses.from_sentences([], [], [], {})
-    spans = np.concatenate([old.spans, np.asarray([s.span for s in sentences], dtype=np.int32).reshape(-1, 2)])
-    cues = np.concatenate([old.cues, np.asarray([s.cues for s in sentences], dtype=np.uint16)])
-    terms = np.concatenate([old.terms, np.fromiter((lookup[t] for s in sentences for t in s.terms), dtype=np.int32)])
-    term_ptr = np.concatenate([old.term_ptr[:-1], old.term_ptr[-1] + offsets([len(s.terms) for s in sentences])])
-    chunk_ptr = np.concatenate([old.chunk_ptr[:-1], old.chunk_ptr[-1] + offsets([len(c) for c in fresh])])
+    spans = np.concatenate([old.spans, fresh_rows.spans()])
+    cues = np.concatenate([old.cues, np.asarray(fresh_rows.cues, dtype=np.uint16)])
+    terms = np.concatenate([old.terms, np.asarray(fresh_rows.terms, dtype=np.int32)])
+    term_ptr = np.concatenate([old.term_ptr[:-1], old.term_ptr[-1] + offsets(fresh_rows.term_counts)])
+    chunk_ptr = np.concatenate([old.chunk_ptr[:-1], old.chunk_ptr[-1] + offsets(fresh_rows.sentence_counts)])
     source = np.asarray(reused, dtype=np.int64)
-    source[source < 0] = old.num_chunks + np.arange(len(fresh))  # the fresh chunks' rows in the source
+    source[source < 0] = old.num_chunks + np.arange(len(fresh_rows.sentence_counts))  # the fresh chunks' rows in the source
 
     per_chunk = chunk_ptr[source + 1] - chunk_ptr[source]
     taken = ranges(chunk_ptr[source], per_chunk)  # the source sentences, in the new chunk order
@@ -184,3 +195,31 @@ def assemble(
     doc_ids = np.concatenate([chunk_terms, title_of_chunk])
     doc_of = np.concatenate([np.repeat(rows, own_count), np.repeat(rows, title_len[owners])])
     return CorpusTerms(analyses, vocab, doc_ids, doc_of)
+
+
+class _FreshRows:
+    """Fresh sentences as growing typed arrays (a few bytes a term instead of a Python object each)."""
+
+    def __init__(self, lookup: dict[str, int], names: list[str]) -> None:
+        self.lookup, self.names = lookup, names
+        self.starts, self.ends, self.cues, self.terms = array("i"), array("i"), array("H"), array("i")
+        self.term_counts: list[int] = []
+        self.sentence_counts: list[int] = []
+
+    def add(self, chunk: Sequence[SentenceInfo]) -> None:
+        lookup, names = self.lookup, self.names
+        for sentence in chunk:
+            self.starts.append(sentence.span[0])
+            self.ends.append(sentence.span[1])
+            self.cues.append(sentence.cues)
+            for t in sentence.terms:
+                i = lookup.get(t)
+                if i is None:
+                    i = lookup[t] = len(names)
+                    names.append(t)
+                self.terms.append(i)
+            self.term_counts.append(len(sentence.terms))
+        self.sentence_counts.append(len(chunk))
+
+    def spans(self) -> np.ndarray:
+        return np.stack([np.asarray(self.starts, dtype=np.int32), np.asarray(self.ends, dtype=np.int32)], axis=1)
