@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -130,20 +131,35 @@ def test_an_unchanged_folder_writes_nothing(tmp_path, embedder):
     assert again.unchanged and again.build_id == first.build_id and list_builds(tmp_path / "ix") == [first.build_id]
 
 
-def test_parts_stay_while_a_build_stands_on_them_and_too_many_are_merged(tmp_path, embedder):
+def test_parts_stay_while_a_build_stands_on_them_and_too_many_are_merged_into_one(tmp_path, embedder):
     folder = write_jsonl(tmp_path / "a" / "base.jsonl", CORPUS).parent
     base = build(folder, tmp_path / "ix", embedder).build_id
     reports = []
     for n in range(MAX_PARTS):
-        write_jsonl(folder / f"new-{n}.jsonl", [dict(EXTRA[0], id=f"x-{n}", text=f"{EXTRA[0]['text']} رقم {n}")])
+        text = f"{EXTRA[0]['text']} {'وفي المتحف قاعات ' * (n + 1)}"  # lengths differ: no ties in row order
+        write_jsonl(folder / f"new-{n}.jsonl", [dict(EXTRA[0], id=f"x-{n}", text=text)])
+        if n == MAX_PARTS - 1:  # the last update also changes and removes articles of earlier parts and of the base
+            write_jsonl(folder / "new-0.jsonl", [dict(EXTRA[1], id="x-0")])
+            (folder / "new-1.jsonl").unlink()
+            write_jsonl(folder / "base.jsonl", CORPUS[1:])
         reports.append(build(folder, tmp_path / "ix", embedder, incremental=True))
         if n < MAX_PARTS - 1:
             assert reports[-1].parts == n + 2
             assert base in list_builds(tmp_path / "ix"), "the base stays while a build stands on it"
             load_build(IndexLayout(tmp_path / "ix").build(reports[-1].build_id).root)
-    assert reports[-1].parts == 0, "one part too many: a full build merges them"
-    assert open_index(tmp_path / "ix").manifest.parts == [] and open_index(tmp_path / "ix").manifest.articles == 6 + MAX_PARTS
-    assert base in list_builds(tmp_path / "ix"), "the build before the merge is kept, and so are its parts"
+    last = reports[-1]
+    assert last.parts == 2, "one part too many: every change since the base becomes one part over it"
+    assert open_index(tmp_path / "ix").manifest.parts[0] == base
+    # what the admin is told is the change from the build before, not from the base
+    assert last.added == [f"x-{MAX_PARTS - 1}"] and last.changed == ["x-0"] and last.removed == sorted([CORPUS[0]["id"], "x-1"])
+    assert open_index(tmp_path / "ix").manifest.articles == 6 + MAX_PARTS - 2
+    one = tmp_path / "one"
+    shutil.copytree(folder, tmp_path / "b")
+    build(tmp_path / "b", one, embedder)
+    assert bm25_by_chunk(tmp_path / "ix") == bm25_by_chunk(one)
+    same_answers(tmp_path / "ix", one, embedder)
+    full = build(folder, tmp_path / "ix", embedder).build_id
+    assert set(list_builds(tmp_path / "ix")) == {full, last.build_id, base}, "the build before, and the base it stands on"
     build(folder, tmp_path / "ix", embedder)
     assert len(list_builds(tmp_path / "ix")) == 2 and base not in list_builds(tmp_path / "ix")
 

@@ -8,11 +8,12 @@ as a small part; the rows of changed and removed articles are marked deleted. No
 already written is touched, a killed update leaves the previous build serving, and the
 result ranks exactly as a full build of the same articles (tests/test_parts.py).
 
-It gives way to a full build (``None``) whenever the shortcut could differ from one:
-no previous build of this kind, other source folders, an article id or body also found
-in an unchanged file (the loader's duplicate rules would then decide differently), too
-many parts (``MAX_PARTS``), or parts grown past ``MERGE_SHARE`` of the build: the full
-build is then the merge, and starts a new base.
+A ninth part (``MAX_PARTS``) is not written: every change since the base becomes one
+part over it instead, at the cost of those changes. It gives way to a full build
+(``None``) whenever the shortcut could differ from one: no previous build of this kind,
+other source folders, an article id or body also found in an unchanged file (the
+loader's duplicate rules would then decide differently), or parts grown past
+``MERGE_SHARE`` of the base: the full build is then the merge, and starts a new base.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from index.storage.carryover import assemble
 from index.storage.lexical import LexicalIndex
 from index.storage.loading import StoredIndex, load_build, open_meta, read_files
 from index.storage.parts import MAX_PARTS
-from index.storage.store import PartPlacement, new_build_id, utc_now, write_build
+from index.storage.store import IndexCorrupt, PartPlacement, new_build_id, read_manifest, utc_now, write_build
 from index.storage.vectors import build_index
 from index.text.analysis import parse_sentences
 from index.text.chunking import embedding_input
@@ -78,21 +79,32 @@ def try_delta(
     """Update by adding a part, when that gives what a full build would; None when a full build must run."""
     layout = IndexLayout(index_dir)
     previous_dir = layout.build(previous.build_id).root
-    recorded = read_files(previous_dir)
-    if not recorded or recorded.get("limits") != files_now["limits"] or previous.sources != [str(p) for p in paths]:
+    if previous.sources != [str(p) for p in paths]:
         return None
-    before_files, now_files = recorded.get("files", {}), files_now["files"]
-    changed = sorted(f for f, stamp in now_files.items() if before_files.get(f) != stamp)
-    gone = sorted(set(before_files) - set(now_files))
-    if not changed and not gone:
+    changes = _changes(read_files(previous_dir), files_now)
+    if changes is None:
+        return None
+    if not any(changes):
         report = BuildReport(build_id=previous.build_id, path=str(previous_dir), unchanged=True)
-        report.articles, report.chunks, report.files = previous.articles, previous.chunks, len(now_files)
+        report.articles, report.chunks = previous.articles, previous.chunks
+        report.files = len(files_now["files"])
         return report
+    against, against_dir = previous, previous_dir
     parts = previous.parts or [previous.build_id]
     if len(parts) + 1 > MAX_PARTS:
-        return None
+        # compaction: every change since the base becomes one part over it, at the cost of those changes only
+        against_dir = layout.build(parts[0]).root
+        try:
+            against = read_manifest(against_dir)
+        except IndexCorrupt:
+            return None
+        changes = _changes(read_files(against_dir), files_now)
+        if changes is None:
+            return None
+        note(f"merging {len(parts) - 1} parts into one")
+    changed, gone = changes
     try:
-        stored = load_build(previous_dir, mmap=True)
+        stored = load_build(against_dir, mmap=True)
     except Exception as exc:  # any trouble with the old build: the full build decides
         log.warning("updating with a full build: the current build cannot lend its parts (%s)", exc)
         return None
@@ -104,35 +116,48 @@ def try_delta(
         loaded = load_articles([Path(f) for f in changed], config.max_file_bytes, config.max_article_chars, progress, memo)
     if strict and loaded.problems:
         return None  # the full build reports them and refuses
-    before = _articles(previous_dir)  # id -> (hash, title, path, body_key, idx)
+    before = _articles(against_dir)  # id -> (hash, title, path, body_key, idx)
     touched = set(changed) | set(gone)
     old_here = {i for i, (_, _, path, _, _) in before.items() if path in touched}
     elsewhere_bodies = {body for i, (_, _, _, body, _) in before.items() if i not in old_here}
     new = {a.id: a for a in loaded.articles}
     if any(i in before and i not in old_here for i in new) or any(a.body_key in elsewhere_bodies for a in new.values()):
         return None  # an id or a body also in an unchanged file: the loader's rules across files decide
-    report = BuildReport(files=len(now_files), duplicates=loaded.duplicates, superseded=len(loaded.superseded))
+    report = BuildReport(files=len(files_now["files"]), duplicates=loaded.duplicates, superseded=len(loaded.superseded))
     report.problems = loaded.problems
-    report.added = sorted(set(new) - old_here)
-    report.changed = sorted(i for i in new if i in old_here and before[i][0] != new[i].content_hash)
-    report.removed = sorted(old_here - set(new))
+    # what the admin is told, and what the guard weighs: the change from the build serving now
+    shown = before if against is previous else _articles(previous_dir)
+    live = {i: h for i, (h, *_) in before.items() if i not in old_here} | {i: a.content_hash for i, a in new.items()}
+    report.added = sorted(set(live) - set(shown))
+    report.changed = sorted(i for i in live if i in shown and shown[i][0] != live[i])
+    report.removed = sorted(set(shown) - set(live))
     if guard is not None:
-        summaries = {i: (h, title, path) for i, (h, title, path, _, _) in before.items()}
+        summaries = {i: (h, title, path) for i, (h, title, path, _, _) in shown.items()}
         try:
             check_removals(summaries, report.removed, previous.sources, paths, guard)
         except RemovalRefused as refused:
             refused.problems = loaded.problems
             raise
     report.described = {i: (new[i].title, new[i].path) for i in report.added + report.changed}
-    report.described.update({i: (before[i][1], before[i][2]) for i in report.removed})
-    wanted = set(report.added) | set(report.changed)
-    fresh = [new[i] for i in sorted(new) if i in wanted]
-    in_parts = sum(previous.part_articles[1:]) if previous.parts else 0
-    base = previous.part_articles[0] if previous.parts else previous.articles
+    report.described.update({i: (shown[i][1], shown[i][2]) for i in report.removed})
+    # what the part holds: the change from the build it is written over
+    fresh = [new[i] for i in sorted(new) if i not in before or before[i][0] != new[i].content_hash]
+    in_parts = sum(against.part_articles[1:]) if against.parts else 0
+    base = against.part_articles[0] if against.parts else against.articles
     if in_parts + len(fresh) > MERGE_SHARE * max(base, 1):
         return None  # the parts have grown: merge them into a new base with a full build
-    gone_articles = np.asarray(sorted(before[i][4] for i in set(report.removed) | set(report.changed)), dtype=np.int64)
-    return _write_part(index_dir, config, previous, stored, fresh, gone_articles, before, lazy, progress, note, report, files_now)
+    dropped = {i for i in old_here if i not in new or before[i][0] != new[i].content_hash}
+    gone_articles = np.asarray(sorted(before[i][4] for i in dropped), dtype=np.int64)
+    return _write_part(index_dir, config, against, stored, fresh, gone_articles, before, lazy, progress, note, report, files_now)
+
+
+def _changes(recorded: dict[str, Any] | None, files_now: dict[str, Any]) -> tuple[list[str], list[str]] | None:
+    """The files changed (or new) and gone since ``recorded``; None when they were read under other limits."""
+    if not recorded or recorded.get("limits") != files_now["limits"]:
+        return None
+    before_files, now_files = recorded.get("files", {}), files_now["files"]
+    changed = sorted(f for f, stamp in now_files.items() if before_files.get(f) != stamp)
+    return changed, sorted(set(before_files) - set(now_files))
 
 
 def _counts(stored: StoredIndex) -> list[np.ndarray | None]:
