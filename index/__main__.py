@@ -26,6 +26,7 @@ EXAMPLES = """examples:
   python -m index fetch https://example.org/feed.xml https://example.org/news/1.html
   python -m index fetch --quiet            # the FEEDS setting; for cron
   python -m index report --log var/questions.jsonl --days 7 --chart report.png
+  python -m index remove --by "the desk" https://example.org/news/1.html   # a takedown; `restore` undoes it
 """
 
 FETCH_EPILOG = """A SOURCE is told apart by its content, not its name: an article page is extracted and stored;
@@ -69,6 +70,12 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--index", type=Path, help="index directory (default: the INDEX_DIR setting, var/index unless set)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+
+def _add_takedown_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--articles", type=Path, metavar="DIR", help="articles directory (default: ARTICLES_DIR)")
+    p.add_argument("--by", metavar="NAME", help="who does it, for the record (default: your login name)")
+    p.add_argument("--no-index", action="store_true", help="record it but leave the index as it is")
 
 
 def _add_build_flags(p: argparse.ArgumentParser, full: bool) -> None:
@@ -139,6 +146,28 @@ def make_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-index", action="store_true", help="store the articles but leave the index as it is")
     _add_allow_removals(p)
+
+    p = sub.add_parser(
+        "remove",
+        help="take articles down: out of the index, and kept out",
+        description="Show the articles that ID (an article id), URL (an article's link) or a t.me post link name, "
+        "ask to confirm, record the takedown in ARTICLES_DIR/.removed.jsonl (who and when) and update the index. "
+        "A later fetch, upload, channel edit or build from scratch does not bring them back; `restore` does.",
+    )
+    _add_common(p)
+    p.add_argument("targets", nargs="+", metavar="ID|URL", help="article id, article link or t.me post link")
+    _add_takedown_flags(p)
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    p = sub.add_parser(
+        "restore",
+        help="undo a takedown (with no ID|URL: list the articles taken down)",
+        description="Record that the takedowns of ID|URL are undone and update the index, which reads the articles "
+        "again from their files. With no ID|URL: list the takedowns in force, newest first, with who and when.",
+    )
+    _add_common(p)
+    p.add_argument("targets", nargs="*", metavar="ID|URL", help="article id or link, as it was removed")
+    _add_takedown_flags(p)
 
     p = sub.add_parser(
         "stats", help="what is in the index", description="Articles, chunks, model, dimension, build time and sizes on disk."
@@ -221,6 +250,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return commands.cmd_build(args, settings, incremental=args.command == "update")
         if args.command == "fetch":
             return commands.cmd_fetch(args, settings)
+        if args.command in ("remove", "restore"):
+            from index.tools import takedowns
+
+            return takedowns.cmd_remove(args, settings) if args.command == "remove" else takedowns.cmd_restore(args, settings)
         if args.command == "stats":
             return commands.cmd_stats(args, settings)
         if args.command == "search":

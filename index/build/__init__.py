@@ -18,6 +18,7 @@ __getattr__, __dir__ = lazy_exports(
         "RemovalRefused": ".config",
         "MAX_REMOVED_SHARE": ".config",
         "check_removals": ".guard",
+        "RemovalGuard": ".guard",
         "covers": ".guard",
         "resolved_sources": ".guard",
         "chunk_corpus": ".steps",

@@ -22,12 +22,14 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from index.corpus.articles import display_path, iter_files, load_articles
 from index.corpus.records import Article, LoadResult
+from index.corpus.removals import DenyList
+from index.corpus.urls import canonical_url
 from index.layout import IndexLayout
 from index.manifest import Manifest
 from index.storage.cache import BuildCache
@@ -42,7 +44,7 @@ from index.text.chunking import embedding_input
 from index.text.dates import article_day
 
 from .config import BuildConfig, BuildReport, RemovalRefused
-from .guard import check_removals
+from .guard import RemovalGuard
 from .steps import LazyEmbedder, analyse_chunks, chunk_corpus, corpus_hash_of, embed_chunks, latin_share
 
 log = logging.getLogger(__name__)
@@ -51,7 +53,7 @@ log = logging.getLogger(__name__)
 MERGE_SHARE = 0.25
 
 
-def fingerprints(paths: Sequence[Path], config: BuildConfig) -> dict[str, Any]:
+def fingerprints(paths: Sequence[Path], config: BuildConfig, deny: DenyList) -> dict[str, Any]:
     """Every file under ``paths`` (as the loader walks them) with its size and modification time, and the limits it
     was read under (other limits read the same files differently)."""
     files: dict[str, list[int]] = {}
@@ -61,7 +63,7 @@ def fingerprints(paths: Sequence[Path], config: BuildConfig) -> dict[str, Any]:
         except OSError:
             continue
         files[display_path(path)] = [stat.st_size, stat.st_mtime_ns]
-    return {"limits": [config.max_file_bytes, config.max_article_chars], "files": files}
+    return {"limits": [config.max_file_bytes, config.max_article_chars], "files": files, "denied": deny.fingerprint()}
 
 
 def try_delta(
@@ -72,19 +74,21 @@ def try_delta(
     lazy: LazyEmbedder,
     progress: bool,
     note: Callable[[str], None],
-    guard: float | None,
+    guard: RemovalGuard | None,
     strict: bool,
     files_now: dict[str, Any],
+    deny: DenyList,
 ) -> BuildReport | None:
     """Update by adding a part, when that gives what a full build would; None when a full build must run."""
     layout = IndexLayout(index_dir)
     previous_dir = layout.build(previous.build_id).root
     if previous.sources != [str(p) for p in paths]:
         return None
-    changes = _changes(read_files(previous_dir), files_now)
-    if changes is None:
+    recorded = read_files(previous_dir)
+    changes, denials = _changes(recorded, files_now), _new_denials(recorded, files_now)
+    if changes is None or denials is None:
         return None
-    if not any(changes):
+    if not any(changes) and not denials:
         report = BuildReport(build_id=previous.build_id, path=str(previous_dir), unchanged=True)
         report.articles, report.chunks = previous.articles, previous.chunks
         report.files = len(files_now["files"])
@@ -98,8 +102,9 @@ def try_delta(
             against = read_manifest(against_dir)
         except IndexCorrupt:
             return None
-        changes = _changes(read_files(against_dir), files_now)
-        if changes is None:
+        recorded = read_files(against_dir)
+        changes, denials = _changes(recorded, files_now), _new_denials(recorded, files_now)
+        if changes is None or denials is None:
             return None
         note(f"merging {len(parts) - 1} parts into one")
     changed, gone = changes
@@ -110,16 +115,18 @@ def try_delta(
         return None
     if any(p is None for p in _counts(stored)):
         return None  # a part made before term counts were kept
+    before = _articles(against_dir)
+    if denials:  # the files holding newly removed articles are read again: loading leaves those articles out
+        changed = sorted((set(changed) | _holding(before, denials)) & set(files_now["files"]))
     note("reading articles")
     cache_path = layout.embeddings_cache
     with BuildCache(cache_path) as memo:
-        loaded = load_articles([Path(f) for f in changed], config.max_file_bytes, config.max_article_chars, progress, memo)
+        loaded = load_articles([Path(f) for f in changed], config.max_file_bytes, config.max_article_chars, progress, memo, deny)
     if strict and loaded.problems:
         return None  # the full build reports them and refuses
-    before = _articles(against_dir)  # id -> (hash, title, path, body_key, idx)
     touched = set(changed) | set(gone)
-    old_here = {i for i, (_, _, path, _, _) in before.items() if path in touched}
-    elsewhere_bodies = {body for i, (_, _, _, body, _) in before.items() if i not in old_here}
+    old_here = {i for i, known in before.items() if known.path in touched}
+    elsewhere_bodies = {known.body_key for i, known in before.items() if i not in old_here}
     new = {a.id: a for a in loaded.articles}
     if any(i in before and i not in old_here for i in new) or any(a.body_key in elsewhere_bodies for a in new.values()):
         return None  # an id or a body also in an unchanged file: the loader's rules across files decide
@@ -127,27 +134,27 @@ def try_delta(
     report.problems = loaded.problems
     # what the admin is told, and what the guard weighs: the change from the build serving now
     shown = before if against is previous else _articles(previous_dir)
-    live = {i: h for i, (h, *_) in before.items() if i not in old_here} | {i: a.content_hash for i, a in new.items()}
+    live = {i: k.content_hash for i, k in before.items() if i not in old_here} | {i: a.content_hash for i, a in new.items()}
     report.added = sorted(set(live) - set(shown))
-    report.changed = sorted(i for i in live if i in shown and shown[i][0] != live[i])
+    report.changed = sorted(i for i in live if i in shown and shown[i].content_hash != live[i])
     report.removed = sorted(set(shown) - set(live))
     if guard is not None:
-        summaries = {i: (h, title, path) for i, (h, title, path, _, _) in shown.items()}
+        summaries = {i: (k.content_hash, k.title, k.path) for i, k in shown.items()}
         try:
-            check_removals(summaries, report.removed, previous.sources, paths, guard)
+            guard.check(summaries, report.removed, previous.sources, paths)
         except RemovalRefused as refused:
             refused.problems = loaded.problems
             raise
     report.described = {i: (new[i].title, new[i].path) for i in report.added + report.changed}
-    report.described.update({i: (shown[i][1], shown[i][2]) for i in report.removed})
+    report.described.update({i: (shown[i].title, shown[i].path) for i in report.removed})
     # what the part holds: the change from the build it is written over
-    fresh = [new[i] for i in sorted(new) if i not in before or before[i][0] != new[i].content_hash]
+    fresh = [new[i] for i in sorted(new) if i not in before or before[i].content_hash != new[i].content_hash]
     in_parts = sum(against.part_articles[1:]) if against.parts else 0
     base = against.part_articles[0] if against.parts else against.articles
     if in_parts + len(fresh) > MERGE_SHARE * max(base, 1):
         return None  # the parts have grown: merge them into a new base with a full build
-    dropped = {i for i in old_here if i not in new or before[i][0] != new[i].content_hash}
-    gone_articles = np.asarray(sorted(before[i][4] for i in dropped), dtype=np.int64)
+    dropped = {i for i in old_here if i not in new or before[i].content_hash != new[i].content_hash}
+    gone_articles = np.asarray(sorted(before[i].idx for i in dropped), dtype=np.int64)
     return _write_part(index_dir, config, against, stored, fresh, gone_articles, before, lazy, progress, note, report, files_now)
 
 
@@ -166,13 +173,41 @@ def _counts(stored: StoredIndex) -> list[np.ndarray | None]:
     return [b.tf for b in bm25s]
 
 
-def _articles(build_dir: Path) -> dict[str, tuple[str, str, str, str, int]]:
+class _Known(NamedTuple):
+    """What an update needs of an article the build before holds."""
+
+    content_hash: str
+    title: str
+    path: str
+    body_key: str
+    idx: int
+    url: str
+
+
+def _articles(build_dir: Path) -> dict[str, _Known]:
     db = open_meta(build_dir)
     try:
-        rows = db.execute("SELECT id, content_hash, title, path, body_key, idx FROM articles").fetchall()
+        rows = db.execute("SELECT id, content_hash, title, path, body_key, idx, url FROM articles").fetchall()
     finally:
         db.close()
-    return {i: (h, title, path, body, idx) for i, h, title, path, body, idx in rows}
+    return {row[0]: _Known(*row[1:]) for row in rows}
+
+
+def _new_denials(recorded: dict[str, Any] | None, files_now: dict[str, Any]) -> set[tuple[str, ...]] | None:
+    """The takedowns made since ``recorded`` (id, URL, file); None when one was undone: a restored article may have
+    moved to any file, so a full build brings it back."""
+    then = {tuple(t) for t in (recorded or {}).get("denied", [])}
+    now = {tuple(t) for t in files_now["denied"]}
+    return None if then - now else now - then
+
+
+def _holding(before: dict[str, _Known], denials: set[tuple[str, ...]]) -> set[str]:
+    """The files that hold the articles of ``denials`` now, or held them when they were removed."""
+    ids = {d[0] for d in denials}
+    urls = {d[1] for d in denials if d[1]}
+    files = {d[2] for d in denials if d[2]}
+    files |= {k.path for i, k in before.items() if i in ids or (urls and k.url and canonical_url(k.url) in urls)}
+    return files
 
 
 def _write_part(
@@ -182,7 +217,7 @@ def _write_part(
     stored: StoredIndex,
     fresh: list[Article],
     gone_articles: np.ndarray,
-    before: dict[str, tuple[str, str, str, str, int]],
+    before: dict[str, _Known],
     lazy: LazyEmbedder,
     progress: bool,
     note: Callable[[str], None],
@@ -238,7 +273,7 @@ def _write_part(
     note("indexing")
     faiss_index = build_index(vectors, "flat")
     gone = set(gone_articles.tolist())
-    live = {i: h for i, (h, _, _, _, idx) in before.items() if idx not in gone}
+    live = {i: k.content_hash for i, k in before.items() if k.idx not in gone}
     live.update({a.id: a.content_hash for a in fresh})
     build_id = new_build_id(index_dir)
     manifest = previous.replace(

@@ -4,6 +4,7 @@ index was built from and not given now, is refused unless confirmed (the bot run
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from .config import MAX_REMOVED_SHARE, RemovalRefused
@@ -59,3 +60,22 @@ def check_removals(
         len(before),
         folders,
     )
+
+
+@dataclass(frozen=True)
+class RemovalGuard:
+    """The guard an update runs under: the share it refuses to remove, and the removals an admin confirmed."""
+
+    max_share: float = MAX_REMOVED_SHARE
+    confirmed: frozenset[str] = frozenset()  # article ids taken down on purpose (``build.takedown``): let through
+
+    def check(
+        self,
+        before: dict[str, tuple[str, str, str]],
+        removed: Sequence[str],
+        previous_sources: Sequence[str],
+        given: Sequence[Path],
+    ) -> None:
+        """``check_removals`` over the removals nobody confirmed."""
+        unconfirmed = [i for i in removed if i not in self.confirmed]
+        check_removals(before, unconfirmed, previous_sources, given, self.max_share)

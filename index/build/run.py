@@ -10,13 +10,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from index.corpus.articles import SUPPORTED_SUFFIXES, load_articles
 from index.corpus.records import LoadResult
+from index.corpus.removals import DenyList, deny_list
 from index.embedding.embedder import BUILTIN_MODEL, Embedder, is_builtin
 from index.layout import IndexLayout
 from index.manifest import Manifest
@@ -43,7 +44,7 @@ from index.text.dates import article_day
 
 from .config import MAX_REMOVED_SHARE, BuildConfig, BuildError, BuildReport, RemovalRefused
 from .delta import fingerprints, try_delta
-from .guard import check_removals, resolved_sources
+from .guard import RemovalGuard, resolved_sources
 from .steps import (
     LazyEmbedder,
     analyse_chunks,
@@ -89,6 +90,7 @@ def run_build(
     on_stage: Callable[[str], None] | None = None,
     allow_removals: bool = False,
     max_removed_share: float = MAX_REMOVED_SHARE,
+    confirmed: Collection[str] = (),
 ) -> BuildReport:
     """Build (or with ``incremental`` update) the index in ``index_dir`` from ``paths``.
 
@@ -96,12 +98,12 @@ def run_build(
     loading it again. ``on_stage`` receives short progress notes ("reading",
     "embedding 120 new chunks"...), used by the bot's /reindex messages. An update
     that would remove much of the index is refused (``check_removals``) unless
-    ``allow_removals``.
+    ``allow_removals``; ``confirmed`` article ids (an admin's takedowns) never count against it.
     """
     started = time.perf_counter()
     index_dir = Path(index_dir)
     paths = resolved_sources(paths)
-    guard = None if allow_removals or not incremental else max_removed_share
+    guard = None if allow_removals or not incremental else RemovalGuard(max_removed_share, frozenset(confirmed))
     note = on_stage or (lambda _msg: None)
     with removed_on_failure(index_dir), build_lock(index_dir), cyclic_gc_paused():
         cleanup(index_dir)
@@ -119,20 +121,25 @@ def run_build(
             config = BuildConfig.from_manifest(previous, **overrides)
         config = config or BuildConfig()
         lazy = LazyEmbedder(config, embedder)
-        files_now = fingerprints(paths, config)  # before reading: a file changed meanwhile is read again next time
+        deny = deny_list(paths)  # the editors' takedowns: never loaded again
+        files_now = fingerprints(paths, config, deny)  # before reading: a file changed meanwhile is read again next time
         try:
             try:
                 report = None
                 if incremental and previous is not None and use_cache:  # write only what changed, when that is exact
-                    report = try_delta(paths, index_dir, config, previous, lazy, progress, note, guard, strict, files_now)
+                    report = try_delta(paths, index_dir, config, previous, lazy, progress, note, guard, strict, files_now, deny)
                 if report is None:
                     if incremental and previous is not None:
                         lazy.warm_up()  # an update usually embeds something: load the model beside the reading
-                    report = _build(paths, index_dir, config, previous, lazy, progress, use_cache, strict, note, guard, files_now)
+                    report = _build(
+                        paths, index_dir, config, previous, lazy, progress, use_cache, strict, note, guard, files_now, deny
+                    )
             except CacheDamaged as exc:  # found damaged in the middle of the work: start a new cache, once
                 aside = quarantine(IndexLayout(index_dir).embeddings_cache)
                 log.warning("the embeddings cache was damaged (%s); moved it to %s and building again without it", exc, aside)
-                report = _build(paths, index_dir, config, previous, lazy, progress, use_cache, strict, note, guard, files_now)
+                report = _build(
+                    paths, index_dir, config, previous, lazy, progress, use_cache, strict, note, guard, files_now, deny
+                )
         except OSError as exc:
             if disk_full(exc):
                 raise DiskFull(f"the disk is full ({exc.filename or index_dir}); free some space and run again") from None
@@ -155,14 +162,15 @@ def _build(
     use_cache: bool,
     strict: bool,
     note: Callable[[str], None],
-    guard: float | None = None,
+    guard: RemovalGuard | None = None,
     files_now: dict[str, Any] | None = None,
+    deny: DenyList | None = None,
 ) -> BuildReport:
     """The body of ``run_build``, under its lock: read, chunk, embed, analyse, index, write."""
     note("reading articles")
     cache_path = IndexLayout(index_dir).embeddings_cache
     with BuildCache(cache_path) if use_cache else contextlib.nullcontext() as memo:
-        loaded: LoadResult = load_articles(paths, config.max_file_bytes, config.max_article_chars, progress, memo)
+        loaded: LoadResult = load_articles(paths, config.max_file_bytes, config.max_article_chars, progress, memo, deny)
         if memo is not None:
             memo.forget_files_except(set(loaded.file_names))
     report = BuildReport(
@@ -188,7 +196,7 @@ def _build(
     report.removed = sorted(set(old) - set(new))
     if guard is not None and previous is not None:
         try:
-            check_removals(before, report.removed, previous.sources, paths, guard)
+            guard.check(before, report.removed, previous.sources, paths)
         except RemovalRefused as refused:
             refused.problems = loaded.problems
             raise

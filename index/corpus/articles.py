@@ -21,6 +21,7 @@ from index.progress import bar
 
 from .formats import HTML_SUFFIXES, LOADERS, SUPPORTED_SUFFIXES, FileProblem
 from .records import DEFAULT_MAX_ARTICLE_CHARS, DEFAULT_MAX_FILE_BYTES, Article, LoadResult, Problem
+from .removals import DenyList
 from .telegram import is_live_post
 from .urls import MAX_URL_CHARS
 
@@ -210,8 +211,12 @@ def load_articles(
     max_chars: int = DEFAULT_MAX_ARTICLE_CHARS,
     progress: bool = False,
     memo: FileMemo | None = None,
+    deny: DenyList | None = None,
 ) -> LoadResult:
-    """Load every article under ``paths``; identical bodies and repeated ids are kept once (``memo``: see load_file)."""
+    """Load every article under ``paths``; identical bodies and repeated ids are kept once (``memo``: see load_file).
+
+    Articles ``deny`` names (an editor's takedowns, ``corpus.removals``) are left out and counted in ``denied``.
+    """
     result = LoadResult()
     by_id: dict[str, Article] = {}
     position: dict[str, int] = {}  # article id -> its place in result.articles
@@ -221,6 +226,9 @@ def load_articles(
         result.files += 1
         result.file_names.append(display_path(path))
         for article in load_file(path, result, max_file_bytes, max_chars, memo):
+            if deny and deny.blocks(article.id, article.url):
+                result.denied += 1
+                continue
             earlier = by_id.get(article.id)
             if earlier is not None:
                 if _keeps_earlier(earlier, article):

@@ -85,6 +85,7 @@ class LoadResult:
     problems: list[Problem] = field(default_factory=list)
     files: int = 0
     duplicates: int = 0
+    denied: int = 0  # articles an editor removed (``corpus.removals``), left out
     file_names: list[str] = field(default_factory=list)  # every file read, as problems name them
     # (article id, earlier file, later file): an article a later file holds again, whose later copy is used
     superseded: list[tuple[str, str, str]] = field(default_factory=list)
