@@ -13,7 +13,7 @@ import html
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from index.build import BuildReport, RemovalRefused
+from index.build.takedown import Found
 from index.corpus.uploads import Upload
 from index.questionlog import read_log
 from index.tools.report import Report, build_report, daily_chart_png
@@ -44,10 +45,13 @@ PENDING_SECONDS = 24 * 3600  # a confirmation button works this long
 class Pending:
     """A decision waiting for an admin's button: confirm an update's removals, or replace an earlier upload."""
 
-    kind: str  # "removals" | "upload"
+    kind: str  # "removals" | "upload" | "takedown"
     lang: str = AR
     created: float = field(default_factory=time.monotonic)
     earlier: list[Upload] = field(default_factory=list)  # "upload": the earlier files of that name
+    found: list[Found] = field(default_factory=list)  # "takedown": the articles to take down
+    unknown: list[str] = field(default_factory=list)  # "takedown": links to keep out, not in the index now
+    by: str = ""  # "takedown": who asked
 
 
 def pending_decisions(context: Context | Application) -> dict[str, Pending]:
@@ -101,6 +105,7 @@ async def run_update(
     *,
     reserved: bool = False,
     allow_removals: bool = False,
+    confirmed: Collection[str] = (),
 ) -> BuildReport | None:
     """Update the index, editing ``status`` as it goes, and reply with the outcome (None when it did not happen)."""
     builds = context.bot_data.builds
@@ -121,9 +126,11 @@ async def run_update(
 
     try:
         if reserved:
-            report = await builds.reindex(on_stage, reserved=True, allow_removals=allow_removals, on_wait=on_wait)
+            report = await builds.reindex(
+                on_stage, reserved=True, allow_removals=allow_removals, on_wait=on_wait, confirmed=confirmed
+            )
         else:
-            report = await builds.update_when_free(allow_removals=allow_removals, on_wait=on_wait)
+            report = await builds.update_when_free(allow_removals=allow_removals, on_wait=on_wait, confirmed=confirmed)
     except ReindexBusy:
         await status.reply_html(text("reindex_busy", lang))
         return None
@@ -271,10 +278,15 @@ def _make_report(path: Path, days: int | None) -> tuple[Report, bytes | None]:
 # ---------------------------------------------------------------- telling every admin
 
 
-async def notify_admins(app: Application, make: Callable[[str], tuple[str, InlineKeyboardMarkup | None]]) -> None:
-    """Send each admin a message (``make(lang)``: its text and buttons) in the language they chose, Arabic by default."""
+async def notify_admins(
+    app: Application, make: Callable[[str], tuple[str, InlineKeyboardMarkup | None]], but: int | None = None
+) -> None:
+    """Send each admin (``but`` one) a message (``make(lang)``: its text and buttons) in the language they chose,
+    Arabic by default."""
     data: BotData = app.bot_data
     for admin in data.settings.admin_user_ids:
+        if admin == but:
+            continue
         known = app.user_data.get(admin)
         lang = (known.lang if known is not None else None) or AR
         body, markup = make(lang)

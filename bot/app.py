@@ -27,7 +27,7 @@ from telegram.request import HTTPXRequest
 
 from bot.settings import Settings
 
-from . import admin, channels, handlers, inline, links, uploads
+from . import admin, channels, handlers, inline, links, takedowns, uploads
 from .builds import Builds
 from .context import CONTEXT_TYPES, BotData
 from .ratelimit import QuestionLimiter
@@ -175,12 +175,16 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("add", links.add_command, filters=new))
     app.add_handler(CommandHandler("report", admin.report, filters=new))
     app.add_handler(CommandHandler("uploads", uploads.uploads, filters=new))
+    app.add_handler(CommandHandler("remove", takedowns.remove_command, filters=new))
+    app.add_handler(CommandHandler("restore", takedowns.restore_command, filters=new))
     app.add_handler(CallbackQueryHandler(handlers.full_passage, pattern=re.compile(handlers.FULL_PASSAGE)))
     app.add_handler(CallbackQueryHandler(handlers.more_results, pattern=re.compile(handlers.MORE_RESULTS)))
     app.add_handler(CallbackQueryHandler(handlers.vote, pattern=re.compile(handlers.VOTE)))
     app.add_handler(CallbackQueryHandler(handlers.ask_anew, pattern=re.compile(handlers.ASK_ANEW)))
     app.add_handler(CallbackQueryHandler(admin.confirm_removals, pattern=re.compile(admin.CONFIRM_REMOVALS)))
     app.add_handler(CallbackQueryHandler(uploads.upload_choice, pattern=re.compile(uploads.UPLOAD_CHOICE)))
+    app.add_handler(CallbackQueryHandler(takedowns.confirm_takedown, pattern=re.compile(takedowns.CONFIRM_TAKEDOWN)))
+    app.add_handler(CallbackQueryHandler(takedowns.take_down_shown, pattern=re.compile(takedowns.TAKE_DOWN_SHOWN)))
     app.add_handler(CallbackQueryHandler(handlers.expired_button))
     app.add_handler(InlineQueryHandler(inline.inline_query))
     app.add_handler(MessageHandler(filters.UpdateType.CHANNEL_POSTS, channels.channel_post))

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from index.build import BuildReport, run_build
@@ -62,6 +62,7 @@ class Builds:
         reserved: bool = False,
         allow_removals: bool = False,
         on_wait: Callable[[], Awaitable[None]] | None = None,
+        confirmed: Collection[str] = (),
     ) -> BuildReport:
         """Incremental update from ARTICLES_DIR in a worker thread, then swap to the new build.
 
@@ -69,14 +70,15 @@ class Builds:
         slot from ``reserve``). A build run from the command line holding the index lock is waited
         for, up to INDEX_LOCK_WAIT_SECONDS (``on_wait`` is awaited once when the wait starts), then
         ``LockWaitTimeout``. An update that would remove much of the index raises ``RemovalRefused``
-        unless ``allow_removals``. The bot keeps answering from the current build meanwhile.
+        unless ``allow_removals``; ``confirmed`` articles (an admin's takedowns) never count against it. The bot keeps
+        answering from the current build meanwhile.
         """
         with self._held() if reserved else self._index_work():
             loop = asyncio.get_running_loop()
             waited_since: float | None = None
             while True:
                 try:
-                    report = await loop.run_in_executor(self._pool, self._rebuild, on_stage, allow_removals)
+                    report = await loop.run_in_executor(self._pool, self._rebuild, on_stage, allow_removals, confirmed)
                     break
                 except IndexBusy:
                     now = time.monotonic()
@@ -96,14 +98,17 @@ class Builds:
             return report
 
     async def update_when_free(
-        self, allow_removals: bool = False, on_wait: Callable[[], Awaitable[None]] | None = None
+        self,
+        allow_removals: bool = False,
+        on_wait: Callable[[], Awaitable[None]] | None = None,
+        confirmed: Collection[str] = (),
     ) -> BuildReport:
         """``reindex`` once any update already running ends (uploads, links, channel posts, the feed refresh)."""
         while True:
             while self.reindexing:
                 await asyncio.sleep(0.2)
             try:
-                return await self.reindex(allow_removals=allow_removals, on_wait=on_wait)
+                return await self.reindex(allow_removals=allow_removals, on_wait=on_wait, confirmed=confirmed)
             except ReindexBusy:  # someone else started one between the check and ours
                 continue
 
@@ -160,7 +165,9 @@ class Builds:
             raise RuntimeError(f"the new build {expected} did not load; still serving {self.service.build_id or 'nothing'}")
         self.service.swap(searcher)
 
-    def _rebuild(self, on_stage: Callable[[str], None] | None, allow_removals: bool = False) -> BuildReport:
+    def _rebuild(
+        self, on_stage: Callable[[str], None] | None, allow_removals: bool = False, confirmed: Collection[str] = ()
+    ) -> BuildReport:
         s = self.settings
         s.articles_dir.mkdir(parents=True, exist_ok=True)
         return run_build(
@@ -173,6 +180,7 @@ class Builds:
             on_stage=on_stage,
             allow_removals=allow_removals,
             max_removed_share=s.max_removed_share,
+            confirmed=confirmed,
         )
 
     def _open_new(self) -> Searcher:

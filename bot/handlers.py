@@ -252,7 +252,13 @@ async def _result_button(update: Update, context: Context, more: bool) -> None:
     message = query.message
     top_k = context.bot_data.settings.top_k
     if not more:
-        await send(message, full_passage_messages(hits[number], number + 1, item.lang))
+        hit = hits[number]  # of the build serving now (``recall``): an article taken down since is not shown
+        down = None
+        if is_admin(update, context):  # the editor's way to a takedown (bot.takedowns)
+            down = InlineKeyboardMarkup(
+                [[InlineKeyboardButton(text("btn_takedown", item.lang), callback_data=f"down:{rid}:{number}")]]
+            )
+        await send(message, full_passage_messages(hit, number + 1, item.lang), down)
         return
     try:  # drop the "more" button from the page it was on
         await query.edit_message_reply_markup(

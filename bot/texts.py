@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from index.text.arabic import is_mostly_latin
 
+from .desk_texts import DESK_TEXTS
+
 AR, EN = "ar", "en"
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -58,11 +60,11 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "admin_help": {
         AR: (
-            "\n\n<b>للمشرفين:</b> /reindex لتحديث الفهرس، /stats للإحصاءات، /report لتقرير المحرر، /uploads للملفات المرفوعة، وأرسل ملف أخبار (.txt .md .json .jsonl .html) لإضافته."
+            "\n\n<b>للمشرفين:</b> /reindex لتحديث الفهرس، /stats للإحصاءات، /report لتقرير المحرر، /uploads للملفات المرفوعة، /remove لحذف خبر من الأرشيف و/restore لإعادته، وأرسل ملف أخبار (.txt .md .json .jsonl .html) لإضافته."
             "\nأرسل رابط خبر أو خلاصة RSS/Atom أو خريطة موقع (أو /add ثم الروابط) لأجلبه وأضيفه، أو /add ثم نص صفحة الخبر."
         ),
         EN: (
-            "\n\n<b>Admins:</b> /reindex updates the index, /stats shows statistics, /report gives the editor's report, /uploads lists uploaded files; send an article file (.txt .md .json .jsonl .html) to add it."
+            "\n\n<b>Admins:</b> /reindex updates the index, /stats shows statistics, /report gives the editor's report, /uploads lists uploaded files, /remove takes an article down and /restore puts it back; send an article file (.txt .md .json .jsonl .html) to add it."
             "\nSend links to articles, RSS/Atom feeds or sitemaps (or /add and the links) to fetch and add them, or /add and a page's text."
         ),
     },
@@ -371,6 +373,8 @@ ADMIN_COMMANDS: dict[str, list[tuple[str, str]]] = {
         ("add", "إضافة روابط أو نص خبر"),
         ("report", "تقرير المحرر: ما سُئل وما بقي بلا إجابة"),
         ("uploads", "الملفات المرفوعة"),
+        ("remove", "حذف خبر من الأرشيف"),
+        ("restore", "إعادة خبر محذوف"),
     ],
     EN: [
         ("reindex", "Update the index"),
@@ -378,6 +382,8 @@ ADMIN_COMMANDS: dict[str, list[tuple[str, str]]] = {
         ("add", "Add links or a page's text"),
         ("report", "Editor's report: questions and coverage gaps"),
         ("uploads", "Uploaded files"),
+        ("remove", "Take an article down"),
+        ("restore", "Put a taken-down article back"),
     ],
 }
 
@@ -387,12 +393,16 @@ STAGES: dict[str, dict[str, str]] = {
     "embedding": {AR: "حساب التضمينات", EN: "embedding passages"},
     "indexing": {AR: "بناء الفهارس", EN: "building the indexes"},
     "writing": {AR: "حفظ الفهرس الجديد", EN: "saving the new index"},
+    "merging": {AR: "دمج أجزاء الفهرس", EN: "merging the index's parts"},
 }
 
 EXAMPLES = {
     AR: ("من فاز بالبطولة؟", "كم بلغ سعر النفط؟"),
     EN: ("Who won the championship?", "What was the oil price?"),
 }
+
+
+TEXTS.update(DESK_TEXTS)
 
 
 def text(key: str, lang: str = AR, **values: object) -> str:
