@@ -220,6 +220,7 @@ async def refresh_feeds(
             cancel=cancel,
             lock_wait=0,
             budget=settings.fetch_budget_seconds,
+            recheck_days=settings.fetch_recheck_days,
         )
     except StoreBusy:
         log.info("feed refresh skipped: another fetch is running")

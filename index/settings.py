@@ -93,6 +93,12 @@ class EngineSettings(BaseSettings):
     fetch_budget_seconds: float = Field(
         600, gt=0, description="Most seconds one fetch run may take; links not fetched by then wait for the next run."
     )
+    fetch_recheck_days: float = Field(
+        2,
+        ge=0,
+        description="At each refresh of FEEDS, pages fetched this many days back or less are asked for again with "
+        "their ETag, so a correction is found even when no feed or sitemap says so (0 = never).",
+    )
 
     # --- search
     top_k: int = Field(3, ge=1, le=20, description="Sources shown per answer.")

@@ -138,6 +138,7 @@ async def test_add_alone_explains_itself(tmp_path, embedder):
 
 async def test_feeds_are_refreshed_on_a_schedule(tmp_path, embedder, site, server):
     settings = {**FETCH, "feeds": [server.url("/feeds/rss.xml")], "feed_refresh_minutes": 0.01, "index_watch_seconds": 0}
+    settings["fetch_recheck_days"] = 0  # the re-check of recent pages (tests/test_corrections.py) would ask for them too
     async with running_bot(tmp_path, embedder, **settings) as (_fake, app):
         service = app.bot_data.service
         before = service.searcher.manifest.articles

@@ -133,6 +133,7 @@ def cmd_fetch(args: argparse.Namespace, settings: EngineSettings) -> int:
             max_pages=args.max_pages or settings.fetch_max_pages,
             progress=_progress(args),
             budget=settings.fetch_budget_seconds,
+            recheck_days=0 if args.sources else settings.fetch_recheck_days,  # the FEEDS refresh re-checks recent pages
         )
     except StoreBusy as exc:
         print(f"error: {exc}; try again later", file=sys.stderr)

@@ -177,12 +177,17 @@ def harvest(
     lock_wait: float = 600.0,
     on_progress: Callable[[int, int], None] | None = None,
     budget: float | None = None,
+    recheck_days: float = 0.0,
 ) -> HarvestReport:
     """Fetch ``sources`` (URLs or files listing URLs) into ``articles_dir/web/``; return what happened per URL.
 
     With ``budget`` (seconds, counted once the articles directory is ours), no request starts or
     goes on after that long: what is left waits for the next run and the report says so. Raises
     ``StoreBusy`` when another fetch holds the directory for more than ``lock_wait`` seconds.
+
+    With ``recheck_days`` (the scheduled refresh), pages stored that many days back or less are
+    asked for again with their ETag and Last-Modified, each when due (``WebStore.due_for_recheck``):
+    a correction is found even when neither a feed nor a sitemap says so (unchanged, a 304).
     """
     started = time.perf_counter()
     config = config or FetchConfig()
@@ -210,12 +215,16 @@ def harvest(
             todo, known = _plan(store, tasks, report)
             todo.sort(key=lambda t: t.published, reverse=True)
             todo, left = todo[:max_pages], todo[max_pages:]
+            if recheck_days > 0:  # after the new links: rechecks use what is left of max_pages
+                again, known = _rechecks(store, todo, known, recheck_days, max(0, max_pages - len(todo)))
+                todo += again
             report.outcomes += known
             left += _fetch_pages(fetcher, store, pool, todo, report, progress, cancel, on_progress)
             report.left = len(left)
             if fetcher.out_of_time():
                 report.budget = budget
             _remember_listings(store, results, report, parents, {t.listing for t in left})
+            _remember_listed_dates(store, tasks, report, left)
             report.requests = fetcher.requests
         store.state["robots"] = robots.entries
         store.save_state()
@@ -322,16 +331,61 @@ def _plan(store: WebStore, tasks: list[_Task], report: HarvestReport) -> tuple[l
             continue
         seen.add(task.url)
         stored = store.lookup(task.url)
-        if stored is not None and not _changed_since(stored, updated[task.url]):
+        if stored is not None and not _changed_since(stored, updated[task.url], store.listed_date(task.listing, task.url)):
             known.append(Outcome(task.url, KNOWN, stored.title, listing=task.listing))
             continue
         todo[task.url] = task
     return list(todo.values()), known
 
 
-def _changed_since(stored: StoredPage, task: _Task) -> bool:
-    """Whether the listing says the page changed after we stored it (both are ISO times in UTC)."""
-    return bool(task.updated and stored.fetched_at and task.updated > stored.fetched_at)
+def _changed_since(stored: StoredPage, task: _Task, seen: str | None) -> bool:
+    """Whether the listing says the page changed since we stored it (ISO times in UTC).
+
+    ``seen`` is the date this listing gave the page at the last run: any move of it is a new version
+    (a correction often moves a feed item's date). Without one, the date is compared with the time
+    the page was fetched; a date with no time (a sitemap's ``2026-12-05``, read as midnight) cannot
+    be later than a fetch that same day, so the same day counts as changed and the page is asked
+    for again with its ETag (a 304 when nothing changed).
+    """
+    if not task.updated:
+        return False
+    if seen is not None:
+        return task.updated != seen
+    if not stored.fetched_at:
+        return False
+    if task.updated.endswith("T00:00:00+00:00"):
+        return task.updated[:10] >= stored.fetched_at[:10]
+    return task.updated > stored.fetched_at
+
+
+def _rechecks(
+    store: WebStore, todo: list[_Task], known: list[Outcome], days: float, limit: int
+) -> tuple[list[_Task], list[Outcome]]:
+    """Up to ``limit`` pages stored within ``days`` and not already planned, newest first, as downloads (asked for
+    with their ETag); and the "known" outcomes without those pages (their download says what became of them)."""
+    planned = {page.id for t in todo if (page := store.lookup(t.url)) is not None}
+    recent = [p for p in store.due_for_recheck(days) if p.id not in planned][:limit]
+    for page in recent:
+        store.mark_checked(page)
+    again = {p.id for p in recent}
+    listing_of: dict[str, str] = {}
+    kept = []
+    for outcome in known:
+        page = store.lookup(outcome.url)
+        if page is not None and page.id in again:
+            listing_of[page.id] = outcome.listing
+        else:
+            kept.append(outcome)
+    return [_Task(p.url, listing_of.get(p.id, ""), published=p.fetched_at[:10]) for p in recent], kept
+
+
+def _remember_listed_dates(store: WebStore, tasks: list[_Task], report: HarvestReport, left: list[_Task]) -> None:
+    """Keep the date each listing gave each page this run, once the page is handled (a failed or postponed one keeps
+    the date of the run before, so its change is still seen next run)."""
+    unhandled = {o.url for o in report.outcomes if o.status == FAILED} | {t.url for t in left}
+    for task in tasks:
+        if task.listing and task.updated and task.url not in unhandled:
+            store.remember_listed_date(task.listing, task.url, task.updated)
 
 
 def _fetch_pages(

@@ -24,7 +24,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +80,7 @@ class WebStore:
         self.root = ArticlesLayout(Path(articles_dir)).web
         self._by_url: dict[str, StoredPage] = {}
         self._by_id: dict[str, StoredPage] = {}
-        self.state: dict[str, Any] = {"listings": {}, "robots": {}, "stored_at": ""}
+        self.state: dict[str, Any] = {"listings": {}, "robots": {}, "stored_at": "", "listed": {}}
         self._loaded = False
 
     # -------------------------------------------------------------- loading
@@ -203,6 +203,41 @@ class WebStore:
 
     def forget_listing(self, url: str) -> None:
         self.state["listings"].pop(url, None)
+
+    def listed_date(self, listing: str, url: str) -> str | None:
+        """The date ``listing`` gave the page ``url`` at the last run that handled it, or None."""
+        return self.state.setdefault("listed", {}).get(listing, {}).get(canonical_url(url) or url)
+
+    def remember_listed_date(self, listing: str, url: str, updated: str) -> None:
+        self.state.setdefault("listed", {}).setdefault(listing, {})[canonical_url(url) or url] = updated
+
+    def due_for_recheck(self, days: float, now: datetime | None = None) -> list[StoredPage]:
+        """Pages stored (or changed) in the last ``days`` days whose next check is due, newest first.
+
+        A page is checked again once a quarter of its age has passed since its last check: an hour-old
+        page at every refresh, a day-old one every six hours. Corrections come early, and a site's
+        recent pages cost a few conditional requests each, not one per page per refresh.
+        """
+        now = now or datetime.now(UTC)
+        checked = self.state.setdefault("checked", {})
+        since = (now - timedelta(days=days)).isoformat(timespec="seconds")
+        due = []
+        for page in self._by_id.values():
+            if not page.fetched_at or page.fetched_at < since:
+                continue
+            try:
+                stored = datetime.fromisoformat(page.fetched_at)
+                last = datetime.fromisoformat(max(checked.get(page.id, ""), page.fetched_at))
+            except ValueError:
+                continue
+            if now - last >= (now - stored) / 4:
+                due.append(page)
+        for gone in [i for i in checked if i not in self._by_id or self._by_id[i].fetched_at < since]:
+            del checked[gone]
+        return sorted(due, key=lambda p: p.fetched_at, reverse=True)
+
+    def mark_checked(self, page: StoredPage) -> None:
+        self.state.setdefault("checked", {})[page.id] = now_iso()
 
     # -------------------------------------------------------------- locking
 
