@@ -50,7 +50,11 @@ def _listed(found: list[Found], lang: str) -> str:
 async def _preview(update: Update, context: Context, targets: list[str], lang: str) -> None:
     """Show what ``targets`` would take down, with the buttons that do it."""
     message = update.effective_message
-    found, unknown = await asyncio.to_thread(find, context.bot_data.settings.index_dir, targets)
+    searcher = context.bot_data.service.searcher
+    if searcher is None:
+        await message.reply_html(text("takedown_nothing", lang))
+        return
+    found, unknown = await asyncio.to_thread(lambda: find(searcher.stored.db(), targets))  # the served build
     if not found and not all(t.startswith(("http://", "https://")) for t in unknown):
         await message.reply_html(text("takedown_nothing", lang))
         return

@@ -214,3 +214,61 @@ def test_an_id_also_in_an_unchanged_file_takes_the_full_build(tmp_path, embedder
     report = build(folder, tmp_path / "ix", embedder, incremental=True)
     assert report.parts == 0 and report.changed == [CORPUS[0]["id"]]
     assert np.isclose(open_index(tmp_path / "ix").manifest.articles, 6)
+
+
+def test_a_copy_left_out_for_a_later_file_comes_back_when_that_file_goes(tmp_path, embedder):
+    folder = write_jsonl(tmp_path / "a" / "base.jsonl", CORPUS).parent
+    later = dict(CORPUS[0], text=CORPUS[0]["text"] + " تحديث")
+    write_jsonl(folder / "z-later.jsonl", [later, EXTRA[0]])
+    build(folder, tmp_path / "ix", embedder)
+    write_jsonl(folder / "z-later.jsonl", [EXTRA[0]])  # the later copy goes: base.jsonl's copy is the one again
+    report = build(folder, tmp_path / "ix", embedder, incremental=True)
+    assert report.parts == 0, "a full build decides which copy stands"
+    (text,) = (
+        open_index(tmp_path / "ix")
+        .db()
+        .execute(
+            "SELECT group_concat(c.text) FROM chunks c JOIN articles a ON a.idx = c.article_idx WHERE a.id = ?",
+            (CORPUS[0]["id"],),
+        )
+        .fetchone()
+    )
+    assert text and "تحديث" not in text
+
+
+def test_a_takedown_reaches_an_article_whose_file_was_renamed(tmp_path, embedder):
+    from index.corpus.removals import Takedown, append
+
+    folder = write_jsonl(tmp_path / "a" / "news.jsonl", CORPUS).parent
+    build(folder, tmp_path / "ix", embedder)
+    (folder / "news.jsonl").rename(folder / "renamed.jsonl")
+    build(folder, tmp_path / "ix", embedder, incremental=True)
+    append(folder, [Takedown("t-chess", path=str(folder / "news.jsonl"))])  # the path it had when first read
+    report = build(folder, tmp_path / "ix", embedder, incremental=True)
+    assert report.parts and report.removed == ["t-chess"] and "t-chess" not in open_index(tmp_path / "ix").article_ids
+
+
+@pytest.mark.parametrize("method", ["bm25l", "bm25+"])
+def test_parts_rank_as_one_build_with_every_bm25_variant(tmp_path, embedder, method):
+    from dataclasses import replace
+
+    from index.build import BuildConfig
+
+    config = BuildConfig()
+    config = replace(config, lexical=replace(config.lexical, method=method))
+    base = write_jsonl(tmp_path / "a" / "base.jsonl", CORPUS)
+    run_build([base.parent], tmp_path / "ix", config, embedder=embedder, progress=False)
+    write_jsonl(tmp_path / "a" / "new.jsonl", EXTRA)
+    assert build(base.parent, tmp_path / "ix", embedder, incremental=True).parts == 2
+    write_jsonl(tmp_path / "b" / "base.jsonl", CORPUS)
+    write_jsonl(tmp_path / "b" / "new.jsonl", EXTRA)
+    run_build([tmp_path / "b"], tmp_path / "one", config, embedder=embedder, progress=False)
+    assert bm25_by_chunk(tmp_path / "ix") == bm25_by_chunk(tmp_path / "one")
+
+
+def test_a_new_loader_or_analysis_reads_everything_again(tmp_path, embedder, monkeypatch):
+    folder = write_jsonl(tmp_path / "a" / "base.jsonl", CORPUS).parent
+    build(folder, tmp_path / "ix", embedder)
+    write_jsonl(folder / "new.jsonl", EXTRA)
+    monkeypatch.setattr(delta_module, "loader_version", lambda: "an upgraded loader")
+    assert build(folder, tmp_path / "ix", embedder, incremental=True).parts == 0

@@ -6,7 +6,8 @@ with those the current build was made from (``files.json``: size and modificatio
 time), reads only the new and changed ones, and writes their new or changed articles
 as a small part; the rows of changed and removed articles are marked deleted. Nothing
 already written is touched, a killed update leaves the previous build serving, and the
-result ranks exactly as a full build of the same articles (tests/test_parts.py).
+result scores exactly as a full build of the same articles (tests/test_parts.py; equal scores may
+come in another order, as a part's rows follow the base's).
 
 A ninth part (``MAX_PARTS``) is not written: every change since the base becomes one
 part over it instead, at the cost of those changes. It gives way to a full build
@@ -19,6 +20,7 @@ loader's duplicate rules would then decide differently), or parts grown past
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -26,7 +28,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from index.corpus.articles import display_path, iter_files, load_articles
+from index.corpus.articles import display_path, iter_files, load_articles, loader_version
 from index.corpus.records import Article, LoadResult
 from index.corpus.removals import DenyList
 from index.corpus.urls import canonical_url
@@ -38,14 +40,22 @@ from index.storage.lexical import LexicalIndex
 from index.storage.loading import StoredIndex, load_build, open_meta, read_files
 from index.storage.parts import MAX_PARTS
 from index.storage.store import IndexCorrupt, PartPlacement, new_build_id, read_manifest, utc_now, write_build
-from index.storage.vectors import build_index
+from index.storage.vectors import build_index, resolve_type
 from index.text.analysis import parse_sentences
 from index.text.chunking import embedding_input
 from index.text.dates import article_day
 
 from .config import BuildConfig, BuildReport, RemovalRefused
 from .guard import RemovalGuard
-from .steps import LazyEmbedder, analyse_chunks, chunk_corpus, corpus_hash_of, embed_chunks, latin_share
+from .steps import (
+    LazyEmbedder,
+    analyse_chunks,
+    analysis_stamp,
+    chunk_corpus,
+    corpus_hash_of,
+    embed_chunks,
+    latin_share,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +64,9 @@ MERGE_SHARE = 0.25
 
 
 def fingerprints(paths: Sequence[Path], config: BuildConfig, deny: DenyList) -> dict[str, Any]:
-    """Every file under ``paths`` (as the loader walks them) with its size and modification time, and the limits it
-    was read under (other limits read the same files differently)."""
+    """Every file under ``paths`` (as the loader walks them) with its size and modification time; what they were read
+    under (limits, the analysis, the loader's code: an update after a change of any reads everything again); and the
+    standing takedowns."""
     files: dict[str, list[int]] = {}
     for path in iter_files(paths, LoadResult()):
         try:
@@ -63,7 +74,8 @@ def fingerprints(paths: Sequence[Path], config: BuildConfig, deny: DenyList) -> 
         except OSError:
             continue
         files[display_path(path)] = [stat.st_size, stat.st_mtime_ns]
-    return {"limits": [config.max_file_bytes, config.max_article_chars], "files": files, "denied": deny.fingerprint()}
+    read_under = [config.max_file_bytes, config.max_article_chars, analysis_stamp(config.lexical.stemmer), loader_version()]
+    return {"limits": read_under, "files": files, "denied": deny.fingerprint()}
 
 
 def try_delta(
@@ -115,17 +127,27 @@ def try_delta(
         return None
     if any(p is None for p in _counts(stored)):
         return None  # a part made before term counts were kept
-    before = _articles(against_dir)
+    try:
+        before = _articles(against_dir)
+        shown = before if against is previous else _articles(previous_dir)
+    except (sqlite3.Error, OSError) as exc:
+        log.warning("updating with a full build: the current build's articles cannot be read (%s)", exc)
+        return None
     if denials:  # the files holding newly removed articles are read again: loading leaves those articles out
         changed = sorted((set(changed) | _holding(before, denials)) & set(files_now["files"]))
     note("reading articles")
     cache_path = layout.embeddings_cache
     with BuildCache(cache_path) as memo:
-        loaded = load_articles([Path(f) for f in changed], config.max_file_bytes, config.max_article_chars, progress, memo, deny)
+        real = {display_path(p): p for p in iter_files(paths, LoadResult())}  # names as recorded -> the files
+        loaded = load_articles(
+            [real.get(f, Path(f)) for f in changed], config.max_file_bytes, config.max_article_chars, progress, memo, deny
+        )
     if strict and loaded.problems:
         return None  # the full build reports them and refuses
     touched = set(changed) | set(gone)
     old_here = {i for i, known in before.items() if known.path in touched}
+    if denials:  # taken down wherever the build before read them (a file may have been renamed since)
+        old_here |= {i for i, known in before.items() if deny.blocks(i, known.url)}
     elsewhere_bodies = {known.body_key for i, known in before.items() if i not in old_here}
     new = {a.id: a for a in loaded.articles}
     if any(i in before and i not in old_here for i in new) or any(a.body_key in elsewhere_bodies for a in new.values()):
@@ -133,7 +155,6 @@ def try_delta(
     report = BuildReport(files=len(files_now["files"]), duplicates=loaded.duplicates, superseded=len(loaded.superseded))
     report.problems = loaded.problems
     # what the admin is told, and what the guard weighs: the change from the build serving now
-    shown = before if against is previous else _articles(previous_dir)
     live = {i: k.content_hash for i, k in before.items() if i not in old_here} | {i: a.content_hash for i, a in new.items()}
     report.added = sorted(set(live) - set(shown))
     report.changed = sorted(i for i in live if i in shown and shown[i].content_hash != live[i])
@@ -149,11 +170,18 @@ def try_delta(
     report.described.update({i: (shown[i].title, shown[i].path) for i in report.removed})
     # what the part holds: the change from the build it is written over
     fresh = [new[i] for i in sorted(new) if i not in before or before[i].content_hash != new[i].content_hash]
+    dropped = {i for i in old_here if i not in new or before[i].content_hash != new[i].content_hash}
+    shadowed = set((recorded or {}).get("shadowed", [])) | loaded.shadowed
+    if any(i in shadowed or f"body:{before[i].body_key}" in shadowed for i in dropped):
+        return None  # a copy another file holds was left out for this one: a full build brings it back
+    files_now["shadowed"] = sorted(shadowed)
     in_parts = sum(against.part_articles[1:]) if against.parts else 0
     base = against.part_articles[0] if against.parts else against.articles
-    if in_parts + len(fresh) > MERGE_SHARE * max(base, 1):
-        return None  # the parts have grown: merge them into a new base with a full build
-    dropped = {i for i in old_here if i not in new or before[i].content_hash != new[i].content_hash}
+    deleted = int(stored.deleted_ids[1].size) if stored.deleted_ids else 0
+    if in_parts + len(fresh) + deleted + len(dropped) > MERGE_SHARE * max(base, 1):
+        return None  # the parts (and the rows they delete) have grown: merge them into a new base with a full build
+    if resolve_type(against.faiss_index_setting, against.chunks + 20 * len(fresh)) != against.faiss_index:
+        return None  # grown past the size where a build would index the vectors otherwise
     gone_articles = np.asarray(sorted(before[i].idx for i in dropped), dtype=np.int64)
     return _write_part(index_dir, config, against, stored, fresh, gone_articles, before, lazy, progress, note, report, files_now)
 

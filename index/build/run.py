@@ -176,6 +176,8 @@ def _build(
     report = BuildReport(
         files=loaded.files, duplicates=loaded.duplicates, superseded=len(loaded.superseded), problems=loaded.problems
     )
+    if files_now is not None:  # the copies left out: an update that drops their winner reads everything (build.delta)
+        files_now["shadowed"] = sorted(loaded.shadowed)
     articles = loaded.articles
     if not articles:
         raise BuildError(
@@ -241,13 +243,16 @@ def _build(
         )
         lexical = LexicalIndex.from_ids(corpus.doc_ids, corpus.doc_of, len(chunks), corpus.vocab, config.lexical)
         analyses = corpus.analyses
+        del corpus  # its BM25 documents (two int64 arrays of every term) are in ``lexical`` now
         report.reanalysed = len(fresh)
         vectors, report.encoded = embedded.result()
+    del inputs, fresh, reused  # a million passages' texts twice over: not held through indexing and writing
     note("indexing")
 
     with bar(total=1, enabled=progress, desc="indexing vectors", unit="index") as shown:
         faiss_index = build_index(vectors, config.faiss_index)
         shown.update()
+    del vectors  # FAISS holds its own copy (or codes)
     now = utc_now()
     manifest = Manifest(
         build_id=new_build_id(index_dir),

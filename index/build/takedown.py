@@ -10,6 +10,7 @@ update, which leaves the articles out wherever they are, as a new part over the 
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,11 +46,8 @@ def _target(text: str) -> tuple[str, str]:
     return text, ""
 
 
-def find(index_dir: Path, targets: Sequence[str]) -> tuple[list[Found], list[str]]:
-    """The articles of the current build that ``targets`` name, and the targets that name none."""
-    from index.storage.loading import open_index
-
-    db = open_index(index_dir).db()
+def find(db: sqlite3.Connection, targets: Sequence[str]) -> tuple[list[Found], list[str]]:
+    """The articles of a build (``db``: its ``StoredIndex.db()``) that ``targets`` name, and the targets naming none."""
     columns = "id, title, source, date, url, path"
     found: dict[str, Found] = {}
     unknown: list[str] = []

@@ -55,6 +55,11 @@ def _loader_fingerprint() -> bytes:
     return digest.digest()
 
 
+def loader_version() -> str:
+    """A short name of the loader's code: a build records it, and an update after a change of it reads every file."""
+    return _loader_fingerprint().hex()[:16]
+
+
 def _file_digest(data: bytes, max_chars: int) -> str:
     """What a file's loaded articles depend on: its bytes, the loader's code and the length limit."""
     return hashlib.sha256(_loader_fingerprint() + f"\x00{max_chars}\x00".encode() + data).hexdigest()[:32]
@@ -232,6 +237,7 @@ def load_articles(
             earlier = by_id.get(article.id)
             if earlier is not None:
                 if _keeps_earlier(earlier, article):
+                    result.shadowed.add(article.id)
                     if earlier.path == article.path:
                         result.problems.append(
                             Problem(
@@ -243,6 +249,7 @@ def load_articles(
                     continue
                 # a later file's copy replaces the earlier one: uploads are named by time (index.uploads),
                 # so the newest upload of an article wins
+                result.shadowed.add(article.id)
                 if is_live_post(article.id, article.path):  # the bot's own copy of an exported post
                     result.duplicates += 1
                 else:
@@ -253,6 +260,7 @@ def load_articles(
                 continue
             if article.body_key in bodies:
                 result.duplicates += 1
+                result.shadowed.add(f"body:{article.body_key}")
                 continue
             bodies.add(article.body_key)
             by_id[article.id] = article

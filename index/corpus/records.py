@@ -86,6 +86,9 @@ class LoadResult:
     files: int = 0
     duplicates: int = 0
     denied: int = 0  # articles an editor removed (``corpus.removals``), left out
+    # copies left out because another file's copy won (ids, and "body:<key>" for identical bodies): an update that
+    # drops the winner must read everything again, so that the copy comes back as a full build would bring it
+    shadowed: set[str] = field(default_factory=set)
     file_names: list[str] = field(default_factory=list)  # every file read, as problems name them
     # (article id, earlier file, later file): an article a later file holds again, whose later copy is used
     superseded: list[tuple[str, str, str]] = field(default_factory=list)

@@ -218,7 +218,7 @@ class BM25:
                 raise ValueError("BM25 counts do not match the scores")
         if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= n_docs):
             raise ValueError("BM25 chunk numbers outside the index")
-        if nonoccurrence is not None and nonoccurrence.shape != (len(vocab),):
+        if nonoccurrence is not None and nonoccurrence.shape != (offset + len(vocab),):
             raise ValueError("BM25 non-occurrence scores do not match the vocabulary")
         return cls(
             vocab,

@@ -2,8 +2,9 @@
 
 An update that adds or changes a few articles writes only them, as a new part
 (``build.delta``), and marks the rows it replaces or removes as deleted; the parts
-already written are never touched. Searching the parts must rank exactly as one
-build of the same articles would, so:
+already written are never touched. Searching the parts must score exactly as one
+build of the same articles would (passages with equal scores may come in another
+order: a part's rows follow the base's), so:
 
 - BM25 scores are computed at query time from each part's term counts and
   document lengths under the *shared* statistics: live documents, their average
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .analyses import Analyses, offsets, ranges
+from .analyses import Analyses, offsets
 from .bm25 import BM25, idf, term_frequency_part
 from .lexical import LexicalIndex, LexicalParams
 
@@ -236,11 +237,6 @@ def document_terms(analyses: Analyses, rows: np.ndarray) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
-def rows_of(analyses: Analyses, articles: np.ndarray) -> np.ndarray:
-    """Every row of the given (global) article numbers."""
-    return np.flatnonzero(np.isin(analyses.chunk_article, articles))
-
-
 __all__ = [
     "MAX_PARTS",
     "PartInfo",
@@ -251,6 +247,4 @@ __all__ = [
     "deleted_mask",
     "document_terms",
     "infos",
-    "ranges",
-    "rows_of",
 ]

@@ -43,18 +43,17 @@ def _update(args: argparse.Namespace, settings: EngineSettings, confirmed: list[
         print(f"warning: {exc}; recorded: the next update applies it", file=sys.stderr)
         return 2
     print_problems(built.problems)
-    print(
-        f"index updated: {built.articles} articles, {built.chunks} passages; removed {len(built.removed)}, "
-        f"added back {len(built.added)} ({built.seconds:.1f} s)"
-    )
+    changes = ", ".join(f"{label} {len(ids)}" for label, ids in (("removed", built.removed), ("added", built.added)) if ids)
+    print(f"index updated: {built.articles} articles, {built.chunks} passages; {changes or 'no change'} ({built.seconds:.1f} s)")
     return 0
 
 
 def cmd_remove(args: argparse.Namespace, settings: EngineSettings) -> int:
     from index.build.takedown import find, record_removals
+    from index.storage.loading import open_index
 
     articles_dir = args.articles or settings.articles_dir
-    found, unknown = find(settings.index_dir, args.targets)
+    found, unknown = find(open_index(settings.index_dir).db(), args.targets)
     for f in found:
         print(f"remove: {f.title or '(no title)'} — {f.source or '?'}, {f.date[:10] or 'no date'}")
         print(f"        id {f.article_id}  {f.url or '(no link)'}  file {f.path}")
@@ -64,11 +63,18 @@ def cmd_remove(args: argparse.Namespace, settings: EngineSettings) -> int:
         if not sys.stdin.isatty():
             print("error: confirm with --yes (no terminal to ask)", file=sys.stderr)
             return 1
-        answer = input(f"Take down {len(found)} article(s) and keep {len(unknown)} link(s) out? [y/N] ")
+        try:
+            answer = input(f"Take down {len(found)} article(s) and keep {len(unknown)} link(s) out? [y/N] ")
+        except EOFError:
+            answer = ""
         if answer.strip().lower() not in ("y", "yes", "نعم"):
             print("nothing changed")
             return 1
-    records = record_removals(articles_dir, found, unknown, _who(args))
+    try:
+        records = record_removals(articles_dir, found, unknown, _who(args))
+    except OSError as exc:
+        print(f"error: cannot record the takedown in {articles_dir}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     print(f"recorded {len(records)} takedown(s) in {articles_dir}")
     if args.no_index:
         return 0
@@ -86,7 +92,11 @@ def cmd_restore(args: argparse.Namespace, settings: EngineSettings) -> int:
         for t in current:
             print(f"{t.at}  {t.by or '?'}  {t.article_id}  {t.title or t.url or ''}")
         return 0
-    restored, unknown = record_restores(articles_dir, args.targets, _who(args))
+    try:
+        restored, unknown = record_restores(articles_dir, args.targets, _who(args))
+    except OSError as exc:
+        print(f"error: cannot record the restore in {articles_dir}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     for t in restored:
         print(f"restored: {t.title or t.url or t.article_id}  (id {t.article_id})")
     for target in unknown:
@@ -95,4 +105,5 @@ def cmd_restore(args: argparse.Namespace, settings: EngineSettings) -> int:
         return 1
     if args.no_index:
         return 0
+    print("the articles are read again from their files: a full build (minutes on a large index)")
     return _update(args, settings, [])

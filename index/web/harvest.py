@@ -381,11 +381,16 @@ def _rechecks(
 
 def _remember_listed_dates(store: WebStore, tasks: list[_Task], report: HarvestReport, left: list[_Task]) -> None:
     """Keep the date each listing gave each page this run, once the page is handled (a failed or postponed one keeps
-    the date of the run before, so its change is still seen next run)."""
+    the date of the run before, so its change is still seen next run). A listing whose every link was handled keeps
+    only this run's dates: pages it no longer lists are forgotten."""
     unhandled = {o.url for o in report.outcomes if o.status == FAILED} | {t.url for t in left}
+    unfinished = {t.listing for t in tasks if t.url in unhandled}
+    seen: dict[str, dict[str, str]] = {}
     for task in tasks:
         if task.listing and task.updated and task.url not in unhandled:
-            store.remember_listed_date(task.listing, task.url, task.updated)
+            seen.setdefault(task.listing, {})[task.url] = task.updated
+    for listing, dates in seen.items():
+        store.remember_listed_dates(listing, dates, replace=listing not in unfinished)
 
 
 def _fetch_pages(

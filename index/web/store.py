@@ -208,8 +208,11 @@ class WebStore:
         """The date ``listing`` gave the page ``url`` at the last run that handled it, or None."""
         return self.state.setdefault("listed", {}).get(listing, {}).get(canonical_url(url) or url)
 
-    def remember_listed_date(self, listing: str, url: str, updated: str) -> None:
-        self.state.setdefault("listed", {}).setdefault(listing, {})[canonical_url(url) or url] = updated
+    def remember_listed_dates(self, listing: str, dates: dict[str, str], replace: bool = False) -> None:
+        """Keep the dates ``listing`` gave its pages (URL -> date); ``replace``: forget the pages it no longer lists."""
+        listed = self.state.setdefault("listed", {})
+        kept = {} if replace else listed.get(listing, {})
+        listed[listing] = kept | {canonical_url(url) or url: updated for url, updated in dates.items()}
 
     def due_for_recheck(self, days: float, now: datetime | None = None) -> list[StoredPage]:
         """Pages stored (or changed) in the last ``days`` days whose next check is due, newest first.
