@@ -25,6 +25,7 @@ and in this process query latency (1,000 ARCD questions, whole search with the a
 the dev questions as a quality check.
 
     python -m bench.million [--sizes 100000 300000 1000000] [--work DIR] [--keep] [--no-write]
+    python -m bench.million --from-log run1.log run2.log     # the report (and docs/benchmarks/scale.png) again
 """
 
 from __future__ import annotations
@@ -378,6 +379,7 @@ def report(sizes: list[Size], source: Source, questions: int, bot_questions: int
         + "\n\n**Quality check** with the shipped settings (k=5; the variants compete with the real articles, so "
         "scores fall with size):\n\n"
         + table(["passages", "questions", "n", "article-hit@1", "answer-hit@5", "nothing found"], checks)
+        + "\n\n![The whole index against its size](scale.png)"
     )
     figures: dict[str, str] = {}
     largest = max(sizes, key=lambda s: s.passages)
@@ -396,6 +398,74 @@ def report(sizes: list[Size], source: Source, questions: int, bot_questions: int
     return body, figures
 
 
+CHART = ROOT / "docs" / "benchmarks" / "scale.png"
+
+
+def chart(sizes: list[Size], target: Path = CHART) -> None:
+    """Four panels against the number of passages (log scale): build, query, memory, updates."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    x = [s.passages for s in sizes]
+    figure = Figure(figsize=(11, 7), dpi=100)
+    panels = figure.subplots(2, 2)
+    lines = [
+        (
+            panels[0][0],
+            "build, minutes (1 h target)",
+            [("build", [s.build_s / 60 for s in sizes]), ("merge (a full build, all cached)", [s.merge_s / 60 for s in sizes])],
+        ),
+        (
+            panels[0][1],
+            "query, ms (p50 ≤ 25, p99 ≤ 100 at 1M)",
+            [("p50", [s.p50 for s in sizes]), ("p99", [s.p99 for s in sizes]), ("p50, 6 parts", [s.p50_parts for s in sizes])],
+        ),
+        (
+            panels[1][0],
+            "memory, GB (bot ≤ 3 at 1M)",
+            [
+                ("build peak", [s.build_rss / 1024 for s in sizes]),
+                ("bot steady RSS", [s.bot_rss / 1024 for s in sizes]),
+                ("bot PSS", [s.bot_pss / 1024 for s in sizes]),
+            ],
+        ),
+        (
+            panels[1][1],
+            "seconds (add ≤ 10 at 1M)",
+            [
+                ("add one article", [statistics.median(s.add_s) for s in sizes]),
+                ("remove one", [statistics.median(s.remove_s) for s in sizes]),
+                ("cold search", [s.search_s for s in sizes]),
+                ("bot first answer", [s.bot_first for s in sizes]),
+            ],
+        ),
+    ]
+    for ax, title, series in lines:
+        for label, ys in series:
+            ax.plot(x, ys, marker="o", label=label)
+        ax.set_xscale("log")
+        ax.set_title(title, fontsize="medium")
+        ax.set_xlabel("passages")
+        ax.legend(fontsize="small")
+        ax.grid(alpha=0.3)
+    figure.tight_layout()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(target, format="png")
+
+
+def from_log(paths: list[Path]) -> list[Size]:
+    """The sizes measured by earlier runs, from the JSON lines they printed (the last of each size wins)."""
+    found: dict[int, Size] = {}
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("{") and '"passages"' in line:
+                size = Size(**json.loads(line))
+                found[size.passages] = size
+    return [found[n] for n in sorted(found)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 300_000, 1_000_000])
@@ -403,10 +473,18 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=1000, help="ARCD questions timed in process")
     parser.add_argument("--bot-questions", type=int, default=1000, help="questions the bot answers before its RSS is read")
     parser.add_argument("--keep", action="store_true", help="keep each size's corpus and index")
+    parser.add_argument("--from-log", type=Path, nargs="+", metavar="LOG", help="report the sizes earlier runs printed")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     source = load_source(args.work)
+    if args.from_log:
+        sizes = from_log(args.from_log)
+        body, figures = report(sizes, source, args.questions, args.bot_questions)
+        if not args.no_write:
+            chart(sizes)
+        record("The whole index at scale", body, write=not args.no_write, figures=figures or None)
+        return
     log(
         f"{len(source.records)} real articles, {len(source.vectors)} passages; neighbour cosine "
         f"{source.neighbour_cosine:.3f} -> noise {source.noise:.4f}"
@@ -420,6 +498,8 @@ def main() -> None:
             for name in (f"articles-{passages}", f"index-{passages}"):
                 shutil.rmtree(args.work / name, ignore_errors=True)
     body, figures = report(sizes, source, len(questions), args.bot_questions)
+    if not args.no_write:
+        chart(sizes)
     record("The whole index at scale", body, write=not args.no_write, figures=figures or None)
 
 
