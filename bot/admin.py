@@ -26,6 +26,7 @@ from index.build.takedown import Found
 from index.corpus.uploads import Upload
 from index.questionlog import read_log
 from index.tools.report import Report, build_report, daily_chart_png
+from index.tools.sources import source_lines
 
 from .builds import LockWaitTimeout, ReindexBusy
 from .context import BotData, Context, admin_only, button_match, is_admin, reader_lang, send
@@ -266,6 +267,48 @@ async def report(update: Update, context: Context) -> None:
     await send(message, report_messages(made, lang))
     if chart:
         await message.reply_photo(chart, caption=text("report_chart", lang))
+
+
+@admin_only
+async def sources(update: Update, context: Context) -> None:
+    """/sources (admins): each feed, sitemap, channel and folder with its last sync, last error, articles and gaps."""
+    lang = reader_lang(update, context)
+    settings = context.bot_data.settings
+    lines = await asyncio.to_thread(source_lines, settings.articles_dir, settings.feeds)
+    if not lines:
+        await update.effective_message.reply_html(text("sources_none", lang))
+        return
+    blocks = []
+    for line in lines:
+        name = html.escape(line.name if "://" in line.name or line.name.startswith("@") else Path(line.name).name)
+        sync = html.escape(line.last_sync[:16].replace("T", " ")) if line.last_sync else text("sources_never", lang)
+        error = html.escape(line.last_error[:200]) if line.last_error else ""
+        blocks.append(
+            text(
+                "sources_line",
+                lang,
+                kind=text(f"source_kind_{line.kind.replace(' ', '_')}", lang),
+                name=name,
+                articles=line.articles,
+                newest=line.newest or "—",
+                no_link=line.no_link,
+                no_date=line.no_date,
+                sync=sync,
+            )
+            + (text("sources_error", lang, error=error) if error else "")
+        )
+    await send(update.effective_message, split_blocks(blocks))
+
+
+def split_blocks(blocks: list[str], limit: int = 3500) -> list[str]:
+    """Blocks joined into messages under Telegram's length limit, never cutting one."""
+    messages, current = [], ""
+    for block in blocks:
+        if current and len(current) + len(block) + 2 > limit:
+            messages.append(current)
+            current = ""
+        current = f"{current}\n\n{block}" if current else block
+    return [*messages, current] if current else messages
 
 
 def _make_report(path: Path, days: int | None) -> tuple[Report, bytes | None]:

@@ -177,6 +177,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("uploads", uploads.uploads, filters=new))
     app.add_handler(CommandHandler("remove", takedowns.remove_command, filters=new))
     app.add_handler(CommandHandler("restore", takedowns.restore_command, filters=new))
+    app.add_handler(CommandHandler("sources", admin.sources, filters=new))
     app.add_handler(CallbackQueryHandler(handlers.full_passage, pattern=re.compile(handlers.FULL_PASSAGE)))
     app.add_handler(CallbackQueryHandler(handlers.more_results, pattern=re.compile(handlers.MORE_RESULTS)))
     app.add_handler(CallbackQueryHandler(handlers.vote, pattern=re.compile(handlers.VOTE)))

@@ -60,11 +60,11 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "admin_help": {
         AR: (
-            "\n\n<b>للمشرفين:</b> /reindex لتحديث الفهرس، /stats للإحصاءات، /report لتقرير المحرر، /uploads للملفات المرفوعة، /remove لحذف خبر من الأرشيف و/restore لإعادته، وأرسل ملف أخبار (.txt .md .json .jsonl .html) لإضافته."
+            "\n\n<b>للمشرفين:</b> /reindex لتحديث الفهرس، /stats للإحصاءات، /report لتقرير المحرر، /uploads للملفات المرفوعة، /remove لحذف خبر من الأرشيف و/restore لإعادته، /sources لحال المصادر، وأرسل ملف أخبار (.txt .md .json .jsonl .html) لإضافته."
             "\nأرسل رابط خبر أو خلاصة RSS/Atom أو خريطة موقع (أو /add ثم الروابط) لأجلبه وأضيفه، أو /add ثم نص صفحة الخبر."
         ),
         EN: (
-            "\n\n<b>Admins:</b> /reindex updates the index, /stats shows statistics, /report gives the editor's report, /uploads lists uploaded files, /remove takes an article down and /restore puts it back; send an article file (.txt .md .json .jsonl .html) to add it."
+            "\n\n<b>Admins:</b> /reindex updates the index, /stats shows statistics, /report gives the editor's report, /uploads lists uploaded files, /remove takes an article down and /restore puts it back, /sources shows each source's health; send an article file (.txt .md .json .jsonl .html) to add it."
             "\nSend links to articles, RSS/Atom feeds or sitemaps (or /add and the links) to fetch and add them, or /add and a page's text."
         ),
     },
@@ -375,6 +375,7 @@ ADMIN_COMMANDS: dict[str, list[tuple[str, str]]] = {
         ("uploads", "الملفات المرفوعة"),
         ("remove", "حذف خبر من الأرشيف"),
         ("restore", "إعادة خبر محذوف"),
+        ("sources", "المصادر: آخر مزامنة وأخطاء ونواقص"),
     ],
     EN: [
         ("reindex", "Update the index"),
@@ -384,6 +385,7 @@ ADMIN_COMMANDS: dict[str, list[tuple[str, str]]] = {
         ("uploads", "Uploaded files"),
         ("remove", "Take an article down"),
         ("restore", "Put a taken-down article back"),
+        ("sources", "Sources: last sync, errors, gaps"),
     ],
 }
 

@@ -170,6 +170,16 @@ def make_parser() -> argparse.ArgumentParser:
     _add_takedown_flags(p)
 
     p = sub.add_parser(
+        "sources",
+        help="each feed, sitemap, channel and folder: last sync, last error, articles, gaps",
+        description="List every source the index reads (FEEDS too, synced or not) with its last good sync, its last "
+        "error, its article count and newest article's date, and how many of its articles have no link or no date.",
+    )
+    p.add_argument("--articles", type=Path, metavar="DIR", help="articles directory (default: ARTICLES_DIR)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per source")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+    p = sub.add_parser(
         "stats", help="what is in the index", description="Articles, chunks, model, dimension, build time and sizes on disk."
     )
     _add_common(p)
@@ -244,6 +254,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         if args.command == "report":
             return commands.cmd_report(args, settings)
+        if args.command == "sources":
+            return commands.cmd_sources(args, settings)
         if args.index:
             settings.index_dir = args.index
         if args.command in ("build", "update"):

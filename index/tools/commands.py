@@ -179,6 +179,20 @@ def cmd_fetch(args: argparse.Namespace, settings: EngineSettings) -> int:
     return status
 
 
+def cmd_sources(args: argparse.Namespace, settings: EngineSettings) -> int:
+    from dataclasses import asdict
+
+    from index.tools.sources import format_lines, source_lines
+
+    lines = source_lines(args.articles or settings.articles_dir, settings.feeds)
+    if args.json:
+        for line in lines:
+            print(json.dumps(asdict(line), ensure_ascii=False))
+    else:
+        print(format_lines(lines))
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace, settings: EngineSettings) -> int:
     from dataclasses import asdict
 

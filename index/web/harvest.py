@@ -31,76 +31,14 @@ from index.progress import bar
 
 from .client import FetchConfig, Fetched, Fetcher, FetchError, OutOfTime
 from .feeds import HTML, SITEMAP_INDEX, Entry, Listing, NotAListing, parse_listing, sniff
+from .outcomes import FAILED, KNOWN, UNCHANGED, HarvestReport, ListingOutcome, Outcome
 from .pages import DateHint, NotAnArticle, WebArticle, extract_article
 from .robots import RobotsCache
 from .store import StoredPage, WebStore
 
 log = logging.getLogger(__name__)
 
-ADDED, CHANGED, UNCHANGED, KNOWN, FAILED = "added", "changed", "unchanged", "known", "failed"
 MAX_SITEMAPS = 200  # child sitemaps read from one sitemap index per run
-
-
-@dataclass
-class Outcome:
-    """What happened to one URL."""
-
-    url: str
-    status: str  # added | changed | unchanged (downloaded, same text) | known (not downloaded) | failed
-    title: str = ""
-    reason: str = ""
-    listing: str = ""  # the feed or sitemap the link came from ("" for a source given directly)
-
-
-@dataclass
-class ListingOutcome:
-    url: str
-    kind: str
-    links: int = 0
-    not_modified: bool = False
-
-
-@dataclass
-class HarvestReport:
-    """Everything one run did, per URL."""
-
-    outcomes: list[Outcome] = field(default_factory=list)
-    listings: list[ListingOutcome] = field(default_factory=list)
-    left: int = 0  # links left for the next run (the page limit, or a stop)
-    requests: int = 0
-    seconds: float = 0.0
-    budget: float | None = None  # the run's time budget in seconds, when it was used up
-
-    def _with(self, *statuses: str) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status in statuses]
-
-    @property
-    def added(self) -> list[Outcome]:
-        return self._with(ADDED)
-
-    @property
-    def changed(self) -> list[Outcome]:
-        return self._with(CHANGED)
-
-    @property
-    def skipped(self) -> list[Outcome]:
-        return self._with(UNCHANGED, KNOWN)
-
-    @property
-    def failed(self) -> list[Outcome]:
-        return self._with(FAILED)
-
-    @property
-    def stored(self) -> bool:
-        return bool(self.added or self.changed)
-
-    def summary(self) -> str:
-        line = f"added {len(self.added)}, changed {len(self.changed)}, skipped {len(self.skipped)}, failed {len(self.failed)}"
-        if self.budget is not None:
-            line += f"; the run's time budget of {self.budget:g} s was used up"
-        if self.left:
-            line += f"; {self.left} link(s) left for the next run"
-        return line
 
 
 @dataclass(frozen=True)
@@ -225,6 +163,7 @@ def harvest(
                 report.budget = budget
             _remember_listings(store, results, report, parents, {t.listing for t in left})
             _remember_listed_dates(store, tasks, report, left)
+            _remember_syncs(store, results, report)
             report.requests = fetcher.requests
         store.state["robots"] = robots.entries
         store.save_state()
@@ -331,31 +270,11 @@ def _plan(store: WebStore, tasks: list[_Task], report: HarvestReport) -> tuple[l
             continue
         seen.add(task.url)
         stored = store.lookup(task.url)
-        if stored is not None and not _changed_since(stored, updated[task.url], store.listed_date(task.listing, task.url)):
+        if stored is not None and not store.changed_since(stored, updated[task.url].updated, task.listing, task.url):
             known.append(Outcome(task.url, KNOWN, stored.title, listing=task.listing))
             continue
         todo[task.url] = task
     return list(todo.values()), known
-
-
-def _changed_since(stored: StoredPage, task: _Task, seen: str | None) -> bool:
-    """Whether the listing says the page changed since we stored it (ISO times in UTC).
-
-    ``seen`` is the date this listing gave the page at the last run: any move of it is a new version
-    (a correction often moves a feed item's date). Without one, the date is compared with the time
-    the page was fetched; a date with no time (a sitemap's ``2026-12-05``, read as midnight) cannot
-    be later than a fetch that same day, so the same day counts as changed and the page is asked
-    for again with its ETag (a 304 when nothing changed).
-    """
-    if not task.updated:
-        return False
-    if seen is not None:
-        return task.updated != seen
-    if not stored.fetched_at:
-        return False
-    if task.updated.endswith("T00:00:00+00:00"):
-        return task.updated[:10] >= stored.fetched_at[:10]
-    return task.updated > stored.fetched_at
 
 
 def _rechecks(
@@ -391,6 +310,31 @@ def _remember_listed_dates(store: WebStore, tasks: list[_Task], report: HarvestR
             seen.setdefault(task.listing, {})[task.url] = task.updated
     for listing, dates in seen.items():
         store.remember_listed_dates(listing, dates, replace=listing not in unfinished)
+
+
+def _remember_syncs(store: WebStore, results: list[_SourceResult], report: HarvestReport) -> None:
+    """Each source's last good read and last error, and the listings it gave (``index sources``, ``/sources``)."""
+    owner: dict[str, str] = {}
+    for result in results:
+        for key, *_ in result.listings:
+            owner[key] = result.source
+        for child in result.parents:
+            owner[child] = result.source
+    failures: dict[str, list[Outcome]] = {}
+    for outcome in report.failed:
+        source = outcome.url if outcome.url in {r.source for r in results} else owner.get(outcome.listing, "")
+        if source:
+            failures.setdefault(source, []).append(outcome)
+    for result in results:
+        kinds = [kind for _, kind, _, _ in result.listings]
+        keys = [key for key, *_ in result.listings]
+        failed = failures.get(result.source, [])
+        if result.article is not None:
+            kinds, keys = ["page"], [canonical_url(result.source) or result.source]
+        read = not any(o.url == result.source for o in failed)
+        first = failed[0] if failed else None
+        error = f"{first.url}: {first.reason}" + (f" (and {len(failed) - 1} more)" if len(failed) > 1 else "") if first else ""
+        store.remember_sync(result.source, kinds[0] if kinds else "", keys, read, error)
 
 
 def _fetch_pages(
@@ -536,4 +480,4 @@ def _remember_listings(
                 store.remember_listing(url, fetched.headers.get("etag", ""), fetched.headers.get("last-modified", ""))
 
 
-__all__ = ["Entry", "HarvestReport", "Outcome", "harvest", "read_sources"]
+__all__ = ["Entry", "HarvestReport", "ListingOutcome", "Outcome", "harvest", "read_sources"]

@@ -204,6 +204,39 @@ class WebStore:
     def forget_listing(self, url: str) -> None:
         self.state["listings"].pop(url, None)
 
+    def remember_sync(self, source: str, kind: str, listings: list[str], read: bool, error: str) -> None:
+        """One source's run: its kind and listings, when it was last read in full, and its last error."""
+        entry = self.state.setdefault("sources", {}).setdefault(source, {})
+        now = now_iso()
+        if kind and kind != "listing":  # "listing": read before and not modified since, its kind already known
+            entry["kind"] = kind
+        if listings:
+            entry["listings"] = sorted(set(entry.get("listings", [])) | set(listings))
+        if read:
+            entry["ok_at"] = now
+        if error:
+            entry["error_at"], entry["error"] = now, error
+
+    def changed_since(self, page: StoredPage, updated: str, listing: str, link: str) -> bool:
+        """Whether ``listing``, giving the page ``link`` the date ``updated`` (ISO, UTC), says it changed since stored.
+
+        The date the listing gave the page at the last run is remembered: any move of it is a new
+        version (a correction often moves a feed item's date). Without one, the date is compared with
+        the time the page was fetched; a date with no time (a sitemap's ``2026-12-05``, read as
+        midnight) cannot be later than a fetch that same day, so the same day counts as changed and
+        the page is asked for again with its ETag (a 304 when nothing changed).
+        """
+        if not updated:
+            return False
+        seen = self.listed_date(listing, link) if listing else None
+        if seen is not None:
+            return updated != seen
+        if not page.fetched_at:
+            return False
+        if updated.endswith("T00:00:00+00:00"):
+            return updated[:10] >= page.fetched_at[:10]
+        return updated > page.fetched_at
+
     def listed_date(self, listing: str, url: str) -> str | None:
         """The date ``listing`` gave the page ``url`` at the last run that handled it, or None."""
         return self.state.setdefault("listed", {}).get(listing, {}).get(canonical_url(url) or url)
