@@ -272,3 +272,29 @@ def test_a_new_loader_or_analysis_reads_everything_again(tmp_path, embedder, mon
     write_jsonl(folder / "new.jsonl", EXTRA)
     monkeypatch.setattr(delta_module, "loader_version", lambda: "an upgraded loader")
     assert build(folder, tmp_path / "ix", embedder, incremental=True).parts == 0
+
+
+def test_an_approximate_base_and_exact_parts_are_searched_as_one_with_deleted_rows_skipped():
+    """The path a million-passage index takes: HNSW over the base, flat parts beside it, deleted rows never returned,
+    and a part that deleted most of its rows still returns its k best live ones."""
+    from index.storage.parts import PartedVectors, infos
+    from index.storage.vectors import build_index
+
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=(1500, 64)).astype(np.float32)
+    part = rng.normal(size=(40, 64)).astype(np.float32)
+    for m in (base, part):
+        m /= np.linalg.norm(m, axis=1, keepdims=True)
+    deleted = np.zeros(1540, dtype=bool)
+    deleted[rng.choice(1500, size=900, replace=False)] = True  # most of the base gone
+    deleted[1500 + np.arange(0, 40, 3)] = True
+    parted = PartedVectors([build_index(base, "hnsw-sq8"), build_index(part, "flat")], infos([1500, 40], [1500, 40]), deleted)
+    everything = np.concatenate([base, part])
+    queries = rng.normal(size=(20, 64)).astype(np.float32)
+    scores, rows = parted.search(queries, 10)
+    assert not deleted[rows[rows >= 0]].any() and (rows >= 0).all()
+    assert (np.diff(scores, axis=1) <= 1e-6).all(), "best first"
+    exact = np.argsort(-np.where(deleted[None, :], -np.inf, queries @ everything.T), axis=1)[:, :10]
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(rows.tolist(), exact.tolist(), strict=True)])
+    assert recall >= 0.9
+    assert np.allclose(parted.reconstruct_batch(np.array([1501, 2])), everything[[1501, 2]], atol=0.02)

@@ -27,6 +27,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -177,15 +178,22 @@ class PartedVectors:
         self.deleted = deleted
         self.ntotal = sum(w.rows for w in where)
         self.d = int(self.indexes[0].d)
-        self._gone = [int(deleted[w.row_offset : w.row_offset + w.rows].sum()) for w in where]
+        # each part's deleted rows are skipped inside FAISS's search (a selector), so a part that deleted many rows
+        # is asked for k neighbours, not k plus all it deleted
+        self._params = [
+            _skipping(index, deleted[w.row_offset : w.row_offset + w.rows])
+            for index, w in zip(self.indexes, self.where, strict=True)
+        ]
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Each part's top ``k`` live rows (asking for as many more as it has deleted), merged."""
+        """Each part's top ``k`` live rows, merged."""
         scores, rows = [], []
-        for index, where, gone in zip(self.indexes, self.where, self._gone, strict=True):
+        for index, where, params in zip(self.indexes, self.where, self._params, strict=True):
             if not where.rows:
                 continue
-            s, r = index.search(queries, min(where.rows, k + gone))
+            s, r = (
+                index.search(queries, min(where.rows, k), params=params) if params else index.search(queries, min(where.rows, k))
+            )
             r = np.where(r >= 0, r + where.row_offset, -1)
             s = np.where((r >= 0) & ~self.deleted[np.maximum(r, 0)], s, -np.inf)
             scores.append(s)
@@ -203,6 +211,24 @@ class PartedVectors:
             mine = part_of == p
             out[mine] = self.indexes[p].reconstruct_batch(rows[mine] - self.where[p].row_offset)
         return out
+
+
+def _skipping(index: Any, deleted: np.ndarray) -> Any:
+    """FAISS search parameters that skip a part's ``deleted`` rows (None when it deleted none)."""
+    if not deleted.any():
+        return None
+    import faiss
+
+    keep = np.packbits(~deleted, bitorder="little")
+    selector = faiss.IDSelectorBitmap(int(deleted.size), faiss.swig_ptr(keep))
+    hnsw = getattr(faiss.downcast_index(index), "hnsw", None)
+    params = (
+        faiss.SearchParametersHNSW(sel=selector, efSearch=int(hnsw.efSearch))
+        if hnsw is not None
+        else faiss.SearchParameters(sel=selector)
+    )
+    params.keep = (keep, selector)  # the bitmap and selector live as long as the parameters
+    return params
 
 
 def attach_parts(conn: sqlite3.Connection, metas: Sequence[Path], deleted_rows: np.ndarray, deleted_articles: np.ndarray) -> None:
