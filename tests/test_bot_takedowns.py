@@ -94,3 +94,31 @@ async def test_remove_of_an_unknown_id_says_so_and_a_link_not_yet_indexed_is_kep
         assert "w-1" not in ids(settings)
         fake.command("/remove t-chess", user_id=READER)
         assert "للمشرفين" in (await fake.wait_for_messages(1, chat_id=READER, timeout=60))[0]["text"]
+
+
+async def test_a_channel_post_taken_down_by_its_link_stays_out_after_an_edit_and_a_rebuild(tmp_path, embedder):
+    from index.build import run_build
+    from tests.support.botkit import eventually
+
+    post = "افتتاح متحف للطيران في جدة\nافتتحت هيئة المتاحف متحفاً للطيران في جدة يضم 45 طائرة تاريخية."
+    async with running_bot(tmp_path, embedder, index_channels="@gulf_news_ch") as (fake, app):
+        feed = app.bot_data.channels
+        feed.interval, feed.settle = 0.5, 0.1
+        fake.channel_post(-1001234500001, post, username="gulf_news_ch", title="قناة أخبار الخليج")
+        await eventually(lambda: feed.updates >= 1, timeout=60)
+        settings = app.bot_data.settings
+        [post_id] = [i for i in ids(settings) if i.startswith("tg-")]
+        fake.command("/remove https://t.me/gulf_news_ch/1", user_id=ADMIN)
+        (preview,) = await fake.wait_for_messages(1, chat_id=ADMIN, timeout=60)
+        assert post_id in preview["text"]
+        fake.callback(next(d for label, d in buttons(preview) if "احذف" in label), message=preview, user_id=ADMIN)
+        await fake.wait_for_messages(3, chat_id=ADMIN, timeout=60)
+        assert post_id not in ids(settings)
+        # the channel edits the post: it is stored again, and still kept out
+        fake.channel_post(-1001234500001, post.replace("45", "60"), username="gulf_news_ch", title="ق", edit_of=1)
+        await eventually(lambda: feed.updates >= 2, timeout=60)
+        assert "60 طائرة" in (settings.articles_dir / "telegram" / "gulf_news_ch.jsonl").read_text(encoding="utf-8")
+        assert post_id not in ids(settings)
+        await feed.close()
+    run_build([settings.articles_dir], settings.index_dir, embedder=embedder, progress=False)  # from scratch
+    assert post_id not in ids(settings)

@@ -171,6 +171,10 @@ def try_delta(
     # what the part holds: the change from the build it is written over
     fresh = [new[i] for i in sorted(new) if i not in before or before[i].content_hash != new[i].content_hash]
     dropped = {i for i in old_here if i not in new or before[i].content_hash != new[i].content_hash}
+    if not fresh and not dropped and against is previous:  # e.g. a taken-down post edited: nothing the index holds
+        report.build_id, report.path, report.unchanged = previous.build_id, str(previous_dir), True
+        report.articles, report.chunks = previous.articles, previous.chunks
+        return report
     shadowed = set((recorded or {}).get("shadowed", [])) | loaded.shadowed
     if any(i in shadowed or f"body:{before[i].body_key}" in shadowed for i in dropped):
         return None  # a copy another file holds was left out for this one: a full build brings it back
