@@ -203,22 +203,32 @@ async def reindex(update: Update, context: Context) -> None:
     context.application.create_task(run_update(context, status, lang, reserved=True), update=update)
 
 
-async def confirm_removals(update: Update, context: Context) -> None:
-    """The buttons under a refused update: run it with its removals, or leave the index as it is."""
+async def take_decision(update: Update, context: Context, kind: str) -> tuple[Pending, bool] | None:
+    """A press on one of ``ask_admin``'s buttons: the decision of ``kind`` waiting for it, and whether the answer
+    was yes; None when the presser is not an admin or the decision is gone (they have been told)."""
     query = update.callback_query
     match = button_match(context)
     answer, token = (match.group(1), match.group(2)) if match else ("", "")
     if not is_admin(update, context):
         await query.answer(text("not_allowed", reader_lang(update, context)), show_alert=True)
-        return
+        return None
     item = pending_decisions(context).pop(token, None)
-    lang = item.lang if item else reader_lang(update, context)
-    if item is None or item.kind != "removals":
-        await query.answer(text("expired", lang), show_alert=True)
-        return
+    if item is None or item.kind != kind:
+        await query.answer(text("expired", item.lang if item else reader_lang(update, context)), show_alert=True)
+        return None
     await query.answer()
     await edit_quietly_markup(query.message)
-    if answer == "no":
+    return item, answer == "ok"
+
+
+async def confirm_removals(update: Update, context: Context) -> None:
+    """The buttons under a refused update: run it with its removals, or leave the index as it is."""
+    decided = await take_decision(update, context, "removals")
+    if decided is None:
+        return
+    item, yes = decided
+    query, lang = update.callback_query, item.lang
+    if not yes:
         await query.message.reply_html(text("removal_cancelled", lang))
         return
     status = await query.message.reply_html(text("removal_confirmed", lang))

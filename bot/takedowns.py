@@ -16,7 +16,7 @@ from telegram.ext import Application
 
 from index.build.takedown import Found, find, record_removals, record_restores, standing
 
-from .admin import LISTED, Pending, ask_admin, edit_quietly_markup, notify_admins, pending_decisions, run_update
+from .admin import LISTED, Pending, ask_admin, notify_admins, run_update, take_decision
 from .context import Context, admin_only, button_match, is_admin, reader_lang
 from .handlers import RESULT_ID
 from .texts import text
@@ -93,20 +93,12 @@ async def take_down_shown(update: Update, context: Context) -> None:
 
 async def confirm_takedown(update: Update, context: Context) -> None:
     """The buttons under a takedown preview: take the articles down, or leave them."""
-    query = update.callback_query
-    match = button_match(context)
-    answer, token = (match.group(1), match.group(2)) if match else ("", "")
-    if not is_admin(update, context):
-        await query.answer(text("not_allowed", reader_lang(update, context)), show_alert=True)
+    decided = await take_decision(update, context, "takedown")
+    if decided is None:
         return
-    item = pending_decisions(context).pop(token, None)
-    lang = item.lang if item else reader_lang(update, context)
-    if item is None or item.kind != "takedown":
-        await query.answer(text("expired", lang), show_alert=True)
-        return
-    await query.answer()
-    await edit_quietly_markup(query.message)
-    if answer == "no":
+    item, yes = decided
+    query, lang = update.callback_query, item.lang
+    if not yes:
         await query.message.reply_html(text("removal_cancelled", lang))
         return
     settings = context.bot_data.settings

@@ -33,8 +33,8 @@ from index.corpus.uploads import (
     uploads_dir,
 )
 
-from .admin import LISTED, Pending, ask_admin, edit_quietly_markup, pending_decisions, run_update
-from .context import Context, admin_only, button_match, is_admin, reader_lang, send
+from .admin import LISTED, Pending, ask_admin, run_update, take_decision
+from .context import Context, admin_only, is_admin, reader_lang, send
 from .texts import text
 
 log = logging.getLogger(__name__)
@@ -192,20 +192,12 @@ async def _after_upload(
 
 async def upload_choice(update: Update, context: Context) -> None:
     """The buttons under an upload that would drop articles: replace the earlier file(s), or keep both."""
-    query = update.callback_query
-    match = button_match(context)
-    answer, token = (match.group(1), match.group(2)) if match else ("", "")
-    if not is_admin(update, context):
-        await query.answer(text("not_allowed", reader_lang(update, context)), show_alert=True)
+    decided = await take_decision(update, context, "upload")
+    if decided is None:
         return
-    item = pending_decisions(context).pop(token, None)
-    lang = item.lang if item else reader_lang(update, context)
-    if item is None or item.kind != "upload":
-        await query.answer(text("expired", lang), show_alert=True)
-        return
-    await query.answer()
-    await edit_quietly_markup(query.message)
-    if answer == "no":
+    item, yes = decided
+    query, lang = update.callback_query, item.lang
+    if not yes:
         await query.message.reply_html(text("upload_kept_both", lang))
         return
     await asyncio.to_thread(remove_uploads, item.earlier)

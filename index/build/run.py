@@ -27,12 +27,9 @@ from index.storage.carryover import assemble, load_previous
 from index.storage.lexical import LexicalIndex
 from index.storage.loading import article_summaries, current_manifest
 from index.storage.store import (
-    IndexCorrupt,
     build_lock,
     cleanup,
-    current_build_id,
     new_build_id,
-    read_manifest,
     removed_on_failure,
     utc_now,
     write_build,
@@ -57,17 +54,6 @@ from .steps import (
 )
 
 log = logging.getLogger(__name__)
-
-
-def _previous_manifest(index_dir: Path) -> Manifest | None:
-    build_id = current_build_id(index_dir)
-    if not build_id:
-        return None
-    try:
-        return read_manifest(IndexLayout(index_dir).build(build_id).root)
-    except IndexCorrupt as exc:
-        log.warning("not reusing the current build: %s", exc)
-        return None
 
 
 def _previous_articles(index_dir: Path, manifest: Manifest | None) -> dict[str, tuple[str, str, str]]:
@@ -107,7 +93,7 @@ def run_build(
     note = on_stage or (lambda _msg: None)
     with removed_on_failure(index_dir), build_lock(index_dir), cyclic_gc_paused():
         cleanup(index_dir)
-        previous = _previous_manifest(index_dir)
+        previous = current_manifest(index_dir)
         if incremental and previous is not None:
             # an update keeps the build's model and analysis; how it reads and encodes comes from the caller
             carried = ("batch_size", "threads", "max_file_bytes", "max_article_chars")
