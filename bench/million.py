@@ -8,8 +8,9 @@ How a variant differs from its source, so that neither the loader's duplicate ch
 bodies) nor the query-time wire-copy collapse (passage cosine >= 0.8 and word 3-gram Jaccard >= 0.5)
 treats it as a copy: it has a fresh id and link, a date shifted by whole days, and a body in which
 each sentence of the source is kept with probability 0.55 (its digits redrawn with probability 0.5)
-and otherwise replaced by a random sentence of another article; sentences are regrouped into
-paragraphs of two to four.
+and otherwise replaced by a random sentence of another article, and two more sentences of other
+articles are put in (so that a one-sentence article is not its own copy); sentences are regrouped
+into paragraphs of two to four.
 
 Vectors are synthetic, because encoding a million passages takes hours here: chunk j of a variant
 gets the real vector of its source's chunk (j mod n) plus Gaussian noise, scaled so that its cosine
@@ -126,6 +127,10 @@ def variant(record: dict, copy: int, rng: random.Random, pool: list[str]) -> dic
             mixed.append(sentence)
         else:
             mixed.append(rng.choice(pool))
+    # two more sentences of other articles: a short article (one sentence, kept) would otherwise be its own
+    # copy, and the loader would index it once
+    mixed.insert(rng.randrange(len(mixed) + 1), rng.choice(pool))
+    mixed.append(rng.choice(pool))
     paragraphs, i = [], 0
     while i < len(mixed):
         step = rng.randint(2, 4)
