@@ -148,17 +148,24 @@ def variant(record: dict, copy: int, rng: random.Random, pool: list[str]) -> dic
 
 
 def write_corpus(source: Source, passages: int, folder: Path, seed: int = 0) -> int:
-    """Write enough articles for about ``passages`` passages; returns how many articles."""
+    """Write enough articles for about ``passages`` passages (counted by text length: the real articles' characters
+    per passage); returns how many articles."""
     folder.mkdir(parents=True)
     rng = random.Random(seed)
-    wanted = math.ceil(passages / source.passages_per_article)
-    out = list(source.records[:wanted])
+    per_passage = sum(len(r["text"]) for r in source.records) / len(source.vectors)
+    wanted = passages * per_passage
+    out = list(source.records[: math.ceil(passages / source.passages_per_article)])
+    written = sum(len(r["text"]) for r in out)
     copy = 0
-    while len(out) < wanted:
+    while written < wanted:
         copy += 1
         order = list(range(len(source.records)))
         rng.shuffle(order)
-        out += [variant(source.records[i], copy, rng, source.pool) for i in order[: wanted - len(out)]]
+        for i in order:
+            out.append(variant(source.records[i], copy, rng, source.pool))
+            written += len(out[-1]["text"])
+            if written >= wanted:
+                break
     for n in range(0, len(out), PER_FILE):
         with open(folder / f"part-{n // PER_FILE:05d}.jsonl", "w", encoding="utf-8") as f:
             f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in out[n : n + PER_FILE])
