@@ -486,6 +486,7 @@ def main() -> None:
     parser.add_argument("--bot-questions", type=int, default=1000, help="questions the bot answers before its RSS is read")
     parser.add_argument("--keep", action="store_true", help="keep each size's corpus and index")
     parser.add_argument("--from-log", type=Path, nargs="+", metavar="LOG", help="report the sizes earlier runs printed")
+    parser.add_argument("--note", default="", help="a sentence put under the tables (e.g. where the sizes were measured)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -493,6 +494,7 @@ def main() -> None:
     if args.from_log:
         sizes = from_log(args.from_log)
         body, figures = report(sizes, source, args.questions, args.bot_questions)
+        body += f"\n\n{args.note}" if args.note else ""
         if not args.no_write:
             chart(sizes)
         record("The whole index at scale", body, write=not args.no_write, figures=figures or None)

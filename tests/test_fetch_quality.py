@@ -38,10 +38,16 @@ def test_site_is_indexed_completely_and_cleanly(tmp_path):
         assert quality["boilerplate"] == []
 
         server.reset_log()
-        again = run_cli(env=env)
+        again = run_cli(env={**env, "FETCH_RECHECK_DAYS": "0"})
         assert again.returncode == 0, again.stderr[-2000:]
         assert server.paths() == ["/feeds/rss.xml"]
         assert "index already up to date: nothing embedded" in again.stdout
+        # with the re-check of recent pages (the default), each page is asked for once more with its ETag: all 304
+        server.reset_log()
+        rechecked = run_cli(env=env)
+        assert rechecked.returncode == 0 and "index already up to date: nothing embedded" in rechecked.stdout
+        assert sorted(server.paths()) == sorted(["/feeds/rss.xml", *(p.path for p in site.pages)])
+        assert "changed 0" in rechecked.stdout
 
 
 def test_cli_reports_failures_per_url_and_exits_2(tmp_path):
