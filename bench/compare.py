@@ -4,7 +4,7 @@ Each round runs the script (with ``--no-write``) in a checkout of the first comm
 second, each with its own code only (``bench.worktrees``), and prints the sections they print.
 Used to check that a change makes nothing slower, e.g. at 2,000 articles:
 
-    python -m bench.compare dcae280 HEAD --rounds 2 -- coldstart --runs 5
+    python -m bench.compare --rounds 2 dcae280 HEAD -- coldstart --runs 5
     python -m bench.compare dcae280 HEAD -- query
 """
 
