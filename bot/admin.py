@@ -30,7 +30,7 @@ from index.tools.sources import source_lines
 
 from .builds import LockWaitTimeout, ReindexBusy
 from .context import BotData, Context, admin_only, button_match, is_admin, reader_lang, send
-from .render import report_messages
+from .render import report_messages, sources_messages
 from .replies import stats_text
 from .settings import Settings
 from .texts import AR, stage_text, text
@@ -203,9 +203,10 @@ async def reindex(update: Update, context: Context) -> None:
     context.application.create_task(run_update(context, status, lang, reserved=True), update=update)
 
 
-async def take_decision(update: Update, context: Context, kind: str) -> tuple[Pending, bool] | None:
-    """A press on one of ``ask_admin``'s buttons: the decision of ``kind`` waiting for it, and whether the answer
-    was yes; None when the presser is not an admin or the decision is gone (they have been told)."""
+async def take_decision(update: Update, context: Context, kind: str, said_no: str) -> Pending | None:
+    """A press on one of ``ask_admin``'s buttons: the decision of ``kind`` waiting for it when the answer was yes.
+    None when the presser is not an admin, the decision is gone (they are told), or the answer was no (the admin
+    gets the text ``said_no``)."""
     query = update.callback_query
     match = button_match(context)
     answer, token = (match.group(1), match.group(2)) if match else ("", "")
@@ -218,19 +219,18 @@ async def take_decision(update: Update, context: Context, kind: str) -> tuple[Pe
         return None
     await query.answer()
     await edit_quietly_markup(query.message)
-    return item, answer == "ok"
+    if answer != "ok":
+        await query.message.reply_html(text(said_no, item.lang))
+        return None
+    return item
 
 
 async def confirm_removals(update: Update, context: Context) -> None:
     """The buttons under a refused update: run it with its removals, or leave the index as it is."""
-    decided = await take_decision(update, context, "removals")
-    if decided is None:
+    item = await take_decision(update, context, "removals", "removal_cancelled")
+    if item is None:
         return
-    item, yes = decided
     query, lang = update.callback_query, item.lang
-    if not yes:
-        await query.message.reply_html(text("removal_cancelled", lang))
-        return
     status = await query.message.reply_html(text("removal_confirmed", lang))
     context.application.create_task(run_update(context, status, lang, allow_removals=True), update=update)
 
@@ -288,37 +288,7 @@ async def sources(update: Update, context: Context) -> None:
     if not lines:
         await update.effective_message.reply_html(text("sources_none", lang))
         return
-    blocks = []
-    for line in lines:
-        name = html.escape(line.name if "://" in line.name or line.name.startswith("@") else Path(line.name).name)
-        sync = html.escape(line.last_sync[:16].replace("T", " ")) if line.last_sync else text("sources_never", lang)
-        error = html.escape(line.last_error[:200]) if line.last_error else ""
-        blocks.append(
-            text(
-                "sources_line",
-                lang,
-                kind=text(f"source_kind_{line.kind.replace(' ', '_')}", lang),
-                name=name,
-                articles=line.articles,
-                newest=line.newest or "—",
-                no_link=line.no_link,
-                no_date=line.no_date,
-                sync=sync,
-            )
-            + (text("sources_error", lang, error=error) if error else "")
-        )
-    await send(update.effective_message, split_blocks(blocks))
-
-
-def split_blocks(blocks: list[str], limit: int = 3500) -> list[str]:
-    """Blocks joined into messages under Telegram's length limit, never cutting one."""
-    messages, current = [], ""
-    for block in blocks:
-        if current and len(current) + len(block) + 2 > limit:
-            messages.append(current)
-            current = ""
-        current = f"{current}\n\n{block}" if current else block
-    return [*messages, current] if current else messages
+    await send(update.effective_message, sources_messages(lines, lang))
 
 
 def _make_report(path: Path, days: int | None) -> tuple[Report, bytes | None]:

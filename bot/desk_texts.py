@@ -45,8 +45,8 @@ DESK_TEXTS: dict[str, dict[str, str]] = {
     },
     "sources_never": {AR: "لم تتم بعد", EN: "never"},
     "sources_line": {
-        AR: "<b>{kind}</b>: {name}\nالأخبار: {articles} · الأحدث: {newest} · بلا رابط: {no_link} · بلا تاريخ: {no_date}\nآخر مزامنة: {sync}",
-        EN: "<b>{kind}</b>: {name}\nArticles: {articles} · newest: {newest} · no link: {no_link} · no date: {no_date}\nLast sync: {sync}",
+        AR: ": {name}\nالأخبار: {articles} · الأحدث: {newest} · بلا رابط: {no_link} · بلا تاريخ: {no_date}\nآخر مزامنة: {sync}",
+        EN: ": {name}\nArticles: {articles} · newest: {newest} · no link: {no_link} · no date: {no_date}\nLast sync: {sync}",
     },
     "sources_error": {AR: "\n⚠️ آخر خطأ: {error}", EN: "\n⚠️ Last error: {error}"},
     "source_kind_feed": {AR: "خلاصة", EN: "Feed"},

@@ -17,10 +17,12 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from index.corpus.urls import safe_link
 from index.results import NOTHING, SNIPPET_CHARS, TENTATIVE, Hit, Passage, SearchResult
 from index.tools.report import Report
+from index.tools.sources import SourceLine
 
 from .texts import AR, text
 
@@ -399,4 +401,27 @@ def report_messages(report: Report, lang: str) -> list[str]:
     if report.disliked:
         disliked = [f"• 👎 {d.down} · 👍 {d.up} — {clip(d.question, 150)} → {clip(d.title or '—', 120)}" for d in report.disliked]
         blocks.append([Run(text("report_disliked", lang), "b"), Run("\n" + "\n".join(disliked))])
+    return pack(blocks, fmt)
+
+
+def sources_messages(lines: list[SourceLine], lang: str) -> list[str]:
+    """/sources: one block per source (its kind in bold), split under the length limit; folders by name only."""
+    fmt = Format(html=True, rtl=lang == AR)
+    blocks: list[Block] = []
+    for line in lines:
+        name = line.name if "://" in line.name or line.name.startswith("@") else Path(line.name).name
+        sync = line.last_sync[:16].replace("T", " ") if line.last_sync else text("sources_never", lang)
+        body = text(
+            "sources_line",
+            lang,
+            name=name,
+            articles=line.articles,
+            newest=line.newest or "—",
+            no_link=line.no_link,
+            no_date=line.no_date,
+            sync=sync,
+        )
+        if line.last_error:
+            body += text("sources_error", lang, error=clip(line.last_error, 200))
+        blocks.append([Run(text(f"source_kind_{line.kind.replace(' ', '_')}", lang), "b"), Run(body)])
     return pack(blocks, fmt)

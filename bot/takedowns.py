@@ -93,14 +93,10 @@ async def take_down_shown(update: Update, context: Context) -> None:
 
 async def confirm_takedown(update: Update, context: Context) -> None:
     """The buttons under a takedown preview: take the articles down, or leave them."""
-    decided = await take_decision(update, context, "takedown")
-    if decided is None:
+    item = await take_decision(update, context, "takedown", "removal_cancelled")
+    if item is None:
         return
-    item, yes = decided
     query, lang = update.callback_query, item.lang
-    if not yes:
-        await query.message.reply_html(text("removal_cancelled", lang))
-        return
     settings = context.bot_data.settings
     await asyncio.to_thread(record_removals, settings.articles_dir, item.found, item.unknown, item.by)
     status = await query.message.reply_html(text("takedown_running", lang))

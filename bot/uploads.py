@@ -192,14 +192,10 @@ async def _after_upload(
 
 async def upload_choice(update: Update, context: Context) -> None:
     """The buttons under an upload that would drop articles: replace the earlier file(s), or keep both."""
-    decided = await take_decision(update, context, "upload")
-    if decided is None:
+    item = await take_decision(update, context, "upload", "upload_kept_both")
+    if item is None:
         return
-    item, yes = decided
     query, lang = update.callback_query, item.lang
-    if not yes:
-        await query.message.reply_html(text("upload_kept_both", lang))
-        return
     await asyncio.to_thread(remove_uploads, item.earlier)
     status = await query.message.reply_html(text("upload_replacing", lang))
     # the admin chose to drop those articles: a deliberate removal

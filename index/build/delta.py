@@ -31,7 +31,6 @@ import numpy as np
 from index.corpus.articles import display_path, iter_files, load_articles, loader_version
 from index.corpus.records import Article, LoadResult
 from index.corpus.removals import DenyList
-from index.corpus.urls import canonical_url
 from index.layout import IndexLayout
 from index.manifest import Manifest
 from index.storage.cache import BuildCache
@@ -133,8 +132,6 @@ def try_delta(
     except (sqlite3.Error, OSError) as exc:
         log.warning("updating with a full build: the current build's articles cannot be read (%s)", exc)
         return None
-    if denials:  # the files holding newly removed articles are read again: loading leaves those articles out
-        changed = sorted((set(changed) | _holding(before, denials)) & set(files_now["files"]))
     note("reading articles")
     cache_path = layout.embeddings_cache
     with BuildCache(cache_path) as memo:
@@ -231,15 +228,6 @@ def _new_denials(recorded: dict[str, Any] | None, files_now: dict[str, Any]) -> 
     then = {tuple(t) for t in (recorded or {}).get("denied", [])}
     now = {tuple(t) for t in files_now["denied"]}
     return None if then - now else now - then
-
-
-def _holding(before: dict[str, _Known], denials: set[tuple[str, ...]]) -> set[str]:
-    """The files that hold the articles of ``denials`` now, or held them when they were removed."""
-    ids = {d[0] for d in denials}
-    urls = {d[1] for d in denials if d[1]}
-    files = {d[2] for d in denials if d[2]}
-    files |= {k.path for i, k in before.items() if i in ids or (urls and k.url and canonical_url(k.url) in urls)}
-    return files
 
 
 def _write_part(

@@ -57,7 +57,7 @@ def source_lines(articles_dir: Path, feeds: Sequence[str] = ()) -> list[SourceLi
     loaded = load_articles([articles_dir], deny=deny_list([articles_dir])) if articles_dir.is_dir() else None
     articles = loaded.articles if loaded else []
     web = [a for a in articles if Path(a.path).parent == layout.web]
-    state = WebStore(articles_dir).load().state if layout.web.is_dir() else {}
+    state = WebStore(articles_dir).load_state()  # the pages themselves come with ``articles``
     lines: list[SourceLine] = []
     counted: set[str] = set()
     synced = state.get("sources", {})

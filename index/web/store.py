@@ -98,16 +98,21 @@ class WebStore:
                         continue
                     if isinstance(record, dict) and record.get("id") and record.get("url"):
                         self._remember(record, path)
-            state_path = self.root / STATE_FILE
-            if state_path.exists():
-                try:
-                    loaded = json.loads(state_path.read_text(encoding="utf-8"))
-                    if isinstance(loaded, dict):
-                        self.state.update(loaded)
-                except (OSError, json.JSONDecodeError) as exc:
-                    log.warning("ignoring unreadable %s: %s", state_path, exc)
+            self.load_state()
         self._loaded = True
         return self
+
+    def load_state(self) -> dict[str, Any]:
+        """Read only what runs remembered (listings, robots.txt, each source's syncs), not the stored pages."""
+        state_path = self.root / STATE_FILE
+        if state_path.exists():
+            try:
+                loaded = json.loads(state_path.read_text(encoding="utf-8"))
+                if isinstance(loaded, dict):
+                    self.state.update(loaded)
+            except (OSError, json.JSONDecodeError) as exc:
+                log.warning("ignoring unreadable %s: %s", state_path, exc)
+        return self.state
 
     def _remember(self, record: dict[str, Any], path: Path) -> StoredPage:
         page = StoredPage(
