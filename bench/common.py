@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import re
@@ -107,6 +108,8 @@ TARGETS: dict[str, str] = {
     "fully specified after a follow-up vs asked alone: answer in the reply": "no worse",
     "reply length, three sources, p50 / p95 characters": "typical ≤ 1,200",
     "time in answers: ARCD / headlines article-hit@1 with and without": "no cost",
+    "news about now: recent first / old first when only it answers (dev; held-out)": "≥ 0.90 / ≥ 0.90",
+    "news about now: dev art@1 / ans@5 change": "within ±0.005",
     "build, 2,000 articles: chunks/s (peak RSS)": "≥ 150 chunks/s",
     "update, one new article (process start included)": "≤ 2 s",
     "cold `index search`: wall / peak RSS": "≤ 2.0 s / 300 MB",
@@ -209,6 +212,11 @@ def build_index_cli(index: Path, articles: list[Path], extra: list[str] | None =
         cwd=ROOT,
         check=True,
     )
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """The records of a JSON-lines file (blank lines skipped)."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def need(path: Path) -> Path:

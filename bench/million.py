@@ -48,7 +48,18 @@ from pathlib import Path
 import numpy as np
 
 from bench.coldstart import bot_first_answer, timed
-from bench.common import ARCD_ARTICLES, ARCD_QUESTIONS, ROOT, SNN_ARTICLES, build_index_cli, need, record, summary_ms, table
+from bench.common import (
+    ARCD_ARTICLES,
+    ARCD_QUESTIONS,
+    ROOT,
+    SNN_ARTICLES,
+    build_index_cli,
+    need,
+    read_jsonl,
+    record,
+    summary_ms,
+    table,
+)
 from index.corpus.articles import load_articles
 from index.layout import IndexLayout
 from index.search.searcher import Searcher
@@ -84,10 +95,6 @@ class Source:
     @property
     def passages_per_article(self) -> float:
         return len(self.vectors) / len(self.records)
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def load_source(work: Path) -> Source:

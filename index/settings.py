@@ -104,6 +104,12 @@ class EngineSettings(BaseSettings):
     top_k: int = Field(3, ge=1, le=20, description="Sources shown per answer.")
     dense_weight: float = Field(0.3, ge=0, le=1, description="Weight of the dense score in fusion.")
     search_candidates: int = Field(100, ge=10, description="Candidates taken from each retriever before fusion.")
+    recent_days: int = Field(
+        30,
+        ge=0,
+        description="News about now: for a question that names no time, articles this many days from the newest one "
+        "join the candidates and lead when they answer about as well as an older one.",
+    )
     min_confidence: float | None = Field(
         None, ge=0, le=1, description="Answer probability below which the reply is 'nothing found' (empty: the model's)."
     )
@@ -173,6 +179,7 @@ class EngineSettings(BaseSettings):
         return SearchParams(
             dense_weight=self.dense_weight,
             candidates=self.search_candidates,
+            recent_days=self.recent_days,
             min_confidence=self.min_confidence,
             sure_confidence=self.sure_confidence,
         )

@@ -72,18 +72,15 @@ def test_a_correction_only_the_etag_reveals_is_found_by_the_recheck_of_recent_pa
         assert CORRECTION in "".join(p.read_text(encoding="utf-8") for p in stored)
 
 
-def test_recent_pages_are_rechecked_when_a_quarter_of_their_age_has_passed(tmp_path):
+def test_every_page_fetched_in_the_last_days_is_asked_again_at_each_refresh(tmp_path):
     store = WebStore(tmp_path).load()
     now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
-    for n, hours in enumerate((1, 24, 24, 72)):
-        fetched = (now - timedelta(hours=hours)).isoformat(timespec="seconds")
+    for n, hours in enumerate((1, 24, 47, 49)):
         store.save({"title": f"خبر {n}", "text": f"نص الخبر رقم {n} للاختبار.", "url": f"https://example.org/{n}"}, [])
         page = store.lookup(f"https://example.org/{n}")
-        store._by_id[page.id].fetched_at = fetched  # as if stored that long ago
-    day_old = [store.lookup(f"https://example.org/{n}").id for n in (1, 2)]
-    store.state["checked"] = {
-        day_old[0]: (now - timedelta(hours=1)).isoformat(),
-        day_old[1]: (now - timedelta(hours=7)).isoformat(),
-    }
+        store._by_id[page.id].fetched_at = (now - timedelta(hours=hours)).isoformat(timespec="seconds")
+    store.state["checked"] = {"x": now.isoformat()}  # as an earlier version left it
     due = [p.url for p in store.due_for_recheck(2, now)]
-    assert due == ["https://example.org/0", "https://example.org/2"], "the hour-old one, and the day-old one checked 7 h ago"
+    assert due == [f"https://example.org/{n}" for n in (0, 1, 2)], "newest first; the one fetched 49 h ago is not due"
+    assert due == [p.url for p in store.due_for_recheck(2, now)], "and again at the next refresh"
+    assert "checked" not in store.state

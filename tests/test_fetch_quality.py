@@ -8,8 +8,10 @@ import os
 import subprocess
 import sys
 
+from index.search.searcher import Searcher
 from tests.support.corpus import ROOT
 from tests.support.website import NewsSite, SiteServer, site_quality
+from tests.test_corrections import CORRECTION
 
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -18,7 +20,7 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def test_site_is_indexed_completely_and_cleanly(tmp_path):
+def test_site_is_indexed_completely_and_cleanly(tmp_path, embedder):
     site = NewsSite.generate(30, seed=11)
     with SiteServer(site) as server:
         env = {
@@ -48,6 +50,16 @@ def test_site_is_indexed_completely_and_cleanly(tmp_path):
         assert rechecked.returncode == 0 and "index already up to date: nothing embedded" in rechecked.stdout
         assert sorted(server.paths()) == sorted(["/feeds/rss.xml", *(p.path for p in site.pages)])
         assert "changed 0" in rechecked.stdout
+        # a correction the feed does not mention (same items, same dates): the next scheduled refresh serves it
+        page = site.pages[4]
+        page.paragraphs.append(CORRECTION)
+        corrected = run_cli(env=env)
+        assert corrected.returncode == 0 and "changed 1" in corrected.stdout, corrected.stdout
+        searcher = Searcher.open(tmp_path / "index", embedder=embedder)
+        assert searcher.manifest.articles == 30, "the corrected page replaced its old version"
+        hits = searcher.search(CORRECTION, k=5).hits
+        assert hits[0].url == server.url(page.path) and CORRECTION in hits[0].passage.text
+        assert [h.url for h in hits].count(server.url(page.path)) == 1, "0 stale versions served"
 
 
 def test_cli_reports_failures_per_url_and_exits_2(tmp_path):

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from index.search.grouping import find_copies, leading_passages
+from index.text.dates import UNKNOWN_DAY
 
 
 def walk(articles: list[int], max_articles: int, per_article: int) -> list[int]:
@@ -60,3 +61,19 @@ def test_copies_need_close_vectors_and_shared_words():
     read.clear()
     assert find_copies([10, 12], np.asarray([[1.0, 0.0], [0.0, 1.0]]), read_texts, 0.5) == ([0, 1], {})
     assert read == []  # nothing close: nothing read
+
+
+def test_copies_come_out_within_a_news_cycle():
+    """The same text ten days later is an update shown beside the older article, not a copy folded under it."""
+    text = "أعلنت وزارة الصحة اليوم عن افتتاح مستشفى جديد في مدينة جدة بسعة خمسمئة سرير"
+    texts = {10: text, 11: text, 12: text, 13: text}
+    vectors = np.asarray([[1.0, 0.0]] * 4)
+    days = np.asarray([100, 101, 110, UNKNOWN_DAY])
+
+    def read_texts(rows: list[int]) -> dict[int, str]:
+        return {r: texts[r] for r in rows}
+
+    kept, copies = find_copies([10, 11, 12, 13], vectors, read_texts, 0.5, days, copy_days=3)
+    assert kept == [0, 2] and copies == {0: [1, 3]}  # a day apart, or undated: copies; ten days: not
+    kept, copies = find_copies([10, 11, 12, 13], vectors, read_texts, 0.5)  # without days: every one is a copy
+    assert kept == [0] and copies == {0: [1, 2, 3]}

@@ -1,4 +1,7 @@
-"""Time in answers (index.recency): time words, windows from the newest article, newer first among ties."""
+"""Time in answers (index.recency): time words, windows from the newest article, newer first among ties, and news
+about now (recent articles among the candidates; a newer answer about as likely leads)."""
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,6 +15,7 @@ from index.search.recency import (
     Window,
     article_day,
     newer_first_among_ties,
+    recent_rows,
     time_window,
     window_bonus,
 )
@@ -111,3 +115,107 @@ def test_the_one_search_precheck_agrees_with_the_ordered_patterns(prefix):
             expected = next((window for pattern, window in _PATTERNS if pattern.search(normalised)), None)
             assert time_window(text) == expected, text
     assert time_window(f"ما الخبر {prefix}الاخرى ؟") is None  # "اخر" inside a word names no time
+
+
+def test_recent_rows_are_the_chunks_of_articles_near_the_newest_day():
+    article_day = np.array([100, 80, 60, UNKNOWN_DAY])
+    chunk_article = np.array([0, 0, 1, 2, 3, 3])
+    assert recent_rows(article_day, chunk_article, newest=100, days=30).tolist() == [0, 1, 2]
+    assert recent_rows(article_day, chunk_article, newest=100, days=0).tolist() == [0, 1]
+    # every dated chunk recent and no undated one: nothing to add; no dates at all: nothing either
+    assert recent_rows(np.array([100, 90]), np.array([0, 1]), newest=100, days=30) is None
+    assert recent_rows(np.array([UNKNOWN_DAY]), np.array([0]), newest=UNKNOWN_DAY, days=30) is None
+
+
+_TRAIN = "قطار الرياض"
+_OLD_STORY = (
+    "بدأت أعمال قطار الرياض في شوارع العاصمة، وقال مسؤولو قطار الرياض إن قطار الرياض سيخدم الأحياء الشمالية. "
+    "ويتابع سكان الرياض تقدم أعمال قطار الرياض كل يوم."
+)
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory, embedder):
+    """A long archive of 2015 stories that repeat a phrase, one 2026 article that answers with it said once,
+    and one old article alone holding the length of the track (its 2026 follow-up does not say it)."""
+    root = tmp_path_factory.mktemp("archive")
+    old = [
+        {
+            "id": f"old-{i}",
+            "title": f"أعمال {_TRAIN} {i}",
+            "date": f"2015-08-{i % 28 + 1:02d}",
+            "text": f"{_OLD_STORY} وأغلقت البلدية {word} لتسهيل الأعمال.",
+        }
+        for i, word in enumerate(["شارع العليا", "طريق الملك فهد", "شارع التحلية", "طريق العروبة", "شارع الثلاثين"])
+    ]
+    new = {
+        "id": "new-opening",
+        "title": "افتتاح خط جديد للنقل العام",
+        "date": "2026-11-20",
+        "text": f"افتتح خادم الحرمين الشريفين {_TRAIN} رسمياً يوم الأحد بعد سنوات من العمل، "
+        "وبلغ عدد ركاب اليوم الأول مئة ألف راكب.",
+    }
+    length_old = {
+        "id": "old-length",
+        "title": "طول مسارات المترو",
+        "date": "2015-07-25",
+        "text": "يبلغ طول مسارات مترو العاصمة 176 كيلومتراً موزعة على ستة خطوط تغطي أحياء المدينة.",
+    }
+    length_new = {
+        "id": "new-length",
+        "title": "طول مسارات المترو",
+        "date": "2026-11-21",
+        "text": "زار وفد من البلدية مسارات مترو العاصمة وتفقد المحطات وأثنى على نظافة العربات في الخطوط الستة.",
+    }
+    riders_old = {
+        "id": "old-riders",
+        "title": "ركاب حافلات المدينة",
+        "date": "2015-08-02",
+        "text": "وأوضحت الهيئة أن عدد ركاب حافلات النقل العام في المدينة بلغ 40 ألف راكب يومياً. "
+        "وتعمل الحافلات من السادسة صباحاً حتى منتصف الليل على عشرين خطاً.",
+    }
+    riders_new = {
+        "id": "new-riders",
+        "title": "الهيئة تعلن أرقام النقل العام",
+        "date": "2026-11-18",
+        "text": "وأوضحت الهيئة أن عدد ركاب حافلات النقل العام في المدينة بلغ 95 ألف راكب يومياً. "
+        "وأضافت أن أسطول الحافلات الكهربائية سيتضاعف خلال العام المقبل.",
+    }
+    write_jsonl(root / "a" / "n.jsonl", [*old, new, length_old, length_new, riders_old, riders_new])
+    run_build([root / "a"], root / "ix", embedder=embedder, progress=False)
+    return Searcher.open(root / "ix", embedder=embedder)
+
+
+def _ids(searcher: Searcher, question: str, **params) -> list[str]:
+    searcher.params = replace(searcher.params, candidates=4, min_confidence=0.0, **params)
+    try:
+        return [h.article_id for h in searcher.search(question, k=5).hits]
+    finally:
+        searcher.params = replace(searcher.params, candidates=100, recent_candidates=20)
+
+
+def test_a_recent_article_is_among_the_candidates_however_many_old_ones_outscore_it(archive):
+    question = f"ما أخبار {_TRAIN}؟"
+    assert "new-opening" not in _ids(archive, question, recent_candidates=0)  # the old ones fill every candidate place
+    assert "new-opening" in _ids(archive, question)
+
+
+def test_a_named_time_keeps_its_own_handling(archive):
+    # "in 2015" names a time: no recent passages are added, so the 2026 article does not crowd in
+    assert "new-opening" not in _ids(archive, f"ماذا حدث في {_TRAIN} في 2015؟")
+
+
+def test_only_the_old_article_holds_the_answer_so_it_comes_first(archive):
+    assert _ids(archive, "كم يبلغ طول مسارات مترو العاصمة؟")[0] == "old-length"
+
+
+def test_when_both_answer_the_newer_one_comes_first(archive):
+    question = "كم عدد ركاب حافلات النقل العام في المدينة يومياً؟"
+    assert _ids(archive, question)[0] == "new-riders"
+    assert _ids(archive, question, recency_margin=0.0)[0] == "old-riders", "without the rule the old one leads"
+
+
+def test_a_newer_article_leads_only_when_it_restates_the_first_ones_answer(archive):
+    """The same pair asked what only the old one's second sentence answers: the newer one (third) does not lead."""
+    ids = _ids(archive, "متى تعمل حافلات المدينة على خطوطها العشرين؟")
+    assert ids[0] == "old-riders" and "new-riders" in ids[:3]

@@ -10,11 +10,15 @@ import numpy as np
 from index.results import Hit, Passage
 from index.storage.loading import StoredIndex
 from index.text.arabic import tokenize
+from index.text.dates import UNKNOWN_DAY
 
 from .retrieval import Candidates, stored_vectors
 
 # Passages of one wire story in two outlets embed almost identically; below this they are not compared word by word.
 DUPLICATE_COSINE = 0.8
+# Copies of one wire story come out within a news cycle; an article that repeats an older one's text weeks later
+# (an update, a follow-up with new figures) is news of its own, shown beside it, not folded under it.
+COPY_DAYS = 3
 SPARE_ARTICLES = 5  # looked at beyond k, in case duplicates are collapsed
 
 
@@ -49,7 +53,13 @@ def leading_passages(articles: np.ndarray, max_articles: int, per_article: int) 
 
 
 def group(
-    stored: StoredIndex, cands: Candidates, k: int, per_article: int, collapse: bool = True, duplicate_similarity: float = 0.5
+    stored: StoredIndex,
+    cands: Candidates,
+    k: int,
+    per_article: int,
+    collapse: bool = True,
+    duplicate_similarity: float = 0.5,
+    copy_days: int | None = COPY_DAYS,
 ) -> list[Hit]:
     """Walk candidates best-first, one Hit per article with up to ``per_article`` passages; at most ``k`` hits.
 
@@ -69,7 +79,8 @@ def group(
     kept: list[int] = list(range(len(order)))
     copies: dict[int, list[int]] = {}
     if collapse and len(order) > 1:
-        kept, copies = find_copies(lead_rows, stored_vectors(stored, lead_rows), _text_reader(stored), duplicate_similarity)
+        days = stored.analyses.article_day[np.asarray(order)]
+        kept, copies = find_copies(lead_rows, stored_vectors(stored, lead_rows), _text_reader(stored), duplicate_similarity, days)
     kept = kept[:k]
     shown = [order[i] for i in kept]
     chunk_rows = stored.chunks([rows[i] for art in shown for i in picked[art]])
@@ -97,17 +108,27 @@ def _text_reader(stored: StoredIndex) -> Callable[[list[int]], dict[int, str]]:
 
 
 def find_copies(
-    rows: list[int], vectors: np.ndarray | None, read_texts: Callable[[list[int]], dict[int, str]], similarity: float
+    rows: list[int],
+    vectors: np.ndarray | None,
+    read_texts: Callable[[list[int]], dict[int, str]],
+    similarity: float,
+    days: np.ndarray | None = None,
+    copy_days: int = COPY_DAYS,
 ) -> tuple[list[int], dict[int, list[int]]]:
     """Which passages of a best-first list are copies of an earlier one (the same wire story in two outlets).
 
     Passage vectors pick the pairs worth checking (a copy is very close in embedding
     space; without vectors every pair is checked); shared word 3-grams confirm them,
-    so only the texts of close pairs are read (``read_texts``, once).
+    so only the texts of close pairs are read (``read_texts``, once). With ``days`` (each
+    passage's article day), two dated articles more than ``copy_days`` apart are never copies.
     Returns the positions kept, and for each kept position the positions of its copies.
     """
     n = len(rows)
     similar = np.ones((n, n), dtype=bool) if vectors is None else (vectors @ vectors.T) >= DUPLICATE_COSINE
+    if days is not None:
+        d = np.asarray(days, dtype=np.int64)
+        dated = d != UNKNOWN_DAY
+        similar &= ~(dated[:, None] & dated[None, :] & (np.abs(d[:, None] - d[None, :]) > copy_days))
     np.fill_diagonal(similar, False)
     below = np.tril(similar, -1)  # the pairs compared: each passage with the ones before it
     involved = np.flatnonzero(below.any(axis=0) | below.any(axis=1)).tolist()

@@ -1,4 +1,4 @@
-"""Time in answers: questions that name a time prefer articles of that window; ties go to the newer article.
+"""Time in answers: a named time prefers its window; otherwise recent articles join the candidates and lead among equals.
 
 "Today" in a news archive means the newest day in it, not the server's clock (an
 archive of 2015 news answers "what happened yesterday?" with its own
@@ -17,12 +17,17 @@ from index.text.arabic import normalize
 from index.text.dates import UNKNOWN_DAY, article_day
 
 __all__ = [
+    "RECENCY_DEPTH",
+    "RECENCY_MARGIN",
+    "RECENT_CANDIDATES",
+    "RECENT_DAYS",
     "TIE_MARGIN",
     "UNKNOWN_DAY",
     "WINDOW_BONUS",
     "Window",
     "article_day",
     "newer_first_among_ties",
+    "recent_rows",
     "time_window",
     "window_bonus",
 ]
@@ -32,6 +37,14 @@ __all__ = [
 WINDOW_BONUS = 0.5
 # Two hits whose scores are this close are "about equally relevant": the newer one goes first.
 TIE_MARGIN = 0.02
+# News about now (a question naming no time): articles this many days from the newest are "recent";
+RECENT_DAYS = 30
+# this many of their passages join the candidates, whatever the older ones score;
+RECENT_CANDIDATES = 20
+# and, among the top RECENCY_DEPTH hits, a newer article that restates the first one's answer leads when its own
+# answer sentence (read as if it led) is this close to the first hit's (index/answer/restating.py; bench/news_now.py).
+RECENCY_MARGIN = 0.2
+RECENCY_DEPTH = 3
 
 
 @dataclass(frozen=True)
@@ -122,3 +135,12 @@ def newer_first_among_ties(scores: list[float], days: list[int], margin: float =
                 order[i], order[i + 1] = b, a
                 changed = True
     return order
+
+
+def recent_rows(article_day: np.ndarray, chunk_article: np.ndarray, newest: int, days: int) -> np.ndarray | None:
+    """Chunk rows of the articles dated within ``days`` of ``newest``; None when that is every chunk or none."""
+    if newest == UNKNOWN_DAY or days < 0:
+        return None
+    recent_article = (article_day != UNKNOWN_DAY) & (article_day >= newest - days)
+    rows = np.flatnonzero(recent_article[chunk_article])
+    return rows if 0 < rows.size < chunk_article.size else None

@@ -69,11 +69,16 @@ def retrieve(
     candidates: int,
     dense_weight: float,
     timings: dict[str, float] | None = None,
+    recent: np.ndarray | None = None,
+    recent_candidates: int = 0,
 ) -> Candidates:
     """Candidate chunks for a question: the union of both retrievers' top ``candidates``, best first.
 
     ``dense_weight`` applies when the question shares words with the corpus; with
     no BM25 match at all (another script, or only unknown words) the dense order stands.
+    ``recent`` (chunk rows of recent articles) adds each retriever's top ``recent_candidates``
+    among them: in a long archive, many old passages can outscore the one recent article that
+    answers, and a stage that prefers recent answers can only choose among the candidates.
     """
     import time
 
@@ -88,7 +93,7 @@ def retrieve(
             all_cosines = stored.flat @ np.asarray(qvec, dtype=np.float32)
             if stored.deleted is not None:  # a build of parts: rows an update replaced or removed are never found
                 all_cosines[stored.deleted] = -np.inf
-            dense_rows = top_rows(all_cosines, c)
+            dense_rows = _with_recent(top_rows(all_cosines, c), all_cosines, recent, recent_candidates)
             dense_rows = dense_rows[np.isfinite(all_cosines[dense_rows])]
             dense_top = all_cosines[dense_rows]
         else:
@@ -106,7 +111,7 @@ def retrieve(
     if mode == "dense":
         out = Candidates(dense_rows, dense_top.astype(np.float32), dense_top, lexical_all[dense_rows])
     else:
-        lex_rows = top_rows(lexical_all, c)
+        lex_rows = _with_recent(top_rows(lexical_all, c), lexical_all, recent, recent_candidates)
         lex_rows = lex_rows[lexical_all[lex_rows] > 0]
         if mode == "lexical":
             out = Candidates(lex_rows, lexical_all[lex_rows], None, lexical_all[lex_rows])
@@ -118,6 +123,14 @@ def retrieve(
     out = out.reorder(np.argsort(-out.scores, kind="stable"))
     timings["fusion"] = time.perf_counter() - t
     return out
+
+
+def _with_recent(rows: np.ndarray, scores: np.ndarray, recent: np.ndarray | None, n: int) -> np.ndarray:
+    """``rows`` and the best ``n`` of the ``recent`` rows by ``scores`` (each row once, order not kept)."""
+    if recent is None or n <= 0 or not recent.size:
+        return rows
+    best = recent[top_rows(scores[recent], min(n, recent.size))]
+    return np.union1d(rows, best)
 
 
 def _dense_scores(

@@ -27,19 +27,32 @@ from index.answer.head import head_scores
 from index.answer.learned import RETRAIN, LearnedModel, ModelFileError
 from index.answer.matching import Matcher
 from index.answer.ordering import lead_with_best_answer, rerank_hits
+from index.answer.restating import recent_lead
 from index.answer.selector import SENTENCE_FEATURES, SentenceRef, choose_answers, sentence_cosines
 from index.embedding.embedder import Embedder, is_builtin, load_embedder
 from index.manifest import Manifest
-from index.question import analyse_question
+from index.question import Question, analyse_question
 from index.results import Hit, Passage, SearchResult
 from index.storage.loading import StoredIndex, open_index
 from index.storage.vectors import single_threaded_search
 from index.text.arabic import is_mostly_latin
 
 from .followup import FOLLOWUP_BONUS, Understood, understand
-from .grouping import group
+from .grouping import COPY_DAYS, group
 from .names import NameIndex, name_terms
-from .recency import TIE_MARGIN, UNKNOWN_DAY, WINDOW_BONUS, newer_first_among_ties, time_window, window_bonus
+from .recency import (
+    RECENCY_DEPTH,
+    RECENCY_MARGIN,
+    RECENT_CANDIDATES,
+    RECENT_DAYS,
+    TIE_MARGIN,
+    UNKNOWN_DAY,
+    WINDOW_BONUS,
+    newer_first_among_ties,
+    recent_rows,
+    time_window,
+    window_bonus,
+)
 from .rerank import rerank
 from .retrieval import MODES, Candidates, retrieve, stored_vectors
 
@@ -62,6 +75,7 @@ class SearchParams:
     answer_passages: int = 2  # passages per article the answer sentence is chosen from (the best one leads)
     collapse_duplicates: bool = True
     duplicate_similarity: float = 0.5
+    copy_days: int | None = COPY_DAYS  # wire copies are at most this many days apart (None: any dates)
     min_confidence: float | None = None  # answer probability below it: "nothing found" (None: the model's threshold)
     sure_confidence: float | None = None  # below it: "no sure answer" and the closest passages (None: the model's)
     sentence_weight: float = 1.0
@@ -72,6 +86,11 @@ class SearchParams:
     window_bonus: float = WINDOW_BONUS  # re-rank bonus for articles in the time window a question names (0: off)
     tie_margin: float = TIE_MARGIN  # hits this close in score go newer first (0: off)
     followup_bonus: float = FOLLOWUP_BONUS  # re-rank bonus, for a follow-up, for the article the previous reply led with
+    # news about now, for questions that name no time (docs/answers.md, "News about now"):
+    recent_days: int = RECENT_DAYS  # articles this close to the archive's newest day are "recent"
+    recent_candidates: int = RECENT_CANDIDATES  # passages of recent articles added to the candidates (0: off)
+    recency_margin: float = RECENCY_MARGIN  # a newer answer this close to the first one's leads (0: off)
+    recency_depth: int = RECENCY_DEPTH  # ... among this many top hits
 
 
 @dataclass(frozen=True)
@@ -250,10 +269,11 @@ class Searcher:
         p = self.params
         # a question in another script shares few words with the corpus: the dense side leads
         weight = p.cross_dense_weight if q.cross_language else p.dense_weight
-        cands = retrieve(self.stored, q.terms, qvec, mode, p.candidates, weight, timings)
+        window = time_window(q.text)
+        recent = self.recent if about_now(q) and not len(prefer) else None
+        cands = retrieve(self.stored, q.terms, qvec, mode, p.candidates, weight, timings, recent, p.recent_candidates)
         t = time.perf_counter()
         cands = rerank(cands, matcher, p.rerank_depth, p.sentence_weight, p.phrase_weight)
-        window = time_window(q.text)
         if window is not None and cands.rows.size and self.newest_day != UNKNOWN_DAY and p.window_bonus > 0:
             analyses = self.stored.analyses
             days = analyses.article_day[analyses.chunk_article[cands.rows]]
@@ -269,6 +289,12 @@ class Searcher:
         return cands
 
     @functools.cached_property
+    def recent(self) -> np.ndarray | None:
+        """Chunk rows of the articles within ``recent_days`` of the newest (None: every article is, or none is dated)."""
+        analyses = self.stored.analyses
+        return recent_rows(analyses.article_day, analyses.chunk_article, self.newest_day, self.params.recent_days)
+
+    @functools.cached_property
     def newest_day(self) -> int:
         """The newest article's day: where "today" and "yesterday" are measured from."""
         days = self.stored.analyses.article_day
@@ -278,7 +304,7 @@ class Searcher:
         """One hit per article, best first, duplicates collapsed; each with the passages its answer is chosen from."""
         p = self.params
         per_article = max(passages_per_article or p.passages_per_article, p.answer_passages)
-        hits = group(self.stored, cands, k, per_article, p.collapse_duplicates, p.duplicate_similarity)
+        hits = group(self.stored, cands, k, per_article, p.collapse_duplicates, p.duplicate_similarity, p.copy_days)
         days = self.stored.analyses.article_day
         order = newer_first_among_ties([h.score for h in hits], [int(days[h.article_idx]) for h in hits], p.tie_margin)
         return rerank_hits(hits, order)
@@ -295,11 +321,22 @@ class Searcher:
             matcher = matcher.reweighted(matcher.q.carried_weighing())
         choose_answers(matcher, hits, self.models.sentence, self.similarity(matcher, query_vector))
         hits = lead_with_best_answer(hits, self.params.answer_depth)
+        if about_now(matcher.q) and self.params.recency_margin > 0:
+            hits = self.lead_with_recent(matcher, hits)
         bm25 = dict(zip(cands.rows.tolist(), cands.bm25.tolist(), strict=True))
         k1 = self.manifest.lexical.k1
         head = self.head_scores(hits, query_vector)
         signals = answer_probabilities(matcher, hits, bm25, self.models.answerability, k1, head)
         return hits, signals
+
+    def lead_with_recent(self, matcher: Matcher, hits: list[Hit]) -> list[Hit]:
+        """News about now: among the top ``recency_depth`` hits, a newer one that restates the first one's answer
+        leads (``answer.restating``)."""
+        p = self.params
+        top = hits[: p.recency_depth]
+        days = [int(self.stored.analyses.article_day[h.article_idx]) for h in top]
+        lead = recent_lead(matcher, top, self.models.sentence, days, p.recency_margin)
+        return rerank_hits(hits, [lead, *(i for i in range(len(hits)) if i != lead)]) if lead else hits
 
     def head_scores(self, hits: Sequence[Hit], query_vector: np.ndarray | None) -> np.ndarray | None:
         """The learned head's score of each hit's passage, from the vectors the index holds (None: no head)."""
@@ -350,6 +387,15 @@ class Searcher:
         hits = [] if no_answer else hits
         understood_as = understood.shown if understood.followup else None
         return SearchResult(q.text, mode, hits, no_answer, confidence, timings, signals, tentative, lang, low, understood_as)
+
+
+def about_now(q: Question) -> bool:
+    """Does news about now apply: the question names no time (no window word, no year) and follows no earlier one?
+
+    A named time keeps its own handling (the window bonus, the year features); a follow-up leans on
+    the article the previous reply led with.
+    """
+    return time_window(q.text) is None and not q.years and not q.followup
 
 
 def _same_model(a: str, b: str) -> bool:

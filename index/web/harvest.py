@@ -124,8 +124,8 @@ def harvest(
     ``StoreBusy`` when another fetch holds the directory for more than ``lock_wait`` seconds.
 
     With ``recheck_days`` (the scheduled refresh), pages stored that many days back or less are
-    asked for again with their ETag and Last-Modified, each when due (``WebStore.due_for_recheck``):
-    a correction is found even when neither a feed nor a sitemap says so (unchanged, a 304).
+    asked for again with their ETag and Last-Modified (``WebStore.due_for_recheck``): a correction
+    is found even when neither a feed nor a sitemap says so (unchanged, a 304).
     """
     started = time.perf_counter()
     config = config or FetchConfig()
@@ -284,8 +284,6 @@ def _rechecks(
     with their ETag); and the "known" outcomes without those pages (their download says what became of them)."""
     planned = {page.id for t in todo if (page := store.lookup(t.url)) is not None}
     recent = [p for p in store.due_for_recheck(days) if p.id not in planned][:limit]
-    for page in recent:
-        store.mark_checked(page)
     again = {p.id for p in recent}
     listing_of: dict[str, str] = {}
     kept = []

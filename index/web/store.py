@@ -253,32 +253,16 @@ class WebStore:
         listed[listing] = kept | {canonical_url(url) or url: updated for url, updated in dates.items()}
 
     def due_for_recheck(self, days: float, now: datetime | None = None) -> list[StoredPage]:
-        """Pages stored (or changed) in the last ``days`` days whose next check is due, newest first.
+        """Pages stored (or changed) in the last ``days`` days, newest first: each refresh asks for them all again.
 
-        A page is checked again once a quarter of its age has passed since its last check: an hour-old
-        page at every refresh, a day-old one every six hours. Corrections come early, and a site's
-        recent pages cost a few conditional requests each, not one per page per refresh.
+        Each costs one conditional request (a 304 when unchanged), so a correction is served after the
+        next refresh even when neither a feed nor a sitemap says the page changed.
         """
         now = now or datetime.now(UTC)
-        checked = self.state.setdefault("checked", {})
+        self.state.pop("checked", None)  # kept by an earlier version that spaced the checks out
         since = (now - timedelta(days=days)).isoformat(timespec="seconds")
-        due = []
-        for page in self._by_id.values():
-            if not page.fetched_at or page.fetched_at < since:
-                continue
-            try:
-                stored = datetime.fromisoformat(page.fetched_at)
-                last = datetime.fromisoformat(max(checked.get(page.id, ""), page.fetched_at))
-            except ValueError:
-                continue
-            if now - last >= (now - stored) / 4:
-                due.append(page)
-        for gone in [i for i in checked if i not in self._by_id or self._by_id[i].fetched_at < since]:
-            del checked[gone]
-        return sorted(due, key=lambda p: p.fetched_at, reverse=True)
-
-    def mark_checked(self, page: StoredPage) -> None:
-        self.state.setdefault("checked", {})[page.id] = now_iso()
+        recent = [page for page in self._by_id.values() if page.fetched_at and page.fetched_at >= since]
+        return sorted(recent, key=lambda p: p.fetched_at, reverse=True)
 
     # -------------------------------------------------------------- locking
 
