@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable, Collection
@@ -25,7 +26,7 @@ from index.build import BuildReport, RemovalRefused
 from index.build.takedown import Found
 from index.corpus.uploads import Upload
 from index.questionlog import read_log
-from index.tools.report import Report, build_report, daily_chart_png
+from index.tools.report import ChartLabels, Report, build_report, daily_chart_png
 from index.tools.sources import source_lines
 
 from .builds import LockWaitTimeout, ReindexBusy
@@ -122,7 +123,7 @@ async def run_update(
         asyncio.run_coroutine_threadsafe(_edit_quietly(status, note), loop)
 
     async def on_wait() -> None:
-        minutes = f"{builds.settings.index_lock_wait_seconds / 60:g}"
+        minutes = builds.settings.index_lock_wait_seconds / 60
         await status.reply_html(text("reindex_waiting", lang, minutes=minutes))
 
     try:
@@ -136,7 +137,7 @@ async def run_update(
         await status.reply_html(text("reindex_busy", lang))
         return None
     except LockWaitTimeout:
-        await status.reply_html(text("reindex_gave_up", lang, minutes=f"{builds.settings.index_lock_wait_seconds / 60:g}"))
+        await status.reply_html(text("reindex_gave_up", lang, minutes=builds.settings.index_lock_wait_seconds / 60))
         return None
     except RemovalRefused as refused:
         body, markup = removal_prompt(context, refused, lang)
@@ -152,11 +153,16 @@ async def run_update(
 
 
 def without_paths(message: str, settings: Settings) -> str:
-    """``message`` with the server's folders named by their settings: no server path is shown in Telegram."""
+    """``message`` with no server path in it: the configured folders by their settings' names, any other path by
+    its last part (error texts from libraries quote the paths they failed on)."""
     for folder, name in ((settings.articles_dir, "ARTICLES_DIR"), (settings.index_dir, "INDEX_DIR")):
-        for spelled in {str(folder.resolve()), str(folder)}:
+        for spelled in sorted({str(folder.resolve()), str(folder)}, key=len, reverse=True):
             message = message.replace(spelled, name)
-    return message
+    return _ABSOLUTE_PATH.sub(lambda m: m.group(1) or "…", message)
+
+
+# an absolute path that is not part of a URL or a word: "/srv/x/y.json" -> "y.json"
+_ABSOLUTE_PATH = re.compile(r"(?<![\w:/.~])/(?:[^\s/:'\"<>]+/)+([^\s/:'\"<>]*)")
 
 
 def done_text(report: BuildReport, lang: str, settings: Settings) -> str:
@@ -273,7 +279,7 @@ async def report(update: Update, context: Context) -> None:
         await message.reply_html(text("report_usage", lang))
         return
     days = int(args[0]) if args else None
-    made, chart = await asyncio.to_thread(_make_report, path, days)
+    made, chart = await asyncio.to_thread(_make_report, path, days, lang)
     await send(message, report_messages(made, lang))
     if chart:
         await message.reply_photo(chart, caption=text("report_chart", lang))
@@ -291,11 +297,17 @@ async def sources(update: Update, context: Context) -> None:
     await send(update.effective_message, sources_messages(lines, lang))
 
 
-def _make_report(path: Path, days: int | None) -> tuple[Report, bytes | None]:
-    """Read the log and build the report (and the chart when there are 3+ days): in a worker thread."""
+def _make_report(path: Path, days: int | None, lang: str) -> tuple[Report, bytes | None]:
+    """Read the log and build the report (and the chart, labelled in ``lang``, when there are 3+ days): in a worker
+    thread."""
     records = read_log(path)[0] if path.exists() else []
     made = build_report(records, days=days)
-    return made, daily_chart_png(made) if made.chart_worthy else None
+    return made, daily_chart_png(made, chart_labels(lang)) if made.chart_worthy else None
+
+
+def chart_labels(lang: str) -> ChartLabels:
+    """The report chart's words in ``lang``."""
+    return ChartLabels(*(text(f"chart_{part}", lang) for part in ("title", "axis", "answered", "tentative", "nothing")))
 
 
 # ---------------------------------------------------------------- telling every admin

@@ -32,7 +32,7 @@ from .builds import Builds
 from .context import CONTEXT_TYPES, BotData
 from .ratelimit import QuestionLimiter
 from .service import QAService
-from .texts import ADMIN_COMMANDS, AR, COMMANDS, EN
+from .texts import AR, EN, commands
 
 log = logging.getLogger(__name__)
 
@@ -220,8 +220,7 @@ async def _post_init(app: Application) -> None:
 
 def _menu(lang: str | None, admin: bool) -> list[BotCommand]:
     """The command menu for apps in ``lang`` (None: any other language, given the Arabic menu)."""
-    names = COMMANDS[lang or AR] + (ADMIN_COMMANDS[lang or AR] if admin else [])
-    return [BotCommand(c, d) for c, d in names]
+    return [BotCommand(c, d) for c, d in commands(lang or AR, admin)]
 
 
 async def publish_commands(bot, admin_ids: list[int]) -> None:

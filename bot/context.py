@@ -54,6 +54,7 @@ class UserData:
     """What the bot keeps per user, in memory until a restart."""
 
     lang: str | None = None  # chosen with /lang; otherwise each message's script decides
+    wrote: str | None = None  # the language of the last message with words of its own (for buttons, links, files)
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -63,12 +64,28 @@ Handler = Callable[[Update, Context], Awaitable[None]]
 
 
 def reader_lang(update: Update, context: Context, sample: str | None = None) -> str:
-    """The reader's /lang choice; else English for Latin-script ``sample`` or a non-Arabic app; else Arabic."""
-    chosen = context.user_data.lang if context.user_data is not None else None
-    if chosen in (AR, EN):
-        return chosen
+    """The reader's /lang choice; else the script of ``sample``'s own words (links, commands and mentions aside);
+    else the language they last wrote in; else English for a non-Arabic app; else Arabic.
+
+    An admin who writes Arabic and sends "/add https://…" gets Arabic: a link is not a language.
+    """
+    data = context.user_data
+    if data is not None and data.lang in (AR, EN):
+        return data.lang
+    words = _NOT_WORDS.sub(" ", sample or "")
+    if any(ch.isalpha() for ch in words):
+        lang = language_for(words)
+        if data is not None:
+            data.wrote = lang
+        return lang
+    if data is not None and data.wrote in (AR, EN):
+        return data.wrote
     user = update.effective_user
-    return language_for(sample, user.language_code if user else None)
+    return language_for(None, user.language_code if user else None)
+
+
+# what a message holds besides its writer's words: links, bot commands, @mentions, e-mail addresses
+_NOT_WORDS = re.compile(r"(?:https?://|www\.)\S+|/\w+(?:@\w+)?|\S+@\S+|@\w+")
 
 
 def is_admin(update: Update, context: Context) -> bool:

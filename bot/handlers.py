@@ -19,7 +19,7 @@ from telegram.error import BadRequest, TelegramError
 from .context import Context, button_match, clean_question, is_admin, reader_lang, send
 from .conversations import private_key, thread_key
 from .deeplinks import question_from_payload
-from .render import full_passage_messages, reply_messages
+from .render import first_page, full_passage_messages, reply_messages
 from .replies import examples, help_text, welcome_text
 from .texts import AR, EN, text
 
@@ -164,7 +164,7 @@ async def answer(update: Update, context: Context, question: str, fresh: bool = 
         rid,
         0 if result.no_answer else len(result.hits),
         0,
-        top_k,
+        first_page(result, top_k),
         lang,
         feedback=service.feedback_on and not result.no_answer,
         followup=result.understood_as is not None,
@@ -260,9 +260,11 @@ async def _result_button(update: Update, context: Context, more: bool) -> None:
             )
         await send(message, full_passage_messages(hit, number + 1, item.lang), down)
         return
+    first = first_page(item.result, top_k)
+    before = (0, first) if number <= first else (number - top_k, top_k)  # the page the button was on
     try:  # drop the "more" button from the page it was on
         await query.edit_message_reply_markup(
-            result_keyboard(rid, len(hits), number - top_k, top_k, item.lang, with_more=False, feedback=service.feedback_on)
+            result_keyboard(rid, len(hits), *before, item.lang, with_more=False, feedback=service.feedback_on)
         )
     except BadRequest as exc:  # too old to edit, or already edited by a double press
         log.debug("could not edit buttons: %s", exc)

@@ -1,7 +1,7 @@
 """Inline mode: "@bot question" typed in any chat lists attributed answers; picking one posts it there.
 
-Short queries list the newest articles; "nothing found" is one explanatory
-result, never an error. Searches run in the service's thread pool like every
+Short queries list the newest articles; "nothing found" and "no sure answer" are one
+explanatory result each, never an error and never a passage dressed as an answer. Searches run in the service's thread pool like every
 other, and are kept out of the question log (a reader's every keystroke would
 land there).
 """
@@ -14,9 +14,11 @@ import secrets
 from telegram import InlineQueryResultArticle, InlineQueryResultsButton, InputTextMessageContent, Update
 from telegram.constants import ParseMode
 
+from index.results import NOTHING, TENTATIVE
+
 from .context import Context, clean_question, reader_lang
 from .deeplinks import start_payload
-from .render import InlineItem, inline_items, inline_latest, inline_notice
+from .inline_cards import InlineItem, inline_items, inline_latest, inline_notice, inline_unsure
 from .service import QAService
 from .texts import text
 
@@ -62,6 +64,8 @@ async def inline_answer(service: QAService, question: str, lang: str) -> list[In
         latest = inline_latest(await service.latest(INLINE_RESULTS), lang)
         return latest or [inline_notice("no-index", "inline_no_index_title", "no_index", lang)]
     result = await service.search_inline(question)
-    if result.no_answer or not result.hits:
+    if result.band == NOTHING:
         return [inline_notice("nothing", "inline_nothing_title", "inline_nothing", lang)]
+    if result.band == TENTATIVE:  # a card quoting a passage could be sent into any chat as if it answered
+        return [inline_unsure(question, lang)]
     return inline_items(result, lang, INLINE_RESULTS, prefix=secrets.token_urlsafe(6))

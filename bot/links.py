@@ -31,23 +31,18 @@ from index.layout import ArticlesLayout
 from index.web.harvest import HarvestReport, Outcome, harvest
 from index.web.store import StoreBusy
 
-from .admin import AdminAlerts, removal_prompt
+from .admin import AdminAlerts, removal_prompt, without_paths
 from .builds import Builds, LockWaitTimeout
-from .context import Context, admin_only, command_text
+from .context import Context, admin_only, command_text, reader_lang
 from .handlers import private_text
 from .settings import Settings
-from .texts import language_for, reason_text, text
+from .texts import reason_text, text
 
 log = logging.getLogger(__name__)
 
 MAX_LINKS = 20  # links taken from one message
 LISTED = 10  # titles and failures listed in a reply
 FETCH_WORKERS = 4  # the bot shares its 2 cores with readers' searches
-
-
-def _lang(update: Update, sample: str | None = None) -> str:
-    user = update.effective_user
-    return language_for(sample, user.language_code if user else None)
 
 
 # ---------------------------------------------------------------- handlers
@@ -58,7 +53,7 @@ async def add_command(update: Update, context: Context) -> None:
     """/add URL ... (admins): fetch and index links; /add followed by pasted page text: index that text."""
     message = update.effective_message
     body = command_text(message.text or "")
-    lang = _lang(update, body[:200] or None)
+    lang = reader_lang(update, context, body[:400])
     links = urls_in_text(body)
     rest = re.sub(r"https?://\S+", " ", body).split()
     if links and len(rest) <= 3 * len(links) + 3:  # links, perhaps with a word or two around them
@@ -77,7 +72,7 @@ async def admin_links(update: Update, context: Context) -> None:
     if not links:  # "http://" alone, or a link that is not http(s): an ordinary question after all
         await private_text(update, context)
         return
-    lang = _lang(update, re.sub(r"https?://\S+", " ", message.text or "").strip() or None)
+    lang = reader_lang(update, context, message.text)
     await _add_links(message, context, links[:MAX_LINKS], lang)
 
 
@@ -159,11 +154,11 @@ async def _index_if_needed(context: Context, settings: Settings, stored: bool, s
         await status.reply_html(body, reply_markup=markup)
         return ""
     except LockWaitTimeout:
-        minutes = f"{settings.index_lock_wait_seconds / 60:g}"
+        minutes = settings.index_lock_wait_seconds / 60
         return text("reindex_gave_up", lang, minutes=minutes)
     except Exception as exc:  # the articles are stored; the next update indexes them
         log.exception("index update after fetching failed")
-        return text("fetch_index_failed", lang, error=html.escape(str(exc)[:300]))
+        return text("fetch_index_failed", lang, error=html.escape(without_paths(str(exc), settings)[:300]))
     return text("fetch_indexed", lang, articles=build.articles, encoded=build.encoded, seconds=build.seconds)
 
 

@@ -12,27 +12,29 @@ begins with a Latin name or a number still reads right to left.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date
 from pathlib import Path
 
 from index.corpus.urls import safe_link
 from index.results import NOTHING, SNIPPET_CHARS, TENTATIVE, Hit, Passage, SearchResult
+from index.text.arabic import normalize
+from index.text.sentences import split_sentences
 from index.tools.report import Report
 from index.tools.sources import SourceLine
 
+from .i18n import day
 from .texts import AR, text
 
 LIMIT = 4096
 ANSWER_CHARS = 300  # the answer line is cut (at a word) beyond this
 TITLE_CHARS = 300  # a title is cut (at a word) beyond this: it is a link, and a link is never split
 RLM = "\u200f"
-
-_MONTHS_AR = ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر")
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+TENTATIVE_SOURCES = 2  # a "no sure answer" reply shows at most this many sources...
+TENTATIVE_CHARS = 600  # ... in at most this many visible characters (title, outlet, date, snippets)
+TENTATIVE_TITLE_CHARS = 90
 
 
 @dataclass(frozen=True)
@@ -175,18 +177,17 @@ def pack(blocks: list[Block], fmt: Format, limit: int = LIMIT) -> list[str]:
 
 
 def format_date(value: str, lang: str = AR) -> str:
-    """'2026-11-03' or '2015-07-21 02:16:27' -> '3 نوفمبر 2026' / '3 Nov 2026'; anything else unchanged."""
+    """'2026-11-03' or '2015-07-21 02:16:27' -> '3 نوفمبر 2026' / '3 Nov 2026' (Babel, Latin digits); else unchanged."""
     if not value:
         return ""
     match = re.match(r"(\d{4})-(\d{2})-(\d{2})", value.strip())
     if not match:
         return value.strip()
     try:
-        day = datetime(int(match[1]), int(match[2]), int(match[3]))
+        when = date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
         return value.strip()
-    months = _MONTHS_AR if lang == AR else _MONTHS_EN
-    return f"{day.day} {months[day.month - 1]} {day.year}"
+    return day(when, lang)
 
 
 def meta_line(source: str, date: str, lang: str) -> str:
@@ -208,15 +209,53 @@ def clip(text: str, limit: int) -> str:
     return text[: cut if cut > limit // 2 else limit - 1].rstrip(" ،,؛;:") + "…"
 
 
-def snippet_runs(passage: Passage, limit: int = SNIPPET_CHARS) -> list[Run]:
-    """The passage's snippet (answer sentence and at most one neighbour), its answer sentence bold, cut to ``limit``."""
+def sentence_key(sentence: str) -> str:
+    """What makes two shown sentences "the same": their normalised words (letter forms, digits, spacing)."""
+    return " ".join(normalize(sentence).split())
+
+
+def snippet_runs(passage: Passage, limit: int = SNIPPET_CHARS, shown: set[str] | None = None) -> list[Run]:
+    """The passage's snippet (answer sentence and at most one neighbour), its answer sentence bold, cut to ``limit``.
+
+    With ``shown`` (the sentences a reply already holds, added to as it goes), a sentence already
+    shown is left out: a reply never says the same thing twice.
+    """
     start, end = passage.snippet_span
-    if end - start > limit:  # one very long sentence: keep its start, cut at a word boundary
-        cut = passage.text.rfind(" ", start, start + limit)
-        end = cut if cut > start + limit // 2 else start + limit
-        runs = passage_runs(passage, start, end)
-        return [*_single_line(runs), Run(" …")]
-    return _single_line(passage_runs(passage, start, end))
+    spans = [(start + s, start + e) for s, e in split_sentences(passage.text[start:end])] or [(start, end)]
+    if shown is not None:
+        fresh = []
+        for s, e in spans:
+            key = sentence_key(passage.text[s:e])
+            if key and key not in shown:
+                shown.add(key)
+                fresh.append((s, e))
+        spans = fresh
+    runs: list[Run] = []
+    room = limit
+    for s, e in spans:
+        if room <= 0:
+            break
+        if runs:
+            runs.append(Run(" "))
+        if e - s > room:  # too long for what is left: keep its start, cut at a word boundary
+            cut = passage.text.rfind(" ", s, s + room)
+            e = cut if cut > s + room // 2 else s + room
+            runs += [*_single_line(passage_runs(passage, s, e)), Run(" …")]
+            break
+        runs += _single_line(passage_runs(passage, s, e))
+        room -= e - s + 1
+    return _merged(runs)
+
+
+def _merged(runs: list[Run]) -> list[Run]:
+    """Neighbouring runs of one style joined into one."""
+    out: list[Run] = []
+    for r in runs:
+        if out and out[-1].style == r.style and out[-1].href == r.href:
+            out[-1] = Run(out[-1].text + r.text, r.style, r.href)
+        else:
+            out.append(r)
+    return out
 
 
 def _single_line(runs: list[Run]) -> list[Run]:
@@ -231,16 +270,27 @@ def _single_line(runs: list[Run]) -> list[Run]:
     return out
 
 
-def hit_block(hit: Hit, number: int, lang: str, excerpt: bool = True) -> Block:
-    """One source: number, title (the link), outlet · date, the snippet (or, with ``excerpt`` off, the whole passage)."""
-    title = clip(hit.title, TITLE_CHARS) or text("untitled", lang)
+def hit_block(
+    hit: Hit,
+    number: int,
+    lang: str,
+    excerpt: bool = True,
+    shown: set[str] | None = None,
+    snippet_chars: int = SNIPPET_CHARS,
+    title_chars: int = TITLE_CHARS,
+) -> Block:
+    """One source: number, title (the link), outlet · date, the snippet (or, with ``excerpt`` off, the whole passage).
+
+    ``shown``: the sentences the reply already holds (none is shown twice).
+    """
+    title = clip(hit.title, title_chars) or text("untitled", lang)
     link = safe_link(hit.url)
     meta = meta_line(hit.source, hit.date, lang)
     block: Block = [Run(f"{number}. "), Run(title, "a", link) if link else Run(title, "b"), Run("\n")]
     if meta:
         block += [Run(meta, "i"), Run("\n")]
     if excerpt:
-        block += snippet_runs(hit.passage)
+        block += snippet_runs(hit.passage, snippet_chars, shown)
     else:
         block += passage_runs(hit.passage)
         if link:
@@ -266,99 +316,58 @@ def understood_block(understood_as: str, lang: str) -> Block:
     return [Run("↩️ "), Run(text("understood_as", lang, question=clip(understood_as, ANSWER_CHARS)), "i")]
 
 
+def first_page(result: SearchResult, per_page: int) -> int:
+    """How many sources the first reply shows: ``per_page``, or at most ``TENTATIVE_SOURCES`` under "no sure answer"."""
+    return min(per_page, TENTATIVE_SOURCES) if result.band == TENTATIVE else per_page
+
+
 def reply_messages(result: SearchResult, lang: str, start: int = 0, count: int = 3, fmt: Format | None = None) -> list[str]:
-    """The reply to a question (``start`` > 0: a further page of sources)."""
+    """The reply to a question (``start`` > 0: a further page of sources).
+
+    No sentence is shown twice (the 💡 line's sentence is not repeated in its source's snippet).
+    A "no sure answer" reply is short: at most two sources, ``TENTATIVE_CHARS`` visible characters.
+    """
     fmt = fmt or Format(html=True, rtl=lang == AR)
     understood: list[Block] = [understood_block(result.understood_as, lang)] if result.understood_as and start == 0 else []
     if result.band == NOTHING:
         return pack([*understood, [Run(text("no_answer", lang))]], fmt)
+    if start == 0 and result.band == TENTATIVE:
+        return pack(_tentative_blocks(result, lang, understood, first_page(result, count), fmt), fmt)
     hits = result.hits[start : start + count]
     blocks: list[Block] = list(understood)
+    shown: set[str] = set()
     if start == 0:
         blocks.append(answer_block(result, lang))
+        if result.answer_line:
+            shown.add(sentence_key(result.answer_line))
         blocks.append([Run(f"{text('sources', lang)}:", "b")])
     else:
         blocks.append([Run(f"{text('more_sources', lang)}:", "b")])
-    blocks += [hit_block(hit, start + n + 1, lang) for n, hit in enumerate(hits)]
+    blocks += [hit_block(hit, start + n + 1, lang, shown=shown) for n, hit in enumerate(hits)]
     return pack(blocks, fmt)
+
+
+def _tentative_blocks(result: SearchResult, lang: str, understood: list[Block], count: int, fmt: Format) -> list[Block]:
+    """ "No sure answer": the notice and the first ``count`` sources, snippets shortened until all fit in
+    ``TENTATIVE_CHARS`` visible characters (a phone screen)."""
+    snippet_chars = SNIPPET_CHARS
+    while True:
+        shown: set[str] = set()
+        blocks = [*understood, answer_block(result, lang)]
+        blocks += [
+            hit_block(hit, n + 1, lang, shown=shown, snippet_chars=snippet_chars, title_chars=TENTATIVE_TITLE_CHARS)
+            for n, hit in enumerate(result.hits[:count])
+        ]
+        joined = [r for i, block in enumerate(blocks) for r in ([Run("\n\n")] if i else []) + block]
+        if visible_len(joined, fmt) <= TENTATIVE_CHARS or snippet_chars <= 40:
+            return blocks
+        snippet_chars -= 20
 
 
 def full_passage_messages(hit: Hit, number: int, lang: str, fmt: Format | None = None) -> list[str]:
     """The whole passage of source ``number`` (split over several messages if needed)."""
     fmt = fmt or Format(html=True, rtl=lang == AR)
     return pack([[Run(f"📄 {text('full_passage', lang)}", "i")], hit_block(hit, number, lang, excerpt=False)], fmt)
-
-
-# ------------------------------------------------------------------ inline mode
-
-INLINE_TITLE_CHARS = 120
-INLINE_DESCRIPTION_CHARS = 200
-
-
-@dataclass(frozen=True)
-class InlineItem:
-    """One inline result: a plain-text title and description for the list, the HTML message sent when it is picked."""
-
-    key: str
-    title: str
-    description: str
-    message: str
-
-
-def inline_message(title: str, url: str, meta: str, answer: str, lang: str, mark: str = "💡") -> str:
-    """The attributed message an inline result sends: answer line (bold when it is a sure answer), title as link, outlet · date."""
-    fmt = Format(html=True, rtl=lang == AR)
-    link = safe_link(url)
-    title = clip(title or text("untitled", lang), INLINE_TITLE_CHARS * 2)
-    head: Block = [Run(f"{mark} "), Run(clip(answer, ANSWER_CHARS), "b" if mark == "💡" else None)] if answer else []
-    source_block: Block = [Run(title, "a", link) if link else Run(title, "b")]
-    if meta:
-        source_block += [Run("\n"), Run(meta, "i")]
-    return pack([head, source_block], fmt)[0]
-
-
-def _inline_item(key: str, title: str, url: str, meta: str, summary: str, answer: str, lang: str, mark: str) -> InlineItem:
-    """One inline result: the title and "outlet · date — ``summary``" in the list, ``answer`` leading the message."""
-    return InlineItem(
-        key=key,
-        title=clip(title or text("untitled", lang), INLINE_TITLE_CHARS),
-        description=clip(f"{meta} — {summary}" if meta else summary, INLINE_DESCRIPTION_CHARS),
-        message=inline_message(title, url, meta, answer, lang, mark),
-    )
-
-
-def inline_items(result: SearchResult, lang: str, limit: int = 5, prefix: str = "r") -> list[InlineItem]:
-    """Inline results for a search: one per source (at most ``limit``), each carrying its own answer line.
-
-    Result ids are ``prefix-n`` (``prefix``: the search's short result id), well under Telegram's 64 bytes.
-    """
-    items = []
-    mark = "🔎" if result.tentative else "💡"
-    for n, hit in enumerate(result.hits[:limit]):
-        start, end = hit.passage.snippet_span
-        snippet = " ".join(hit.passage.text[start:end].split())
-        answer = hit.passage.answer if not result.tentative and hit.passage.answer else snippet
-        meta = meta_line(hit.source, hit.date, lang)
-        items.append(_inline_item(f"{prefix}-{n}", hit.title, hit.url, meta, snippet, answer, lang, mark))
-    return items
-
-
-def inline_latest(articles: list[dict[str, str]], lang: str) -> list[InlineItem]:
-    """Inline results for an empty or very short query: the newest articles, each with its opening lines."""
-    items = []
-    for article in articles:
-        key = "l" + hashlib.sha1(article["id"].encode()).hexdigest()[:16]
-        lead = clip(article.get("lead") or "", SNIPPET_CHARS)
-        meta = meta_line(article.get("source", ""), article.get("date", ""), lang)
-        items.append(_inline_item(key, article.get("title", ""), article.get("url", ""), meta, lead, lead, lang, "📰"))
-    return items
-
-
-def inline_notice(key: str, title_key: str, body_key: str, lang: str) -> InlineItem:
-    """A single explanatory result (nothing found, no index yet): picking it sends the explanation."""
-    fmt = Format(html=True, rtl=lang == AR)
-    body = text(body_key, lang)
-    return InlineItem(key, text(title_key, lang), clip(body, INLINE_DESCRIPTION_CHARS), pack([[Run(body)]], fmt)[0])
 
 
 # ------------------------------------------------------------------ the editor's report
@@ -392,12 +401,13 @@ def report_messages(report: Report, lang: str) -> list[str]:
     blocks: list[Block] = [[Run(text("report_title", lang), "b"), Run("\n" + head)]]
     days = [f"{d.day}: {d.questions} / {d.answered} / {d.tentative} / {d.nothing}" for d in report.days]
     blocks.append([Run(text("report_days", lang), "b"), Run("\n" + "\n".join(days))])
-    if report.gaps:
-        gaps = [
-            f"• {g.count}× {clip(g.question, 200)}" + (f" (+{len(g.variants) - 1})" if len(g.variants) > 1 else "")
-            for g in report.gaps
-        ]
-        blocks.append([Run(text("report_gaps", lang), "b"), Run("\n" + "\n".join(gaps))])
+    for key, groups in (("report_gaps", report.gaps), ("report_unsure", report.unsure)):
+        if groups:
+            listed = [
+                f"• {g.count}× {clip(g.question, 200)}" + (f" (+{len(g.variants) - 1})" if len(g.variants) > 1 else "")
+                for g in groups
+            ]
+            blocks.append([Run(text(key, lang), "b"), Run("\n" + "\n".join(listed))])
     if report.disliked:
         disliked = [f"• 👎 {d.down} · 👍 {d.up} — {clip(d.question, 150)} → {clip(d.title or '—', 120)}" for d in report.disliked]
         blocks.append([Run(text("report_disliked", lang), "b"), Run("\n" + "\n".join(disliked))])

@@ -11,11 +11,7 @@ import html
 from index.manifest import Manifest
 from index.search.searcher import Searcher
 
-from .texts import AR, EXAMPLES, text
-
-
-def examples(lang: str) -> tuple[str, str]:
-    return EXAMPLES.get(lang, EXAMPLES[AR])
+from .texts import AR, examples, text
 
 
 def welcome_text(searcher: Searcher | None, lang: str, name: str, mention: str) -> str:

@@ -33,14 +33,26 @@ async def test_arabic_inline_query_lists_attributed_results(tmp_path, embedder):
         assert not (tmp_path / "questions.jsonl").exists(), "inline keystrokes stay out of the question log"
 
 
-async def test_english_inline_query(tmp_path, embedder):
+async def test_english_inline_query_without_a_sure_answer_quotes_no_passage(tmp_path, embedder):
+    """In the "no sure answer" band the one result says so, in English, and sends nothing that looks like an answer."""
     async with running_bot(tmp_path, embedder) as (fake, _app):
         fake.inline_query("chess championship Africa women", user_id=READER, language_code="en")
         (answer,) = await fake.wait_for_inline_answers(1)
-        first = _results(answer)[0]
-        plain, _ = _message(first)
-        assert "chess" in first["title"].lower() or "شطرنج" in first["title"], first["title"]
-        assert "May 2026" in plain and "Nothing" not in first["title"]
+        (only,) = _results(answer)
+        assert only["title"] == "No sure answer in the archive"
+        assert only["description"] == "Ask in a private chat to see the closest passages"
+        plain, entities = _message(only)
+        assert "no sure answer" in plain and "chess championship Africa women" in plain
+        assert "💡" not in plain and "شطرنج" not in plain and not entities, "no passage, no link, no answer mark"
+
+
+async def test_a_question_outside_the_sure_band_never_gets_a_passage_card(tmp_path, embedder):
+    async with running_bot(tmp_path, embedder) as (fake, _app):
+        fake.inline_query("كم عدد سكان المريخ؟", user_id=READER)
+        (answer,) = await fake.wait_for_inline_answers(1)
+        (only,) = _results(answer)
+        plain, entities = _message(only)
+        assert only["id"] in ("nothing", "unsure") and "💡" not in plain and not entities
 
 
 async def test_empty_and_short_queries_list_latest_articles(tmp_path, embedder):
@@ -61,9 +73,9 @@ async def test_nothing_found_is_one_explanatory_result(tmp_path, embedder):
         fake.inline_query("xqzv wplk zzkk", user_id=READER, language_code="en")
         (answer,) = await fake.wait_for_inline_answers(1)
         (only,) = _results(answer)
-        assert only["title"] == "Nothing found in the articles"
+        assert only["title"] == "The archive does not seem to cover this"
         plain, _ = _message(only)
-        assert "Nothing in the available articles" in plain
+        assert "does not seem to cover this question" in plain
 
 
 async def test_long_and_html_like_queries_are_accepted(tmp_path, embedder):

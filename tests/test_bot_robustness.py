@@ -42,7 +42,9 @@ async def test_bad_messages_get_a_sensible_reply(tmp_path, embedder):
             assert reply["text"].strip(), text
         assert "طويل جداً" in fake.messages_to(5000 + 2)[0]["text"]
         injected = fake.messages_to(5000 + 8)[0]  # "/ask <a href='javascript:…'>": a question, never a link
-        assert "could not find" in injected["text"] and not any(e["type"] == "text_link" for e in injected.get("entities", []))
+        assert "does not seem to cover" in injected["text"] and not any(
+            e["type"] == "text_link" for e in injected.get("entities", [])
+        )
         assert not fake.errors_returned, fake.errors_returned
         await asyncio.sleep(0.3)
         assert fake.messages_to(5000 + BAD_MESSAGES.index("/unknowncommand")) == []

@@ -31,7 +31,7 @@ async def test_admin_links_are_fetched_indexed_and_answered(tmp_path, embedder, 
         old_build = app.bot_data.service.build_id
         fake.message(f"أضف هذين الخبرين:\n{server.url(page.path)}\n{server.url('/fault/404')}", user_id=ADMIN)
         msgs = await fake.wait_for_messages(2, chat_id=ADMIN, timeout=60)
-        assert "أجلب 2" in msgs[0]["text"]
+        assert "أجلب الروابط (رابطان)" in msgs[0]["text"]
         done = msgs[1]["text"]
         assert "أضيف 1" in done and "تعذّر 1" in done
         assert page.title in done
@@ -66,6 +66,22 @@ async def test_add_command_with_a_feed_in_english(tmp_path, embedder, site, serv
         assert "Fetching 1 link" in msgs[0]["text"]
         assert f"added {len(site.pages)}" in msgs[1]["text"] and "Index updated" in msgs[1]["text"]
         assert all(p.title in msgs[1]["text"] for p in site.pages)
+
+
+async def test_an_admin_who_writes_arabic_gets_arabic_whatever_the_link_or_the_app(tmp_path, embedder, site, server):
+    """/add with a link alone (Latin letters only) from an admin with an English app, after an Arabic message."""
+    async with running_bot(tmp_path, embedder, **FETCH) as (fake, _app):
+        fake.command(f"/add {server.url(site.pages[1].path)}", user_id=ADMIN)  # no app language: Arabic
+        msgs = await fake.wait_for_messages(2, chat_id=ADMIN, timeout=60)
+        assert "أجلب" in msgs[0]["text"] and "انتهى الجلب" in msgs[1]["text"]
+        fake.message("ما آخر الأخبار عن القطار؟", user_id=ADMIN, language_code="en")
+        await fake.wait_for_messages(3, chat_id=ADMIN, timeout=60)
+        fake.command(f"/add {server.url(site.pages[2].path)}", user_id=ADMIN, language_code="en")
+        msgs = await fake.wait_for_messages(5, chat_id=ADMIN, timeout=60)
+        assert "أجلب" in msgs[3]["text"] and "انتهى الجلب" in msgs[4]["text"], "the language the admin writes in"
+        fake.command("/reindex", user_id=ADMIN, language_code="en")
+        msgs = await fake.wait_for_messages(7, chat_id=ADMIN, timeout=120)
+        assert all("Index" not in m["text"] and "/tmp" not in m["text"] for m in msgs[5:]), [m["text"] for m in msgs[5:]]
 
 
 async def test_links_from_readers_are_questions(tmp_path, embedder, server):
@@ -106,7 +122,7 @@ async def test_add_with_pasted_page_text_uses_the_page_dump_reader(tmp_path, emb
     async with running_bot(tmp_path, embedder) as (fake, _app):
         fake.command("/add\n" + DUMP, user_id=ADMIN)
         msgs = await fake.wait_for_messages(2, chat_id=ADMIN, timeout=60)
-        assert "استخرجت 1 خبراً" in msgs[0]["text"] and "افتتاح أكبر مكتبة عامة" in msgs[0]["text"]
+        assert "استخرجت من النص (خبر واحد)" in msgs[0]["text"] and "افتتاح أكبر مكتبة عامة" in msgs[0]["text"]
         assert "حدّثت الفهرس" in msgs[1]["text"]
         (article,) = load_articles([tmp_path / "articles" / "pasted"]).articles
         assert "85 ألف كتاب" in article.text and "معرض الكتاب" not in article.text and "(واس)" not in article.text

@@ -85,12 +85,16 @@ async def test_full_passage_presses_count_against_a_limit_of_their_own(tmp_path,
 
 
 async def test_an_inline_result_keeps_title_outlet_and_date_whatever_the_url(tmp_path, embedder):
+    """The card of a sure answer (inline cards are only offered in the sure band; this search's band is set to it)."""
+    from dataclasses import replace
+
+    from bot.inline_cards import inline_items
+
     write_jsonl(tmp_path / "articles" / "planted.jsonl", [PLANTED])
-    async with running_bot(tmp_path, embedder) as (fake, _app):
-        fake.inline_query("كم تنتج محطة التحلية الجديدة في ينبع؟", user_id=READER)
-        (answer,) = await fake.wait_for_inline_answers(1)
-        first = answer["results"][0]
-        plain, _ = parse_html(first["input_message_content"]["message_text"])
+    async with running_bot(tmp_path, embedder) as (_fake, app):
+        result = app.bot_data.service.searcher.search("كم تنتج محطة التحلية الجديدة في ينبع؟")
+        (first, *_) = inline_items(replace(result, tentative=False, no_answer=False), "ar")
+        plain, _ = parse_html(first.message)
         assert PLANTED["title"] in plain and "صحيفة الاختبار" in plain and "1 أكتوبر 2026" in plain
 
 

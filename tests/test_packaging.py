@@ -38,6 +38,7 @@ def test_a_wheel_holds_every_subpackage_and_imports_each(tmp_path):
     for package in packages:
         assert f"{package.replace('.', '/')}/__init__.py" in names, package
     assert {"index/models/answer_sentence.json", "index/models/answerability.json"} <= set(names)
+    assert {"bot/locale/ar/LC_MESSAGES/bot.po", "bot/locale/en/LC_MESSAGES/bot.po"} <= set(names), "the bot's words"
     target = tmp_path / "site"
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(target)

@@ -115,7 +115,7 @@ async def test_an_upload_to_the_bot_cannot_empty_an_index_built_elsewhere(bot_on
     fake.message(None, user_id=ADMIN, document=("one.jsonl", json.dumps(NEW, ensure_ascii=False).encode(), "application/json"))
     msgs = await fake.wait_for_messages(2, chat_id=ADMIN, timeout=60)
     refusal = msgs[1]
-    assert "رفضت تحديث الفهرس" in refusal["text"] and "6 من 6" in refusal["text"]
+    assert "رفضت تحديث الفهرس" in refusal["text"] and "6 أخبار من أصل 6" in refusal["text"]
     assert CORPUS[0]["title"] in refusal["text"] and "/" not in refusal["text"].split("\n")[0], "titles, no server paths"
     assert "300 سرير" in await answered(fake, READER), "the index still serves every article"
     confirm = next(data for label, data in buttons(refusal) if "أكّد" in label)

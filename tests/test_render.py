@@ -5,6 +5,7 @@ from bot.render import (
     RLM,
     Format,
     Run,
+    first_page,
     format_date,
     full_passage_messages,
     pack,
@@ -192,3 +193,43 @@ def test_also_in_lists_other_outlets():
     hit.also_in = [{"article_id": "x", "source": "الرياض", "title": "t", "url": ""}]
     (msg,) = reply_messages(result_with(hit), AR)
     assert "ورد أيضاً في: الرياض" in msg
+
+
+def visible(message: str) -> str:
+    return parse_html(message)[0]
+
+
+def test_no_sentence_is_shown_twice():
+    """The 💡 line's sentence is not repeated as its source's snippet; a sentence two sources share is shown once."""
+    first = make_hit(1)
+    first.passage.snippet = (first.passage.highlights[0][0], len(first.passage.text))  # answer + next sentence
+    copy = make_hit(2, text="مقدمة أخرى. الجملة الثانية هي الجواب. الجملة الثالثة.")
+    copy.passage.snippet = (copy.passage.highlights[0][0], len(copy.passage.text))
+    (msg,) = reply_messages(result_with(first, copy), AR)
+    seen = visible(msg)
+    assert seen.count("الجملة الثانية هي الجواب") == 1, seen
+    assert seen.count("الجملة الثالثة") == 1, seen
+    assert "💡" in seen and "1. عنوان الخبر" in seen and "2. عنوان الخبر" in seen  # both sources still listed
+
+
+def test_a_no_sure_answer_reply_fits_a_phone_screen():
+    """At most two sources and 600 visible characters, however long the titles and passages."""
+    long_text = " ".join(f"الجملة رقم {n} من نص طويل جداً عن موضوع بعيد عن السؤال." for n in range(40))
+    long_text += " الجملة الثانية هي الجواب. الجملة الثالثة."
+    hits = [make_hit(n, text=long_text, title="عنوان طويل " * 30) for n in (1, 2, 3)]
+    for hit in hits:
+        hit.passage.highlights = [(0, 60)]
+        hit.passage.snippet = (0, 320)
+    result = SearchResult("سؤال", "hybrid", hits, tentative=True)
+    for lang in (AR, EN):
+        (msg,) = reply_messages(result, lang, 0, 3)
+        assert utf16_len(visible(msg)) <= 600, len(visible(msg))
+        assert "1. " in visible(msg) and "2. " in visible(msg) and "3. " not in visible(msg)
+    assert first_page(result, 3) == 2 and first_page(result_with(make_hit()), 3) == 3
+
+
+def test_nothing_found_says_plainly_the_archive_does_not_seem_to_cover_it():
+    (msg,) = reply_messages(SearchResult("سؤال", "hybrid", [], no_answer=True), AR)
+    assert "لا يغطي" in msg
+    (msg,) = reply_messages(SearchResult("question", "hybrid", [], no_answer=True), EN)
+    assert "does not seem to cover" in msg

@@ -3,7 +3,11 @@
 Pure functions over log records (``index.questionlog``; reading it is the only I/O; ``daily_chart_png``
 draws with matplotlib's Agg backend). Unanswered questions are grouped by the
 overlap of their BM25 terms (the project's Arabic normalisation and stemming), so
-"متى يفتتح المتحف؟" and "موعد افتتاح المتحف" count as one coverage gap.
+"متى يفتتح المتحف؟" and "موعد افتتاح المتحف" count as one. Two lists, because an editor
+acts on them differently: *not covered* ("nothing found": the archive holds no matching
+passage; topics worth a story) and *answerable but unsure* ("no sure answer": it holds a
+matching passage the bot was not sure of; worth a look, a pin or a better passage, not a
+commission).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from index.questionlog import QuestionRecord, Record, VoteRecord, read_log
 from index.results import ANSWER, NOTHING, TENTATIVE
 from index.text.arabic import analyze_question, normalize
 
-__all__ = ["Report", "build_report", "daily_chart_png", "format_text", "group_similar", "read_log"]
+__all__ = ["ChartLabels", "Report", "build_report", "daily_chart_png", "format_text", "group_similar", "read_log"]
 
 SIMILAR = 0.5  # share of terms two unanswered questions must have in common to be one gap
 MIN_CHART_DAYS = 3
@@ -60,12 +64,13 @@ class Report:
     answered: int
     tentative: int
     nothing: int
-    gaps: list[Gap]
+    gaps: list[Gap]  # not covered: "nothing found"
     disliked: list[Disliked]
     p50_ms: float
     p95_ms: float
     votes_up: int
     votes_down: int
+    unsure: list[Gap] = field(default_factory=list)  # answerable but unsure: "no sure answer"
 
     def share(self, count: int) -> float:
         return count / self.questions if self.questions else 0.0
@@ -132,15 +137,18 @@ def build_report(records: Sequence[Record], days: int | None = None, now: dateti
     questions = [r for r in records if isinstance(r, QuestionRecord)]
     votes = [r for r in records if isinstance(r, VoteRecord)]
     per_day: dict[str, DayCount] = {}
-    unanswered: list[str] = []
+    not_covered: list[str] = []
+    unsure: list[str] = []
     for record in questions:
         day = per_day.setdefault(record.day, DayCount(record.day))
         day.questions += 1
         day.answered += record.band == ANSWER
         day.tentative += record.band == TENTATIVE
         day.nothing += record.band == NOTHING
-        if record.band != ANSWER:
-            unanswered.append(record.question)
+        if record.band == NOTHING:
+            not_covered.append(record.question)
+        elif record.band == TENTATIVE:
+            unsure.append(record.question)
     latencies = [r.latency_ms for r in questions if r.latency_ms is not None]
     last = last_votes(votes)
     days_list = [per_day[d] for d in sorted(per_day)]
@@ -150,7 +158,8 @@ def build_report(records: Sequence[Record], days: int | None = None, now: dateti
         answered=sum(d.answered for d in days_list),
         tentative=sum(d.tentative for d in days_list),
         nothing=sum(d.nothing for d in days_list),
-        gaps=group_similar(unanswered)[:top],
+        gaps=group_similar(not_covered)[:top],
+        unsure=group_similar(unsure)[:top],
         disliked=disliked_answers(last)[:top],
         p50_ms=percentile(latencies, 0.5),
         p95_ms=percentile(latencies, 0.95),
@@ -173,12 +182,16 @@ def format_text(report: Report) -> str:
         "Per day (questions / answered / no sure answer / nothing found):",
         *(f"  {d.day}: {d.questions} / {d.answered} / {d.tentative} / {d.nothing}" for d in report.days),
     ]
-    if report.gaps:
-        lines += ["", "Most asked without an answer (coverage gaps):"]
-        lines += [
-            f"  {g.count}× {g.question}" + (f"  (+{len(g.variants) - 1} similar)" if len(g.variants) > 1 else "")
-            for g in report.gaps
-        ]
+    for heading, groups in (
+        ("Not covered: nothing found in the archive (topics worth a story):", report.gaps),
+        ("Answerable but unsure: the archive holds a matching passage (worth a look, not a story):", report.unsure),
+    ):
+        if groups:
+            lines += ["", heading]
+            lines += [
+                f"  {g.count}× {g.question}" + (f"  (+{len(g.variants) - 1} similar)" if len(g.variants) > 1 else "")
+                for g in groups
+            ]
     if report.disliked:
         lines += ["", "Most 👎'd answers:"]
         lines += [f"  👎 {d.down} · 👍 {d.up}  {d.question} → {d.title or '—'}" for d in report.disliked]
@@ -189,13 +202,30 @@ MAX_CHART_INCHES = 16
 MAX_CHART_LABELS = 31
 
 
-def daily_chart_png(report: Report) -> bytes:
-    """A PNG bar chart of questions per day, split by reply (matplotlib, Agg backend: no display needed)."""
+@dataclass(frozen=True)
+class ChartLabels:
+    """The chart's words in the report's language (English by default)."""
+
+    title: str = "Questions per day"
+    axis: str = "questions"
+    answered: str = "answered"
+    tentative: str = "no sure answer"
+    nothing: str = "nothing found"
+
+
+def daily_chart_png(report: Report, labels: ChartLabels | None = None) -> bytes:
+    """A PNG bar chart of questions per day, split by reply (matplotlib, Agg backend: no display needed).
+
+    ``labels`` in the report's language. Arabic needs its letters joined and set right to left: matplotlib
+    3.11 lays text out with libraqm, which does both, and its DejaVu Sans has the Arabic letters (see
+    tests/test_report.py, which renders the Arabic labels and compares them with their shaped forms).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
+    labels = labels or ChartLabels()
     days = [d.day[5:] for d in report.days]
     answered = [d.answered for d in report.days]
     tentative = [d.tentative for d in report.days]
@@ -203,13 +233,17 @@ def daily_chart_png(report: Report) -> bytes:
     # Telegram refuses photos wider than 20 times their height: the width stops at 16 inches (1,600 px)
     figure = Figure(figsize=(min(MAX_CHART_INCHES, max(6, 0.45 * len(days) + 2)), 4), dpi=100)
     ax = figure.subplots()
-    ax.bar(days, answered, label="answered", color="#2e7d32")
-    ax.bar(days, tentative, bottom=answered, label="no sure answer", color="#f9a825")
+    ax.bar(days, answered, label=labels.answered, color="#2e7d32")
+    ax.bar(days, tentative, bottom=answered, label=labels.tentative, color="#f9a825")
     ax.bar(
-        days, nothing, bottom=[a + t for a, t in zip(answered, tentative, strict=True)], label="nothing found", color="#c62828"
+        days,
+        nothing,
+        bottom=[a + t for a, t in zip(answered, tentative, strict=True)],
+        label=labels.nothing,
+        color="#c62828",
     )
-    ax.set_ylabel("questions")
-    ax.set_title("Questions per day")
+    ax.set_ylabel(labels.axis)
+    ax.set_title(labels.title)
     ax.legend(loc="upper left", fontsize="small")
     step = max(1, -(-len(days) // MAX_CHART_LABELS))  # a label on every step-th day
     ax.set_xticks(range(0, len(days), step), days[::step])
