@@ -24,8 +24,10 @@ from telegram.ext import Application
 
 from index.build import BuildReport, RemovalRefused
 from index.build.takedown import Found
+from index.corpus.desk import Block, Pin
 from index.corpus.uploads import Upload
 from index.questionlog import read_log
+from index.results import SearchResult
 from index.tools.report import ChartLabels, Report, build_report, daily_chart_png
 from index.tools.sources import source_lines
 
@@ -54,6 +56,9 @@ class Pending:
     found: list[Found] = field(default_factory=list)  # "takedown": the articles to take down
     unknown: list[str] = field(default_factory=list)  # "takedown": links to keep out, not in the index now
     by: str = ""  # "takedown": who asked
+    result: SearchResult | None = None  # "feedback": the answer a reader voted down
+    asked: str = ""  # "feedback": the question as the reader wrote it
+    desk: Pin | Block | None = None  # "undo": the pin or block to lift
 
 
 def pending_decisions(context: Context | Application) -> dict[str, Pending]:

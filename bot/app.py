@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 import re
 from urllib.parse import urlsplit
@@ -27,7 +28,7 @@ from telegram.request import HTTPXRequest
 
 from bot.settings import Settings
 
-from . import admin, channels, handlers, inline, links, takedowns, uploads
+from . import admin, channels, feedback, handlers, inline, links, takedowns, uploads
 from .builds import Builds
 from .context import CONTEXT_TYPES, BotData
 from .ratelimit import QuestionLimiter
@@ -156,6 +157,7 @@ def build_application(settings: Settings, service: QAService, read_timeout: floa
     # buttons that send messages have a limit of their own: twenty presses once sent 1,540 messages
     data.button_limiter = QuestionLimiter(settings.rate_limit_per_minute * PRESSES_PER_QUESTION)
     data.alerts = admin.AdminAlerts(app)
+    service.on_pin_dropped = functools.partial(feedback.pin_dropped, app)  # a pin's article changed or left
     data.channels = channels.ChannelFeed(data.builds, settings, data.alerts)
     add_handlers(app)
     return app
@@ -178,6 +180,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("remove", takedowns.remove_command, filters=new))
     app.add_handler(CommandHandler("restore", takedowns.restore_command, filters=new))
     app.add_handler(CommandHandler("sources", admin.sources, filters=new))
+    app.add_handler(CommandHandler("pins", feedback.pins_command, filters=new))
     app.add_handler(CallbackQueryHandler(handlers.full_passage, pattern=re.compile(handlers.FULL_PASSAGE)))
     app.add_handler(CallbackQueryHandler(handlers.more_results, pattern=re.compile(handlers.MORE_RESULTS)))
     app.add_handler(CallbackQueryHandler(handlers.vote, pattern=re.compile(handlers.VOTE)))
@@ -186,6 +189,8 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(uploads.upload_choice, pattern=re.compile(uploads.UPLOAD_CHOICE)))
     app.add_handler(CallbackQueryHandler(takedowns.confirm_takedown, pattern=re.compile(takedowns.CONFIRM_TAKEDOWN)))
     app.add_handler(CallbackQueryHandler(takedowns.take_down_shown, pattern=re.compile(takedowns.TAKE_DOWN_SHOWN)))
+    app.add_handler(CallbackQueryHandler(feedback.feedback_button, pattern=re.compile(feedback.FEEDBACK_BUTTON)))
+    app.add_handler(CallbackQueryHandler(feedback.undo_button, pattern=re.compile(feedback.UNDO_BUTTON)))
     app.add_handler(CallbackQueryHandler(handlers.expired_button))
     app.add_handler(InlineQueryHandler(inline.inline_query))
     app.add_handler(MessageHandler(filters.UpdateType.CHANNEL_POSTS, channels.channel_post))

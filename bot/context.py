@@ -47,6 +47,7 @@ class BotData:
         self.errors: list[BaseException] = []  # the last errors handlers raised (tests assert there are none)
         self.fetch_cancel = threading.Event()  # set at shutdown: a running fetch starts no more pages
         self.tasks: dict[str, asyncio.Task] = {}  # the feed refresher and the index watcher
+        self.feedback_told: dict[str, None] = {}  # answers whose 👎 the admins were told of (oldest first)
 
 
 @dataclass
@@ -86,6 +87,14 @@ def reader_lang(update: Update, context: Context, sample: str | None = None) -> 
 
 # what a message holds besides its writer's words: links, bot commands, @mentions, e-mail addresses
 _NOT_WORDS = re.compile(r"(?:https?://|www\.)\S+|/\w+(?:@\w+)?|\S+@\S+|@\w+")
+
+
+def who(update: Update) -> str:
+    """The sender, as the desk's logs record them ("tg:123 @name")."""
+    user = update.effective_user
+    if user is None:
+        return "telegram"
+    return f"tg:{user.id}" + (f" @{user.username}" if user.username else "")
 
 
 def is_admin(update: Update, context: Context) -> bool:

@@ -19,6 +19,7 @@ from telegram.error import BadRequest, TelegramError
 from .context import Context, button_match, clean_question, is_admin, reader_lang, send
 from .conversations import private_key, thread_key
 from .deeplinks import question_from_payload
+from .feedback import down_voted
 from .render import first_page, full_passage_messages, reply_messages
 from .replies import examples, help_text, welcome_text
 from .texts import AR, EN, text
@@ -290,6 +291,8 @@ async def vote(update: Update, context: Context) -> None:
         await query.answer(text("expired", lang), show_alert=True)
         return
     await query.answer(text(f"vote_{outcome}", lang))
+    if not up and outcome in ("recorded", "changed"):  # the editors see the answer and can pin or block
+        await down_voted(context, rid)
 
 
 async def ask_anew(update: Update, context: Context) -> None:

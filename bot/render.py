@@ -308,7 +308,8 @@ def answer_block(result: SearchResult, lang: str) -> Block:
         return [Run("🔎 "), Run(text("tentative", lang), "i")]
     if not result.answer_line:
         return []
-    return [Run("💡 "), Run(clip(result.answer_line, ANSWER_CHARS), "b")]
+    head = [Run("💡 "), Run(clip(result.answer_line, ANSWER_CHARS), "b")]
+    return [*head, Run("\n"), Run(f"📌 {text('pinned_note', lang)}", "i")] if result.pinned else head
 
 
 def understood_block(understood_as: str, lang: str) -> Block:

@@ -13,11 +13,14 @@ import collections
 import logging
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from bot.settings import Settings
+from index.corpus.desk import Desk, Pin, desk_file, read_desk, record
 from index.embedding.embedder import Embedder
 from index.percentiles import percentile
+from index.search.desk import Applied, apply_desk
 from index.search.followup import Understood
 from index.search.searcher import Searcher, SearchResult
 
@@ -53,6 +56,9 @@ class QAService:
         self.refused = 0
         self.inline_answered = 0  # inline queries, counted apart from questions
         self._latest: tuple[tuple[str, int] | None, list[dict[str, str]]] = (None, [])  # (build id, n), articles
+        self._desk_stamp: tuple[int, int] | None = None
+        self._desk_cached: Desk | None = None
+        self.on_pin_dropped: Callable[[Pin], Awaitable[None]] | None = None  # set by the app: tells the editors
 
     @property
     def searcher(self) -> Searcher | None:
@@ -117,13 +123,38 @@ class QAService:
         return understood, result, time.perf_counter() - started
 
     async def _search(self, searcher: Searcher | None, question: str | Understood) -> tuple[SearchResult, float]:
-        """The confident part of a search run in the thread pool, and the seconds it took."""
+        """The confident part of a search run in the thread pool, the desk's pins and blocks applied, and the seconds
+        it took. A pin found stale on the way is recorded as dropped and the editors are told (``on_pin_dropped``)."""
         if searcher is None:
             raise LookupError("no index loaded")
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self._pool, lambda: searcher.search(question, k=RESULTS_PER_QUESTION))
-        return result.confident_only(), time.perf_counter() - started
+        desk = self.desk()
+
+        def run() -> Applied:
+            result = searcher.search(question, k=RESULTS_PER_QUESTION).confident_only()
+            return apply_desk(searcher, result, desk, result.question) if desk.pins or desk.blocks else Applied(result)
+
+        applied = await loop.run_in_executor(self._pool, run)
+        if applied.dropped:
+            record(self.settings.articles_dir, applied.dropped)
+            self._desk_stamp = None
+            for pin in applied.dropped:
+                if self.on_pin_dropped is not None:
+                    await self.on_pin_dropped(pin)
+        return applied.result, time.perf_counter() - started
+
+    def desk(self) -> Desk:
+        """The desk's standing pins and blocks (``ARTICLES_DIR/.desk.jsonl``), read again when the file changed."""
+        try:
+            info = desk_file(self.settings.articles_dir).stat()
+            stamp: tuple[int, int] | None = (info.st_mtime_ns, info.st_size)
+        except OSError:
+            stamp = None
+        if stamp != self._desk_stamp or self._desk_cached is None:
+            self._desk_cached = read_desk(self.settings.articles_dir) if stamp is not None else Desk()
+            self._desk_stamp = stamp
+        return self._desk_cached
 
     @property
     def feedback_on(self) -> bool:

@@ -17,7 +17,7 @@ from telegram.ext import Application
 from index.build.takedown import Found, find, record_removals, record_restores, standing
 
 from .admin import LISTED, Pending, ask_admin, notify_admins, run_update, take_decision
-from .context import Context, admin_only, button_match, is_admin, reader_lang
+from .context import Context, admin_only, button_match, is_admin, reader_lang, who
 from .handlers import RESULT_ID
 from .texts import text
 
@@ -25,14 +25,6 @@ log = logging.getLogger(__name__)
 
 CONFIRM_TAKEDOWN = r"^td(ok|no):([A-Za-z0-9_-]{4,16})$"
 TAKE_DOWN_SHOWN = rf"^down:{RESULT_ID}:(\d{{1,3}})$"  # the 🗑 button under a full passage
-
-
-def _who(update: Update) -> str:
-    """The admin, as the takedown log records them."""
-    user = update.effective_user
-    if user is None:
-        return "telegram"
-    return f"tg:{user.id}" + (f" @{user.username}" if user.username else "")
 
 
 def _listed(found: list[Found], lang: str) -> str:
@@ -60,7 +52,7 @@ async def _preview(update: Update, context: Context, targets: list[str], lang: s
         return
     others = text("takedown_unknown", lang, targets=html.escape(" ".join(unknown))) if unknown else ""
     body = text("takedown_preview", lang, n=len(found) + len(unknown), list=_listed(found, lang), unknown=others)
-    item = Pending("takedown", lang, found=found, unknown=unknown, by=_who(update))
+    item = Pending("takedown", lang, found=found, unknown=unknown, by=who(update))
     markup = ask_admin(context, item, text("btn_takedown_confirm", lang), text("btn_cancel", lang), "td")
     await message.reply_html(body, reply_markup=markup, disable_web_page_preview=True)
 
@@ -152,11 +144,11 @@ async def restore_command(update: Update, context: Context) -> None:
         ]
         await message.reply_html(text("restore_list", lang, list="\n".join(lines)))
         return
-    restored, unknown = await asyncio.to_thread(record_restores, settings.articles_dir, list(context.args), _who(update))
+    restored, unknown = await asyncio.to_thread(record_restores, settings.articles_dir, list(context.args), who(update))
     if unknown:
         await message.reply_html(text("restore_unknown", lang, targets=html.escape(" ".join(unknown))))
     if not restored:
         return
     found = [Found(t.article_id, t.article_id, t.title, "", "", t.url, t.path) for t in restored]
     status = await message.reply_html(text("restore_running", lang))
-    context.application.create_task(_update_and_tell(context, status, lang, [], "restore_told", _who(update), found, [], update))
+    context.application.create_task(_update_and_tell(context, status, lang, [], "restore_told", who(update), found, [], update))

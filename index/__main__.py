@@ -180,6 +180,20 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
     p = sub.add_parser(
+        "pins",
+        help="the desk's pins and blocks: list, undo, block a source",
+        description="List the passages editors pinned as the answers to questions (made in Telegram from a reader's "
+        "👎) and the blocked domains and channels (left out of answers and of fetching); undo them, or block a source.",
+    )
+    p.add_argument("--articles", type=Path, metavar="DIR", help="articles directory (default: ARTICLES_DIR)")
+    p.add_argument("--unpin", action="append", metavar="N|QUESTION", help="lift pin N of the list, or the pin of QUESTION")
+    p.add_argument("--block", action="append", metavar="DOMAIN|@CHANNEL", help="keep a domain or channel out")
+    p.add_argument("--unblock", action="append", metavar="DOMAIN|@CHANNEL", help="lift a block")
+    p.add_argument("--by", help="who, for the log (default: 'command line')")
+    p.add_argument("--json", action="store_true", help="print one JSON object per pin and block")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+    p = sub.add_parser(
         "stats", help="what is in the index", description="Articles, chunks, model, dimension, build time and sizes on disk."
     )
     _add_common(p)
@@ -256,6 +270,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return commands.cmd_report(args, settings)
         if args.command == "sources":
             return commands.cmd_sources(args, settings)
+        if args.command == "pins":
+            from index.tools.pins import cmd_pins
+
+            return cmd_pins(args, settings)
         if args.index:
             settings.index_dir = args.index
         if args.command in ("build", "update"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 
@@ -47,6 +47,19 @@ def _sync_folder(folder: Path) -> None:
     """Make the rename itself durable (a folder's entries are synced through the folder)."""
     fd = os.open(folder, os.O_RDONLY)
     try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def append_lines(path: Path, lines: Sequence[str]) -> None:
+    """Append ``lines`` to a log file, on disk before this returns: one write, so two writers' lines never interleave."""
+    if not lines:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.write(fd, ("\n".join(lines) + "\n").encode("utf-8"))
         os.fsync(fd)
     finally:
         os.close(fd)

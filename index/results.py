@@ -113,6 +113,7 @@ class SearchResult:
     lang: str = "ar"  # the question's language: "en" for Latin-script questions
     floor: float = 0.0  # the probability below which a hit is not worth showing ("nothing found" for the top one)
     understood_as: str | None = None  # a follow-up: the question with the words carried from the one before
+    pinned: bool = False  # the top hit is the passage an editor pinned for this question (``index.search.desk``)
 
     @property
     def answer_line(self) -> str:
@@ -150,4 +151,5 @@ class SearchResult:
             "mode": self.mode,
             "lang": self.lang,
             "understood_as": self.understood_as,
+            "pinned": self.pinned,
         }

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from index.files import append_lines
 
 from .urls import canonical_url
 
@@ -116,11 +117,4 @@ def append(folder: Path, records: Sequence[Takedown]) -> None:
     """Add lines to a folder's log, on disk before this returns (one write: lines are never interleaved)."""
     if not records:
         return
-    data = "".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in records).encode("utf-8")
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    fd = os.open(removals_file(folder), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    append_lines(removals_file(folder), [json.dumps(asdict(r), ensure_ascii=False) for r in records])

@@ -25,6 +25,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index.corpus.desk import Desk, read_desk
 from index.corpus.records import ArticleError
 from index.corpus.urls import canonical_url, is_web_url
 from index.progress import bar
@@ -130,6 +131,9 @@ def harvest(
     started = time.perf_counter()
     config = config or FetchConfig()
     urls, problems = read_sources(sources)
+    desk = read_desk(Path(articles_dir))  # blocked domains and channels are not fetched
+    problems += [_blocked(u, desk) for u in urls if desk.blocked(u)]
+    urls = [u for u in urls if not desk.blocked(u)]
     report = HarvestReport(outcomes=problems)
     store = WebStore(articles_dir)
     cancel = cancel or threading.Event()
@@ -150,7 +154,7 @@ def harvest(
                         ListingOutcome(url, kind, len(listing.entries) if listing else 0, bool(fetched and fetched.not_modified))
                     )
                 tasks += result.tasks
-            todo, known = _plan(store, tasks, report)
+            todo, known = _plan(store, tasks, report, desk)
             todo.sort(key=lambda t: t.published, reverse=True)
             todo, left = todo[:max_pages], todo[max_pages:]
             if recheck_days > 0:  # after the new links: rechecks use what is left of max_pages
@@ -259,8 +263,8 @@ def _read_listing(
         )
 
 
-def _plan(store: WebStore, tasks: list[_Task], report: HarvestReport) -> tuple[list[_Task], list[Outcome]]:
-    """Links to download, and links already stored that need no download."""
+def _plan(store: WebStore, tasks: list[_Task], report: HarvestReport, desk: Desk) -> tuple[list[_Task], list[Outcome]]:
+    """Links to download, and links already stored that need no download (a blocked source's: neither)."""
     todo: dict[str, _Task] = {}
     known: list[Outcome] = []
     seen: set[str] = {o.url for o in report.outcomes}
@@ -269,12 +273,22 @@ def _plan(store: WebStore, tasks: list[_Task], report: HarvestReport) -> tuple[l
         if task.url in todo or task.url in seen:
             continue
         seen.add(task.url)
+        if desk.blocked(task.url):
+            report.outcomes.append(_blocked(task.url, desk, task.listing))
+            continue
         stored = store.lookup(task.url)
         if stored is not None and not store.changed_since(stored, updated[task.url].updated, task.listing, task.url):
             known.append(Outcome(task.url, KNOWN, stored.title, listing=task.listing))
             continue
         todo[task.url] = task
     return list(todo.values()), known
+
+
+def _blocked(url: str, desk: Desk, listing: str = "") -> Outcome:
+    block = desk.blocked(url)
+    return Outcome(
+        url, FAILED, reason=f"blocked by the desk ({block.target if block else '?'}; python -m index pins)", listing=listing
+    )
 
 
 def _rechecks(
