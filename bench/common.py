@@ -110,6 +110,8 @@ TARGETS: dict[str, str] = {
     "time in answers: ARCD / headlines article-hit@1 with and without": "no cost",
     "news about now: recent first / old first when only it answers (dev; held-out)": "≥ 0.90 / ≥ 0.90",
     "news about now: dev art@1 / ans@5 change": "within ±0.005",
+    "replies: sentences shown twice / no-sure replies over 600 characters / inline passage cards outside the sure band": "0 / 0 / 0",
+    "report: answerable-but-unsure questions listed as coverage gaps": "0",
     "build, 2,000 articles: chunks/s (peak RSS)": "≥ 150 chunks/s",
     "update, one new article (process start included)": "≤ 2 s",
     "cold `index search`: wall / peak RSS": "≤ 2.0 s / 300 MB",

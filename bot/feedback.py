@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import html
+import re
 import secrets
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application
 
 from index.corpus.desk import Block, Pin, question_key, read_desk, record, source_targets
@@ -86,14 +87,22 @@ def _target(url: str) -> str:
     return targets[0] if targets else ""
 
 
-async def feedback_button(update: Update, context: Context) -> None:
-    """A pin or block button under a 👎 (admins): recorded, the presser and the other admins told."""
-    query = update.callback_query
-    match = button_match(context)
-    lang = reader_lang(update, context)
+async def _admin_press(update: Update, context: Context) -> tuple[CallbackQuery, re.Match | None, str] | None:
+    """A button press: (the query, the button's match, the presser's language), or None when the presser is not an
+    admin (told so)."""
+    query, lang = update.callback_query, reader_lang(update, context)
     if not is_admin(update, context):
         await query.answer(text("not_allowed", lang), show_alert=True)
+        return None
+    return query, button_match(context), lang
+
+
+async def feedback_button(update: Update, context: Context) -> None:
+    """A pin or block button under a 👎 (admins): recorded, the presser and the other admins told."""
+    pressed = await _admin_press(update, context)
+    if pressed is None:
         return
+    query, match, lang = pressed
     item = pending_decisions(context).get(match.group(3)) if match else None  # kept: the other buttons stay usable
     n = int(match.group(2)) if match else 0
     if item is None or item.kind != "feedback" or item.result is None or n >= len(item.result.hits):
@@ -169,12 +178,10 @@ async def pins_command(update: Update, context: Context) -> None:
 
 async def undo_button(update: Update, context: Context) -> None:
     """An undo button under /pins (admins): the pin or block lifted, the presser and the other admins told."""
-    query = update.callback_query
-    match = button_match(context)
-    lang = reader_lang(update, context)
-    if not is_admin(update, context):
-        await query.answer(text("not_allowed", lang), show_alert=True)
+    pressed = await _admin_press(update, context)
+    if pressed is None:
         return
+    query, match, lang = pressed
     item = pending_decisions(context).pop(match.group(1), None) if match else None
     if item is None or item.kind != "undo" or item.desk is None:
         await query.answer(text("expired", lang), show_alert=True)

@@ -175,9 +175,7 @@ def make_parser() -> argparse.ArgumentParser:
         description="List every source the index reads (FEEDS too, synced or not) with its last good sync, its last "
         "error, its article count and newest article's date, and how many of its articles have no link or no date.",
     )
-    p.add_argument("--articles", type=Path, metavar="DIR", help="articles directory (default: ARTICLES_DIR)")
-    p.add_argument("--json", action="store_true", help="print one JSON object per source")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    _add_desk_flags(p, "source")
 
     p = sub.add_parser(
         "pins",
@@ -190,8 +188,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--block", action="append", metavar="DOMAIN|@CHANNEL", help="keep a domain or channel out")
     p.add_argument("--unblock", action="append", metavar="DOMAIN|@CHANNEL", help="lift a block")
     p.add_argument("--by", help="who, for the log (default: 'command line')")
-    p.add_argument("--json", action="store_true", help="print one JSON object per pin and block")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    _add_desk_flags(p, "pin and block", articles=False)
 
     p = sub.add_parser(
         "stats", help="what is in the index", description="Articles, chunks, model, dimension, build time and sizes on disk."
@@ -250,6 +247,14 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser
+
+
+def _add_desk_flags(p: argparse.ArgumentParser, each: str, articles: bool = True) -> None:
+    """The flags of the commands that read only the articles folder: --articles, --json, -v."""
+    if articles:
+        p.add_argument("--articles", type=Path, metavar="DIR", help="articles directory (default: ARTICLES_DIR)")
+    p.add_argument("--json", action="store_true", help=f"print one JSON object per {each}")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -114,6 +114,10 @@ def block_target(text: str) -> str:
     return targets[0]
 
 
+# a line's "kind" -> its record type and the field the latest line about it is found by
+_KINDS: dict[str, tuple[type[Pin] | type[Block], str]] = {"pin": (Pin, "key"), "block": (Block, "target")}
+
+
 def desk_file(folder: Path) -> Path:
     return Path(folder) / DESK_FILE
 
@@ -132,20 +136,15 @@ def read_desk(folder: Path) -> Desk:
             continue
         try:
             data = json.loads(line)
-            if data.get("kind") == "pin" and data.get("key"):
-                pin = Pin(**{f: data[f] for f in Pin.__dataclass_fields__ if f in data})
-                if pin.undone:
-                    pins.pop(pin.key, None)
-                else:
-                    pins[pin.key] = pin
-            elif data.get("kind") == "block" and data.get("target"):
-                block = Block(**{f: data[f] for f in Block.__dataclass_fields__ if f in data})
-                if block.undone:
-                    blocks.pop(block.target, None)
-                else:
-                    blocks[block.target] = block
-            else:
+            kind, name = _KINDS.get(data.get("kind"), (None, ""))
+            if kind is None or not data.get(name):
                 raise ValueError("neither a pin nor a block")
+            entry = kind(**{f: data[f] for f in kind.__dataclass_fields__ if f in data})
+            standing: dict = pins if kind is Pin else blocks
+            if entry.undone:
+                standing.pop(data[name], None)
+            else:
+                standing[data[name]] = entry
         except (ValueError, TypeError, AttributeError) as exc:
             log.warning("%s line %d: not a desk record (%s); skipped", path, number, exc)
     return Desk(pins, blocks)
