@@ -14,12 +14,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.embedding import BUILTIN_MODEL
 
 if TYPE_CHECKING:
+    from index.answer.reader import Reader
     from index.build import BuildConfig
     from index.search.searcher import AnswerModels, SearchParams
     from index.storage.lexical import LexicalParams
@@ -100,6 +101,18 @@ class EngineSettings(BaseSettings):
         "their ETag, so a correction is found even when no feed or sitemap says so (0 = never).",
     )
 
+    # --- the optional language-model reader (docs/answers.md, "The language-model reader")
+    llm_base_url: str = Field(
+        "", description="An OpenAI-compatible endpoint (…/v1) for short written answers; empty: off, replies unchanged."
+    )
+    llm_model: str = Field("", description="The model name the endpoint knows (e.g. qwen2.5:7b-instruct).")
+    llm_api_key: SecretStr | None = Field(None, description="Bearer key for hosted APIs (empty for a local server).")
+    llm_timeout_seconds: float = Field(20, gt=0, description="How long to wait for the model before the extractive reply.")
+    llm_max_tokens: int = Field(300, ge=16, description="Longest answer the model may write, in tokens.")
+    llm_daily_tokens: int = Field(
+        0, ge=0, description="Tokens (prompt + answer) per UTC day; then the reader pauses (0: no cap)."
+    )
+
     # --- search
     top_k: int = Field(3, ge=1, le=20, description="Sources shown per answer.")
     dense_weight: float = Field(0.3, ge=0, le=1, description="Weight of the dense score in fusion.")
@@ -141,7 +154,14 @@ class EngineSettings(BaseSettings):
         return value
 
     @field_validator(
-        "query_prompt", "passage_prompt", "question_log", "min_confidence", "sure_confidence", "answer_models_dir", mode="before"
+        "query_prompt",
+        "passage_prompt",
+        "question_log",
+        "min_confidence",
+        "sure_confidence",
+        "answer_models_dir",
+        "llm_api_key",
+        mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
@@ -183,6 +203,17 @@ class EngineSettings(BaseSettings):
             min_confidence=self.min_confidence,
             sure_confidence=self.sure_confidence,
         )
+
+    def reader(self) -> Reader | None:
+        """The language-model reader when LLM_BASE_URL is set, else None (nothing changes)."""
+        if not self.llm_base_url.strip():
+            return None
+        from index.answer.llm import LLMConfig
+        from index.answer.reader import Reader
+
+        key = self.llm_api_key.get_secret_value() if self.llm_api_key else ""
+        config = LLMConfig(self.llm_base_url.strip(), self.llm_model, key, self.llm_timeout_seconds, self.llm_max_tokens)
+        return Reader(config, self.llm_daily_tokens)
 
     def answer_models(self) -> AnswerModels:
         """The answer layer's models: ANSWER_MODELS_DIR, else the ones shipped in the package."""
