@@ -9,14 +9,15 @@ thing* in it must appear in one of the passages it cites:
 - **months** of dates, by name in either language or by number in a numeric date, so that
   "March 5, 2015" matches «5 مارس 2015» (the day and the year are numbers, checked as numbers);
 - **names**: capitalised Latin words (not sentence-opening function words, months or weekdays),
-  matched literally or through the transliteration of ``index.text.transliterate`` («خاشقجي» for
-  "Khashoggi"); and Arabic words that are rare in the whole archive (``name_share``: fewer than
-  one passage in 500 holds them, or none) — the words outside the corpus's common stock, most of
-  them names — matched by their stem;
+  matched literally, by their usual Arabic name ("Egypt": مصر), or through the transliteration of
+  ``index.text.transliterate`` («خاشقجي» for "Khashoggi"); and Arabic words that are rare in the
+  whole archive — the words outside the corpus's common stock, most of
+  them names — matched by their stem (``name_like_in``: at most three passages of the archive, or
+  one in 500, hold them; in an archive of 1,000 passages or more, also a word it never saw);
 - **links and addresses** (URLs, e-mail addresses, @handles), literally.
 
 Only named things are checked: "X resigned" against a passage saying "X was appointed" passes.
-Pure functions; ``name_share`` is given by the caller (the build's document frequencies).
+Pure functions but ``name_like_in``, which reads a build's document frequencies.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from index.storage.lexical import LexicalIndex
 from index.text.arabic import analyze_question, normalize
 from index.text.followup import is_content, words
 from index.text.sentences import split_sentences
@@ -34,7 +36,62 @@ CITATION = re.compile(r"\[(\d{1,2})\]")
 LINK = re.compile(r"https?://[^\s\])>]+|www\.[^\s\])>]+|[\w.+-]+@[\w-]+\.[\w.]+|(?<![\w@])@\w{3,}")
 NUMBER = re.compile(r"\d+(?:[.,٫٬]\d+)*")
 NAME_SHARE = 1 / 500  # an Arabic word in fewer passages than this (or none) is checked like a name
-NAME_SIMILARITY = 0.75  # a Latin name and an Arabic word this alike (consonants and long vowels) are one name
+NAME_SIMILARITY = 0.75  # a Latin name and an Arabic word whose consonant skeletons are this alike ...
+FORM_SIMILARITY = 0.5  # ... and their consonants-and-long-vowels forms this alike are one name
+NAME_DOCS = 3  # an Arabic word in at most this many passages (or this share of them) is checked like a name ...
+KNOWN_WORDS = 1000  # ... and so is a word the archive never saw, once it holds this many passages
+# Names English writes its own way, not by transliteration: "Egypt" is مصر.
+EXONYMS = {
+    "egypt": "مصر",
+    "egyptian": "مصر",
+    "saudi": "السعودية",
+    "arabia": "السعودية",
+    "jordan": "الأردن",
+    "lebanon": "لبنان",
+    "syria": "سوريا",
+    "iraq": "العراق",
+    "yemen": "اليمن",
+    "kuwait": "الكويت",
+    "qatar": "قطر",
+    "bahrain": "البحرين",
+    "oman": "عمان",
+    "emirates": "الإمارات",
+    "uae": "الإمارات",
+    "morocco": "المغرب",
+    "algeria": "الجزائر",
+    "tunisia": "تونس",
+    "libya": "ليبيا",
+    "sudan": "السودان",
+    "palestine": "فلسطين",
+    "israel": "إسرائيل",
+    "iran": "إيران",
+    "turkey": "تركيا",
+    "russia": "روسيا",
+    "china": "الصين",
+    "india": "الهند",
+    "japan": "اليابان",
+    "germany": "ألمانيا",
+    "france": "فرنسا",
+    "britain": "بريطانيا",
+    "america": "أمريكا",
+    "american": "الأمريكي",
+    "europe": "أوروبا",
+    "africa": "أفريقيا",
+    "african": "أفريقيا",
+    "mecca": "مكة",
+    "makkah": "مكة",
+    "medina": "المدينة",
+    "madinah": "المدينة",
+    "riyadh": "الرياض",
+    "jeddah": "جدة",
+    "cairo": "القاهرة",
+    "eastern": "الشرقية",
+    "nile": "النيل",
+    "mediterranean": "المتوسط",
+    "gulf": "الخليج",
+    "red": "الأحمر",
+    "sea": "البحر",
+}
 
 _MONTHS = {
     **{
@@ -129,28 +186,93 @@ def months(text: str) -> set[int]:
 
 
 def latin_names(sentence: str) -> list[str]:
-    """Capitalised Latin words that name something (not function words, months or weekdays)."""
+    """Capitalised Latin words that name something (not function words, months, weekdays or name particles)."""
     out = []
     for word in words(sentence):
         low = word.lower()
         named = word[:1].isupper() and word.isascii() and len(word) > 1 and is_content(word)
-        if named and low not in _MONTHS and low not in _WEEKDAYS:
+        if named and low not in _MONTHS and low not in _WEEKDAYS and low not in _PARTICLES and low not in _OPENERS:
             out.append(word)
     return out
 
 
-def rare_arabic_words(sentence: str, name_share: Callable[[Sequence[str]], list[float]]) -> list[str]:
+_PARTICLES = {"al", "el", "abd", "abdel", "abdul", "bin", "ibn", "bint", "abu", "umm"}
+# Words that open an English sentence with a capital and name nothing.
+_OPENERS = {
+    "because",
+    "since",
+    "during",
+    "after",
+    "before",
+    "although",
+    "while",
+    "when",
+    "where",
+    "it",
+    "its",
+    "they",
+    "there",
+    "this",
+    "that",
+    "these",
+    "those",
+    "he",
+    "she",
+    "we",
+    "you",
+    "his",
+    "her",
+    "their",
+    "more",
+    "less",
+    "most",
+    "some",
+    "many",
+    "both",
+    "each",
+    "yes",
+    "no",
+    "according",
+    "on",
+    "in",
+    "at",
+    "by",
+    "for",
+    "from",
+}
+
+
+def rare_arabic_words(sentence: str, name_like: Callable[[Sequence[str]], list[bool]]) -> list[str]:
     """Arabic content words of ``sentence`` that few passages of the archive hold: names, most of them."""
     arabic = [w for w in words(sentence) if not w.isascii() and is_content(w) and not normalize(w).isdigit()]
-    return [w for w, share in zip(arabic, name_share(arabic), strict=True) if share < NAME_SHARE]
+    return [w for w, rare in zip(arabic, name_like(arabic), strict=True) if rare]
+
+
+def name_like_in(lexical: LexicalIndex) -> Callable[[Sequence[str]], list[bool]]:
+    """For a build: which Arabic words are checked like names — those at most ``NAME_DOCS`` passages (or one in
+    500) hold, and, in an archive of ``KNOWN_WORDS`` passages or more, those it never saw."""
+    limit = max(NAME_DOCS, lexical.num_docs * NAME_SHARE)
+    big = lexical.num_docs >= KNOWN_WORDS
+
+    def name_like(candidates: Sequence[str]) -> list[bool]:
+        shares = lexical.word_shares(candidates)
+        return [(0.0 < share * lexical.num_docs <= limit) or (share == 0.0 and big) for share in shares]
+
+    return name_like
 
 
 def _name_in(name: str, passage: str, passage_words: list[str]) -> bool:
+    """Is the Latin ``name`` in the passage: literally, by its usual Arabic name (Egypt: مصر), or transliterated?"""
     if name.lower() in passage.lower():
         return True
+    exonym = EXONYMS.get(name.lower())
+    if exonym and normalize(exonym) in normalize(passage):
+        return True
     skeleton, form = latin_skeleton(name), latin_form(name)
+    if len(skeleton) < 2:
+        return False
     return any(
-        arabic_skeleton(w) == skeleton and similarity(form, arabic_form(w)) >= NAME_SIMILARITY
+        similarity(skeleton, arabic_skeleton(w)) >= NAME_SIMILARITY and similarity(form, arabic_form(w)) >= FORM_SIMILARITY
         for w in passage_words
         if not w.isascii()
     )
@@ -161,7 +283,7 @@ def _stems(text: str) -> set[str]:
 
 
 def check_sentence(
-    sentence: str, cites: Sequence[int], passages: Sequence[str], name_share: Callable[[Sequence[str]], list[float]]
+    sentence: str, cites: Sequence[int], passages: Sequence[str], name_like: Callable[[Sequence[str]], list[bool]]
 ) -> str:
     """What in ``sentence`` no cited passage holds ("" when everything named is there)."""
     if not cites:
@@ -185,13 +307,13 @@ def check_sentence(
         if not _name_in(name, cited, cited_words):
             return f"the name {name!r} is not in the cited passages"
     cited_stems = _stems(cited)
-    for word in rare_arabic_words(plain, name_share):
+    for word in rare_arabic_words(plain, name_like):
         if not (_stems(word) & cited_stems) and normalize(word) not in normalize(cited):
             return f"the name {word!r} is not in the cited passages"
     return ""
 
 
-def check_answer(answer: str, passages: Sequence[str], name_share: Callable[[Sequence[str]], list[float]]) -> list[Checked]:
+def check_answer(answer: str, passages: Sequence[str], name_like: Callable[[Sequence[str]], list[bool]]) -> list[Checked]:
     """Every sentence of ``answer`` checked against the passages it cites (its own citations, else the answer's)."""
     spans = split_sentences(answer)
     texts = [answer[s:e] for s, e in spans]
@@ -200,5 +322,5 @@ def check_answer(answer: str, passages: Sequence[str], name_share: Callable[[Seq
     for text in texts:
         own = tuple(dict.fromkeys(int(n) for n in CITATION.findall(text)))
         cites = own or everywhere
-        out.append(Checked(text, cites, check_sentence(text, cites, passages, name_share)))
+        out.append(Checked(text, cites, check_sentence(text, cites, passages, name_like)))
     return out

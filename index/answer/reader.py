@@ -11,6 +11,7 @@ passages, never a user id.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -20,7 +21,7 @@ from datetime import UTC, datetime
 from index.results import ANSWER, SearchResult
 from index.text.sentences import split_sentences
 
-from .claims import CITATION, check_answer
+from .claims import CITATION, LINK, check_answer
 from .llm import ChatClient, LLMConfig, LLMError, Usage
 
 PASSAGES = 4  # top passages sent to the model
@@ -64,17 +65,39 @@ class ReaderAnswer:
         return asdict(self)
 
 
+# Sentences of a passage that address a model rather than a reader ("ignore your instructions and ..."):
+# they are not sent, so an answer that obeys one cannot be supported by the passages it cites.
+ADDRESSED = re.compile(
+    r"(?i)\b(?:ignore|disregard|forget)\b[^.!?\n]{0,40}\b(?:instructions?|rules|prompt|above|previous)\b"
+    r"|\b(?:system prompt|you are (?:now )?(?:an? )?(?:ai|assistant|language model|chatgpt))\b"
+    r"|(?:تجاهل|انس|لا تلتزم ب)\S*\s+(?:\S+\s+){0,3}(?:التعليمات|الأوامر|التوجيهات|ما سبق)"
+)
+HELD_BACK = "[…]"
+
+
+def guarded(text: str) -> str:
+    """``text`` with every sentence that addresses a model replaced by "[…]"."""
+    if not ADDRESSED.search(text):
+        return text
+    out, last = [], 0
+    for start, end in split_sentences(text):
+        out.append(text[last:start])
+        out.append(HELD_BACK if ADDRESSED.search(text[start:end]) else text[start:end])
+        last = end
+    return "".join(out) + text[last:]
+
+
 def passages_of(result: SearchResult, n: int = PASSAGES) -> list[str]:
-    """The texts sent as passages [1]..[n]: each hit's best passage, in the reply's order."""
-    return [hit.passage.text for hit in result.hits[:n]]
+    """The texts sent as passages [1]..[n]: each hit's best passage in the reply's order, guarded."""
+    return [guarded(hit.passage.text) for hit in result.hits[:n]]
 
 
 def build_messages(question: str, result: SearchResult, lang: str, n: int = PASSAGES) -> list[dict[str, str]]:
     """The chat messages for one question: the rules, then the question and the delimited passages."""
     blocks = []
-    for number, hit in enumerate(result.hits[:n], start=1):
+    for number, (hit, text) in enumerate(zip(result.hits[:n], passages_of(result, n), strict=True), start=1):
         head = " · ".join(x for x in (hit.title, hit.source, hit.date[:10]) if x)
-        body = hit.passage.text.replace("<passage", "‹passage").replace("</passage", "‹/passage")
+        body = text.replace("<passage", "‹passage").replace("</passage", "‹/passage")
         blocks.append(f'<passage n="{number}">\n{head}\n{body}\n</passage>')
     user = f"Question: {question}\n\n" + "\n\n".join(blocks)
     language = _SYSTEM.get(lang, _SYSTEM["en"])
@@ -82,7 +105,7 @@ def build_messages(question: str, result: SearchResult, lang: str, n: int = PASS
 
 
 def verified_sentences(
-    pieces: Iterator[str], passages: Sequence[str], name_share: Callable[[Sequence[str]], list[float]]
+    pieces: Iterator[str], passages: Sequence[str], name_like: Callable[[Sequence[str]], list[bool]]
 ) -> Iterator[tuple[str, str]]:
     """Streamed text -> (sentence, problem) as each sentence is complete (the last one when the stream ends).
 
@@ -96,15 +119,15 @@ def verified_sentences(
             start, end = spans[0]
             sentence = buffer[start:end]
             rest = buffer[end:]
-            yield sentence, _problem(sentence, buffer, passages, name_share)
+            yield sentence, _problem(sentence, buffer, passages, name_like)
             buffer = rest
             spans = split_sentences(buffer)
     if buffer.strip():
-        yield buffer.strip(), _problem(buffer.strip(), buffer, passages, name_share)
+        yield buffer.strip(), _problem(buffer.strip(), buffer, passages, name_like)
 
 
-def _problem(sentence: str, context: str, passages: Sequence[str], name_share) -> str:
-    (checked, *_) = check_answer(sentence if CITATION.search(sentence) else sentence + _trailing(context), passages, name_share)
+def _problem(sentence: str, context: str, passages: Sequence[str], name_like) -> str:
+    (checked, *_) = check_answer(sentence if CITATION.search(sentence) else sentence + _trailing(context), passages, name_like)
     return checked.problem
 
 
@@ -154,7 +177,7 @@ class Reader:
         question: str,
         result: SearchResult,
         lang: str,
-        name_share: Callable[[Sequence[str]], list[float]],
+        name_like: Callable[[Sequence[str]], list[bool]],
         on_sentence: Callable[[str], None] | None = None,
     ) -> ReaderAnswer:
         """The model's answer to ``question`` over ``result``'s top passages, each sentence checked before
@@ -163,31 +186,31 @@ class Reader:
         if not result.hits:
             out.fallback = "no passages"
             return out
-        if not self.usable:
-            out.fallback = "reader off" if not self.enabled else ("over the daily token cap" if self.over_cap else self.problem)
-            return out
         passages = passages_of(result)
         key = (question, lang, tuple(hit.passage.row for hit in result.hits[:PASSAGES]))
         with self._lock:
             cached = self._cache.get(key)
-        if cached is not None:
+        if cached is not None and self.enabled:  # a checked answer costs nothing to show again
             if on_sentence is not None and cached.shown:
                 for s, e in split_sentences(cached.answer):
                     on_sentence(cached.answer[s:e])
             return cached
+        if not self.usable:
+            out.fallback = "reader off" if not self.enabled else ("over the daily token cap" if self.over_cap else self.problem)
+            return out
         stream = self.client.stream(build_messages(question, result, lang))
         shown: list[str] = []
         try:
-            for sentence, problem in verified_sentences(iter(stream), passages, name_share):
+            for sentence, problem in verified_sentences(iter(stream), passages, name_like):
                 if sentence.strip() == NO_ANSWER or NO_ANSWER in sentence:
                     out.no_answer = True
                     out.fallback = "the model says the passages do not answer"
                     break
-                if problem:
-                    out.fallback = problem
-                    break
                 if _wrong_language(sentence, lang):
                     out.fallback = "answered in another language"
+                    break
+                if problem:
+                    out.fallback = problem
                     break
                 shown.append(sentence)
                 if on_sentence is not None:
@@ -221,7 +244,7 @@ def lowered_band(result: SearchResult, answer: ReaderAnswer) -> bool:
 
 
 def _wrong_language(sentence: str, lang: str) -> bool:
-    letters = [ch for ch in CITATION.sub("", sentence) if ch.isalpha()]
+    letters = [ch for ch in LINK.sub("", CITATION.sub("", sentence)) if ch.isalpha()]
     if len(letters) < 8:
         return False
     latin = sum(ch.isascii() for ch in letters) / len(letters)
