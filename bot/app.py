@@ -28,7 +28,7 @@ from telegram.request import HTTPXRequest
 
 from bot.settings import Settings
 
-from . import admin, channels, feedback, handlers, inline, links, takedowns, uploads
+from . import admin, channels, feedback, handlers, inline, links, takedowns, uploads, written
 from .builds import Builds
 from .context import CONTEXT_TYPES, BotData
 from .ratelimit import QuestionLimiter
@@ -181,6 +181,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("restore", takedowns.restore_command, filters=new))
     app.add_handler(CommandHandler("sources", admin.sources, filters=new))
     app.add_handler(CommandHandler("pins", feedback.pins_command, filters=new))
+    app.add_handler(CommandHandler("reader", written.reader_command, filters=new))
     app.add_handler(CallbackQueryHandler(handlers.full_passage, pattern=re.compile(handlers.FULL_PASSAGE)))
     app.add_handler(CallbackQueryHandler(handlers.more_results, pattern=re.compile(handlers.MORE_RESULTS)))
     app.add_handler(CallbackQueryHandler(handlers.vote, pattern=re.compile(handlers.VOTE)))
@@ -210,6 +211,8 @@ async def _post_init(app: Application) -> None:
     """Start following the index directory and the feeds; check the channels; publish the command menus."""
     data: BotData = app.bot_data
     settings = data.settings
+    if data.service.reader is not None:  # the endpoint checked at start and, while it fails, every few minutes
+        data.tasks["reader_check"] = asyncio.create_task(written.keep_checking(app), name="reader-check")
     if settings.feed_refresh_minutes > 0 and settings.feeds:
         data.tasks["feed_refresher"] = asyncio.create_task(
             links.refresh_feeds_forever(data.builds, settings, data.fetch_cancel, data.alerts), name="feed-refresher"

@@ -23,6 +23,7 @@ from .feedback import down_voted
 from .render import first_page, full_passage_messages, reply_messages
 from .replies import examples, help_text, welcome_text
 from .texts import AR, EN, text
+from .written import write_in
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +171,10 @@ async def answer(update: Update, context: Context, question: str, fresh: bool = 
         feedback=service.feedback_on and not result.no_answer,
         followup=result.understood_as is not None,
     )
-    sent = await send(message, reply_messages(result, lang, 0, top_k), markup, quote=in_group)
+    shown = reply_messages(result, lang, 0, top_k)
+    sent = await send(message, shown, markup, quote=in_group)
+    if sent and service.reads(result):  # the checked written answer is edited in above the extractive reply
+        context.application.create_task(write_in(context, sent[0], shown[0], result, lang, rid), update=update)
     keys = [private_key(chat.id)] if not in_group else [thread_key(chat.id, m.message_id) for m in sent]
     service.conversations.remember(keys, understood)
 

@@ -8,8 +8,10 @@ land there).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
+from dataclasses import replace
 
 from telegram import InlineQueryResultArticle, InlineQueryResultsButton, InputTextMessageContent, Update
 from telegram.constants import ParseMode
@@ -21,6 +23,7 @@ from .deeplinks import start_payload
 from .inline_cards import InlineItem, inline_items, inline_latest, inline_notice, inline_unsure
 from .service import QAService
 from .texts import text
+from .written import INLINE_WAIT, answer_html
 
 log = logging.getLogger(__name__)
 
@@ -68,4 +71,13 @@ async def inline_answer(service: QAService, question: str, lang: str) -> list[In
         return [inline_notice("nothing", "inline_nothing_title", "inline_nothing", lang)]
     if result.band == TENTATIVE:  # a card quoting a passage could be sent into any chat as if it answered
         return [inline_unsure(question, lang)]
-    return inline_items(result, lang, INLINE_RESULTS, prefix=secrets.token_urlsafe(6))
+    items = inline_items(result, lang, INLINE_RESULTS, prefix=secrets.token_urlsafe(6))
+    if service.reads(result):  # the checked written answer leads the first card, if it is ready in time
+        try:
+            read = await asyncio.wait_for(service.read(result, lang), INLINE_WAIT)
+        except TimeoutError:
+            read = None
+        if read is not None and read.shown:
+            first = items[0]
+            items[0] = replace(first, message=answer_html([read.answer], lang) + first.message)
+    return items

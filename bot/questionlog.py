@@ -18,7 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-from index.questionlog import QuestionRecord, Record, VoteRecord, append
+from index.answer.reader import ReaderAnswer
+from index.questionlog import QuestionRecord, ReaderRecord, Record, VoteRecord, append
 from index.results import SearchResult
 
 from .results import CachedResult
@@ -107,6 +108,21 @@ class QuestionLog:
             )
         )
         return "recorded" if before is None else "changed"
+
+    def reader(self, rid: str, answer: ReaderAnswer) -> None:
+        """Log what the language-model reader did for answer ``rid``: shown or why not, tokens, time."""
+        self._write(
+            lambda: ReaderRecord(
+                now_iso(),
+                rid,
+                answer.model,
+                answer.shown,
+                answer.fallback,
+                answer.prompt_tokens,
+                answer.completion_tokens,
+                round(answer.seconds, 3),
+            )
+        )
 
     def _write(self, make: Callable[[], Record]) -> None:
         """Append the record ``make`` gives, from the log's own thread (no-op when the log is off)."""

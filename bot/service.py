@@ -17,6 +17,8 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from bot.settings import Settings
+from index.answer.claims import name_like_in
+from index.answer.reader import ReaderAnswer
 from index.corpus.desk import Desk, Pin, desk_file, read_desk, record
 from index.embedding.embedder import Embedder
 from index.percentiles import percentile
@@ -59,6 +61,8 @@ class QAService:
         self._desk_stamp: tuple[int, int] | None = None
         self._desk_cached: Desk | None = None
         self.on_pin_dropped: Callable[[Pin], Awaitable[None]] | None = None  # set by the app: tells the editors
+        self.reader = settings.reader()  # the language-model reader (None: LLM_BASE_URL is empty, nothing changes)
+        self._reading = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reader") if self.reader else None
 
     @property
     def searcher(self) -> Searcher | None:
@@ -144,6 +148,21 @@ class QAService:
                     await self.on_pin_dropped(pin)
         return applied.result, time.perf_counter() - started
 
+    def reads(self, result: SearchResult) -> bool:
+        """Will the reader write an answer for ``result`` (it is on, the endpoint checked, the reply has passages)?"""
+        return self.reader is not None and self.reader.usable and bool(result.hits) and self._searcher is not None
+
+    async def read(self, result: SearchResult, lang: str, on_sentence: Callable[[str], None] | None = None) -> ReaderAnswer:
+        """The reader's checked answer over ``result``, in its own threads (a slow model never holds up searches)."""
+        reader, searcher = self.reader, self._searcher
+        if reader is None or searcher is None:
+            raise LookupError("no reader")
+        name_like = name_like_in(searcher.stored.lexical)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._reading, lambda: reader.read(result.question, result, lang, name_like, on_sentence)
+        )
+
     def desk(self) -> Desk:
         """The desk's standing pins and blocks (``ARTICLES_DIR/.desk.jsonl``), read again when the file changed."""
         try:
@@ -187,4 +206,6 @@ class QAService:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._reading is not None:
+            self._reading.shutdown(wait=False, cancel_futures=True)
         self.questions.close()

@@ -27,7 +27,7 @@ __all__ = [
 
 # The command menus (setMyCommands) in this order; admins see ADMIN_COMMANDS too. Descriptions: "command.<name>".
 COMMANDS = ("start", "help", "ask", "new", "lang")
-ADMIN_COMMANDS = ("reindex", "stats", "add", "report", "uploads", "remove", "restore", "sources", "pins")
+ADMIN_COMMANDS = ("reindex", "stats", "add", "report", "uploads", "remove", "restore", "sources", "pins", "reader")
 # Builder progress notes ("embedding 120 chunks") start with one of these; their words: "stage.<note>".
 STAGES = ("reading articles", "chunking", "embedding", "indexing", "writing", "merging")
 # Why a URL could not be fetched: the reasons come from index.web in English; in Arabic the gist ("reason.<prefix>")

@@ -1,6 +1,7 @@
-"""The question log: one JSON line per question answered and per reader's vote, written by the bot, read by the report.
+"""The question log: one JSON line per question answered, per reader's vote and per language-model answer, written by
+the bot, read by the report.
 
-Two record types, shared by the writer (``bot``) and the reader (``index.tools.report``) so they
+Three record types, shared by the writer (``bot``) and the reader (``index.tools.report``) so they
 cannot drift apart. User ids are keyed hashes, never raw (the bot makes them). Reading is
 tolerant: logs written before a key existed still read (a question without ``band`` only
 knows whether it got "no answer"), and unreadable lines are counted, never fatal.
@@ -15,7 +16,7 @@ from typing import Any
 
 from index.results import ANSWER, NOTHING, TENTATIVE
 
-QUESTION, VOTE = "question", "vote"
+QUESTION, VOTE, READER = "question", "vote", "reader"
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,46 @@ class VoteRecord:
         )
 
 
-Record = QuestionRecord | VoteRecord
+@dataclass(frozen=True)
+class ReaderRecord:
+    """What the language-model reader did for an answer: shown or not (and why), its tokens and time."""
+
+    time: str
+    answer_id: str
+    model: str
+    shown: bool
+    fallback: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+
+    @property
+    def day(self) -> str:
+        return self.time[:10]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": READER, **asdict(self)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ReaderRecord | None:
+        if not isinstance(data.get("time"), str) or not isinstance(data.get("model"), str):
+            return None
+        number = {k: data.get(k) for k in ("prompt_tokens", "completion_tokens", "seconds")}
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in number.values()):
+            return None
+        return cls(
+            data["time"],
+            str(data.get("answer_id") or ""),
+            data["model"],
+            bool(data.get("shown")),
+            str(data.get("fallback") or ""),
+            int(number["prompt_tokens"]),
+            int(number["completion_tokens"]),
+            float(number["seconds"]),
+        )
+
+
+Record = QuestionRecord | VoteRecord | ReaderRecord
 
 
 def _text_or_none(value: Any) -> str | None:
@@ -135,6 +175,8 @@ def parse_record(data: Any) -> Record | None:
         return None
     if data.get("type", QUESTION) == VOTE:
         return VoteRecord.from_json(data)
+    if data.get("type") == READER:
+        return ReaderRecord.from_json(data)
     if data.get("type", QUESTION) == QUESTION:
         return QuestionRecord.from_json(data)
     return None

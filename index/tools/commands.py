@@ -262,6 +262,9 @@ def cmd_search(args: argparse.Namespace, settings: EngineSettings) -> int:
         settings.index_dir, _explicit_model(settings), settings.search_params(), models=settings.answer_models()
     )
     previous = searcher.understand(args.after) if args.after else None
+    reader = settings.reader()  # None without LLM_BASE_URL: the output is exactly as before
+    if reader is not None and reader.check():
+        print(f"warning: the language-model reader is off: {reader.problem}", file=sys.stderr)
     for question in _read_questions(args):
         if args.conversation and question.strip().lower() == "/new":  # a new conversation starts
             previous = None
@@ -270,9 +273,21 @@ def cmd_search(args: argparse.Namespace, settings: EngineSettings) -> int:
         result = searcher.search(understood, k=args.k, mode=args.mode, passages_per_article=args.passages)
         if args.conversation:
             previous = understood.answered(result)
+        read = None
+        if reader is not None:
+            from index.answer.claims import name_like_in
+
+            read = reader.read(result.question, result, result.lang, name_like_in(searcher.stored.lexical))
         if args.json:
-            print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
+            out = result.to_json()
+            if read is not None:
+                out["reader"] = read.to_json()
+            print(json.dumps(out, ensure_ascii=False), flush=True)
         else:
+            if read is not None and read.shown:
+                print(f"🤖 {read.answer}\n   ({read.model}, written from the cited sources and checked against them)")
+            elif read is not None:
+                print(f"(reader: {read.fallback})")
             print(format_result(result, color=sys.stdout.isatty(), full=args.full), flush=True)
     return 0
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from index.percentiles import percentile
-from index.questionlog import QuestionRecord, Record, VoteRecord, read_log
+from index.questionlog import QuestionRecord, ReaderRecord, Record, VoteRecord, read_log
 from index.results import ANSWER, NOTHING, TENTATIVE
 from index.text.arabic import analyze_question, normalize
 
@@ -58,6 +58,38 @@ class Disliked:
 
 
 @dataclass
+class ReaderSummary:
+    """The language-model reader over the period: answers shown, why the others fell back, cost, and its own votes."""
+
+    answers: int
+    shown: int
+    fallbacks: list[tuple[str, int]]  # reason, count; most frequent first
+    prompt_tokens: int
+    completion_tokens: int
+    p50_s: float
+    votes_up: int  # votes on answers the model wrote, counted apart from the rest
+    votes_down: int
+
+
+def reader_summary(records: Sequence[ReaderRecord], last: dict[tuple[str, str], VoteRecord]) -> ReaderSummary | None:
+    if not records:
+        return None
+    shown_ids = {r.answer_id for r in records if r.shown}
+    reasons = Counter(r.fallback.split(" (")[0] for r in records if not r.shown and r.fallback)
+    on_model = [v for (answer, _), v in last.items() if answer in shown_ids]
+    return ReaderSummary(
+        answers=len(records),
+        shown=sum(r.shown for r in records),
+        fallbacks=reasons.most_common(5),
+        prompt_tokens=sum(r.prompt_tokens for r in records),
+        completion_tokens=sum(r.completion_tokens for r in records),
+        p50_s=percentile([r.seconds for r in records], 0.5),
+        votes_up=sum(v.up for v in on_model),
+        votes_down=sum(not v.up for v in on_model),
+    )
+
+
+@dataclass
 class Report:
     days: list[DayCount]
     questions: int
@@ -71,6 +103,7 @@ class Report:
     votes_up: int
     votes_down: int
     unsure: list[Gap] = field(default_factory=list)  # answerable but unsure: "no sure answer"
+    reader: ReaderSummary | None = None  # the language-model reader, when it ran
 
     def share(self, count: int) -> float:
         return count / self.questions if self.questions else 0.0
@@ -136,6 +169,7 @@ def build_report(records: Sequence[Record], days: int | None = None, now: dateti
     records = since(records, days, now)
     questions = [r for r in records if isinstance(r, QuestionRecord)]
     votes = [r for r in records if isinstance(r, VoteRecord)]
+    read = [r for r in records if isinstance(r, ReaderRecord)]
     per_day: dict[str, DayCount] = {}
     not_covered: list[str] = []
     unsure: list[str] = []
@@ -165,6 +199,7 @@ def build_report(records: Sequence[Record], days: int | None = None, now: dateti
         p95_ms=percentile(latencies, 0.95),
         votes_up=sum(v.up for v in last.values()),
         votes_down=sum(not v.up for v in last.values()),
+        reader=reader_summary(read, last),
     )
 
 
@@ -192,6 +227,14 @@ def format_text(report: Report) -> str:
                 f"  {g.count}× {g.question}" + (f"  (+{len(g.variants) - 1} similar)" if len(g.variants) > 1 else "")
                 for g in groups
             ]
+    if report.reader is not None:
+        r = report.reader
+        lines += [
+            "",
+            f"Language-model reader: {r.shown} of {r.answers} answers shown; tokens {r.prompt_tokens} in, "
+            f"{r.completion_tokens} out; p50 {r.p50_s:.1f} s; votes on its answers 👍 {r.votes_up} · 👎 {r.votes_down}",
+            *(f"  fell back {n}×: {reason}" for reason, n in r.fallbacks),
+        ]
     if report.disliked:
         lines += ["", "Most 👎'd answers:"]
         lines += [f"  👎 {d.down} · 👍 {d.up}  {d.question} → {d.title or '—'}" for d in report.disliked]
