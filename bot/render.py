@@ -409,6 +409,21 @@ def report_messages(report: Report, lang: str) -> list[str]:
                 for g in groups
             ]
             blocks.append([Run(text(key, lang), "b"), Run("\n" + "\n".join(listed))])
+    if report.reader is not None:
+        r = report.reader
+        reasons = "\n".join(f"• {n}× {clip(reason, 120)}" for reason, n in r.fallbacks)
+        body = text(
+            "report_reader",
+            lang,
+            shown=r.shown,
+            answers=r.answers,
+            tokens_in=r.prompt_tokens,
+            tokens_out=r.completion_tokens,
+            p50=r.p50_s,
+            up=r.votes_up,
+            down=r.votes_down,
+        )
+        blocks.append([Run(body + ("\n" + reasons if reasons else ""))])
     if report.disliked:
         disliked = [f"• 👎 {d.down} · 👍 {d.up} — {clip(d.question, 150)} → {clip(d.title or '—', 120)}" for d in report.disliked]
         blocks.append([Run(text("report_disliked", lang), "b"), Run("\n" + "\n".join(disliked))])

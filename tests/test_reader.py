@@ -5,6 +5,8 @@ client's own, set far below the server's scripted delay, and calls are counted."
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from index.answer.claims import check_answer, months, name_like_in, numbers
@@ -185,3 +187,38 @@ def test_the_start_up_check_names_what_is_wrong():
     reader.problem = ""
     reader.enabled = False
     assert reader.read("q", empty, "ar", lambda ws: [False] * len(ws)).fallback == "reader off"
+
+
+def test_search_json_gains_a_reader_key_only_with_a_model(built_index, monkeypatch, capsys):
+    from index.__main__ import main
+
+    monkeypatch.setenv("INDEX_DIR", str(built_index))
+    monkeypatch.setenv("LLM_BASE_URL", "")
+    assert main(["search", "--json", TRAIN]) == 0
+    plain = capsys.readouterr().out
+    assert '"reader"' not in plain
+    with FakeLLM([Reply("تستغرق الرحلة ساعتين و20 دقيقة [1].")]) as fake:
+        monkeypatch.setenv("LLM_BASE_URL", fake.base_url)
+        monkeypatch.setenv("LLM_MODEL", "fake-model")
+        assert main(["search", "--json", TRAIN]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["reader"]["model"] == "fake-model" and data["reader"]["fallback"] == "" and "[1]" in data["reader"]["answer"]
+    assert {k: v for k, v in data.items() if k != "reader"} == json.loads(plain), "the rest byte for byte as before"
+
+
+def test_the_report_counts_the_readers_answers_fallbacks_and_votes_apart():
+    from index.questionlog import QuestionRecord, ReaderRecord, VoteRecord
+    from index.tools.report import build_report, format_text
+
+    records = [
+        QuestionRecord("2026-12-06T10:00:00+00:00", "س1", "answer", answer_id="a1"),
+        QuestionRecord("2026-12-06T10:01:00+00:00", "س2", "tentative", answer_id="a2"),
+        ReaderRecord("2026-12-06T10:00:01+00:00", "a1", "m", True, "", 120, 30, 1.5),
+        ReaderRecord("2026-12-06T10:01:01+00:00", "a2", "m", False, "timeout", 120, 0, 20.0),
+        VoteRecord("2026-12-06T10:02:00+00:00", "a1", False, "u1"),
+        VoteRecord("2026-12-06T10:02:00+00:00", "a2", True, "u1"),
+    ]
+    reader = build_report(records).reader
+    assert (reader.answers, reader.shown, reader.fallbacks) == (2, 1, [("timeout", 1)])
+    assert (reader.prompt_tokens, reader.completion_tokens, reader.votes_up, reader.votes_down) == (240, 30, 0, 1)
+    assert "1 of 2 answers shown" in format_text(build_report(records))
