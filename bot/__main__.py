@@ -151,7 +151,16 @@ def _main(argv: Sequence[str] | None) -> int:
         except (StoreError, ModelLoadError, ModelMismatch, ModelFileError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
-        return run_console(searcher, settings.top_k, followup_minutes=settings.followup_minutes)
+        reader = settings.reader()
+        if reader is not None and reader.check():
+            print(f"the language-model reader is off: {reader.problem}", file=sys.stderr)
+        return run_console(
+            searcher,
+            settings.top_k,
+            followup_minutes=settings.followup_minutes,
+            reader=reader,
+            articles_dir=settings.articles_dir,
+        )
 
     check_token(settings)
     hook = webhook_options(settings)

@@ -18,9 +18,14 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
+from index.answer.claims import name_like_in
+from index.answer.reader import Reader
+from index.corpus.desk import read_desk
 from index.percentiles import percentile
+from index.search.desk import apply_desk
 from index.search.followup import Understood
 from index.search.searcher import Searcher
 
@@ -51,6 +56,8 @@ class ConsoleSession:
     previous: Understood | None = None  # the last question as understood, with the article its reply led with
     asked_at: float = 0.0
     clock: Callable[[], float] = time.monotonic
+    reader: Reader | None = None  # the language-model reader (LLM_BASE_URL), as in the bot
+    articles_dir: Path | None = None  # where the desk's pins and blocks are (ARTICLES_DIR), as in the bot
 
     def reply(self, line: str, lang: str | None = None) -> str:
         """What the bot would answer to ``line``: a command's reply, or the answer to a question (in ``lang`` when known)."""
@@ -82,10 +89,18 @@ class ConsoleSession:
         started = time.perf_counter()
         understood = self.searcher.understand(question, None if fresh else self.previous)
         result = self.searcher.search(understood, k=max(self.top_k, 3)).confident_only()
+        if self.articles_dir is not None:  # the desk's pins and blocks, as the bot applies them
+            result = apply_desk(self.searcher, result, read_desk(self.articles_dir), result.question).result
         self.latencies.append((time.perf_counter() - started) * 1000)
         self.refused += result.no_answer
         self.previous, self.asked_at = understood.answered(result), now
-        return "\n\n".join(reply_messages(result, self.lang, 0, self.top_k, Format(html=False, rtl=False))) + "\n"
+        reply = "\n\n".join(reply_messages(result, self.lang, 0, self.top_k, Format(html=False, rtl=False))) + "\n"
+        if self.reader is not None and result.hits:
+            read = self.reader.read(result.question, result, self.lang, name_like_in(self.searcher.stored.lexical))
+            if read.shown:
+                return f"🤖 {read.answer}\n({text('reader_label', self.lang)})\n\n{reply}"
+            return f"({read.model}: {read.fallback})\n{reply}"
+        return reply
 
     def _p50_p95(self) -> tuple[float, float]:
         return percentile(self.latencies, 0.5), percentile(self.latencies, 0.95)
@@ -121,12 +136,14 @@ def run_console(
     stdin: TextIO = sys.stdin,
     stdout: TextIO = sys.stdout,
     followup_minutes: float = 10.0,
+    reader: Reader | None = None,
+    articles_dir: Path | None = None,
 ) -> int:
     """Read questions (one per line) until end of input or Ctrl-C; print each reply."""
     interactive = stdin.isatty()
     if interactive:
         print("اكتب سؤالك (Ctrl+D للخروج) / Type a question (Ctrl+D to quit) — /help /start /stats /new", file=stdout)
-    session = ConsoleSession(searcher, top_k, followup_minutes * 60)
+    session = ConsoleSession(searcher, top_k, followup_minutes * 60, reader=reader, articles_dir=articles_dir)
     read = _line_reader(stdin, interactive)
     try:
         while True:

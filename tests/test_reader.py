@@ -222,3 +222,14 @@ def test_the_report_counts_the_readers_answers_fallbacks_and_votes_apart():
     assert (reader.answers, reader.shown, reader.fallbacks) == (2, 1, [("timeout", 1)])
     assert (reader.prompt_tokens, reader.completion_tokens, reader.votes_up, reader.votes_down) == (240, 30, 0, 1)
     assert "1 of 2 answers shown" in format_text(build_report(records))
+
+
+def test_the_console_shows_the_checked_answer_as_the_bot_does(searcher):
+    import io
+
+    from bot.console import run_console
+
+    with FakeLLM([Reply("تستغرق الرحلة ساعتين و20 دقيقة [1].")]) as fake:
+        out = io.StringIO()
+        run_console(searcher, stdin=io.StringIO(TRAIN + "\n"), stdout=out, reader=_reader(fake))
+    assert "🤖 تستغرق الرحلة ساعتين و20 دقيقة [1]." in out.getvalue() and "نموذج لغوي" in out.getvalue()
