@@ -76,3 +76,13 @@ def test_the_catalogs_are_gettext_files_with_cldr_plural_headers():
     assert keys(AR) >= keys(EN) and "welcome" in keys(EN)
     assert translate("reason.HTTP 404", EN) == translate("reason.HTTP 404", AR), "a key English lacks reads Arabic"
     assert translate("btn_cancel", "fr") == translate("btn_cancel", AR), "an unknown language reads Arabic"
+
+
+def test_both_languages_fill_the_same_placeholders():
+    """A text whose Arabic and English ask for different values would fail in one language only, at run time."""
+
+    def placeholders(text: str) -> set[str]:
+        return set(re.findall(r"\{(\w+)(?::[^}]*)?\}", text))
+
+    ar, en = catalog(AR).messages, catalog(EN).messages
+    assert [k for k in en if k in ar and placeholders(ar[k]) != placeholders(en[k])] == []
