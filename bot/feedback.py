@@ -42,13 +42,18 @@ async def down_voted(context: Context, rid: str) -> None:
         del data.feedback_told[next(iter(data.feedback_told))]
     token = secrets.token_urlsafe(6)
     pending_decisions(context)[token] = Pending("feedback", item.lang, result=item.result, asked=item.asked)
-    await notify_admins(context.application, lambda lang: feedback_message(item.result, item.asked, token, lang))
+    await notify_admins(context.application, lambda lang: feedback_message(item.result, item.asked, token, lang, item.written))
 
 
-def feedback_message(result: SearchResult, asked: str, token: str, lang: str) -> tuple[str, InlineKeyboardMarkup | None]:
-    """What admins get for a 👎: question, reply, sources; a pin button per source and a block button per domain."""
+def feedback_message(
+    result: SearchResult, asked: str, token: str, lang: str, written: str = ""
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """What admins get for a 👎: question, reply (the model's written answer when the reader saw one), sources;
+    a pin button per source and a block button per domain."""
     hits = result.hits[:SHOWN]
-    if result.band == NOTHING:
+    if written:
+        reply = "🤖 " + html.escape(clip(written, QUESTION_CHARS))
+    elif result.band == NOTHING:
         reply = text("feedback_reply_nothing", lang)
     elif result.band == TENTATIVE:
         reply = text("feedback_reply_unsure", lang)

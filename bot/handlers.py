@@ -174,7 +174,8 @@ async def answer(update: Update, context: Context, question: str, fresh: bool = 
     shown = reply_messages(result, lang, 0, top_k)
     sent = await send(message, shown, markup, quote=in_group)
     if sent and service.reads(result):  # the checked written answer is edited in above the extractive reply
-        context.application.create_task(write_in(context, sent[0], shown[0], result, lang, rid), update=update)
+        buttons = markup if len(sent) == 1 else None  # the buttons ride on the last message; only the first is edited
+        context.application.create_task(write_in(context, sent[0], shown[0], result, lang, rid, buttons), update=update)
     keys = [private_key(chat.id)] if not in_group else [thread_key(chat.id, m.message_id) for m in sent]
     service.conversations.remember(keys, understood)
 

@@ -59,6 +59,21 @@ async def inline_query(update: Update, context: Context) -> None:
     await query.answer(results, cache_time=CACHE_SECONDS, is_personal=True, button=button)
 
 
+async def _written_in_time(service: QAService, result, lang: str, question: str):
+    """The reader's checked answer for an inline query: one already written, else — for a finished question only
+    (ending in ? or ؟: every keystroke is a query) — one written within ``INLINE_WAIT``; None otherwise."""
+    cached = service.cached_read(result, lang)
+    if cached is not None or not question.rstrip().endswith(("?", "؟")):
+        return cached
+    try:
+        return await asyncio.wait_for(service.read(result, lang), INLINE_WAIT)
+    except TimeoutError:
+        return None  # it goes on and is cached: the same question in a chat gets it at once
+    except Exception:  # a reader failure never costs the inline answer
+        log.exception("the language-model reader failed on an inline query")
+        return None
+
+
 async def inline_answer(service: QAService, question: str, lang: str) -> list[InlineItem]:
     """The results for one query text: the latest articles, the search's sources, or one notice."""
     if service.searcher is None:
@@ -73,10 +88,7 @@ async def inline_answer(service: QAService, question: str, lang: str) -> list[In
         return [inline_unsure(question, lang)]
     items = inline_items(result, lang, INLINE_RESULTS, prefix=secrets.token_urlsafe(6))
     if service.reads(result):  # the checked written answer leads the first card, if it is ready in time
-        try:
-            read = await asyncio.wait_for(service.read(result, lang), INLINE_WAIT)
-        except TimeoutError:
-            read = None
+        read = await _written_in_time(service, result, lang, question)
         if read is not None and read.shown:
             first = items[0]
             items[0] = replace(first, message=answer_html([read.answer], lang) + first.message)

@@ -26,6 +26,7 @@ class CachedResult:
     build_id: str
     lang: str
     asked: str = ""  # the question as the reader wrote it: "new question" asks it again without context
+    written: str = ""  # the language-model reader's checked answer, when it was edited into the reply
     created: float = field(default_factory=time.monotonic)
 
 

@@ -60,6 +60,7 @@ class QAService:
         self._latest: tuple[tuple[str, int] | None, list[dict[str, str]]] = (None, [])  # (build id, n), articles
         self._desk_stamp: tuple[int, int] | None = None
         self._desk_cached: Desk | None = None
+        self._dropping: set[str] = set()  # pins being recorded as dropped
         self.on_pin_dropped: Callable[[Pin], Awaitable[None]] | None = None  # set by the app: tells the editors
         self.reader = settings.reader()  # the language-model reader (None: LLM_BASE_URL is empty, nothing changes)
         self._reading = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reader") if self.reader else None
@@ -140,19 +141,38 @@ class QAService:
             return apply_desk(searcher, result, desk, result.question) if desk.pins or desk.blocks else Applied(result)
 
         applied = await loop.run_in_executor(self._pool, run)
-        if applied.dropped:
-            record(self.settings.articles_dir, applied.dropped)
-            self._desk_stamp = None
-            for pin in applied.dropped:
-                if self.on_pin_dropped is not None:
-                    await self.on_pin_dropped(pin)
+        fresh = [pin for pin in applied.dropped if pin.key not in self._dropping]
+        if fresh:  # each stale pin dropped once, however many searches meet it at the same time
+            self._dropping.update(pin.key for pin in fresh)
+            asyncio.get_running_loop().create_task(self._drop(fresh))
         return applied.result, time.perf_counter() - started
+
+    async def _drop(self, pins: list[Pin]) -> None:
+        """Record stale pins as dropped (off the event loop) and tell the editors; a write that fails is logged and
+        tried again by the next search that meets the pin."""
+        try:
+            await asyncio.to_thread(record, self.settings.articles_dir, pins)
+        except OSError as exc:
+            log.warning("could not record a dropped pin: %s", exc)
+            return
+        finally:
+            self._dropping.difference_update(pin.key for pin in pins)
+            self._desk_stamp = None
+        for pin in pins:
+            if self.on_pin_dropped is not None:
+                await self.on_pin_dropped(pin)
 
     def reads(self, result: SearchResult) -> bool:
         """Will the reader write an answer for ``result`` (it is on, the endpoint checked, the reply has passages)?"""
         return self.reader is not None and self.reader.usable and bool(result.hits) and self._searcher is not None
 
-    async def read(self, result: SearchResult, lang: str, on_sentence: Callable[[str], None] | None = None) -> ReaderAnswer:
+    def cached_read(self, result: SearchResult, lang: str, n: int = 3) -> ReaderAnswer | None:
+        """The reader's answer already written for ``result``, if any."""
+        return self.reader.cached(result.question, result, lang, n) if self.reader is not None else None
+
+    async def read(
+        self, result: SearchResult, lang: str, on_sentence: Callable[[str], None] | None = None, n: int = 3
+    ) -> ReaderAnswer:
         """The reader's checked answer over ``result``, in its own threads (a slow model never holds up searches)."""
         reader, searcher = self.reader, self._searcher
         if reader is None or searcher is None:
@@ -160,7 +180,7 @@ class QAService:
         name_like = name_like_in(searcher.stored.lexical)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
-            self._reading, lambda: reader.read(result.question, result, lang, name_like, on_sentence)
+            self._reading, lambda: reader.read(result.question, result, lang, name_like, on_sentence, n)
         )
 
     def desk(self) -> Desk:
@@ -197,7 +217,8 @@ class QAService:
         if self._latest[0] != key:
             rows = await asyncio.get_running_loop().run_in_executor(self._pool, searcher.stored.latest_articles, n)
             self._latest = (key, rows)
-        return self._latest[1]
+        desk = self.desk()
+        return [row for row in self._latest[1] if not desk.blocked(row.get("url", ""))] if desk.blocks else self._latest[1]
 
     def latency_ms(self) -> tuple[float, float]:
         with self._lock:

@@ -15,7 +15,7 @@ import logging
 import re
 import time
 
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application
 
@@ -23,7 +23,7 @@ from index.answer.reader import ReaderAnswer
 from index.results import SearchResult
 
 from .context import Context, admin_only, reader_lang
-from .render import LIMIT, utf16_len
+from .render import LIMIT, first_page, utf16_len
 from .texts import text
 
 log = logging.getLogger(__name__)
@@ -40,8 +40,17 @@ def answer_html(sentences: list[str], lang: str) -> str:
     return f"🤖 <b>{body}</b>\n<i>{html.escape(text('reader_label', lang))}</i>\n\n"
 
 
-async def write_in(context: Context, message: Message, extractive: str, result: SearchResult, lang: str, rid: str) -> None:
-    """Edit the model's checked answer into ``message`` (whose HTML is ``extractive``) sentence by sentence."""
+async def write_in(
+    context: Context,
+    message: Message,
+    extractive: str,
+    result: SearchResult,
+    lang: str,
+    rid: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """Edit the model's checked answer into ``message`` (whose HTML is ``extractive`` and buttons ``markup``, kept on
+    every edit) sentence by sentence. A failure of the reader leaves the extractive reply as it is."""
     service = context.bot_data.service
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[str | None] = asyncio.Queue()
@@ -49,7 +58,7 @@ async def write_in(context: Context, message: Message, extractive: str, result: 
     def on_sentence(sentence: str) -> None:  # from the reader's thread
         loop.call_soon_threadsafe(queue.put_nowait, sentence)
 
-    reading = asyncio.ensure_future(service.read(result, lang, on_sentence))
+    reading = asyncio.ensure_future(service.read(result, lang, on_sentence, first_page(result, context.bot_data.settings.top_k)))
     reading.add_done_callback(lambda _: loop.call_soon_threadsafe(queue.put_nowait, None))
     shown: list[str] = []
     on_screen = 0
@@ -60,23 +69,32 @@ async def write_in(context: Context, message: Message, extractive: str, result: 
             shown.append(sentence)
         if sentence is None:
             break
-        if time.monotonic() - last_edit >= EDIT_SECONDS and await _edit(message, answer_html(shown, lang) + extractive):
+        if time.monotonic() - last_edit >= EDIT_SECONDS and await _edit(message, answer_html(shown, lang) + extractive, markup):
             on_screen, last_edit = len(shown), time.monotonic()
-    answer: ReaderAnswer = await reading
+    try:
+        answer: ReaderAnswer = await reading
+    except Exception:  # a reader bug must never cost the reader their reply: the extractive one stands
+        log.exception("the language-model reader failed")
+        if on_screen:
+            await _edit(message, extractive, markup)
+        return
     service.questions.reader(rid, answer)
+    cached = service.results.get(rid)
+    if cached is not None and answer.shown:
+        cached.written = answer.answer  # a 👎 on this reply shows the admins what the reader saw
     if answer.shown and len(shown) > on_screen:
-        await _edit(message, answer_html(shown, lang) + extractive)
+        await _edit(message, answer_html(shown, lang) + extractive, markup)
     elif not answer.shown and on_screen:  # a later sentence failed: back to the extractive reply
-        await _edit(message, extractive)
+        await _edit(message, extractive, markup)
 
 
-async def _edit(message: Message, body: str) -> bool:
+async def _edit(message: Message, body: str, markup: InlineKeyboardMarkup | None = None) -> bool:
     """Edit ``message`` to ``body``; False when it would be too long or Telegram refuses (the reply stays as it is)."""
     visible = html.unescape(_TAGS.sub("", body))
     if utf16_len(visible) > LIMIT:
         return False
     try:
-        await message.edit_text(body)
+        await message.edit_text(body, reply_markup=markup)
         return True
     except (BadRequest, TelegramError) as exc:
         log.debug("could not edit in the reader's answer: %s", exc)

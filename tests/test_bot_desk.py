@@ -40,6 +40,7 @@ async def test_a_down_vote_lets_an_editor_pin_the_right_passage_and_undo_it(tmp_
         down = next(data for label, data in buttons(reply) if label == "👎")
         fake.callback(down, message=reply, user_id=READER + 1)
         await fake.wait_for_call("answerCallbackQuery", 2)
+        assert len(fake.messages_to(ADMIN)) == 2 and len(fake.messages_to(OTHER_ADMIN)) == 2, "not told twice"
 
         second = next(h for h in app.bot_data.service.results.get(down.split(":")[1]).result.hits[1:2])
         fake.callback(next(data for label, data in buttons(feedback) if label == "📌 ثبّت 2"), message=feedback, user_id=ADMIN)

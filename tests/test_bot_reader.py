@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from tests.support.botkit import ADMIN, READER, eventually, running_bot
+from tests.support.botkit import ADMIN, READER, buttons, eventually, running_bot
 from tests.support.fake_llm import FakeLLM, Reply
 
 TRAIN = "كم تستغرق الرحلة بالقطار السريع بين مكة والمدينة؟"
@@ -30,6 +30,7 @@ async def test_the_checked_answer_is_edited_in_above_the_extractive_reply(tmp_pa
             await eventually(lambda: "300 كيلومتر في الساعة [1]" in current(), timeout=30)
             text = current()
             assert text.index("🤖") < text.index("المصادر"), "the answer above, the sources still under it"
+            assert buttons(fake.current(READER, reply["message_id"])) == buttons(reply), "the buttons stay"
             assert "نموذج لغوي" in text and reply["text"].strip("\u200f")[:40] in text
             sent = llm.requests[0]["body"]
             assert str(READER) not in json.dumps(sent) and "<passage" in sent["messages"][1]["content"]
@@ -66,7 +67,7 @@ async def test_reader_off_and_on_by_an_admin(tmp_path, embedder):
 async def test_inline_mode_uses_the_checked_answer_when_it_is_ready(tmp_path, embedder):
     with FakeLLM([Reply(GOOD)]) as llm:
         async with running_bot(tmp_path, embedder, min_confidence=0.0, sure_confidence=0.0, **_llm(llm)) as (fake, _app):
-            fake.inline_query(TRAIN, user_id=READER)
+            fake.inline_query(TRAIN, user_id=READER)  # a finished question (it ends with ؟): the reader is asked
             (answer,) = await fake.wait_for_inline_answers(1)
             first = answer["results"][0]["input_message_content"]["message_text"]
             assert "🤖" in first and "300 كيلومتر" in first

@@ -95,7 +95,14 @@ def test_a_block_keeps_a_domain_out_of_answers(built, tmp_path):
     record(tmp_path / "articles", [Block("example.org", "x")])
     applied = apply_desk(built, built.search(TRAIN, k=5), read_desk(tmp_path / "articles"), TRAIN)
     assert all("example.org" not in h.url for h in applied.result.hits)
-    assert {h.article_id for h in applied.result.hits} <= {"t-chess"}  # the one article without a link stays
+    assert all("example.org" not in h.url for h in applied.result.hits) and applied.result.band in (
+        "answer",
+        "tentative",
+        "nothing",
+    )
+    if applied.result.hits:  # the one article without a link may stay; the band is its own now, not the blocked one's
+        (left,) = applied.result.hits
+        assert left.article_id == "t-chess" and applied.result.confidence == left.confidence
 
 
 def test_a_blocked_site_is_not_fetched(tmp_path):
@@ -116,3 +123,27 @@ def test_the_command_line_lists_blocks_and_unpins(tmp_path, capsys, monkeypatch)
     assert main(["pins", "--unpin", "1", "--unblock", "example.com", "--by", "editor"]) == 0
     assert not read_desk(tmp_path).pins and not read_desk(tmp_path).blocks
     assert main(["pins", "--unblock", "nothing.example"]) == 1
+
+
+def test_a_blocked_top_source_does_not_lend_its_band_to_the_next(built):
+    """Hits: a sure one from a.example, a weak one from b.example; blocking a.example leaves the weak one in its
+    own band, not under a 💡 line it never earned."""
+    from index.corpus.desk import Desk
+    from index.results import Hit, Passage, SearchResult
+
+    def hit(n, url, confidence):
+        h = Hit(n, f"a{n}", "t", "s", url, "", 1.0, Passage(n, "نص.", 0, 4, 1.0))
+        h.confidence = confidence
+        return h
+
+    low, high = built.bands()
+    result = SearchResult(
+        "سؤال", "hybrid", [hit(1, "https://a.example/1", 0.99), hit(2, "https://b.example/2", (low + high) / 2)], confidence=0.99
+    )
+    desk = Desk(blocks={"a.example": Block("a.example")})
+    applied = apply_desk(built, result, desk, "سؤال").result
+    assert [h.article_id for h in applied.hits] == ["a2"] and applied.band == "tentative"
+    weak = SearchResult(
+        "سؤال", "hybrid", [hit(1, "https://a.example/1", 0.99), hit(2, "https://b.example/2", low / 2)], confidence=0.99
+    )
+    assert apply_desk(built, weak, desk, "سؤال").result.band == "nothing"

@@ -123,6 +123,9 @@ def test_a_later_sentence_that_fails_takes_back_the_ones_before(searcher, shares
         (Reply(status=500), "HTTP 500"),
         (Reply("نص", broken=True, chunk=1), "malformed"),
         (Reply("", chunk=1), "empty answer"),
+        (Reply(raw='data: "x"\n\n'), "malformed"),  # valid JSON of the wrong shape
+        (Reply(raw='data: {"choices": ["x"]}\n\n'), "malformed"),
+        (Reply(raw='data: {"choices": [], "usage": {"prompt_tokens": "n/a"}}\n\n'), "malformed"),
     ],
 )
 def test_endpoint_faults_give_the_extractive_reply(searcher, shares, reply, why):
@@ -233,3 +236,22 @@ def test_the_console_shows_the_checked_answer_as_the_bot_does(searcher):
         out = io.StringIO()
         run_console(searcher, stdin=io.StringIO(TRAIN + "\n"), stdout=out, reader=_reader(fake))
     assert "🤖 تستغرق الرحلة ساعتين و20 دقيقة [1]." in out.getvalue() and "نموذج لغوي" in out.getvalue()
+
+
+def test_a_model_that_cites_once_after_its_sentences_is_shown(searcher, shares):
+    result = _result(searcher, TRAIN)
+    n = _cite(result, "t-train")
+    answer = f"تستغرق الرحلة ساعتين و20 دقيقة. ويسير القطار بسرعة 300 كيلومتر في الساعة [{n}]."
+    with FakeLLM([Reply(answer, chunk=5)]) as fake:
+        got = _reader(fake).read(TRAIN, result, "ar", shares)
+    assert got.shown and got.answer == answer
+
+
+def test_an_answer_left_early_still_counts_its_tokens(searcher, shares):
+    result = _result(searcher, TRAIN)
+    n = _cite(result, "t-train")
+    answer = f"تستغرق الرحلة ساعتين و20 دقيقة [{n}]. وسعر التذكرة 99 ريالاً [{n}]. " + "ثم كلام كثير. " * 50
+    with FakeLLM([Reply(answer, chunk=5)]) as fake:
+        reader = _reader(fake)
+        got = reader.read(TRAIN, result, "ar", shares)
+    assert not got.shown and got.prompt_tokens > 0 and reader.tokens_today() > 0 and got.seconds > 0

@@ -54,6 +54,12 @@ class Stream:
     def __iter__(self) -> Iterator[str]:
         return self.chunks
 
+    def close(self) -> None:
+        """Stop reading (the connection is closed); ``usage.seconds`` is then set."""
+        close = getattr(self.chunks, "close", None)
+        if close is not None:
+            close()
+
 
 class ChatClient:
     """Chat completions from one endpoint; safe to share between threads (httpx's client is)."""
@@ -108,14 +114,12 @@ class ChatClient:
         try:
             data = response.json()
             text = data["choices"][0]["message"]["content"]
-            usage = data.get("usage") or {}
-        except (ValueError, KeyError, IndexError, TypeError):
+            prompt, completion = _usage(data.get("usage"))
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             raise LLMError("malformed response") from None
         if not isinstance(text, str):
             raise LLMError("malformed response")
-        return text, Usage(
-            int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0), time.perf_counter() - started
-        )
+        return text, Usage(prompt, completion, time.perf_counter() - started)
 
     def stream(self, messages: list[dict[str, str]]) -> Stream:
         """The answer as it is written (server-sent events); the usage when the stream ends."""
@@ -131,6 +135,8 @@ class ChatClient:
                     response.read()
                     _raise_for_status(response)
                 for line in response.iter_lines():
+                    if time.perf_counter() - started > self.config.timeout:  # the whole answer, not each chunk
+                        raise LLMError("timeout")
                     if not line.startswith("data:"):
                         continue
                     body = line[5:].strip()
@@ -138,13 +144,12 @@ class ChatClient:
                         break
                     try:
                         data = json.loads(body)
-                    except ValueError:
+                        if data.get("usage"):
+                            usage.prompt_tokens, usage.completion_tokens = _usage(data["usage"])
+                        pieces = [(choice.get("delta") or {}).get("content") for choice in data.get("choices") or []]
+                    except (ValueError, TypeError, AttributeError):
                         raise LLMError("malformed response") from None
-                    if data.get("usage"):
-                        usage.prompt_tokens = int(data["usage"].get("prompt_tokens") or 0)
-                        usage.completion_tokens = int(data["usage"].get("completion_tokens") or 0)
-                    for choice in data.get("choices") or []:
-                        piece = (choice.get("delta") or {}).get("content")
+                    for piece in pieces:
                         if isinstance(piece, str) and piece:
                             yield piece
         except httpx.TimeoutException:
@@ -153,6 +158,18 @@ class ChatClient:
             raise LLMError(f"connection failed ({type(exc).__name__})") from None
         finally:
             usage.seconds = time.perf_counter() - started
+
+
+def _usage(data: object) -> tuple[int, int]:
+    """(prompt, completion) tokens from a usage object; ValueError when it is not one."""
+    if data is None:
+        return 0, 0
+    if not isinstance(data, dict):
+        raise ValueError("usage is not an object")
+    values = [data.get("prompt_tokens") or 0, data.get("completion_tokens") or 0]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        raise ValueError("token counts are not numbers")
+    return int(values[0]), int(values[1])
 
 
 def _raise_for_status(response: httpx.Response) -> None:

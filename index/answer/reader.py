@@ -73,6 +73,7 @@ ADDRESSED = re.compile(
     r"|(?:تجاهل|انس|لا تلتزم ب)\S*\s+(?:\S+\s+){0,3}(?:التعليمات|الأوامر|التوجيهات|ما سبق)"
 )
 HELD_BACK = "[…]"
+_TAG = re.compile(r"(?i)<(?=\s*/?\s*passage)")
 
 
 def guarded(text: str) -> str:
@@ -96,8 +97,8 @@ def build_messages(question: str, result: SearchResult, lang: str, n: int = PASS
     """The chat messages for one question: the rules, then the question and the delimited passages."""
     blocks = []
     for number, (hit, text) in enumerate(zip(result.hits[:n], passages_of(result, n), strict=True), start=1):
-        head = " · ".join(x for x in (hit.title, hit.source, hit.date[:10]) if x)
-        body = text.replace("<passage", "‹passage").replace("</passage", "‹/passage")
+        head = _TAG.sub("‹", " · ".join(x for x in (hit.title, hit.source, hit.date[:10]) if x))
+        body = _TAG.sub("‹", text)  # no text of an article can open or close a passage
         blocks.append(f'<passage n="{number}">\n{head}\n{body}\n</passage>')
     user = f"Question: {question}\n\n" + "\n\n".join(blocks)
     language = _SYSTEM.get(lang, _SYSTEM["en"])
@@ -109,21 +110,29 @@ def verified_sentences(
 ) -> Iterator[tuple[str, str]]:
     """Streamed text -> (sentence, problem) as each sentence is complete (the last one when the stream ends).
 
-    A sentence is complete once the text after it starts another: a chunk cut mid-word waits.
+    A sentence is complete once the text after it starts another: a chunk cut mid-word waits. A sentence
+    without a citation of its own waits for the next that has one and is checked against its citations
+    (a model that cites once, after the sentences it covers); at the end, against the answer's.
     """
-    buffer = ""
+    buffer, waiting, written = "", [], ""
     for piece in pieces:
         buffer += piece
+        written += piece
         spans = split_sentences(buffer)
         while len(spans) > 1:
             start, end = spans[0]
-            sentence = buffer[start:end]
-            rest = buffer[end:]
-            yield sentence, _problem(sentence, buffer, passages, name_like)
-            buffer = rest
+            sentence, buffer = buffer[start:end], buffer[end:]
+            waiting.append(sentence)
+            if CITATION.search(sentence):
+                cited = _trailing(sentence)
+                for held in waiting:
+                    yield held, _problem(held, cited, passages, name_like)
+                waiting = []
             spans = split_sentences(buffer)
     if buffer.strip():
-        yield buffer.strip(), _problem(buffer.strip(), buffer, passages, name_like)
+        waiting.append(buffer.strip())
+    for held in waiting:
+        yield held, _problem(held, written, passages, name_like)
 
 
 def _problem(sentence: str, context: str, passages: Sequence[str], name_like) -> str:
@@ -132,7 +141,7 @@ def _problem(sentence: str, context: str, passages: Sequence[str], name_like) ->
 
 
 def _trailing(context: str) -> str:
-    """The citations written after a sentence that has none (a model that cites once, at the end)."""
+    """The citations of ``context``, to check a sentence that has none of its own against."""
     return " " + " ".join(f"[{n}]" for n in dict.fromkeys(CITATION.findall(context)))
 
 
@@ -172,6 +181,12 @@ class Reader:
             today = _today()
             self._spent = (today, (spent if day == today else 0) + usage.prompt_tokens + usage.completion_tokens)
 
+    def cached(self, question: str, result: SearchResult, lang: str, n: int = PASSAGES) -> ReaderAnswer | None:
+        """The answer already written for this question and these passages, if any (no call)."""
+        n = max(1, min(n, PASSAGES))
+        with self._lock:
+            return self._cache.get((question, lang, tuple(hit.passage.row for hit in result.hits[:n])))
+
     def read(
         self,
         question: str,
@@ -179,6 +194,7 @@ class Reader:
         lang: str,
         name_like: Callable[[Sequence[str]], list[bool]],
         on_sentence: Callable[[str], None] | None = None,
+        n: int = PASSAGES,
     ) -> ReaderAnswer:
         """The model's answer to ``question`` over ``result``'s top passages, each sentence checked before
         ``on_sentence`` sees it; any failure gives a ``fallback`` reason and no answer."""
@@ -186,8 +202,9 @@ class Reader:
         if not result.hits:
             out.fallback = "no passages"
             return out
-        passages = passages_of(result)
-        key = (question, lang, tuple(hit.passage.row for hit in result.hits[:PASSAGES]))
+        n = max(1, min(n, PASSAGES))  # the sources the reply shows: a citation never points at a hidden one
+        passages = passages_of(result, n)
+        key = (question, lang, tuple(hit.passage.row for hit in result.hits[:n]))
         with self._lock:
             cached = self._cache.get(key)
         if cached is not None and self.enabled:  # a checked answer costs nothing to show again
@@ -198,7 +215,8 @@ class Reader:
         if not self.usable:
             out.fallback = "reader off" if not self.enabled else ("over the daily token cap" if self.over_cap else self.problem)
             return out
-        stream = self.client.stream(build_messages(question, result, lang))
+        messages = build_messages(question, result, lang, n)
+        stream = self.client.stream(messages)
         shown: list[str] = []
         try:
             for sentence, problem in verified_sentences(iter(stream), passages, name_like):
@@ -220,12 +238,16 @@ class Reader:
         except LLMError as exc:
             out.fallback = exc.reason
         finally:
+            stream.close()  # a stream left early is closed now: its usage and time are counted, the server stops
             out.prompt_tokens, out.completion_tokens, out.seconds = (
                 stream.usage.prompt_tokens,
                 stream.usage.completion_tokens,
                 stream.usage.seconds,
             )
-            self._spend(stream.usage)
+            if not out.prompt_tokens:  # a stream left early reports nothing: about four characters a token
+                out.prompt_tokens = sum(len(m["content"]) for m in messages) // 4
+                out.completion_tokens = len(" ".join(shown)) // 4 + 1
+            self._spend(Usage(out.prompt_tokens, out.completion_tokens))
         if not out.fallback:
             out.answer = " ".join(shown)
             out.citations = sorted({int(n) for n in CITATION.findall(out.answer)})

@@ -51,7 +51,14 @@ def apply_desk(searcher: Searcher, result: SearchResult, desk: Desk, question: s
     if len(hits) == len(result.hits):
         return Applied(result, dropped)
     hits = rerank_hits(hits, range(len(hits)))
-    return Applied(replace(result, hits=hits, no_answer=result.no_answer or not hits), dropped)
+    if not hits:
+        return Applied(replace(result, hits=[], no_answer=True, tentative=False, confidence=0.0), dropped)
+    # the band was the blocked top hit's: the new top hit's own answer probability decides it now
+    cross = (result.lang == "en") != (searcher.manifest.latin_share > 0.5)
+    low, high = searcher.bands(cross)
+    top = hits[0].confidence
+    kept = [] if top < low else hits
+    return Applied(replace(result, hits=kept, confidence=top, no_answer=top < low, tentative=low <= top < high), dropped)
 
 
 def pinned_hit(searcher: Searcher, pin: Pin) -> tuple[Hit | None, str]:

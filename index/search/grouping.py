@@ -79,8 +79,10 @@ def group(
     kept: list[int] = list(range(len(order)))
     copies: dict[int, list[int]] = {}
     if collapse and len(order) > 1:
-        days = stored.analyses.article_day[np.asarray(order)]
-        kept, copies = find_copies(lead_rows, stored_vectors(stored, lead_rows), _text_reader(stored), duplicate_similarity, days)
+        days = None if copy_days is None else stored.analyses.article_day[np.asarray(order)]
+        kept, copies = find_copies(
+            lead_rows, stored_vectors(stored, lead_rows), _text_reader(stored), duplicate_similarity, days, copy_days or 0
+        )
     kept = kept[:k]
     shown = [order[i] for i in kept]
     chunk_rows = stored.chunks([rows[i] for art in shown for i in picked[art]])

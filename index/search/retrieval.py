@@ -76,8 +76,8 @@ def retrieve(
 
     ``dense_weight`` applies when the question shares words with the corpus; with
     no BM25 match at all (another script, or only unknown words) the dense order stands.
-    ``recent`` (chunk rows of recent articles) adds each retriever's top ``recent_candidates``
-    among them: in a long archive, many old passages can outscore the one recent article that
+    ``recent`` (chunk rows of recent articles) adds BM25's top ``recent_candidates`` among them, and
+    the dense side's too when the index is exact (flat; an approximate index returns only its own top): in a long archive, many old passages can outscore the one recent article that
     answers, and a stage that prefers recent answers can only choose among the candidates.
     """
     import time

@@ -158,7 +158,7 @@ def harvest(
             todo.sort(key=lambda t: t.published, reverse=True)
             todo, left = todo[:max_pages], todo[max_pages:]
             if recheck_days > 0:  # after the new links: rechecks use what is left of max_pages
-                again, known = _rechecks(store, todo, known, recheck_days, max(0, max_pages - len(todo)))
+                again, known = _rechecks(store, todo, known, recheck_days, max(0, max_pages - len(todo)), desk)
                 todo += again
             report.outcomes += known
             left += _fetch_pages(fetcher, store, pool, todo, report, progress, cancel, on_progress)
@@ -292,12 +292,12 @@ def _blocked(url: str, desk: Desk, listing: str = "") -> Outcome:
 
 
 def _rechecks(
-    store: WebStore, todo: list[_Task], known: list[Outcome], days: float, limit: int
+    store: WebStore, todo: list[_Task], known: list[Outcome], days: float, limit: int, desk: Desk
 ) -> tuple[list[_Task], list[Outcome]]:
     """Up to ``limit`` pages stored within ``days`` and not already planned, newest first, as downloads (asked for
     with their ETag); and the "known" outcomes without those pages (their download says what became of them)."""
     planned = {page.id for t in todo if (page := store.lookup(t.url)) is not None}
-    recent = [p for p in store.due_for_recheck(days) if p.id not in planned][:limit]
+    recent = [p for p in store.due_for_recheck(days) if p.id not in planned and not desk.blocked(p.url)][:limit]
     again = {p.id for p in recent}
     listing_of: dict[str, str] = {}
     kept = []

@@ -25,6 +25,7 @@ class Reply:
     delay: float = 0.0
     chunk: int = 0  # >0: streamed in pieces of this many characters (when the client asks for a stream)
     broken: bool = False  # invalid JSON (or a broken event in a stream)
+    raw: str = ""  # a stream of exactly these server-sent-event lines (valid JSON of the wrong shape, say)
 
 
 @dataclass
@@ -70,6 +71,9 @@ class FakeLLM:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
+                if reply.raw:
+                    self.wfile.write(reply.raw.encode())
+                    return
                 size = reply.chunk or len(reply.text) or 1
                 for i in range(0, len(reply.text), size):
                     event = {"choices": [{"delta": {"content": reply.text[i : i + size]}}]}
