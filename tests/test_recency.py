@@ -219,3 +219,17 @@ def test_a_newer_article_leads_only_when_it_restates_the_first_ones_answer(archi
     """The same pair asked what only the old one's second sentence answers: the newer one (third) does not lead."""
     ids = _ids(archive, "متى تعمل حافلات المدينة على خطوطها العشرين؟")
     assert ids[0] == "old-riders" and "new-riders" in ids[:3]
+
+
+def test_copies_fold_only_within_a_news_cycle_through_the_search(dated):
+    """The same report on three days weeks apart: three hits; with the window off (any dates), one with copies."""
+    question = "ماذا ناقش مجلس الوزراء بشأن الميزانية العامة للدولة؟"
+    dated.params = replace(dated.params, min_confidence=0.0)
+    try:
+        apart = [h.article_id for h in dated.search(question, k=4).hits]
+        dated.params = replace(dated.params, copy_days=None)
+        folded = dated.search(question, k=4).hits
+    finally:
+        dated.params = replace(dated.params, copy_days=3, min_confidence=None)
+    assert {"old", "mid", "new"} <= set(apart)
+    assert len({"old", "mid", "new"} & {h.article_id for h in folded}) < 3 and any(h.also_in for h in folded)
