@@ -29,7 +29,7 @@ from index.search.desk import apply_desk
 from index.search.followup import Understood
 from index.search.searcher import Searcher
 
-from .render import Format, reply_messages
+from .render import Format, first_page, reply_messages
 from .replies import help_text, stats_text, welcome_text
 from .texts import AR, language_for, text
 
@@ -95,8 +95,17 @@ class ConsoleSession:
         self.refused += result.no_answer
         self.previous, self.asked_at = understood.answered(result), now
         reply = "\n\n".join(reply_messages(result, self.lang, 0, self.top_k, Format(html=False, rtl=False))) + "\n"
-        if self.reader is not None and result.hits:
-            read = self.reader.read(result.question, result, self.lang, name_like_in(self.searcher.stored.lexical))
+        if self.reader is not None and self.reader.usable and result.hits:
+            try:
+                read = self.reader.read(
+                    result.question,
+                    result,
+                    self.lang,
+                    name_like_in(self.searcher.stored.lexical),
+                    n=first_page(result, self.top_k),
+                )
+            except Exception as exc:  # a reader failure never costs the reply
+                return f"(reader failed: {type(exc).__name__})\n{reply}"
             if read.shown:
                 return f"🤖 {read.answer}\n({text('reader_label', self.lang)})\n\n{reply}"
             return f"({read.model}: {read.fallback})\n{reply}"

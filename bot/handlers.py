@@ -175,6 +175,9 @@ async def answer(update: Update, context: Context, question: str, fresh: bool = 
     sent = await send(message, shown, markup, quote=in_group)
     if sent and service.reads(result):  # the checked written answer is edited in above the extractive reply
         buttons = markup if len(sent) == 1 else None  # the buttons ride on the last message; only the first is edited
+        cached = service.results.get(rid)
+        if cached is not None:
+            cached.buttons = buttons
         context.application.create_task(write_in(context, sent[0], shown[0], result, lang, rid, buttons), update=update)
     keys = [private_key(chat.id)] if not in_group else [thread_key(chat.id, m.message_id) for m in sent]
     service.conversations.remember(keys, understood)
@@ -268,10 +271,11 @@ async def _result_button(update: Update, context: Context, more: bool) -> None:
         return
     first = first_page(item.result, top_k)
     before = (0, first) if number <= first else (number - top_k, top_k)  # the page the button was on
+    without_more = result_keyboard(rid, len(hits), *before, item.lang, with_more=False, feedback=service.feedback_on)
+    if before[0] == 0:
+        item.buttons = without_more  # a reader's edit still to come keeps this, not the "more" button pressed
     try:  # drop the "more" button from the page it was on
-        await query.edit_message_reply_markup(
-            result_keyboard(rid, len(hits), *before, item.lang, with_more=False, feedback=service.feedback_on)
-        )
+        await query.edit_message_reply_markup(without_more)
     except BadRequest as exc:  # too old to edit, or already edited by a double press
         log.debug("could not edit buttons: %s", exc)
     markup = result_keyboard(rid, len(hits), number, top_k, item.lang)

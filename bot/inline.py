@@ -62,11 +62,11 @@ async def inline_query(update: Update, context: Context) -> None:
 async def _written_in_time(service: QAService, result, lang: str, question: str):
     """The reader's checked answer for an inline query: one already written, else — for a finished question only
     (ending in ? or ؟: every keystroke is a query) — one written within ``INLINE_WAIT``; None otherwise."""
-    cached = service.cached_read(result, lang)
+    cached = service.cached_read(result, lang, n=1)  # the card carries one source: the answer may cite only it
     if cached is not None or not question.rstrip().endswith(("?", "؟")):
         return cached
     try:
-        return await asyncio.wait_for(service.read(result, lang), INLINE_WAIT)
+        return await asyncio.wait_for(service.read(result, lang, n=1), INLINE_WAIT)
     except TimeoutError:
         return None  # it goes on and is cached: the same question in a chat gets it at once
     except Exception:  # a reader failure never costs the inline answer

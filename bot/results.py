@@ -27,6 +27,7 @@ class CachedResult:
     lang: str
     asked: str = ""  # the question as the reader wrote it: "new question" asks it again without context
     written: str = ""  # the language-model reader's checked answer, when it was edited into the reply
+    buttons: object = None  # the first page's buttons as they are now (the reader's edits keep them)
     created: float = field(default_factory=time.monotonic)
 
 

@@ -61,6 +61,7 @@ class QAService:
         self._desk_stamp: tuple[int, int] | None = None
         self._desk_cached: Desk | None = None
         self._dropping: set[str] = set()  # pins being recorded as dropped
+        self._tasks: set[asyncio.Task] = set()  # those recordings, kept until done
         self.on_pin_dropped: Callable[[Pin], Awaitable[None]] | None = None  # set by the app: tells the editors
         self.reader = settings.reader()  # the language-model reader (None: LLM_BASE_URL is empty, nothing changes)
         self._reading = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reader") if self.reader else None
@@ -144,12 +145,21 @@ class QAService:
         fresh = [pin for pin in applied.dropped if pin.key not in self._dropping]
         if fresh:  # each stale pin dropped once, however many searches meet it at the same time
             self._dropping.update(pin.key for pin in fresh)
-            asyncio.get_running_loop().create_task(self._drop(fresh))
+            task = asyncio.get_running_loop().create_task(self._drop(fresh))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return applied.result, time.perf_counter() - started
 
     async def _drop(self, pins: list[Pin]) -> None:
         """Record stale pins as dropped (off the event loop) and tell the editors; a write that fails is logged and
         tried again by the next search that meets the pin."""
+        standing = (await asyncio.to_thread(read_desk, self.settings.articles_dir)).pins
+        # only pins still standing as the stale one: a search that began before the drop, or a new pin, is no repeat
+        pins = [
+            p
+            for p in pins
+            if (s := standing.get(p.key)) and (s.article_id, s.passage, s.body_key) == (p.article_id, p.passage, p.body_key)
+        ]
         try:
             await asyncio.to_thread(record, self.settings.articles_dir, pins)
         except OSError as exc:
@@ -215,10 +225,10 @@ class QAService:
             return []
         key = (searcher.manifest.build_id, n)
         if self._latest[0] != key:
-            rows = await asyncio.get_running_loop().run_in_executor(self._pool, searcher.stored.latest_articles, n)
+            rows = await asyncio.get_running_loop().run_in_executor(self._pool, searcher.stored.latest_articles, 3 * n)
             self._latest = (key, rows)
         desk = self.desk()
-        return [row for row in self._latest[1] if not desk.blocked(row.get("url", ""))] if desk.blocks else self._latest[1]
+        return [row for row in self._latest[1] if not desk.blocked(row.get("url", ""))][:n]
 
     def latency_ms(self) -> tuple[float, float]:
         with self._lock:

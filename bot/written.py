@@ -69,23 +69,35 @@ async def write_in(
             shown.append(sentence)
         if sentence is None:
             break
-        if time.monotonic() - last_edit >= EDIT_SECONDS and await _edit(message, answer_html(shown, lang) + extractive, markup):
+        if time.monotonic() - last_edit >= EDIT_SECONDS and await _edit(
+            message, answer_html(shown, lang) + extractive, _buttons(context, rid, markup)
+        ):
             on_screen, last_edit = len(shown), time.monotonic()
     try:
         answer: ReaderAnswer = await reading
     except Exception:  # a reader bug must never cost the reader their reply: the extractive one stands
         log.exception("the language-model reader failed")
         if on_screen:
-            await _edit(message, extractive, markup)
+            await _edit(message, extractive, _buttons(context, rid, markup))
         return
     service.questions.reader(rid, answer)
+    if (
+        answer.shown
+        and len(shown) > on_screen
+        and await _edit(message, answer_html(shown, lang) + extractive, _buttons(context, rid, markup))
+    ):
+        on_screen = len(shown)
     cached = service.results.get(rid)
-    if cached is not None and answer.shown:
-        cached.written = answer.answer  # a 👎 on this reply shows the admins what the reader saw
-    if answer.shown and len(shown) > on_screen:
-        await _edit(message, answer_html(shown, lang) + extractive, markup)
+    if cached is not None and answer.shown and on_screen:
+        cached.written = " ".join(shown[:on_screen])  # a 👎 on this reply shows the admins what the reader saw
     elif not answer.shown and on_screen:  # a later sentence failed: back to the extractive reply
-        await _edit(message, extractive, markup)
+        await _edit(message, extractive, _buttons(context, rid, markup))
+
+
+def _buttons(context: Context, rid: str, markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
+    """The reply's buttons as they are now (a "more results" pressed meanwhile is gone from them)."""
+    cached = context.bot_data.service.results.get(rid)
+    return cached.buttons if cached is not None and cached.buttons is not None else markup  # type: ignore[return-value]
 
 
 async def _edit(message: Message, body: str, markup: InlineKeyboardMarkup | None = None) -> bool:

@@ -76,3 +76,11 @@ async def test_inline_mode_uses_the_checked_answer_when_it_is_ready(tmp_path, em
 def _log(tmp_path) -> list[dict]:
     path = tmp_path / "questions.jsonl"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+
+
+async def test_inline_asks_the_model_only_for_a_finished_question(tmp_path, embedder):
+    with FakeLLM([Reply(GOOD)]) as llm:
+        async with running_bot(tmp_path, embedder, min_confidence=0.0, sure_confidence=0.0, **_llm(llm)) as (fake, _app):
+            fake.inline_query(TRAIN.rstrip("؟"), user_id=READER)  # still being typed: no question mark yet
+            (answer,) = await fake.wait_for_inline_answers(1)
+            assert llm.calls == 0 and "🤖" not in answer["results"][0]["input_message_content"]["message_text"]

@@ -126,6 +126,7 @@ def test_a_later_sentence_that_fails_takes_back_the_ones_before(searcher, shares
         (Reply(raw='data: "x"\n\n'), "malformed"),  # valid JSON of the wrong shape
         (Reply(raw='data: {"choices": ["x"]}\n\n'), "malformed"),
         (Reply(raw='data: {"choices": [], "usage": {"prompt_tokens": "n/a"}}\n\n'), "malformed"),
+        (Reply(raw='data: {"choices": [], "usage": {"prompt_tokens": 1e999}}\n\n'), "malformed"),  # infinite
     ],
 )
 def test_endpoint_faults_give_the_extractive_reply(searcher, shares, reply, why):
@@ -174,7 +175,7 @@ def test_answers_are_cached_per_question_and_passages_and_a_daily_cap_stops_call
         reader = _reader(fake, daily_tokens=100)
         first = reader.read(TRAIN, result, "ar", shares)
         again = reader.read(TRAIN, result, "ar", shares)
-        assert first.shown and again is first and fake.calls == 1
+        assert first.shown and again.answer == first.answer and fake.calls == 1 and again.prompt_tokens == 0
         assert reader.tokens_today() >= 100 and reader.over_cap  # the fake counts 100 prompt tokens and more
         other = reader.read("كم رحلة يومياً؟", result, "ar", shares)
         assert other.fallback == "over the daily token cap" and fake.calls == 1
@@ -255,3 +256,12 @@ def test_an_answer_left_early_still_counts_its_tokens(searcher, shares):
         reader = _reader(fake)
         got = reader.read(TRAIN, result, "ar", shares)
     assert not got.shown and got.prompt_tokens > 0 and reader.tokens_today() > 0 and got.seconds > 0
+
+
+def test_refused_requests_cost_no_tokens(searcher, shares):
+    """A 429 or 500 never began an answer: the daily cap is not spent on an outage."""
+    with FakeLLM([Reply(status=429), Reply(status=500), Reply(status=429)]) as fake:
+        reader = _reader(fake, daily_tokens=100)
+        for question in (TRAIN, "كم رحلة يومياً؟", "ما سرعة القطار؟"):
+            assert not reader.read(question, _result(searcher, TRAIN), "ar", shares).shown
+        assert fake.calls == 3 and reader.tokens_today() == 0 and not reader.over_cap

@@ -9,6 +9,7 @@ the reader turns into the extractive reply.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     seconds: float = 0.0
+    answered: bool = False  # the endpoint began an answer (a refused or failed request costs no tokens)
 
 
 @dataclass
@@ -134,6 +136,7 @@ class ChatClient:
                 if response.status_code >= 400:
                     response.read()
                     _raise_for_status(response)
+                usage.answered = True
                 for line in response.iter_lines():
                     if time.perf_counter() - started > self.config.timeout:  # the whole answer, not each chunk
                         raise LLMError("timeout")
@@ -167,8 +170,8 @@ def _usage(data: object) -> tuple[int, int]:
     if not isinstance(data, dict):
         raise ValueError("usage is not an object")
     values = [data.get("prompt_tokens") or 0, data.get("completion_tokens") or 0]
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
-        raise ValueError("token counts are not numbers")
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v >= 0 for v in values):
+        raise ValueError("token counts are not counts")
     return int(values[0]), int(values[1])
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 
 from index.results import ANSWER, SearchResult
@@ -211,15 +211,16 @@ class Reader:
             if on_sentence is not None and cached.shown:
                 for s, e in split_sentences(cached.answer):
                     on_sentence(cached.answer[s:e])
-            return cached
+            return replace(cached, prompt_tokens=0, completion_tokens=0, seconds=0.0)  # no call this time
         if not self.usable:
             out.fallback = "reader off" if not self.enabled else ("over the daily token cap" if self.over_cap else self.problem)
             return out
         messages = build_messages(question, result, lang, n)
         stream = self.client.stream(messages)
         shown: list[str] = []
+        received: list[str] = []
         try:
-            for sentence, problem in verified_sentences(iter(stream), passages, name_like):
+            for sentence, problem in verified_sentences(_kept(stream, received), passages, name_like):
                 if sentence.strip() == NO_ANSWER or NO_ANSWER in sentence:
                     out.no_answer = True
                     out.fallback = "the model says the passages do not answer"
@@ -244,9 +245,9 @@ class Reader:
                 stream.usage.completion_tokens,
                 stream.usage.seconds,
             )
-            if not out.prompt_tokens:  # a stream left early reports nothing: about four characters a token
+            if not out.prompt_tokens and stream.usage.answered:  # left early, nothing reported: ~4 characters a token
                 out.prompt_tokens = sum(len(m["content"]) for m in messages) // 4
-                out.completion_tokens = len(" ".join(shown)) // 4 + 1
+                out.completion_tokens = len("".join(received)) // 4 + 1
             self._spend(Usage(out.prompt_tokens, out.completion_tokens))
         if not out.fallback:
             out.answer = " ".join(shown)
@@ -257,6 +258,13 @@ class Reader:
                 while len(self._cache) > CACHED:
                     self._cache.popitem(last=False)
         return out
+
+
+def _kept(stream: Iterable[str], received: list[str]) -> Iterator[str]:
+    """The stream's pieces, each also kept in ``received`` (what was written, for the token estimate)."""
+    for piece in stream:
+        received.append(piece)
+        yield piece
 
 
 def lowered_band(result: SearchResult, answer: ReaderAnswer) -> bool:
