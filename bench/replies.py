@@ -16,14 +16,13 @@ Counted:
 from __future__ import annotations
 
 import argparse
-import html
 import re
 from dataclasses import replace
 
 from bench.common import DEV_SETS, ROOT, need, read_jsonl, record, table
 from bench.quality import ensure_index
 from bot.inline_cards import inline_items, inline_unsure
-from bot.render import TENTATIVE_CHARS, reply_messages, sentence_key
+from bot.render import TENTATIVE_CHARS, plain, reply_messages, sentence_key
 from index.build import BuildConfig
 from index.questionlog import QuestionRecord
 from index.results import ANSWER, TENTATIVE
@@ -40,12 +39,6 @@ SETS = {
     "out of corpus, English": DATA / "unanswerable_en.jsonl",
 }
 TOP_K = 3
-TAG = re.compile(r"<[^>]+>")
-
-
-def visible(message: str) -> str:
-    """What a reader sees of an HTML message: the text without its tags, entities decoded."""
-    return html.unescape(TAG.sub("", message))
 
 
 ATTRIBUTION = re.compile(r"^\d+\. |·")  # a source's title line ("1. …") and its "outlet · date" line
@@ -88,7 +81,7 @@ def main() -> None:
         for q in questions:
             result = searcher.search(q["question"], k=12).confident_only()
             lang = result.lang
-            shown = [visible(m) for m in reply_messages(result, lang, 0, TOP_K)]
+            shown = [plain(m) for m in reply_messages(result, lang, 0, TOP_K)]
             counts["replies"] += 1
             counts["repeats"] += repeated(shown)
             if result.band == TENTATIVE:

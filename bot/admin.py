@@ -14,7 +14,7 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,6 +61,14 @@ class Pending:
     desk: Pin | Block | None = None  # "undo": the pin or block to lift
 
 
+def capped(lines: Sequence[str], lang: str) -> str:
+    """The first ``LISTED`` lines, then "… and N more" for the rest."""
+    shown = list(lines[:LISTED])
+    if len(lines) > LISTED:
+        shown.append(text("and_more", lang, n=len(lines) - LISTED))
+    return "\n".join(shown)
+
+
 def pending_decisions(context: Context | Application) -> dict[str, Pending]:
     pending = _data(context).pending
     now = time.monotonic()
@@ -93,9 +101,7 @@ def _data(context: Context | Application) -> BotData:
 def removal_prompt(context: Context | Application, refused: RemovalRefused, lang: str) -> tuple[str, InlineKeyboardMarkup]:
     """What a refused update tells an admin (counts, the first titles, foreign folders by name), with its buttons."""
     titles = list(refused.removed.values())
-    listed = "\n".join(f"• {html.escape(t or text('untitled', lang))}" for t in titles[:LISTED])
-    if len(titles) > LISTED:
-        listed += "\n" + text("and_more", lang, n=len(titles) - LISTED)
+    listed = capped([f"• {html.escape(t or text('untitled', lang))}" for t in titles], lang)
     folders = ""
     if refused.folders:  # by their last part only: no server path is shown in Telegram
         names = ", ".join(html.escape(Path(f).name or f) for f in refused.folders)

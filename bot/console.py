@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import getpass
-import html
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -29,17 +27,11 @@ from index.search.desk import apply_desk
 from index.search.followup import Understood
 from index.search.searcher import Searcher
 
-from .render import Format, first_page, reply_messages
+from .render import Format, first_page, plain, reply_messages
 from .replies import help_text, stats_text, welcome_text
 from .texts import AR, language_for, text
 
-_TAG_RE = re.compile(r"<[^>]+>")
 COMMANDS = ("/start", "/help", "/stats", "/ask", "/new")
-
-
-def plain(html_text: str) -> str:
-    """A reply written in Telegram's HTML subset, as terminal text."""
-    return html.unescape(_TAG_RE.sub("", html_text))
 
 
 @dataclass

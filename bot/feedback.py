@@ -16,7 +16,7 @@ import secrets
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application
 
-from index.corpus.desk import Block, Pin, question_key, read_desk, record, source_targets
+from index.corpus.desk import Block, Pin, question_key, read_desk, record, source_target
 from index.results import NOTHING, TENTATIVE, SearchResult
 
 from .admin import Pending, notify_admins, pending_decisions
@@ -59,10 +59,11 @@ def feedback_message(
         reply = text("feedback_reply_unsure", lang)
     else:
         reply = "💡 " + html.escape(clip(result.answer_line, QUESTION_CHARS))
+    targets = [source_target(h.url) for h in hits]  # what a block of each source would name ("": none)
     sources = "\n".join(
         f"{n}. {html.escape(clip(h.title or text('untitled', lang), 120))} — {html.escape(h.source or '?')}"
-        + (f" ({html.escape(_target(h.url))})" if _target(h.url) else "")
-        for n, h in enumerate(hits, start=1)
+        + (f" ({html.escape(target)})" if target else "")
+        for n, (h, target) in enumerate(zip(hits, targets, strict=True), start=1)
     )
     body = text(
         "feedback_head",
@@ -75,21 +76,15 @@ def feedback_message(
         [InlineKeyboardButton(text("btn_pin", lang, n=n), callback_data=f"fbp{n - 1}:{token}") for n in range(1, len(hits) + 1)]
     ]
     first_of: dict[str, int] = {}  # each domain or channel once, by the first source from it
-    for i, hit in enumerate(hits):
-        if _target(hit.url):
-            first_of.setdefault(_target(hit.url), i)
+    for i, target in enumerate(targets):
+        if target:
+            first_of.setdefault(target, i)
     rows += [
         [InlineKeyboardButton(text("btn_block", lang, target=target), callback_data=f"fbb{i}:{token}")]
         for target, i in first_of.items()
     ]
     rows = [row for row in rows if row]
     return body, InlineKeyboardMarkup(rows) if rows else None
-
-
-def _target(url: str) -> str:
-    """What a block of this source names: its channel or its domain ("" for a source without a link)."""
-    targets = source_targets(url) if url else []
-    return targets[0] if targets else ""
 
 
 async def _admin_press(update: Update, context: Context) -> tuple[CallbackQuery, re.Match | None, str] | None:
@@ -127,7 +122,7 @@ async def feedback_button(update: Update, context: Context) -> None:
         await query.message.reply_html(text("pin_done", lang, **values))
         await _tell_others(context.application, "pin_told", update, **values)
     else:
-        target = _target(hit.url)
+        target = source_target(hit.url)
         await asyncio.to_thread(record, folder, [Block(target, by)])
         await query.message.reply_html(text("block_done", lang, target=html.escape(target)))
         await _tell_others(context.application, "block_told", update, target=html.escape(target))

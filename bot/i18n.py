@@ -39,16 +39,17 @@ class Catalog:
     messages: dict[str, str]
     plurals: dict[str, tuple[str, ...]]
 
-    @property
-    def locale(self) -> Locale:
-        return Locale.parse(self.lang)
-
     def form(self, key: str, n: float) -> str:
         """The form of plural entry ``key`` that agrees with ``n`` (CLDR's rule for this language)."""
-        rule = self.locale.plural_form
+        rule = _locale(self.lang).plural_form
         tags = [t for t in _TAGS if t in rule.tags or t == "other"]
         forms = self.plurals[key]
         return forms[min(tags.index(rule(n)), len(forms) - 1)]
+
+
+@functools.cache
+def _locale(lang: str) -> Locale:
+    return Locale.parse(lang)
 
 
 def catalog_path(lang: str) -> Path:

@@ -31,7 +31,7 @@ from index.layout import ArticlesLayout
 from index.web.harvest import HarvestReport, Outcome, harvest
 from index.web.store import StoreBusy
 
-from .admin import AdminAlerts, removal_prompt, without_paths
+from .admin import AdminAlerts, capped, removal_prompt, without_paths
 from .builds import Builds, LockWaitTimeout
 from .context import Context, admin_only, command_text, reader_lang
 from .handlers import private_text
@@ -166,10 +166,7 @@ def fetch_reply(report: HarvestReport, lang: str, indexed: str = "") -> str:
     """The admin's answer: counts, the titles added, and why each failure failed."""
 
     def listed(items: list[Outcome], fmt) -> str:
-        lines = [fmt(o) for o in items[:LISTED]]
-        if len(items) > LISTED:
-            lines.append(text("and_more", lang, n=len(items) - LISTED))
-        return "\n".join(lines)
+        return capped([fmt(o) for o in items], lang)
 
     parts = [
         text(

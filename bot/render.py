@@ -77,6 +77,14 @@ def utf16_len(s: str) -> int:
     return len(s.encode("utf-16-le")) // 2
 
 
+_TAG_RE = re.compile(r"<[^>]+>")
+
+
+def plain(html_text: str) -> str:
+    """A message written in Telegram's HTML subset, as the text a reader sees (terminal, length checks)."""
+    return html.unescape(_TAG_RE.sub("", html_text))
+
+
 def render(runs: list[Run], fmt: Format) -> str:
     return fmt.start() + "".join(fmt.run(r) for r in runs)
 

@@ -16,7 +16,7 @@ from telegram.ext import Application
 
 from index.build.takedown import Found, find, record_removals, record_restores, standing
 
-from .admin import LISTED, Pending, ask_admin, notify_admins, run_update, take_decision
+from .admin import Pending, ask_admin, capped, notify_admins, run_update, take_decision
 from .context import Context, admin_only, button_match, is_admin, reader_lang, who
 from .handlers import RESULT_ID
 from .texts import text
@@ -28,15 +28,15 @@ TAKE_DOWN_SHOWN = rf"^down:{RESULT_ID}:(\d{{1,3}})$"  # the 🗑 button under a 
 
 
 def _listed(found: list[Found], lang: str) -> str:
-    lines = []
-    for f in found[:LISTED]:
-        title = html.escape(f.title or text("untitled", lang))
-        where = ", ".join(html.escape(v) for v in (f.source, f.date[:10]) if v)
-        link = f' <a href="{html.escape(f.url, quote=True)}">🔗</a>' if f.url else ""
-        lines.append(f"• {title}" + (f" — {where}" if where else "") + link + f" <code>{html.escape(f.article_id)}</code>")
-    if len(found) > LISTED:
-        lines.append(text("and_more", lang, n=len(found) - LISTED))
-    return "\n".join(lines)
+    return capped([_line(f, lang) for f in found], lang)
+
+
+def _line(f: Found, lang: str) -> str:
+    """One article of a takedown: title, outlet and date, link, id."""
+    title = html.escape(f.title or text("untitled", lang))
+    where = ", ".join(html.escape(v) for v in (f.source, f.date[:10]) if v)
+    link = f' <a href="{html.escape(f.url, quote=True)}">🔗</a>' if f.url else ""
+    return f"• {title}" + (f" — {where}" if where else "") + link + f" <code>{html.escape(f.article_id)}</code>"
 
 
 async def _preview(update: Update, context: Context, targets: list[str], lang: str) -> None:

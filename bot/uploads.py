@@ -33,7 +33,7 @@ from index.corpus.uploads import (
     uploads_dir,
 )
 
-from .admin import LISTED, Pending, ask_admin, run_update, take_decision
+from .admin import Pending, ask_admin, capped, run_update, take_decision
 from .context import Context, admin_only, is_admin, reader_lang, send
 from .texts import text
 
@@ -175,9 +175,7 @@ async def _after_upload(
         await asyncio.to_thread(remove_uploads, earlier)
         status = await message.reply_html(text("upload_replaces", lang, name=shown, articles=len(articles)))
     elif earlier:
-        listed = "\n".join(f"• {html.escape(a.title or a.id)}" for a in dropped[:LISTED])
-        if len(dropped) > LISTED:
-            listed += "\n" + text("and_more", lang, n=len(dropped) - LISTED)
+        listed = capped([f"• {html.escape(a.title or a.id)}" for a in dropped], lang)
         markup = ask_admin(
             context, Pending("upload", lang, earlier=earlier), text("btn_replace", lang), text("btn_keep_both", lang), "up"
         )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-import re
 import time
 
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -23,7 +22,7 @@ from index.answer.reader import ReaderAnswer
 from index.results import SearchResult
 
 from .context import Context, admin_only, reader_lang
-from .render import LIMIT, first_page, utf16_len
+from .render import LIMIT, first_page, plain, utf16_len
 from .texts import text
 
 log = logging.getLogger(__name__)
@@ -31,7 +30,6 @@ log = logging.getLogger(__name__)
 EDIT_SECONDS = 1.0  # at most about one edit a second (Telegram's own limit for editing one message is near it)
 RECHECK_SECONDS = 300  # a failing endpoint is asked again this often
 INLINE_WAIT = 2.0  # inline mode uses the checked answer if it is ready this soon
-_TAGS = re.compile(r"<[^>]+>")
 
 
 def answer_html(sentences: list[str], lang: str) -> str:
@@ -102,8 +100,7 @@ def _buttons(context: Context, rid: str, markup: InlineKeyboardMarkup | None) ->
 
 async def _edit(message: Message, body: str, markup: InlineKeyboardMarkup | None = None) -> bool:
     """Edit ``message`` to ``body``; False when it would be too long or Telegram refuses (the reply stays as it is)."""
-    visible = html.unescape(_TAGS.sub("", body))
-    if utf16_len(visible) > LIMIT:
+    if utf16_len(plain(body)) > LIMIT:
         return False
     try:
         await message.edit_text(body, reply_markup=markup)

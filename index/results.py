@@ -100,6 +100,15 @@ class Hit:
         }
 
 
+def banded(hits: list[Hit], low: float, high: float) -> tuple[list[Hit], float, bool, bool]:
+    """The band rule: (the hits shown, the top hit's answer probability, "nothing found", "no sure answer").
+    Below ``low`` nothing is shown; from ``high`` the top hit's sentence is the answer."""
+    confidence = hits[0].confidence if hits else 0.0
+    no_answer = not hits or confidence < low
+    tentative = not no_answer and confidence < high
+    return ([] if no_answer else hits), confidence, no_answer, tentative
+
+
 @dataclass
 class SearchResult:
     question: str
@@ -114,6 +123,7 @@ class SearchResult:
     floor: float = 0.0  # the probability below which a hit is not worth showing ("nothing found" for the top one)
     understood_as: str | None = None  # a follow-up: the question with the words carried from the one before
     pinned: bool = False  # the top hit is the passage an editor pinned for this question (``index.search.desk``)
+    cross_language: bool = False  # asked in another script than the corpus (its bands are their own)
 
     @property
     def answer_line(self) -> str:

@@ -313,14 +313,17 @@ def check_sentence(
     return ""
 
 
+def citations(text: str) -> tuple[int, ...]:
+    """The passage numbers ``text`` cites ([2][1] -> (2, 1)), each once, in order."""
+    return tuple(dict.fromkeys(int(n) for n in CITATION.findall(text)))
+
+
 def check_answer(answer: str, passages: Sequence[str], name_like: Callable[[Sequence[str]], list[bool]]) -> list[Checked]:
     """Every sentence of ``answer`` checked against the passages it cites (its own citations, else the answer's)."""
-    spans = split_sentences(answer)
-    texts = [answer[s:e] for s, e in spans]
-    everywhere = tuple(dict.fromkeys(int(n) for n in CITATION.findall(answer)))
+    everywhere = citations(answer)
     out = []
-    for text in texts:
-        own = tuple(dict.fromkeys(int(n) for n in CITATION.findall(text)))
-        cites = own or everywhere
+    for s, e in split_sentences(answer):
+        text = answer[s:e]
+        cites = citations(text) or everywhere
         out.append(Checked(text, cites, check_sentence(text, cites, passages, name_like)))
     return out

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from index.results import ANSWER, SearchResult
 from index.text.sentences import split_sentences
 
-from .claims import CITATION, LINK, check_answer
+from .claims import CITATION, LINK, check_sentence, citations
 from .llm import ChatClient, LLMConfig, LLMError, Usage
 
 PASSAGES = 4  # top passages sent to the model
@@ -93,10 +93,14 @@ def passages_of(result: SearchResult, n: int = PASSAGES) -> list[str]:
     return [guarded(hit.passage.text) for hit in result.hits[:n]]
 
 
-def build_messages(question: str, result: SearchResult, lang: str, n: int = PASSAGES) -> list[dict[str, str]]:
-    """The chat messages for one question: the rules, then the question and the delimited passages."""
+def build_messages(
+    question: str, result: SearchResult, lang: str, n: int = PASSAGES, passages: Sequence[str] | None = None
+) -> list[dict[str, str]]:
+    """The chat messages for one question: the rules, then the question and the delimited passages
+    (``passages``: ``passages_of(result, n)`` when the caller has them already)."""
+    passages = passages_of(result, n) if passages is None else passages
     blocks = []
-    for number, (hit, text) in enumerate(zip(result.hits[:n], passages_of(result, n), strict=True), start=1):
+    for number, (hit, text) in enumerate(zip(result.hits[:n], passages, strict=True), start=1):
         head = _TAG.sub("‹", " · ".join(x for x in (hit.title, hit.source, hit.date[:10]) if x))
         body = _TAG.sub("‹", text)  # no text of an article can open or close a passage
         blocks.append(f'<passage n="{number}">\n{head}\n{body}\n</passage>')
@@ -124,9 +128,8 @@ def verified_sentences(
             sentence, buffer = buffer[start:end], buffer[end:]
             waiting.append(sentence)
             if CITATION.search(sentence):
-                cited = _trailing(sentence)
                 for held in waiting:
-                    yield held, _problem(held, cited, passages, name_like)
+                    yield held, _problem(held, sentence, passages, name_like)
                 waiting = []
             spans = split_sentences(buffer)
     if buffer.strip():
@@ -136,13 +139,8 @@ def verified_sentences(
 
 
 def _problem(sentence: str, context: str, passages: Sequence[str], name_like) -> str:
-    (checked, *_) = check_answer(sentence if CITATION.search(sentence) else sentence + _trailing(context), passages, name_like)
-    return checked.problem
-
-
-def _trailing(context: str) -> str:
-    """The citations of ``context``, to check a sentence that has none of its own against."""
-    return " " + " ".join(f"[{n}]" for n in dict.fromkeys(CITATION.findall(context)))
+    """What of ``sentence`` its citations (its own, else those of ``context``) do not hold ("" when all is there)."""
+    return check_sentence(sentence, citations(sentence) or citations(context), passages, name_like)
 
 
 class Reader:
@@ -183,9 +181,8 @@ class Reader:
 
     def cached(self, question: str, result: SearchResult, lang: str, n: int = PASSAGES) -> ReaderAnswer | None:
         """The answer already written for this question and these passages, if any (no call)."""
-        n = max(1, min(n, PASSAGES))
         with self._lock:
-            return self._cache.get((question, lang, tuple(hit.passage.row for hit in result.hits[:n])))
+            return self._cache.get(_key(question, result, lang, n))
 
     def read(
         self,
@@ -202,9 +199,9 @@ class Reader:
         if not result.hits:
             out.fallback = "no passages"
             return out
-        n = max(1, min(n, PASSAGES))  # the sources the reply shows: a citation never points at a hidden one
+        n = _sent(n)  # the sources the reply shows: a citation never points at a hidden one
         passages = passages_of(result, n)
-        key = (question, lang, tuple(hit.passage.row for hit in result.hits[:n]))
+        key = _key(question, result, lang, n)
         with self._lock:
             cached = self._cache.get(key)
         if cached is not None and self.enabled:  # a checked answer costs nothing to show again
@@ -215,7 +212,7 @@ class Reader:
         if not self.usable:
             out.fallback = "reader off" if not self.enabled else ("over the daily token cap" if self.over_cap else self.problem)
             return out
-        messages = build_messages(question, result, lang, n)
+        messages = build_messages(question, result, lang, n, passages)
         stream = self.client.stream(messages)
         shown: list[str] = []
         received: list[str] = []
@@ -251,13 +248,23 @@ class Reader:
             self._spend(Usage(out.prompt_tokens, out.completion_tokens))
         if not out.fallback:
             out.answer = " ".join(shown)
-            out.citations = sorted({int(n) for n in CITATION.findall(out.answer)})
+            out.citations = sorted(citations(out.answer))
         if not out.fallback or out.no_answer:  # a failure may pass next time; a verified answer or a "no" stands
             with self._lock:
                 self._cache[key] = out
                 while len(self._cache) > CACHED:
                     self._cache.popitem(last=False)
         return out
+
+
+def _sent(n: int) -> int:
+    """How many passages go to the model when the reply shows ``n`` sources."""
+    return max(1, min(n, PASSAGES))
+
+
+def _key(question: str, result: SearchResult, lang: str, n: int) -> tuple:
+    """What an answer is cached by: the question, the language and the passages sent."""
+    return (question, lang, tuple(hit.passage.row for hit in result.hits[: _sent(n)]))
 
 
 def _kept(stream: Iterable[str], received: list[str]) -> Iterator[str]:

@@ -77,6 +77,18 @@ def fingerprints(paths: Sequence[Path], config: BuildConfig, deny: DenyList) -> 
     return {"limits": read_under, "files": files, "denied": deny.fingerprint()}
 
 
+def _since(
+    build_dir: Path, files_now: dict[str, Any]
+) -> tuple[dict[str, Any] | None, tuple[list[str], list[str]], set[tuple[str, ...]]] | None:
+    """What the build in ``build_dir`` read, and the file changes and new takedowns since; None when only a full
+    build can tell."""
+    recorded = read_files(build_dir)
+    changes, denials = _changes(recorded, files_now), _new_denials(recorded, files_now)
+    if changes is None or denials is None:
+        return None
+    return recorded, changes, denials
+
+
 def try_delta(
     paths: Sequence[Path],
     index_dir: Path,
@@ -95,10 +107,10 @@ def try_delta(
     previous_dir = layout.build(previous.build_id).root
     if previous.sources != [str(p) for p in paths]:
         return None
-    recorded = read_files(previous_dir)
-    changes, denials = _changes(recorded, files_now), _new_denials(recorded, files_now)
-    if changes is None or denials is None:
+    since = _since(previous_dir, files_now)
+    if since is None:
         return None
+    recorded, changes, denials = since
     if not any(changes) and not denials:
         report = BuildReport(build_id=previous.build_id, path=str(previous_dir), unchanged=True)
         report.articles, report.chunks = previous.articles, previous.chunks
@@ -113,10 +125,10 @@ def try_delta(
             against = read_manifest(against_dir)
         except IndexCorrupt:
             return None
-        recorded = read_files(against_dir)
-        changes, denials = _changes(recorded, files_now), _new_denials(recorded, files_now)
-        if changes is None or denials is None:
+        since = _since(against_dir, files_now)
+        if since is None:
             return None
+        recorded, changes, denials = since
         note(f"merging {len(parts) - 1} parts into one")
     changed, gone = changes
     try:
@@ -135,7 +147,8 @@ def try_delta(
     note("reading articles")
     cache_path = layout.embeddings_cache
     with BuildCache(cache_path) as memo:
-        real = {display_path(p): p for p in iter_files(paths, LoadResult())}  # names as recorded -> the files
+        # names as recorded -> the files; they differ only for names with bytes that are not UTF-8 (written \\xNN)
+        real = {display_path(p): p for p in iter_files(paths, LoadResult())} if any("\\" in f for f in changed) else {}
         loaded = load_articles(
             [real.get(f, Path(f)) for f in changed], config.max_file_bytes, config.max_article_chars, progress, memo, deny
         )

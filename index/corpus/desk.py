@@ -101,6 +101,12 @@ def source_targets(url: str) -> list[str]:
     return [".".join(labels[i:]) for i in range(len(labels) - 1)]
 
 
+def source_target(url: str) -> str:
+    """What a block of the source at ``url`` names: its channel or its domain ("" for none, e.g. no link)."""
+    targets = source_targets(url) if url else []
+    return targets[0] if targets else ""
+
+
 def block_target(text: str) -> str:
     """What an editor typed ("https://www.Example.com/a", "example.com", "@Channel", "t.me/channel") as a target."""
     text = text.strip()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from index.answer.ordering import rerank_hits
 from index.answer.selector import choose_answers
 from index.corpus.desk import Desk, Pin
-from index.results import Hit, Passage, SearchResult
+from index.results import Hit, Passage, SearchResult, banded
 from index.text.arabic import normalize
 
 from .searcher import Searcher
@@ -50,15 +50,9 @@ def apply_desk(searcher: Searcher, result: SearchResult, desk: Desk, question: s
             )
     if len(hits) == len(result.hits):
         return Applied(result, dropped)
-    hits = rerank_hits(hits, range(len(hits)))
-    if not hits:
-        return Applied(replace(result, hits=[], no_answer=True, tentative=False, confidence=0.0), dropped)
     # the band was the blocked top hit's: the new top hit's own answer probability decides it now
-    cross = (result.lang == "en") != (searcher.manifest.latin_share > 0.5)
-    low, high = searcher.bands(cross)
-    top = hits[0].confidence
-    kept = [] if top < low else hits
-    return Applied(replace(result, hits=kept, confidence=top, no_answer=top < low, tentative=low <= top < high), dropped)
+    shown, confidence, no_answer, tentative = banded(rerank_hits(hits, range(len(hits))), *searcher.bands(result.cross_language))
+    return Applied(replace(result, hits=shown, confidence=confidence, no_answer=no_answer, tentative=tentative), dropped)
 
 
 def pinned_hit(searcher: Searcher, pin: Pin) -> tuple[Hit | None, str]:

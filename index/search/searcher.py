@@ -32,7 +32,7 @@ from index.answer.selector import SENTENCE_FEATURES, SentenceRef, choose_answers
 from index.embedding.embedder import Embedder, is_builtin, load_embedder
 from index.manifest import Manifest
 from index.question import Question, analyse_question
-from index.results import Hit, Passage, SearchResult
+from index.results import Hit, Passage, SearchResult, banded
 from index.storage.loading import StoredIndex, open_index
 from index.storage.vectors import single_threaded_search
 from index.text.arabic import is_mostly_latin
@@ -149,6 +149,7 @@ class Searcher:
         self.embedder = embedder
         self.params = params or SearchParams()
         self.models = models or AnswerModels.load()
+        self._recent: tuple[int, np.ndarray | None] | None = None  # (recent_days, its rows): ``recent``
         if embedder is not None:
             _check_model(stored.manifest, embedder.name, embedder.dimension)
 
@@ -288,11 +289,15 @@ class Searcher:
         timings["rerank"] = time.perf_counter() - t
         return cands
 
-    @functools.cached_property
+    @property
     def recent(self) -> np.ndarray | None:
-        """Chunk rows of the articles within ``recent_days`` of the newest (None: every article is, or none is dated)."""
-        analyses = self.stored.analyses
-        return recent_rows(analyses.article_day, analyses.chunk_article, self.newest_day, self.params.recent_days)
+        """Chunk rows of the articles within ``recent_days`` of the newest (None: every article is, or none is dated);
+        worked out once per ``recent_days`` (the parameters can be replaced on a live searcher)."""
+        days = self.params.recent_days
+        if self._recent is None or self._recent[0] != days:
+            analyses = self.stored.analyses
+            self._recent = (days, recent_rows(analyses.article_day, analyses.chunk_article, self.newest_day, days))
+        return self._recent[1]
 
     @functools.cached_property
     def newest_day(self) -> int:
@@ -380,13 +385,23 @@ class Searcher:
         for hit in hits:
             del hit.more[keep:]
         timings["answer"] = time.perf_counter() - t
-        confidence = hits[0].confidence if hits else 0.0
         low, high = self.bands(q.cross_language)
-        no_answer = not hits or confidence < low
-        tentative = not no_answer and confidence < high
-        hits = [] if no_answer else hits
+        hits, confidence, no_answer, tentative = banded(hits, low, high)
         understood_as = understood.shown if understood.followup else None
-        return SearchResult(q.text, mode, hits, no_answer, confidence, timings, signals, tentative, lang, low, understood_as)
+        return SearchResult(
+            q.text,
+            mode,
+            hits,
+            no_answer,
+            confidence,
+            timings,
+            signals,
+            tentative,
+            lang,
+            low,
+            understood_as,
+            cross_language=q.cross_language,
+        )
 
 
 def about_now(q: Question) -> bool:

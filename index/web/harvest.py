@@ -25,7 +25,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.corpus.desk import Desk, read_desk
+from index.corpus.desk import Block, Desk, read_desk
 from index.corpus.records import ArticleError
 from index.corpus.urls import canonical_url, is_web_url
 from index.progress import bar
@@ -132,8 +132,9 @@ def harvest(
     config = config or FetchConfig()
     urls, problems = read_sources(sources)
     desk = read_desk(Path(articles_dir))  # blocked domains and channels are not fetched
-    problems += [_blocked(u, desk) for u in urls if desk.blocked(u)]
-    urls = [u for u in urls if not desk.blocked(u)]
+    blocks = {u: b for u in urls if (b := desk.blocked(u))}
+    problems += [_blocked(u, blocks[u]) for u in urls if u in blocks]
+    urls = [u for u in urls if u not in blocks]
     report = HarvestReport(outcomes=problems)
     store = WebStore(articles_dir)
     cancel = cancel or threading.Event()
@@ -273,8 +274,9 @@ def _plan(store: WebStore, tasks: list[_Task], report: HarvestReport, desk: Desk
         if task.url in todo or task.url in seen:
             continue
         seen.add(task.url)
-        if desk.blocked(task.url):
-            report.outcomes.append(_blocked(task.url, desk, task.listing))
+        block = desk.blocked(task.url)
+        if block is not None:
+            report.outcomes.append(_blocked(task.url, block, task.listing))
             continue
         stored = store.lookup(task.url)
         if stored is not None and not store.changed_since(stored, updated[task.url].updated, task.listing, task.url):
@@ -284,11 +286,8 @@ def _plan(store: WebStore, tasks: list[_Task], report: HarvestReport, desk: Desk
     return list(todo.values()), known
 
 
-def _blocked(url: str, desk: Desk, listing: str = "") -> Outcome:
-    block = desk.blocked(url)
-    return Outcome(
-        url, FAILED, reason=f"blocked by the desk ({block.target if block else '?'}; python -m index pins)", listing=listing
-    )
+def _blocked(url: str, block: Block, listing: str = "") -> Outcome:
+    return Outcome(url, FAILED, reason=f"blocked by the desk ({block.target}; python -m index pins)", listing=listing)
 
 
 def _rechecks(
@@ -333,8 +332,9 @@ def _remember_syncs(store: WebStore, results: list[_SourceResult], report: Harve
         for child in result.parents:
             owner[child] = result.source
     failures: dict[str, list[Outcome]] = {}
+    sources = {r.source for r in results}
     for outcome in report.failed:
-        source = outcome.url if outcome.url in {r.source for r in results} else owner.get(outcome.listing, "")
+        source = outcome.url if outcome.url in sources else owner.get(outcome.listing, "")
         if source:
             failures.setdefault(source, []).append(outcome)
     for result in results:
