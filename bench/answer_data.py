@@ -37,7 +37,7 @@ from index.answer.selector import (
     sentence_features,
 )
 from index.results import Hit
-from index.search.retrieval import Candidates, stored_vectors
+from index.search.retrieval import Candidates
 from index.search.searcher import AnswerModels, Searcher, SearchParams
 from index.storage.store import current_build_id
 from index.text.arabic import normalize
@@ -191,7 +191,7 @@ class Run:
 
     def head_rows(self, hits: list[Hit], searcher: Searcher) -> np.ndarray:
         """The learned head's input for each hit's (current) passage: the question's vector times the passage's."""
-        vectors = stored_vectors(searcher.stored, [h.passage.row for h in hits]) if hits else None
+        vectors = searcher.stored.vectors([h.passage.row for h in hits]) if hits else None
         if vectors is None or self.vector is None:
             return np.zeros((len(hits), 0))
         return head_rows(self.vector, vectors)

@@ -67,7 +67,9 @@ def webhook_options(settings: Settings) -> dict | None:
 def open_searcher(settings: Settings):
     from index.search.searcher import Searcher
 
-    return Searcher.open(settings.index_dir, params=settings.search_params(), models=settings.answer_models())
+    return Searcher.open(
+        settings.index_dir, params=settings.search_params(), models=settings.answer_models(), store=settings.store_target()
+    )
 
 
 def serve(app, hook: dict | None, settings: Settings, secrets: list[str]) -> int:

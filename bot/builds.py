@@ -18,7 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from index.build import BuildReport, run_build
 from index.search.searcher import ModelMismatch, Searcher
-from index.storage.store import IndexBusy, current_build_id
+from index.storage.store import IndexBusy
+from index.storage.stores import store_build_id
 
 from .service import QAService
 
@@ -118,7 +119,7 @@ class Builds:
         Returns True when it switched. A build that fails to open is logged once
         and skipped; the bot keeps serving the one it has.
         """
-        current = current_build_id(self.settings.index_dir)
+        current = await asyncio.to_thread(store_build_id, self.settings.index_dir, self.settings.store_target())
         if not current or current in (self.service.build_id, self._unusable_build):
             return False
         try:
@@ -181,6 +182,7 @@ class Builds:
             allow_removals=allow_removals,
             max_removed_share=s.max_removed_share,
             confirmed=confirmed,
+            target=s.store_target(),
         )
 
     def _open_new(self) -> Searcher:
@@ -188,11 +190,14 @@ class Builds:
         params = self.settings.search_params()
         current = self.service.searcher
         models = current.models if current else self.settings.answer_models()
+        store = self.settings.store_target()
         try:
             # embedder None: the bot started without an index, so the model is loaded here once
-            return Searcher.open(self.settings.index_dir, params=params, embedder=self.service.embedder, models=models)
+            return Searcher.open(
+                self.settings.index_dir, params=params, embedder=self.service.embedder, models=models, store=store
+            )
         except ModelMismatch:  # rebuilt with another model: load that one
-            return Searcher.open(self.settings.index_dir, params=params, models=models)
+            return Searcher.open(self.settings.index_dir, params=params, models=models, store=store)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

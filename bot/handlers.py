@@ -16,6 +16,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ChatType, MessageEntityType
 from telegram.error import BadRequest, TelegramError
 
+from index.storage.store import IndexUnavailable
+
 from .context import Context, button_match, clean_question, is_admin, reader_lang, send
 from .conversations import private_key, thread_key
 from .deeplinks import question_from_payload
@@ -333,7 +335,11 @@ async def on_error(update: object, context: Context) -> None:
         chat = update.effective_chat
         user = update.effective_user
         where = f" (update {update.update_id}, chat {chat.id if chat else '-'}, user {user.id if user else '-'})"
-    log.error("error while handling an update%s", where, exc_info=context.error)
+    unavailable = isinstance(context.error, IndexUnavailable)  # Milvus lost: it passes, no traceback needed
+    if unavailable:
+        log.warning("the index is unavailable%s: %s", where, context.error)
+    else:
+        log.error("error while handling an update%s", where, exc_info=context.error)
     errors = context.bot_data.errors
     errors.append(context.error)
     del errors[:-100]
@@ -343,12 +349,13 @@ async def on_error(update: object, context: Context) -> None:
     # only a reader's own message or button gets the apology: never a channel post (it would be
     # published in the channel) nor an edit
     message = update.message
+    said = text("index_unavailable" if unavailable else "error", lang)
     try:
         if update.callback_query:
-            await update.callback_query.answer(text("error", lang), show_alert=True)
+            await update.callback_query.answer(said, show_alert=True)
         elif message and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
-            await message.reply_html(text("error", lang))
+            await message.reply_html(said)
         elif message:
-            await message.reply_html(text("error", lang), do_quote=True)
+            await message.reply_html(said, do_quote=True)
     except TelegramError:
         log.warning("could not tell the user about the error")

@@ -46,7 +46,7 @@ async def _preview(update: Update, context: Context, targets: list[str], lang: s
     if searcher is None:
         await message.reply_html(text("takedown_nothing", lang))
         return
-    found, unknown = await asyncio.to_thread(lambda: find(searcher.stored.db(), targets))  # the served build
+    found, unknown = await asyncio.to_thread(lambda: find(searcher.stored, targets))  # the served build
     if not found and not all(t.startswith(("http://", "https://")) for t in unknown):
         await message.reply_html(text("takedown_nothing", lang))
         return

@@ -68,6 +68,12 @@ non_negative_int = int_at_least(0)
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--index", type=Path, help="index directory (default: the INDEX_DIR setting, var/index unless set)")
+    p.add_argument(
+        "--store",
+        metavar="URI",
+        help="where the index lives: milvus://HOST:PORT/NAME, or 'embedded' for INDEX_DIR (default: the INDEX_STORE "
+        "setting); with Milvus, --index holds only the embeddings cache",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
@@ -176,6 +182,8 @@ def make_parser() -> argparse.ArgumentParser:
         "error, its article count and newest article's date, and how many of its articles have no link or no date.",
     )
     _add_desk_flags(p, "source")
+    p.add_argument("--index", type=Path, help="index directory (default: INDEX_DIR), to count each source's articles in it")
+    p.add_argument("--store", metavar="URI", help="where the index lives: milvus://HOST:PORT/NAME (default: INDEX_STORE)")
 
     p = sub.add_parser(
         "pins",
@@ -273,14 +281,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         if args.command == "report":
             return commands.cmd_report(args, settings)
-        if args.command == "sources":
-            return commands.cmd_sources(args, settings)
         if args.command == "pins":
             from index.tools.pins import cmd_pins
 
             return cmd_pins(args, settings)
-        if args.index:
+        if getattr(args, "index", None):
             settings.index_dir = args.index
+        if getattr(args, "store", None):
+            settings.index_store = "" if args.store == "embedded" else args.store.strip()
+            settings.store_target()  # a wrong address is a ValueError saying what is wrong
+        if args.command == "sources":
+            return commands.cmd_sources(args, settings)
         if args.command in ("build", "update"):
             return commands.cmd_build(args, settings, incremental=args.command == "update")
         if args.command == "fetch":

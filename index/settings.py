@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from index.build import BuildConfig
     from index.search.searcher import AnswerModels, SearchParams
     from index.storage.lexical import LexicalParams
+    from index.storage.milvus.target import MilvusTarget
     from index.text.chunking import ChunkParams
     from index.web.client import FetchConfig
 
@@ -49,7 +50,14 @@ class EngineSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False)
 
     # --- corpus and index
-    index_dir: Path = Field(Path("var/index"), description="Directory holding the index builds.")
+    index_dir: Path = Field(
+        Path("var/index"), description="Directory holding the index builds (with Milvus: only the embeddings cache)."
+    )
+    index_store: str = Field(
+        "", description="Empty: the embedded store in INDEX_DIR. milvus://HOST:PORT/NAME: the index in Milvus (docs/milvus.md)."
+    )
+    milvus_token: SecretStr | None = Field(None, description="Milvus credentials, USER:PASSWORD or an API key.")
+    milvus_tls: bool = Field(False, description="Connect to Milvus over TLS.")
     articles_dir: Path = Field(Path("var/articles"), description="Where /reindex and uploads read and write articles.")
     embedding_model: str = Field(BUILTIN_MODEL, description="Built-in model, a sentence-transformers name or a local path.")
     query_prompt: str | None = Field(None, description="Prefix for questions (default: from the model, e.g. 'query: ' for e5).")
@@ -161,11 +169,22 @@ class EngineSettings(BaseSettings):
         "sure_confidence",
         "answer_models_dir",
         "llm_api_key",
+        "milvus_token",
         mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("index_store")
+    @classmethod
+    def _a_milvus_address(cls, value: str) -> str:
+        from index.storage.milvus.target import MilvusTarget
+
+        value = value.strip()
+        if value:
+            MilvusTarget.parse(value)  # BadStoreAddress (a ValueError) says what is wrong
+        return value
 
     @field_validator("stemmer", "bm25_method", "faiss_index")
     @classmethod
@@ -214,6 +233,15 @@ class EngineSettings(BaseSettings):
         key = self.llm_api_key.get_secret_value() if self.llm_api_key else ""
         config = LLMConfig(self.llm_base_url.strip(), self.llm_model, key, self.llm_timeout_seconds, self.llm_max_tokens)
         return Reader(config, self.llm_daily_tokens)
+
+    def store_target(self) -> MilvusTarget | None:
+        """The Milvus index INDEX_STORE names, or None for the embedded store in INDEX_DIR."""
+        if not self.index_store:
+            return None
+        from index.storage.milvus.target import MilvusTarget
+
+        token = self.milvus_token.get_secret_value() if self.milvus_token else ""
+        return MilvusTarget.parse(self.index_store, token, self.milvus_tls)
 
     def answer_models(self) -> AnswerModels:
         """The answer layer's models: ANSWER_MODELS_DIR, else the ones shipped in the package."""

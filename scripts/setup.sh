@@ -5,15 +5,18 @@
 # PyTorch: the CPU build, from PyTorch's own CPU wheel index (the public index's Linux
 # wheels are CUDA builds that pull several GB of NVIDIA libraries). With a GPU, set
 # TORCH_INDEX to the index of your CUDA version (e.g. https://download.pytorch.org/whl/cu128).
+#
+# EXTRAS: the project's extras to install (default: dev; the tests add milvus for the Milvus engine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+EXTRAS=${EXTRAS:-dev}
 TORCH_VERSION=2.13.0
 TORCH_INDEX=${TORCH_INDEX:-https://download.pytorch.org/whl/cpu}
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
-stamp=.venv/.installed-$(cat pyproject.toml scripts/setup.sh | sha1sum | cut -c1-12)
+stamp=.venv/.installed-$( (cat pyproject.toml scripts/setup.sh; echo "$EXTRAS") | sha1sum | cut -c1-12)
 if [ ! -f "$stamp" ]; then
     pip=(.venv/bin/python -m pip)
     "${pip[@]}" install --quiet --upgrade pip
@@ -30,7 +33,7 @@ if [ ! -f "$stamp" ]; then
                 "rerun when $TORCH_INDEX is reachable for the CPU build" >&2
         fi
     fi
-    "${pip[@]}" install --quiet -e ".[dev]"
+    "${pip[@]}" install --quiet -e ".[$EXTRAS]"
     rm -f .venv/.installed-*
     touch "$stamp"
 fi

@@ -15,11 +15,11 @@ from index.search.recency import (
     Window,
     article_day,
     newer_first_among_ties,
-    recent_rows,
     time_window,
     window_bonus,
 )
 from index.search.searcher import Searcher
+from index.storage.lookup import recent_rows
 from index.text.arabic import normalize
 from tests.support.corpus import write_jsonl
 
@@ -120,11 +120,11 @@ def test_the_one_search_precheck_agrees_with_the_ordered_patterns(prefix):
 def test_recent_rows_are_the_chunks_of_articles_near_the_newest_day():
     article_day = np.array([100, 80, 60, UNKNOWN_DAY])
     chunk_article = np.array([0, 0, 1, 2, 3, 3])
-    assert recent_rows(article_day, chunk_article, newest=100, days=30).tolist() == [0, 1, 2]
-    assert recent_rows(article_day, chunk_article, newest=100, days=0).tolist() == [0, 1]
+    assert recent_rows(article_day, chunk_article, newest=100, since=70).tolist() == [0, 1, 2]
+    assert recent_rows(article_day, chunk_article, newest=100, since=100).tolist() == [0, 1]
     # every dated chunk recent and no undated one: nothing to add; no dates at all: nothing either
-    assert recent_rows(np.array([100, 90]), np.array([0, 1]), newest=100, days=30) is None
-    assert recent_rows(np.array([UNKNOWN_DAY]), np.array([0]), newest=UNKNOWN_DAY, days=30) is None
+    assert recent_rows(np.array([100, 90]), np.array([0, 1]), newest=100, since=70) is None
+    assert recent_rows(np.array([UNKNOWN_DAY]), np.array([0]), newest=UNKNOWN_DAY, since=0) is None
 
 
 _TRAIN = "قطار الرياض"

@@ -5,8 +5,9 @@ import sys
 import numpy as np
 import pytest
 
-from index.search.retrieval import fuse, minmax, top_rows
+from index.search.retrieval import fuse, minmax
 from index.search.searcher import ModelMismatch, Searcher
+from index.storage.vectors import top_rows
 from tests.support.corpus import ROOT, need_shared
 
 # Paraphrased questions: different words from the articles, same meaning.

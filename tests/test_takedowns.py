@@ -96,7 +96,7 @@ def test_targets_name_articles_by_id_link_and_private_post_link(desk):
     articles, index = desk
     write_jsonl(articles / "posts.jsonl", [{"id": "tg-1234567-89", "title": "منشور", "text": "منشور في قناة خاصة عن الطقس."}])
     assert cli("update", "--articles", str(articles), "--index", str(index)) == 0
-    found, unknown = find(open_index(index).db(), ["https://t.me/c/1234567/89", "https://EXAMPLE.org/t/camels#top", "no-such-id"])
+    found, unknown = find(open_index(index), ["https://t.me/c/1234567/89", "https://EXAMPLE.org/t/camels#top", "no-such-id"])
     assert [f.article_id for f in found] == ["tg-1234567-89", "t-camels"] and unknown == ["no-such-id"]
 
 

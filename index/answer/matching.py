@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.question import Question
-from index.storage.analyses import Analyses, offsets, ranges
+from index.storage.analyses import offsets, ranges
+from index.storage.lookup import SentenceSource
 
 ID_BASE = 1 << 31  # term ids are int32: ``a * ID_BASE + b`` is one int64 key per pair of ids
 
@@ -103,7 +104,7 @@ class Matches:
 class Matcher:
     """One question's term ids, weights and word pairs, and ``match`` to read them off stored sentences."""
 
-    def __init__(self, q: Question, analyses: Analyses) -> None:
+    def __init__(self, q: Question, analyses: SentenceSource) -> None:
         self.q = q
         self.analyses = analyses
         known = q.ids >= 0
@@ -173,9 +174,9 @@ class Matcher:
 
     def _match(self, rows: np.ndarray) -> Matches:
         a = self.analyses
-        first_s, last_s = a.chunk_ptr[rows], a.chunk_ptr[rows + 1]
-        ptr = offsets(last_s - first_s)
-        sentence = ranges(first_s, last_s - first_s)
+        first_s, count = a.chunk_sentences(rows)
+        ptr = offsets(count)
+        sentence = ranges(first_s, count)
         lo, hi = a.term_ptr[sentence], a.term_ptr[sentence + 1]
         length = hi - lo
         n, m, p = sentence.size, self.ids.size, self.pair_ids.shape[0]

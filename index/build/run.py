@@ -26,6 +26,8 @@ from index.storage.cache import BuildCache, CacheDamaged, DiskFull, disk_full, q
 from index.storage.carryover import assemble, load_previous
 from index.storage.lexical import LexicalIndex
 from index.storage.loading import article_summaries, current_manifest
+from index.storage.milvus.target import MilvusTarget
+from index.storage.milvus.writing import Corpus
 from index.storage.store import (
     build_lock,
     cleanup,
@@ -77,8 +79,9 @@ def run_build(
     allow_removals: bool = False,
     max_removed_share: float = MAX_REMOVED_SHARE,
     confirmed: Collection[str] = (),
+    target: MilvusTarget | None = None,
 ) -> BuildReport:
-    """Build (or with ``incremental`` update) the index in ``index_dir`` from ``paths``.
+    """Build (or with ``incremental`` update) the index in ``index_dir`` (in Milvus: ``target``) from ``paths``.
 
     ``embedder`` lets callers that already hold a model (the bot, tests) skip
     loading it again. ``on_stage`` receives short progress notes ("reading",
@@ -86,6 +89,24 @@ def run_build(
     that would remove much of the index is refused (``check_removals``) unless
     ``allow_removals``; ``confirmed`` article ids (an admin's takedowns) never count against it.
     """
+    if target is not None:
+        from .milvus import run_milvus
+
+        return run_milvus(
+            paths,
+            index_dir,
+            target,
+            config,
+            incremental=incremental,
+            embedder=embedder,
+            progress=progress,
+            use_cache=use_cache,
+            strict=strict,
+            on_stage=on_stage,
+            allow_removals=allow_removals,
+            max_removed_share=max_removed_share,
+            confirmed=confirmed,
+        )
     started = time.perf_counter()
     index_dir = Path(index_dir)
     paths = resolved_sources(paths)
@@ -94,18 +115,7 @@ def run_build(
     with removed_on_failure(index_dir), build_lock(index_dir), cyclic_gc_paused():
         cleanup(index_dir)
         previous = current_manifest(index_dir)
-        if incremental and previous is not None:
-            # an update keeps the build's model and analysis; how it reads and encodes comes from the caller
-            carried = ("batch_size", "threads", "max_file_bytes", "max_article_chars")
-            overrides = {name: getattr(config, name) for name in carried} if config else {}
-            # the default (built-in) model means "whatever the index uses"; another model named explicitly must match
-            if config and not is_builtin(config.model) and config.model != previous.model:
-                raise BuildError(
-                    f"the index was built with {previous.model!r} but EMBEDDING_MODEL is {config.model!r}; "
-                    "run `python -m index build` to rebuild it with the new model"
-                )
-            config = BuildConfig.from_manifest(previous, **overrides)
-        config = config or BuildConfig()
+        config = update_config(config, previous) if incremental and previous is not None else config or BuildConfig()
         lazy = LazyEmbedder(config, embedder)
         deny = deny_list(paths)  # the editors' takedowns: never loaded again
         files_now = fingerprints(paths, config, deny)  # before reading: a file changed meanwhile is read again next time
@@ -138,6 +148,24 @@ def run_build(
     return report
 
 
+def update_config(config: BuildConfig | None, previous: Manifest) -> BuildConfig:
+    """An update keeps the build's model and analysis; how it reads and encodes comes from the caller."""
+    carried = ("batch_size", "threads", "max_file_bytes", "max_article_chars")
+    overrides = {name: getattr(config, name) for name in carried} if config else {}
+    # the default (built-in) model means "whatever the index uses"; another model named explicitly must match
+    if config and not is_builtin(config.model) and config.model != previous.model:
+        raise BuildError(
+            f"the index was built with {previous.model!r} but EMBEDDING_MODEL is {config.model!r}; "
+            "run `python -m index build` to rebuild it with the new model"
+        )
+    return BuildConfig.from_manifest(previous, **overrides)
+
+
+# Where a build goes instead of a new build directory (``index.build.milvus``): given the pipeline's output
+# and the new manifest, it writes them and returns where they went.
+Writer = Callable[[Corpus, Manifest], str]
+
+
 def _build(
     paths: Sequence[str | Path],
     index_dir: Path,
@@ -151,8 +179,11 @@ def _build(
     guard: RemovalGuard | None = None,
     files_now: dict[str, Any] | None = None,
     deny: DenyList | None = None,
+    write: Writer | None = None,
+    before: dict[str, tuple[str, str, str]] | None = None,
 ) -> BuildReport:
-    """The body of ``run_build``, under its lock: read, chunk, embed, analyse, index, write."""
+    """The body of ``run_build``, under its lock: read, chunk, embed, analyse, index, write (to ``write`` when
+    given, with ``before`` the articles the index it replaces holds)."""
     note("reading articles")
     cache_path = IndexLayout(index_dir).embeddings_cache
     with BuildCache(cache_path) if use_cache else contextlib.nullcontext() as memo:
@@ -176,7 +207,7 @@ def _build(
             f"{len(loaded.problems)} input problem(s) and --strict is set; the index was not changed", loaded.problems
         )
 
-    before = _previous_articles(index_dir, previous)
+    before = before if before is not None else _previous_articles(index_dir, previous)
     old = {i: h for i, (h, _, _) in before.items()}
     new = {a.id: a.content_hash for a in articles}
     report.added = sorted(set(new) - set(old))
@@ -214,7 +245,8 @@ def _build(
         embedded = background.submit(embed_chunks, cache_path, model_name, inputs, passage_prompt, dim, lazy.encode, progress)
         stamp = analysis_stamp(config.lexical.stemmer)
         # chunks whose text the build being replaced already analysed are copied from its arrays
-        lender = load_previous(IndexLayout(index_dir).build(previous.build_id).root, stamp) if previous and use_cache else None
+        local = previous and use_cache and write is None
+        lender = load_previous(IndexLayout(index_dir).build(previous.build_id).root, stamp) if local else None
         reused = lender.rows([c.text for c in chunks]) if lender else [-1] * len(chunks)
         fresh = [c for c, row in zip(chunks, reused, strict=True) if row < 0]
         sentences, title_terms = analyse_chunks(cache_path, fresh, titles, config.lexical.stemmer)
@@ -233,12 +265,13 @@ def _build(
         report.reanalysed = len(fresh)
         vectors, report.encoded = embedded.result()
     del inputs, fresh, reused  # a million passages' texts twice over: not held through indexing and writing
-    note("indexing")
-
-    with bar(total=1, enabled=progress, desc="indexing vectors", unit="index") as shown:
-        faiss_index = build_index(vectors, config.faiss_index)
-        shown.update()
-    del vectors  # FAISS holds its own copy (or codes)
+    faiss_index = None
+    if write is None:
+        note("indexing")
+        with bar(total=1, enabled=progress, desc="indexing vectors", unit="index") as shown:
+            faiss_index = build_index(vectors, config.faiss_index)
+            shown.update()
+        del vectors  # FAISS holds its own copy (or codes)
     now = utc_now()
     manifest = Manifest(
         build_id=new_build_id(index_dir),
@@ -262,7 +295,10 @@ def _build(
         sources=[str(p) for p in paths],
     )
     note("writing")
-    final = write_build(index_dir, articles, chunks, faiss_index, lexical, analyses, manifest, files_now)
+    if write is not None:
+        final = write(Corpus(articles, chunks, vectors, lexical, analyses), manifest)
+    else:
+        final = write_build(index_dir, articles, chunks, faiss_index, lexical, analyses, manifest, files_now)
 
     report.build_id = manifest.build_id
     report.path = str(final)
@@ -281,13 +317,14 @@ def _dimension(cache: BuildCache, model: str, lazy: LazyEmbedder, previous: Mani
     return lazy.get().dimension
 
 
-def index_is_stale(index_dir: Path | str, articles_dir: Path | str) -> bool:
+def index_is_stale(index_dir: Path | str, articles_dir: Path | str, target: MilvusTarget | None = None) -> bool:
     """True when articles were fetched after the current build was made (or there is no usable build)."""
     from datetime import datetime
 
+    from index.storage.stores import store_manifest
     from index.web.store import WebStore
 
-    manifest = current_manifest(Path(index_dir))
+    manifest = store_manifest(Path(index_dir), target)
     if manifest is None:
         return True
     try:

@@ -10,7 +10,6 @@ update, which leaves the articles out wherever they are, as a new part over the 
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +17,12 @@ from pathlib import Path
 from index.corpus.removals import Takedown, append, deny_list, now
 from index.corpus.telegram import post_id
 from index.corpus.urls import canonical_url, is_web_url
+from index.storage.lookup import IndexStore
 
 _PRIVATE_POST = re.compile(r"^https?://t\.me/c/(\d+)/(\d+)/?$", re.I)
+
+
+FOUND_COLUMNS = ("id", "title", "source", "date", "url", "path")
 
 
 @dataclass(frozen=True)
@@ -46,28 +49,24 @@ def _target(text: str) -> tuple[str, str]:
     return text, ""
 
 
-def find(db: sqlite3.Connection, targets: Sequence[str]) -> tuple[list[Found], list[str]]:
-    """The articles of a build (``db``: its ``StoredIndex.db()``) that ``targets`` name, and the targets naming none."""
-    columns = "id, title, source, date, url, path"
+def find(stored: IndexStore, targets: Sequence[str]) -> tuple[list[Found], list[str]]:
+    """The articles of a build that ``targets`` name, and the targets naming none."""
     found: dict[str, Found] = {}
     unknown: list[str] = []
-    by_url: dict[str, list[tuple]] | None = None
+    by_url: dict[str, list[dict]] | None = None
     for target in targets:
         article_id, url = _target(target)
-        if article_id:
-            rows = db.execute(f"SELECT {columns} FROM articles WHERE id = ?", (article_id,)).fetchall()
-        else:
-            rows = db.execute(f"SELECT {columns} FROM articles WHERE url = ?", (url,)).fetchall()
-            if not rows:  # stored in another spelling: compare canonical forms, once for all targets
-                if by_url is None:
-                    by_url = {}
-                    for row in db.execute(f"SELECT {columns} FROM articles WHERE url != ''"):
-                        by_url.setdefault(canonical_url(row[4]), []).append(tuple(row))
-                rows = by_url.get(url, [])
+        rows = stored.articles_where("id", article_id) if article_id else stored.articles_where("url", url)
+        if not rows and not article_id:  # stored in another spelling: compare canonical forms, once for all targets
+            if by_url is None:
+                by_url = {}
+                for row in stored.articles_where("url", None):
+                    by_url.setdefault(canonical_url(row["url"]), []).append(row)
+            rows = by_url.get(url, [])
         if not rows:
             unknown.append(target)
         for row in rows:
-            found.setdefault(row[0], Found(target, *(str(v or "") for v in tuple(row))))
+            found.setdefault(row["id"], Found(target, *(str(row[c] or "") for c in FOUND_COLUMNS)))
     return list(found.values()), unknown
 
 

@@ -8,11 +8,11 @@ from collections.abc import Callable
 import numpy as np
 
 from index.results import Hit, Passage
-from index.storage.loading import StoredIndex
+from index.storage.lookup import IndexStore
 from index.text.arabic import tokenize
 from index.text.dates import UNKNOWN_DAY
 
-from .retrieval import Candidates, stored_vectors
+from .retrieval import Candidates
 
 # Passages of one wire story in two outlets embed almost identically; below this they are not compared word by word.
 DUPLICATE_COSINE = 0.8
@@ -53,7 +53,7 @@ def leading_passages(articles: np.ndarray, max_articles: int, per_article: int) 
 
 
 def group(
-    stored: StoredIndex,
+    stored: IndexStore,
     cands: Candidates,
     k: int,
     per_article: int,
@@ -67,7 +67,7 @@ def group(
     only: their leading passages' texts are read for it), so only the hits kept have all
     their passages and their articles read from the database.
     """
-    arts = stored.chunk_article[cands.rows]
+    arts = cands.articles
     picked: dict[int, list[int]] = {}  # article -> its passages' positions in ``cands``, articles in order of their best
     for i in leading_passages(arts, k + SPARE_ARTICLES, per_article).tolist():
         picked.setdefault(int(arts[i]), []).append(i)
@@ -79,9 +79,10 @@ def group(
     kept: list[int] = list(range(len(order)))
     copies: dict[int, list[int]] = {}
     if collapse and len(order) > 1:
-        days = None if copy_days is None else stored.analyses.article_day[np.asarray(order)]
+        day_of = cands.day_of()
+        days = None if copy_days is None else np.asarray([day_of[art] for art in order])
         kept, copies = find_copies(
-            lead_rows, stored_vectors(stored, lead_rows), _text_reader(stored), duplicate_similarity, days, copy_days or 0
+            lead_rows, stored.vectors(lead_rows), _text_reader(stored), duplicate_similarity, days, copy_days or 0
         )
     kept = kept[:k]
     shown = [order[i] for i in kept]
@@ -104,7 +105,7 @@ def group(
     return hits
 
 
-def _text_reader(stored: StoredIndex) -> Callable[[list[int]], dict[int, str]]:
+def _text_reader(stored: IndexStore) -> Callable[[list[int]], dict[int, str]]:
     """Chunk rows' texts, read from the database in one query."""
     return lambda rows: {row: chunk["text"] for row, chunk in stored.chunks(rows).items()}
 

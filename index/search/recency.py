@@ -27,7 +27,6 @@ __all__ = [
     "Window",
     "article_day",
     "newer_first_among_ties",
-    "recent_rows",
     "time_window",
     "window_bonus",
 ]
@@ -135,12 +134,3 @@ def newer_first_among_ties(scores: list[float], days: list[int], margin: float =
                 order[i], order[i + 1] = b, a
                 changed = True
     return order
-
-
-def recent_rows(article_day: np.ndarray, chunk_article: np.ndarray, newest: int, days: int) -> np.ndarray | None:
-    """Chunk rows of the articles dated within ``days`` of ``newest``; None when that is every chunk or none."""
-    if newest == UNKNOWN_DAY or days < 0:
-        return None
-    recent_article = (article_day != UNKNOWN_DAY) & (article_day >= newest - days)
-    rows = np.flatnonzero(recent_article[chunk_article])
-    return rows if 0 < rows.size < chunk_article.size else None

@@ -8,6 +8,8 @@ that has them scattered. Pure lexical scoring over the stored analyses
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from index.answer.matching import Matcher, Matches
@@ -64,4 +66,4 @@ def rerank(cands: Candidates, matcher: Matcher, depth: int, sentence_weight: flo
     rest = cands.scores[depth:]
     scores = np.concatenate([rescored[order], rest - float(rest.max(initial=0)) - 1.0])
     moved = cands.reorder(np.concatenate([order, np.arange(depth, cands.rows.size)]))
-    return Candidates(moved.rows, scores.astype(np.float32), moved.cosines, moved.bm25)
+    return replace(moved, scores=scores.astype(np.float32))

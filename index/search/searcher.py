@@ -33,7 +33,9 @@ from index.embedding.embedder import Embedder, is_builtin, load_embedder
 from index.manifest import Manifest
 from index.question import Question, analyse_question
 from index.results import Hit, Passage, SearchResult, banded
-from index.storage.loading import StoredIndex, open_index
+from index.storage.lookup import IndexStore
+from index.storage.milvus.target import MilvusTarget
+from index.storage.stores import open_store
 from index.storage.vectors import single_threaded_search
 from index.text.arabic import is_mostly_latin
 
@@ -49,12 +51,11 @@ from .recency import (
     UNKNOWN_DAY,
     WINDOW_BONUS,
     newer_first_among_ties,
-    recent_rows,
     time_window,
     window_bonus,
 )
 from .rerank import rerank
-from .retrieval import MODES, Candidates, retrieve, stored_vectors
+from .retrieval import MODES, Candidates, retrieve
 
 __all__ = ["MODES", "AnswerModels", "Hit", "ModelMismatch", "Passage", "SearchParams", "SearchResult", "Searcher"]
 
@@ -140,7 +141,7 @@ class Searcher:
 
     def __init__(
         self,
-        stored: StoredIndex,
+        stored: IndexStore,
         embedder: Embedder | None,
         params: SearchParams | None = None,
         models: AnswerModels | None = None,
@@ -149,7 +150,6 @@ class Searcher:
         self.embedder = embedder
         self.params = params or SearchParams()
         self.models = models or AnswerModels.load()
-        self._recent: tuple[int, np.ndarray | None] | None = None  # (recent_days, its rows): ``recent``
         if embedder is not None:
             _check_model(stored.manifest, embedder.name, embedder.dimension)
 
@@ -163,8 +163,9 @@ class Searcher:
         mmap: bool = True,
         threads: int = 1,
         models: AnswerModels | None = None,
+        store: MilvusTarget | None = None,
     ) -> Searcher:
-        """Load the current build and the model named in its manifest.
+        """Load the current build (in Milvus when ``store`` names it) and the model named in its manifest.
 
         ``model`` is what the settings ask for; if it names another model than the
         index was built with, that is an error (mixing models gives nonsense).
@@ -172,11 +173,11 @@ class Searcher:
         already use the cores (more threads per search only contend).
         """
         single_threaded_search()
-        stored = open_index(index_dir, mmap=mmap)
+        stored = open_store(index_dir, store, mmap=mmap)
         manifest = stored.manifest
         if model and not _same_model(model, manifest.model):
             raise ModelMismatch(
-                f"the index in {index_dir} was built with {manifest.model!r} but EMBEDDING_MODEL is {model!r}; "
+                f"the index in {store or index_dir} was built with {manifest.model!r} but EMBEDDING_MODEL is {model!r}; "
                 "rebuild with `python -m index build` or set EMBEDDING_MODEL to the index's model"
             )
         models = models or AnswerModels.load()
@@ -248,7 +249,7 @@ class Searcher:
         corpus_latin = self.manifest.latin_share > 0.5
         spelled = tuple(name_terms(question, self.names)) if is_mostly_latin(question) and not corpus_latin else ()
         q = analyse_question(question, self.stored.lexical, corpus_latin, carried, spelled)
-        return Matcher(q, self.stored.analyses)
+        return Matcher(q, self.stored.analyses_for(np.zeros(0, dtype=np.int64)))
 
     @functools.cached_property
     def names(self) -> NameIndex:
@@ -271,47 +272,32 @@ class Searcher:
         # a question in another script shares few words with the corpus: the dense side leads
         weight = p.cross_dense_weight if q.cross_language else p.dense_weight
         window = time_window(q.text)
-        recent = self.recent if about_now(q) and not len(prefer) else None
-        cands = retrieve(self.stored, q.terms, qvec, mode, p.candidates, weight, timings, recent, p.recent_candidates)
+        newest = self.stored.newest_day
+        recent = about_now(q) and not len(prefer) and newest != UNKNOWN_DAY and p.recent_days >= 0
+        since = newest - p.recent_days if recent else None
+        cands = retrieve(self.stored, q.terms, qvec, mode, p.candidates, weight, timings, since, p.recent_candidates)
+        matcher.analyses = self.stored.analyses_for(cands.rows)  # the store reads the candidates' sentences once
         t = time.perf_counter()
         cands = rerank(cands, matcher, p.rerank_depth, p.sentence_weight, p.phrase_weight)
-        if window is not None and cands.rows.size and self.newest_day != UNKNOWN_DAY and p.window_bonus > 0:
-            analyses = self.stored.analyses
-            days = analyses.article_day[analyses.chunk_article[cands.rows]]
-            boosted = Candidates(
-                cands.rows, cands.scores + window_bonus(days, self.newest_day, window, p.window_bonus), cands.cosines, cands.bm25
-            )
-            cands = boosted.reorder(np.argsort(-boosted.scores, kind="stable"))
+        if window is not None and cands.rows.size and newest != UNKNOWN_DAY and p.window_bonus > 0:
+            cands = cands.rescored(cands.scores + window_bonus(cands.days, newest, window, p.window_bonus))
         if len(prefer) and cands.rows.size and p.followup_bonus > 0:
-            preferred = np.isin(self.stored.analyses.chunk_article[cands.rows], np.asarray(prefer))
-            boosted = Candidates(cands.rows, cands.scores + p.followup_bonus * preferred, cands.cosines, cands.bm25)
-            cands = boosted.reorder(np.argsort(-boosted.scores, kind="stable"))
+            cands = cands.rescored(cands.scores + p.followup_bonus * np.isin(cands.articles, np.asarray(prefer)))
         timings["rerank"] = time.perf_counter() - t
         return cands
 
     @property
-    def recent(self) -> np.ndarray | None:
-        """Chunk rows of the articles within ``recent_days`` of the newest (None: every article is, or none is dated);
-        worked out once per ``recent_days`` (the parameters can be replaced on a live searcher)."""
-        days = self.params.recent_days
-        if self._recent is None or self._recent[0] != days:
-            analyses = self.stored.analyses
-            self._recent = (days, recent_rows(analyses.article_day, analyses.chunk_article, self.newest_day, days))
-        return self._recent[1]
-
-    @functools.cached_property
     def newest_day(self) -> int:
         """The newest article's day: where "today" and "yesterday" are measured from."""
-        days = self.stored.analyses.article_day
-        return int(days.max()) if days.size else UNKNOWN_DAY
+        return self.stored.newest_day
 
     def hits(self, cands: Candidates, k: int, passages_per_article: int | None = None) -> list[Hit]:
         """One hit per article, best first, duplicates collapsed; each with the passages its answer is chosen from."""
         p = self.params
         per_article = max(passages_per_article or p.passages_per_article, p.answer_passages)
         hits = group(self.stored, cands, k, per_article, p.collapse_duplicates, p.duplicate_similarity, p.copy_days)
-        days = self.stored.analyses.article_day
-        order = newer_first_among_ties([h.score for h in hits], [int(days[h.article_idx]) for h in hits], p.tie_margin)
+        days = cands.day_of()
+        order = newer_first_among_ties([h.score for h in hits], [days[h.article_idx] for h in hits], p.tie_margin)
         return rerank_hits(hits, order)
 
     def answer(
@@ -327,19 +313,19 @@ class Searcher:
         choose_answers(matcher, hits, self.models.sentence, self.similarity(matcher, query_vector))
         hits = lead_with_best_answer(hits, self.params.answer_depth)
         if about_now(matcher.q) and self.params.recency_margin > 0:
-            hits = self.lead_with_recent(matcher, hits)
+            hits = self.lead_with_recent(matcher, hits, cands.day_of())
         bm25 = dict(zip(cands.rows.tolist(), cands.bm25.tolist(), strict=True))
         k1 = self.manifest.lexical.k1
         head = self.head_scores(hits, query_vector)
         signals = answer_probabilities(matcher, hits, bm25, self.models.answerability, k1, head)
         return hits, signals
 
-    def lead_with_recent(self, matcher: Matcher, hits: list[Hit]) -> list[Hit]:
+    def lead_with_recent(self, matcher: Matcher, hits: list[Hit], day_of: dict[int, int]) -> list[Hit]:
         """News about now: among the top ``recency_depth`` hits, a newer one that restates the first one's answer
         leads (``answer.restating``)."""
         p = self.params
         top = hits[: p.recency_depth]
-        days = [int(self.stored.analyses.article_day[h.article_idx]) for h in top]
+        days = [day_of.get(h.article_idx, UNKNOWN_DAY) for h in top]
         lead = recent_lead(matcher, top, self.models.sentence, days, p.recency_margin)
         return rerank_hits(hits, [lead, *(i for i in range(len(hits)) if i != lead)]) if lead else hits
 
@@ -347,7 +333,7 @@ class Searcher:
         """The learned head's score of each hit's passage, from the vectors the index holds (None: no head)."""
         if self.models.head is None or query_vector is None or not hits:
             return None
-        return head_scores(self.models.head, query_vector, stored_vectors(self.stored, [h.passage.row for h in hits]))
+        return head_scores(self.models.head, query_vector, self.stored.vectors([h.passage.row for h in hits]))
 
     # ------------------------------------------------------------ search
 

@@ -116,6 +116,11 @@ class Analyses:
         ]
         return ", ".join(problems)
 
+    def chunk_sentences(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each of chunks ``rows``'s sentences start, and how many it has."""
+        first = self.chunk_ptr[rows]
+        return first, self.chunk_ptr[np.asarray(rows) + 1] - first
+
     def sentence_range(self, row: int) -> range:
         """Indices of chunk ``row``'s sentences."""
         return range(int(self.chunk_ptr[row]), int(self.chunk_ptr[row + 1]))

@@ -235,3 +235,39 @@ class BM25:
             lengths,
             offset,
         )
+
+
+def score_documents(
+    docs: list[np.ndarray],
+    query: np.ndarray,
+    df: np.ndarray,
+    n_docs: int,
+    avg_len: float,
+    method: str,
+    k1: float,
+    b: float,
+    delta: float = 0.5,
+) -> np.ndarray:
+    """BM25 of a few documents (each an array of term ids, its length its term count) for ``query`` ids, computed
+    from the collection's statistics: what ``BM25.scores`` gives those rows, for a store that keeps no postings."""
+    query = np.asarray(query, dtype=np.int64)
+    out = np.zeros(len(docs), dtype=np.float32)
+    if not query.size:
+        return out
+    weights = idf(np.maximum(np.asarray(df, dtype=np.int64)[query], 1), n_docs, method).astype(np.float32)
+    nonoccurrence = None
+    if method in _NONOCCURRENCE:
+        nonoccurrence = (
+            idf(np.maximum(df[query], 1), n_docs, method) * term_frequency_part(0.0, avg_len, avg_len, k1, b, delta, method)
+        ).astype(np.float32)
+    for i, doc in enumerate(docs):
+        tf = (np.asarray(doc)[None, :] == query[:, None]).sum(axis=1)
+        held = tf > 0
+        if held.any():
+            part = (weights[held] * term_frequency_part(tf[held], len(doc), avg_len, k1, b, delta, method)).astype(np.float32)
+            if nonoccurrence is not None:
+                part = part - nonoccurrence[held]
+            out[i] = part.sum(dtype=np.float32)
+        if nonoccurrence is not None:
+            out[i] += nonoccurrence.sum(dtype=np.float32)
+    return out

@@ -9,6 +9,7 @@ build that loads is served instead.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sqlite3
@@ -26,6 +27,7 @@ from index.text.dates import UNKNOWN_DAY
 
 from .analyses import Analyses
 from .lexical import LexicalIndex
+from .lookup import ArrayLookup, newest_day, recent_rows
 from .parts import MAX_PARTS, PartedLexical, PartedVectors, attach_parts, concat_analyses, deleted_mask, document_terms, infos
 from .store import IndexCorrupt, IndexNotFound, check_index_path, current_build_id, list_builds, read_manifest
 from .vectors import flat_vectors, load_index
@@ -47,6 +49,37 @@ class StoredIndex:
     metas: list[Path] = field(default_factory=list)  # a build of parts: every part's meta.sqlite, in order
     deleted_ids: tuple[np.ndarray, np.ndarray] | None = None  # (rows, articles) deleted, for the database views
     _local: threading.local = field(default_factory=threading.local, repr=False)
+    _recent: dict[int, np.ndarray | None] = field(default_factory=dict, repr=False)  # ``lookup``'s, by first day
+
+    engine = "embedded"
+
+    def lookup(self, terms: Sequence[str], qvec: np.ndarray | None, since: int | None = None) -> ArrayLookup:
+        """One question's retrieval over this build (``since``: the first day of "recent" articles, or None)."""
+        return ArrayLookup(self, list(terms), qvec, None if since is None else self.recent_rows(since))
+
+    def recent_rows(self, since: int) -> np.ndarray | None:
+        """Rows of the articles dated ``since`` or later (None: every row, or none), worked out once per day."""
+        if since not in self._recent:
+            self._recent[since] = recent_rows(self.analyses.article_day, self.chunk_article, self.newest_day, since)
+        return self._recent[since]
+
+    @functools.cached_property
+    def newest_day(self) -> int:
+        """The newest article's day: where "today" and "recent" are measured from."""
+        return newest_day(self.analyses)
+
+    def analyses_for(self, rows: np.ndarray) -> Analyses:
+        """The sentence analyses of ``rows``: here, every row's."""
+        return self.analyses
+
+    def vectors(self, rows: Sequence[int]) -> np.ndarray | None:
+        """The indexed vectors of ``rows``; None for index types that cannot give vectors back."""
+        if self.flat is not None:
+            return self.flat[np.asarray(rows, dtype=np.int64)]
+        try:
+            return self.faiss_index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+        except RuntimeError:
+            return None
 
     @property
     def chunk_article(self) -> np.ndarray:
@@ -133,6 +166,15 @@ class StoredIndex:
     def latest_titles(self, n: int = 2) -> list[str]:
         """Titles of the most recent articles, for example questions."""
         return [article["title"] for article in self.latest_articles(n, titled=True)]
+
+    def articles_where(self, column: str, value: str | None) -> list[dict[str, Any]]:
+        """Articles (id, title, source, date, url, path) whose ``column`` (``id`` or ``url``) is ``value``;
+        with None, every article that has one."""
+        if column not in ("id", "url"):
+            raise ValueError(f"articles are looked up by id or url, not {column!r}")
+        query = f"SELECT id, title, source, date, url, path FROM articles WHERE {column} "
+        rows = self.db().execute(query + "!= ''") if value is None else self.db().execute(query + "= ?", (value,))
+        return [dict(row) for row in rows]
 
     def article_hashes(self) -> dict[str, str]:
         return dict(self.db().execute("SELECT id, content_hash FROM articles"))

@@ -56,6 +56,10 @@ class IndexBusy(StoreError):
     pass
 
 
+class IndexUnavailable(StoreError):
+    """The index's server (Milvus) does not answer: said in one sentence; the next request tries again."""
+
+
 class NotAnIndexDir(StoreError):
     """The index path exists but is not a directory (``--index`` or ``INDEX_DIR`` names a file)."""
 

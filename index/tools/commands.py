@@ -87,6 +87,7 @@ def cmd_build(args: argparse.Namespace, settings: EngineSettings, incremental: b
         strict=args.strict,
         allow_removals=getattr(args, "allow_removals", False),
         max_removed_share=settings.max_removed_share,
+        target=settings.store_target(),
     )
     print_problems(report.problems)
     verb = "updated" if incremental else "built"
@@ -100,7 +101,7 @@ def cmd_build(args: argparse.Namespace, settings: EngineSettings, incremental: b
     print(f"  {report.seconds:.1f} s, {report.chunks_per_second:.0f} chunks/s")
     if incremental:
         if report.from_scratch:
-            print(f"  no usable index in {settings.index_dir} before: this update was a full build")
+            print(f"  no usable index in {settings.store_target() or settings.index_dir} before: this update was a full build")
         for label, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
             print(f"  {label}: {len(ids)}")
             if report.from_scratch and label == "added":
@@ -155,7 +156,7 @@ def cmd_fetch(args: argparse.Namespace, settings: EngineSettings) -> int:
     status = 2 if report.failed else 0
     if args.no_index:
         return status
-    if not report.stored and not index_is_stale(settings.index_dir, articles_dir):
+    if not report.stored and not index_is_stale(settings.index_dir, articles_dir, settings.store_target()):
         print("index already up to date: nothing embedded")
         return status
     try:
@@ -167,6 +168,7 @@ def cmd_fetch(args: argparse.Namespace, settings: EngineSettings) -> int:
             progress=_progress(args),
             allow_removals=args.allow_removals,
             max_removed_share=settings.max_removed_share,
+            target=settings.store_target(),
         )
     except IndexBusy as exc:
         print(f"warning: {exc}; the articles are stored and the next fetch or update indexes them", file=sys.stderr)
@@ -184,7 +186,7 @@ def cmd_sources(args: argparse.Namespace, settings: EngineSettings) -> int:
 
     from index.tools.sources import format_lines, source_lines
 
-    lines = source_lines(args.articles or settings.articles_dir, settings.feeds)
+    lines = source_lines(args.articles or settings.articles_dir, settings.feeds, _held_articles(settings))
     if args.json:
         for line in lines:
             print(json.dumps(asdict(line), ensure_ascii=False))
@@ -193,52 +195,107 @@ def cmd_sources(args: argparse.Namespace, settings: EngineSettings) -> int:
     return 0
 
 
+def _held_articles(settings: EngineSettings) -> set[str] | None:
+    """The article ids the index holds, or None when there is no index to read (said on stderr if it is unreachable)."""
+    from index.storage.store import IndexNotFound, StoreError
+    from index.storage.stores import open_store
+
+    try:
+        return set(open_store(settings.index_dir, settings.store_target()).article_hashes())
+    except IndexNotFound:
+        return None
+    except StoreError as exc:
+        print(f"warning: {exc}; the counts in the index are left out", file=sys.stderr)
+        return None
+
+
 def cmd_stats(args: argparse.Namespace, settings: EngineSettings) -> int:
     from dataclasses import asdict
 
     from index.layout import IndexLayout
-    from index.storage.loading import open_index
     from index.storage.store import current_build_id, list_builds
+    from index.storage.stores import open_store
 
-    stored = open_index(settings.index_dir)
+    target = settings.store_target()
+    stored = open_store(settings.index_dir, target)
     m = stored.manifest
     cache = IndexLayout(settings.index_dir).embeddings_cache
     info = {
+        "engine": stored.engine,
         "index_dir": str(settings.index_dir),
+        "store": str(target) if target else str(settings.index_dir),
         "build": m.build_id,
-        "current": current_build_id(settings.index_dir),
+        "current": current_build_id(settings.index_dir) if target is None else m.build_id,
         "built_at": m.built_at,
         "articles": m.articles,
         "chunks": m.chunks,
         "model": m.model,
         "dimension": m.dimension,
-        "faiss_index": m.faiss_index,
+        "faiss_index": m.faiss_index if target is None else "",
         "chunking": asdict(m.chunking),
         "lexical": asdict(m.lexical),
-        "sizes_bytes": m.sizes_bytes,
+        "sizes_bytes": m.sizes_bytes if target is None else {},
         "cache_bytes": cache.stat().st_size if cache.exists() else 0,
-        "builds_kept": list_builds(settings.index_dir),
+        "builds_kept": list_builds(settings.index_dir) if target is None else [],
+        "articles_dir": str(settings.articles_dir),
+        "against_articles": against_articles(stored, settings),
     }
     if args.json:
         print(json.dumps(info, ensure_ascii=False))
         return 0
-    total = sum(info["sizes_bytes"].values())
-    print(f"index      {info['index_dir']} (build {info['build']})")
+    print(f"engine     {info['engine']}: {info['store']} (build {info['build']})")
     print(f"built at   {info['built_at']}")
     print(f"articles   {info['articles']}")
     print(f"chunks     {info['chunks']}")
-    print(f"model      {info['model']} ({info['dimension']}-d, FAISS {info['faiss_index']})")
+    vectors = f"FAISS {info['faiss_index']}" if target is None else "Milvus"
+    print(f"model      {info['model']} ({info['dimension']}-d, {vectors})")
     print(f"chunking   {info['chunking']['target_words']} words target, {info['chunking']['overlap_words']} overlap")
     print(
         f"bm25       {info['lexical']['method']} k1={info['lexical']['k1']} b={info['lexical']['b']} "
         f"stemmer={info['lexical']['stemmer']} titles={m.index_titles}"
     )
-    print(f"on disk    {_mb(total)} in this build:")
-    for name, size in info["sizes_bytes"].items():
-        print(f"  {name:<14} {_mb(size)}")
-    print(f"cache      {_mb(info['cache_bytes'])} (embeddings cache)")
-    print(f"builds     {', '.join(info['builds_kept'])}")
+    if target is None:
+        total = sum(info["sizes_bytes"].values())
+        print(f"on disk    {_mb(total)} in this build:")
+        for name, size in info["sizes_bytes"].items():
+            print(f"  {name:<14} {_mb(size)}")
+    print(f"cache      {_mb(info['cache_bytes'])} (embeddings cache in {settings.index_dir})")
+    if target is None:
+        print(f"builds     {', '.join(info['builds_kept'])}")
+    check = info["against_articles"]
+    if check is None:
+        print(f"articles   no articles folder at {settings.articles_dir} to check against")
+    else:
+        same = not (check["missing"] or check["extra"] or check["changed"])
+        print(
+            f"check      against {settings.articles_dir}: "
+            + (
+                "the index holds every article, as it is now"
+                if same
+                else f"{check['missing']} not in the index, {check['changed']} changed since, {check['extra']} no longer there "
+                "(run `python -m index update`)"
+            )
+        )
     return 0
+
+
+def against_articles(stored: object, settings: EngineSettings) -> dict[str, int] | None:
+    """The index's articles compared with the articles folder (as an update would read it): how many are missing
+    from it, changed since, or gone from the folder; None without a folder."""
+    from index.corpus.articles import load_articles
+    from index.corpus.removals import deny_list
+
+    folder = settings.articles_dir
+    if not folder.is_dir():
+        return None
+    loaded = load_articles([folder], deny=deny_list([folder]))
+    now = {a.id: a.content_hash for a in loaded.articles}
+    held = stored.article_hashes()
+    return {
+        "missing": sum(i not in held for i in now),
+        "changed": sum(i in held and held[i] != h for i, h in now.items()),
+        "extra": sum(i not in now for i in held),
+    }
 
 
 def _mb(n: int) -> str:
@@ -259,7 +316,11 @@ def cmd_search(args: argparse.Namespace, settings: EngineSettings) -> int:
     from index.tools.render_text import format_result
 
     searcher = Searcher.open(
-        settings.index_dir, _explicit_model(settings), settings.search_params(), models=settings.answer_models()
+        settings.index_dir,
+        _explicit_model(settings),
+        settings.search_params(),
+        models=settings.answer_models(),
+        store=settings.store_target(),
     )
     previous = searcher.understand(args.after) if args.after else None
     reader = settings.reader()  # None without LLM_BASE_URL: the output is exactly as before
@@ -304,14 +365,15 @@ def cmd_eval(args: argparse.Namespace, settings: EngineSettings) -> int:
     if args.no_refusal:
         params = replace(params, min_confidence=0.0)
     questions = load_questions(args.questions)[: args.limit]
-    searcher = Searcher.open(settings.index_dir, _explicit_model(settings), params, models=settings.answer_models())
+    store = settings.store_target()
+    searcher = Searcher.open(settings.index_dir, _explicit_model(settings), params, models=settings.answer_models(), store=store)
     modes = ("lexical", "dense", "hybrid") if args.compare else (args.mode,)
     rows = [evaluate(searcher, questions, k=args.k, mode=mode, progress=_progress(args)) for mode in modes]
     if args.json:
         for row in rows:
             print(json.dumps(row, ensure_ascii=False))
     else:
-        print(format_table(rows, title=f"{args.questions} — {len(questions)} questions, index {settings.index_dir}"))
+        print(format_table(rows, title=f"{args.questions} — {len(questions)} questions, index {store or settings.index_dir}"))
     return 0
 
 

@@ -8,7 +8,7 @@ index reads it (takedowns left out) and from the fetcher's state; nothing is wri
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,10 +32,16 @@ class SourceLine:
     newest: str = ""  # the newest article's date
     no_link: int = 0
     no_date: int = 0
+    indexed: int | None = None  # how many of its articles the index holds (None: the index was not read)
 
-    def count(self, articles: Iterable[Article]) -> SourceLine:
+    def count(self, articles: Iterable[Article], held: Collection[str] | None = None) -> SourceLine:
+        """Add ``articles`` to the counts (``held``: the ids the index holds, when it was read)."""
+        if held is not None and self.indexed is None:
+            self.indexed = 0
         for a in articles:
             self.articles += 1
+            if held is not None:
+                self.indexed += a.id in held
             self.no_link += not a.url
             undated = not a.date or a.metadata.get("date_from") == "fetched"
             self.no_date += undated
@@ -49,8 +55,9 @@ def _mtime(paths: Iterable[Path]) -> str:
     return datetime.fromtimestamp(max(times), UTC).isoformat(timespec="seconds") if times else ""
 
 
-def source_lines(articles_dir: Path, feeds: Sequence[str] = ()) -> list[SourceLine]:
-    """Every source under ``articles_dir`` (and every configured feed, synced or not), web sources first."""
+def source_lines(articles_dir: Path, feeds: Sequence[str] = (), held: Collection[str] | None = None) -> list[SourceLine]:
+    """Every source under ``articles_dir`` (and every configured feed, synced or not), web sources first; with
+    ``held`` (the article ids the index holds), how many of each source's articles it holds."""
     from index.web.store import WebStore
 
     layout = ArticlesLayout(articles_dir)
@@ -71,22 +78,22 @@ def source_lines(articles_dir: Path, feeds: Sequence[str] = ()) -> list[SourceLi
             mine = [a for a in web if a.metadata.get("listing") in keys]
         counted |= {a.id for a in mine}
         error = f"{entry['error_at']} {entry['error']}" if entry.get("error") else ""
-        lines.append(SourceLine(kind, source, entry.get("ok_at", ""), error).count(mine))
+        lines.append(SourceLine(kind, source, entry.get("ok_at", ""), error).count(mine, held))
     rest = [a for a in web if a.id not in counted]
     if rest:  # links sent to the bot, or fetched before sources were recorded
-        lines.append(SourceLine("page", "links fetched one by one", _mtime(layout.web.glob("*.jsonl"))).count(rest))
+        lines.append(SourceLine("page", "links fetched one by one", _mtime(layout.web.glob("*.jsonl"))).count(rest, held))
     for path in sorted(layout.telegram.glob("*.jsonl")) if layout.telegram.is_dir() else []:
         mine = [a for a in articles if Path(a.path) == path]
-        lines.append(SourceLine("channel", f"@{path.stem}", _mtime([path])).count(mine))
+        lines.append(SourceLine("channel", f"@{path.stem}", _mtime([path])).count(mine, held))
     if layout.uploads.is_dir():
         mine = [a for a in articles if layout.uploads in Path(a.path).parents]
-        lines.append(SourceLine("uploads", "uploads", _mtime(layout.uploads.iterdir())).count(mine))
+        lines.append(SourceLine("uploads", "uploads", _mtime(layout.uploads.iterdir())).count(mine, held))
     special = {layout.web, layout.telegram, layout.uploads}
     for entry in sorted(articles_dir.iterdir()) if articles_dir.is_dir() else []:
         if entry in special or entry.name.startswith("."):
             continue
         inside = [a for a in articles if Path(a.path) == entry or entry in Path(a.path).parents]
-        lines.append(SourceLine("folder" if entry.is_dir() else "file", entry.name, _mtime([entry])).count(inside))
+        lines.append(SourceLine("folder" if entry.is_dir() else "file", entry.name, _mtime([entry])).count(inside, held))
     return lines
 
 
@@ -97,6 +104,9 @@ def format_lines(lines: Sequence[SourceLine]) -> str:
     out = []
     for line in lines:
         out.append(f"{line.kind}: {line.name}")
-        out.append(f"  articles {line.articles}, newest {line.newest or '-'}; no link {line.no_link}, no date {line.no_date}")
+        indexed = "" if line.indexed is None else f" ({line.indexed} in the index)"
+        out.append(
+            f"  articles {line.articles}{indexed}, newest {line.newest or '-'}; no link {line.no_link}, no date {line.no_date}"
+        )
         out.append(f"  last sync {line.last_sync or 'never'}" + (f"; last error {line.last_error}" if line.last_error else ""))
     return "\n".join(out)

@@ -38,6 +38,7 @@ def _update(args: argparse.Namespace, settings: EngineSettings, confirmed: list[
             progress=not args.quiet,
             max_removed_share=settings.max_removed_share,
             confirmed=confirmed,
+            target=settings.store_target(),
         )
     except IndexBusy as exc:
         print(f"warning: {exc}; recorded: the next update applies it", file=sys.stderr)
@@ -50,10 +51,10 @@ def _update(args: argparse.Namespace, settings: EngineSettings, confirmed: list[
 
 def cmd_remove(args: argparse.Namespace, settings: EngineSettings) -> int:
     from index.build.takedown import find, record_removals
-    from index.storage.loading import open_index
+    from index.storage.stores import open_store
 
     articles_dir = args.articles or settings.articles_dir
-    found, unknown = find(open_index(settings.index_dir).db(), args.targets)
+    found, unknown = find(open_store(settings.index_dir, settings.store_target()), args.targets)
     for f in found:
         print(f"remove: {f.title or '(no title)'} — {f.source or '?'}, {f.date[:10] or 'no date'}")
         print(f"        id {f.article_id}  {f.url or '(no link)'}  file {f.path}")
