@@ -8,6 +8,7 @@ lost and come back.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import subprocess
 import sys
@@ -277,3 +278,35 @@ def test_the_default_install_never_imports_pymilvus(built_index):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.stdout.strip() == "False", done.stderr
+
+
+async def test_the_bot_says_the_index_is_unavailable_and_recovers(tmp_path, embedder):
+    """Through the fake Bot API: Milvus goes away, a reader is told to try again shortly; it comes back, answers resume."""
+    need_milvus()
+    from tests.support.botkit import READER, running_bot
+
+    server = LiteServer(tmp_path / "data")
+    server.start()
+    try:
+        async with running_bot(tmp_path, embedder, index_store=server.uri("bot")) as (fake, app):
+            fake.message("لماذا ارتفعت أسعار البن؟", user_id=READER)
+            first = (await fake.wait_for_messages(1, chat_id=READER, timeout=60))[-1]
+            assert "البن" in first["text"]
+            server.stop()
+            fake.message("لماذا ارتفعت أسعار البن؟", user_id=READER)
+            lost = (await fake.wait_for_messages(2, chat_id=READER, timeout=60))[-1]
+            assert lost["text"] == "الفهرس غير متاح الآن، حاول مرة أخرى بعد قليل."
+            assert all(isinstance(e, IndexUnavailable) for e in app.bot_data.errors)
+            app.bot_data.errors.clear()  # expected here
+            server.start()
+            for attempt in range(3, 60):  # the reader asks again until the server is ready
+                fake.message("لماذا ارتفعت أسعار البن؟", user_id=READER)
+                reply = (await fake.wait_for_messages(attempt, chat_id=READER, timeout=60))[-1]
+                if "البن" in reply["text"]:
+                    break
+                await asyncio.sleep(0.5)
+            else:
+                raise AssertionError("the bot did not answer again after Milvus came back")
+            app.bot_data.errors.clear()
+    finally:
+        server.stop()

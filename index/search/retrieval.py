@@ -93,27 +93,33 @@ def retrieve(
     recent = recent_candidates if since is not None else 0
     look = stored.lookup(terms, None if mode == "lexical" else qvec, since)
     empty = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    look.start(c, recent, dense=mode != "lexical" and qvec is not None, lexical=mode != "dense")
     dense_rows, dense_top = empty
     if mode != "lexical" and qvec is not None:
         t = time.perf_counter()
         dense_rows, dense_top = look.dense(c, recent)
         timings["dense"] = time.perf_counter() - t
-    lex_rows, lex_top = empty
+    lex_rows = empty[0]
     if mode != "dense":
         t = time.perf_counter()
-        lex_rows, lex_top = look.lexical(c, recent)
+        lex_rows, _ = look.lexical(c, recent)  # its scores order the retriever's own top; ``bm25`` gives fusion's
         timings["lexical"] = time.perf_counter() - t
 
     t = time.perf_counter()
     if mode == "dense":
         rows, scores, cosines, bm25 = dense_rows, dense_top, dense_top, np.zeros(dense_rows.size, dtype=np.float32)
     elif mode == "lexical":
-        rows, scores, cosines, bm25 = lex_rows, lex_top, None, lex_top
+        bm25 = look.bm25(lex_rows)
+        rows, scores, cosines = lex_rows, bm25, None
     else:
         rows = np.unique(np.concatenate([dense_rows, lex_rows]))
-        cosines, bm25 = look.cosines(rows), look.bm25(rows)
+        cosines, bm25 = look.scores(rows)
         scores = fuse(cosines, bm25, dense_weight if lex_rows.size else 1.0)
     articles = look.articles(rows)
+    keep = articles >= 0
+    if not keep.all():  # a row deleted between the searches (an update in place): not a candidate
+        rows, scores, bm25, articles = rows[keep], scores[keep], bm25[keep], articles[keep]
+        cosines = None if cosines is None else cosines[keep]
     out = Candidates(rows, scores.astype(np.float32), cosines, bm25.astype(np.float32), articles, look.days(articles))
     out = out.reorder(np.argsort(-out.scores, kind="stable"))
     timings["fusion"] = time.perf_counter() - t

@@ -37,17 +37,27 @@ class SentenceSource(Protocol):
 class Lookup(Protocol):
     """One question's view of an index: the retrievers' top rows, and scores of any rows by id."""
 
+    def start(self, n: int, recent: int, dense: bool, lexical: bool) -> None:
+        """Say which of ``dense``/``lexical`` will be asked (with these ``n`` and ``recent``): a remote store sends
+        them at once."""
+        ...
+
     def dense(self, n: int, recent: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Rows of the ``n`` nearest passages and their cosines, with the nearest ``recent`` of the recent ones."""
         ...
 
     def lexical(self, n: int, recent: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """Rows of the ``n`` best BM25 passages (score above 0) and their scores, with the best ``recent`` recent ones."""
+        """Rows of the ``n`` best BM25 passages (score above 0) with the best ``recent`` recent ones, and the
+        retriever's scores of them (``bm25`` gives the scores fusion uses)."""
         ...
 
     def cosines(self, rows: np.ndarray) -> np.ndarray: ...
 
     def bm25(self, rows: np.ndarray) -> np.ndarray: ...
+
+    def scores(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``cosines`` and ``bm25`` of ``rows``."""
+        ...
 
     def articles(self, rows: np.ndarray) -> np.ndarray:
         """The article index of each row."""
@@ -156,6 +166,12 @@ class ArrayLookup:
         rows, top = rows[0][keep].astype(np.int64), scores[0][keep]
         self._known.update(zip(rows.tolist(), top.tolist(), strict=True))
         return rows, top
+
+    def start(self, n: int, recent: int, dense: bool, lexical: bool) -> None:
+        """Nothing to send ahead: the arrays are here."""
+
+    def scores(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.cosines(rows), self.bm25(rows)
 
     def lexical(self, n: int, recent: int = 0) -> tuple[np.ndarray, np.ndarray]:
         scores = self._bm25_all()

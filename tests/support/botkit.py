@@ -41,8 +41,12 @@ async def running_bot(tmp_path: Path, embedder, polling: bool = True, read_timeo
     write_jsonl(tmp_path / "articles" / "news.jsonl", CORPUS)
     async with FakeTelegram() as fake:
         settings = make_settings(fake, tmp_path, **overrides)
-        run_build([settings.articles_dir], settings.index_dir, settings.build_config(), embedder=embedder, progress=False)
-        service = QAService(settings, Searcher.open(settings.index_dir, embedder=embedder, params=settings.search_params()))
+        target = settings.store_target()  # INDEX_STORE in ``overrides``: the index on Milvus
+        run_build(
+            [settings.articles_dir], settings.index_dir, settings.build_config(), embedder=embedder, progress=False, target=target
+        )
+        searcher = Searcher.open(settings.index_dir, embedder=embedder, params=settings.search_params(), store=target)
+        service = QAService(settings, searcher)
         app = build_application(settings, service, read_timeout=read_timeout)
         async with app:
             await app.start()

@@ -14,6 +14,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -21,17 +22,21 @@ import numpy as np
 from index.manifest import Manifest
 from index.text.dates import UNKNOWN_DAY
 
-from ..analyses import offsets
 from ..bm25 import score_documents
 from ..lexical import LexicalIndex, LexicalParams
 from ..store import IndexCorrupt, IndexNotFound, IndexUnavailable
 from .client import Records, articles_collection, build_of, connect, query_all, unavailable
+from .fetched import FetchedAnalyses
+from .searching import MilvusLookup
 from .target import MilvusTarget
 from .writing import current_collection
 
 REFRESH_SECONDS = 10.0  # how often a reader asks whether an update changed the statistics
 EF_FLOOR = 128  # HNSW search breadth: at least this, and at least the number of rows asked for
 CHUNK_FIELDS = ["row", "article", "ordinal", "start", "end", "text"]
+# what a search reads of a candidate row, fetched once: BM25's terms, the answer layer's analyses, the text shown
+ROW_FIELDS = [*CHUNK_FIELDS, "day", "analysis", "terms", "title_terms"]
+THREADS = 4  # requests one search sends at once (both retrievers, and their searches among recent articles)
 ARTICLE_FIELDS = ["idx", "id", "title", "url", "date", "source", "author", "body_key", "content_hash", "path", "day"]
 
 
@@ -64,59 +69,6 @@ class Statistics:
         raise NotImplementedError("a Milvus index scores BM25 on the server (MilvusLookup.lexical)")
 
 
-class FetchedAnalyses:
-    """The sentence analyses of the chunks one search reads, fetched by id (more are fetched when asked for)."""
-
-    def __init__(self, fetch: Callable[[list[int]], list[dict[str, Any]]], vocab: dict[str, int]) -> None:
-        self._fetch = fetch
-        self._vocab = vocab
-        self._where: dict[int, tuple[int, int]] = {}  # row -> (first sentence, sentences)
-        self._titles: dict[int, np.ndarray] = {}
-        self._spans: list[list[int]] = []
-        self._cues: list[int] = []
-        self._lengths: list[int] = []
-        self._terms: list[int] = []
-        self.spans = np.zeros((0, 2), dtype=np.int32)
-        self.cues = np.zeros(0, dtype=np.uint16)
-        self.term_ptr = np.zeros(1, dtype=np.int64)
-        self.terms = np.zeros(0, dtype=np.int32)
-
-    def add(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Take in fetched chunk rows (``row``, ``article``, ``analysis``, ``terms``, ``title_terms``)."""
-        vocab = self._vocab
-        for r in rows:
-            row = int(r["row"])
-            if row in self._where:
-                continue
-            analysis = r["analysis"] if isinstance(r["analysis"], dict) else json.loads(r["analysis"])
-            lengths = [int(n) for n in analysis["lengths"]]
-            own = r["terms"].split()[: sum(lengths)]  # the chunk's terms first, then its title's
-            self._where[row] = (len(self._cues), len(lengths))
-            self._spans.extend(analysis["spans"])
-            self._cues.extend(analysis["cues"])
-            self._lengths.extend(lengths)
-            self._terms.extend(vocab.get(t, -1) for t in own)
-            self._titles.setdefault(
-                int(r["article"]), np.asarray([vocab.get(t, -1) for t in r["title_terms"].split()], dtype=np.int32)
-            )
-        self.spans = np.asarray(self._spans, dtype=np.int32).reshape(-1, 2)
-        self.cues = np.asarray(self._cues, dtype=np.uint16)
-        self.term_ptr = offsets(self._lengths)
-        self.terms = np.asarray(self._terms, dtype=np.int32)
-
-    def chunk_sentences(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
-        missing = [r for r in dict.fromkeys(rows.tolist()) if r not in self._where]
-        if missing:
-            self.add(self._fetch(missing))
-        where = [self._where.get(r, (0, 0)) for r in rows.tolist()]  # a row gone meanwhile: no sentences
-        pairs = np.asarray(where, dtype=np.int64).reshape(-1, 2)
-        return pairs[:, 0], pairs[:, 1]
-
-    def title_ids(self, article: int) -> np.ndarray:
-        return self._titles.get(int(article), np.zeros(0, dtype=np.int32))
-
-
 def current_manifest(target: MilvusTarget) -> Manifest | None:
     """The manifest of the build the alias names, or None (no index yet); ``IndexUnavailable`` when unreachable."""
     client = connect(target)
@@ -142,7 +94,8 @@ class MilvusIndex:
         self.articles_collection = articles_collection(collection)
         self.path = str(target)
         self._lock = threading.RLock()
-        self._local = threading.local()  # the chunk rows this thread's last lookup fetched, for ``analyses_for``
+        self._local = threading.local()  # this thread's current ``MilvusLookup``: what its search fetched
+        self._pool = ThreadPoolExecutor(THREADS, thread_name_prefix="milvus")
         self._checked = time.monotonic()
         self._lost = False  # the last request found the server gone: reconnect before the next
         self._use(stats)
@@ -231,26 +184,35 @@ class MilvusIndex:
 
     def lookup(self, terms: Sequence[str], qvec: np.ndarray | None, since: int | None = None) -> MilvusLookup:
         self.refresh()
-        return MilvusLookup(self, [t for t in terms if t in self.statistics.vocab], qvec, since)
+        look = MilvusLookup(self, [t for t in terms if t in self.statistics.vocab], qvec, since)
+        self._local.lookup = look  # the rows it fetches serve this thread's later stages (rows are never reused)
+        return look
+
+    def submit(self, work: Callable[..., Any], *args: Any) -> Future:
+        """Run one request on the store's threads (a search sends its independent requests at once)."""
+        return self._pool.submit(work, *args)
+
+    def _seen(self) -> MilvusLookup:
+        look = getattr(self._local, "lookup", None)
+        if look is None:
+            look = self._local.lookup = MilvusLookup(self, [], None, None)
+        return look
+
+    def fetch(self, rows: Sequence[int], look: MilvusLookup | None = None) -> list[dict[str, Any]]:
+        """Chunk rows with everything a search reads of them (``ROW_FIELDS``), each fetched once per search."""
+        seen = (look or self._seen()).rows
+        missing = [int(r) for r in dict.fromkeys(rows) if int(r) not in seen]
+        if missing:
+            found = self._query(self.collection, f"row in {missing}", ROW_FIELDS)
+            seen.update((int(r["row"]), r) for r in found)
+        return [seen[int(r)] for r in rows if int(r) in seen]
 
     def analyses_for(self, rows: np.ndarray) -> FetchedAnalyses:
-        fetched = FetchedAnalyses(self.analysed, self.statistics.vocab)
+        look = self._seen()
+        fetched = FetchedAnalyses(lambda more: self.fetch(more, look), self.statistics.vocab)
         if len(rows):
-            held: dict[int, dict[str, Any]] = getattr(self._local, "rows", {})  # read by this thread's lookup
-            self._local.rows = {}
-            fetched.add([held[r] for r in rows.tolist() if r in held])
-            fetched.add(self.analysed([r for r in rows.tolist() if r not in held]))
+            fetched.add(self.fetch(rows.tolist(), look))
         return fetched
-
-    def analysed(self, rows: list[int]) -> list[dict[str, Any]]:
-        """Chunk rows with what the answer layer reads of them: article, sentence analyses, terms, title terms."""
-        fields = ["row", "article", "day", "analysis", "terms", "title_terms"]
-        found = self._query(self.collection, f"row in {rows}", fields) if rows else []
-        held = getattr(self._local, "rows", None)
-        if held is None:
-            held = self._local.rows = {}
-        held.update((int(r["row"]), r) for r in found)
-        return found
 
     def _query(self, collection: str, where: str, fields: list[str], limit: int | None = None) -> list[dict[str, Any]]:
         extra = {"limit": limit} if limit else {}
@@ -276,17 +238,16 @@ class MilvusIndex:
         return list(found[0]) if found else []
 
     def vectors(self, rows: Sequence[int]) -> np.ndarray | None:
-        found = {
-            r["row"]: r["vector"] for r in self._query(self.collection, f"row in {[int(r) for r in rows]}", ["row", "vector"])
-        }
+        known = self._seen().vectors
+        missing = [int(r) for r in dict.fromkeys(rows) if int(r) not in known]
+        if missing:
+            found = self._query(self.collection, f"row in {missing}", ["row", "vector"])
+            known.update((int(r["row"]), r["vector"]) for r in found)
         dim = self.manifest.dimension
-        return np.asarray([found.get(int(r), [0.0] * dim) for r in rows], dtype=np.float32).reshape(len(rows), dim)
+        return np.asarray([known.get(int(r), [0.0] * dim) for r in rows], dtype=np.float32).reshape(len(rows), dim)
 
     def chunks(self, rows: list[int]) -> dict[int, dict[str, Any]]:
-        if not rows:
-            return {}
-        found = self._query(self.collection, f"row in {[int(r) for r in rows]}", CHUNK_FIELDS)
-        return {int(r["row"]): {**r, "article_idx": r["article"]} for r in found}
+        return {int(r["row"]): {**r, "article_idx": r["article"]} for r in self.fetch(rows)}
 
     def articles(self, idxs: list[int]) -> dict[int, dict[str, Any]]:
         if not idxs:
@@ -332,89 +293,9 @@ class MilvusIndex:
         return [article["title"] for article in self.latest_articles(n, titled=True)]
 
     def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
         self.client.close()
 
     @property
     def build(self) -> str:
         return build_of(self.target.name, self.collection)
-
-
-class MilvusLookup:
-    """One question's retrieval through Milvus: each call a search; the scores it returns are kept by row."""
-
-    def __init__(self, store: MilvusIndex, terms: list[str], qvec: np.ndarray | None, since: int | None) -> None:
-        self._store = store
-        self._terms = terms
-        self._text = " ".join(terms)
-        self._exact: dict[int, float] = {}
-        self._qvec = None if qvec is None else np.asarray(qvec, dtype=np.float32).tolist()
-        self._since = since
-        self._cos: dict[int, float] = {}
-        self._bm25: dict[int, float] = {}
-        self._article: dict[int, int] = {}
-        self._day: dict[int, int] = {}
-
-    def _take(self, hits: list[dict[str, Any]], into: dict[int, float], bm25: bool) -> tuple[np.ndarray, np.ndarray]:
-        rows, scores = [], []
-        for h in hits:
-            row = int(h["id"] if "id" in h else h["row"])
-            entity = h.get("entity", h)
-            # Milvus Lite reports BM25 as a negated distance; a cluster as a positive score
-            score = abs(float(h["distance"])) if bm25 else float(h["distance"])
-            into[row] = score
-            self._article[row] = int(entity["article"])
-            self._day[int(entity["article"])] = int(entity["day"])
-            rows.append(row)
-            scores.append(score)
-        return np.asarray(rows, dtype=np.int64), np.asarray(scores, dtype=np.float32)
-
-    def _top(self, field: str, data: Any, n: int, recent: int, into: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
-        bm25 = field == "sparse"
-        rows, scores = self._take(self._store.search(field, data, n), into, bm25)
-        if recent > 0 and self._since is not None:
-            more, _ = self._take(self._store.search(field, data, recent, f"day >= {int(self._since)}"), into, bm25)
-            rows = np.union1d(rows, more)
-            scores = np.asarray([into[int(r)] for r in rows], dtype=np.float32)
-        return rows, scores
-
-    def dense(self, n: int, recent: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        if self._qvec is None or n <= 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        return self._top("vector", self._qvec, n, recent, self._cos)
-
-    def lexical(self, n: int, recent: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        if not self._text or n <= 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        rows, _ = self._top("sparse", self._text, n, recent, self._bm25)  # Milvus finds them; they are scored here
-        scores = self.bm25(rows)
-        keep = scores > 0
-        return rows[keep], scores[keep]
-
-    def _by_id(self, rows: np.ndarray, field: str, data: Any, known: dict[int, float]) -> np.ndarray:
-        """Scores of ``rows``: those a search returned, the rest by a second search filtered to them (0: not found)."""
-        missing = [int(r) for r in rows if int(r) not in known]
-        if missing and data:
-            self._take(self._store.search(field, data, len(missing), f"row in {missing}"), known, field == "sparse")
-        return np.asarray([known.get(int(r), 0.0) for r in rows], dtype=np.float32)
-
-    def cosines(self, rows: np.ndarray) -> np.ndarray:
-        return self._by_id(rows, "vector", self._qvec, self._cos)
-
-    def bm25(self, rows: np.ndarray) -> np.ndarray:
-        """Each row's BM25, computed here from its terms (fetched by id) and the build's statistics: Milvus's
-        own scores count per segment and by its own formula, and the answer layer was trained on these."""
-        missing = [int(r) for r in rows if int(r) not in self._exact]
-        if missing and self._terms:
-            found = self._store.analysed(missing)
-            for r in found:
-                self._article[int(r["row"])] = int(r["article"])
-                self._day[int(r["article"])] = int(r["day"])
-            scores = self._store.statistics.score([r["terms"] for r in found], self._terms)
-            self._exact.update(zip((int(r["row"]) for r in found), scores.tolist(), strict=True))
-        return np.asarray([self._exact.get(int(r), 0.0) for r in rows], dtype=np.float32)
-
-    def articles(self, rows: np.ndarray) -> np.ndarray:
-        return np.asarray([self._article[int(r)] for r in rows], dtype=np.int64)
-
-    def days(self, articles: np.ndarray) -> np.ndarray:
-        return np.asarray([self._day.get(int(a), UNKNOWN_DAY) for a in articles], dtype=np.int32)
