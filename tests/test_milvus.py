@@ -310,3 +310,16 @@ async def test_the_bot_says_the_index_is_unavailable_and_recovers(tmp_path, embe
             app.bot_data.errors.clear()
     finally:
         server.stop()
+
+
+def test_moving_between_the_engines_is_one_build_that_embeds_nothing_again(milvus, tmp_path, embedder):
+    folder = articles(tmp_path / "a", CORPUS)
+    here = tmp_path / "index"  # one INDEX_DIR: the embedded builds and the embeddings cache Milvus builds use too
+    target = MilvusTarget.parse(milvus.uri(f"t{next(_names)}"))
+    first = run_build([folder], here, embedder=embedder, progress=False)
+    to_milvus = run_build([folder], here, embedder=embedder, progress=False, target=target)
+    back = run_build([folder], here, embedder=embedder, progress=False)
+    assert first.encoded > 0 and to_milvus.encoded == 0 and back.encoded == 0
+    for store in (None, target):
+        searcher = Searcher.open(here, embedder=embedder, store=store)
+        assert top(searcher, "كم رحلة يوميا لقطار الحرمين في رمضان؟") == "t-train"
