@@ -119,7 +119,8 @@ class Builds:
         Returns True when it switched. A build that fails to open is logged once
         and skipped; the bot keeps serving the one it has.
         """
-        current = await asyncio.to_thread(store_build_id, self.settings.index_dir, self.settings.store_target())
+        served = self.service.searcher.stored if self.service.searcher else None
+        current = await asyncio.to_thread(store_build_id, self.settings.index_dir, self.settings.store_target(), served)
         if not current or current in (self.service.build_id, self._unusable_build):
             return False
         try:

@@ -147,6 +147,7 @@ def test_a_new_build_swaps_in_and_the_old_one_keeps_answering(engine, tmp_path, 
     old = engine.searcher(embedder)
     report = engine.build(articles(folder, CORPUS[:4]), embedder)
     assert store_build_id(engine.index_dir, engine.target) == report.build_id != old.manifest.build_id
+    assert store_build_id(engine.index_dir, engine.target, old.stored) == report.build_id  # over the served connection
     new = engine.searcher(embedder)
     assert new.manifest.articles == 4
     assert top(old, "كم رحلة يوميا لقطار الحرمين في رمضان؟") == "t-train"  # the build it opened is kept

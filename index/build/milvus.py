@@ -20,12 +20,12 @@ from index.corpus.removals import deny_list
 from index.embedding.embedder import Embedder
 from index.manifest import Manifest
 from index.storage.milvus.client import Records, articles_collection, connect, milvus_lock, query_all, unavailable
+from index.storage.milvus.reading import current_record
 from index.storage.milvus.target import MilvusTarget
 from index.storage.milvus.writing import (
     Corpus,
     article_rows,
     chunk_rows,
-    current_collection,
     insert,
     statistics,
     upsert,
@@ -71,8 +71,7 @@ def run_milvus(
             stack.enter_context(build_lock(index_dir))  # the embeddings cache
             stack.enter_context(milvus_lock(records, target))
             stack.enter_context(cyclic_gc_paused())
-            collection = current_collection(client, target.name)
-            stats = records.get(f"build/{collection}") if collection else None
+            collection, stats = current_record(client, target)
             previous = Manifest.from_json(stats["manifest"]) if stats else None
             config = update_config(config, previous) if incremental and previous else config or BuildConfig()
             lazy = LazyEmbedder(config, embedder)
@@ -107,6 +106,8 @@ def run_milvus(
         if type(exc).__module__.startswith(("pymilvus", "grpc")):
             raise unavailable(target, exc) from None
         raise
+    finally:
+        client.close()
     report.seconds = time.perf_counter() - started
     return report
 
@@ -125,7 +126,8 @@ class _New:
 
     def __call__(self, corpus: Corpus, manifest: Manifest) -> str:
         self.note("writing to Milvus")
-        return write_collections(self.client, self.target, corpus, manifest, self.progress, self.note)
+        collection = write_collections(self.client, self.target, corpus, manifest, self.progress, self.note)
+        return f"{self.target} (collection {collection})"
 
 
 class InPlace:

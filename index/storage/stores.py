@@ -30,11 +30,14 @@ def store_manifest(index_dir: Path, target: MilvusTarget | None = None) -> Manif
     return milvus_manifest(target)
 
 
-def store_build_id(index_dir: Path, target: MilvusTarget | None = None) -> str | None:
-    """The id of the build readers should serve now (None: none, or the store cannot say right now)."""
+def store_build_id(index_dir: Path, target: MilvusTarget | None = None, served: IndexStore | None = None) -> str | None:
+    """The id of the build readers should serve now (None: none, or the store cannot say right now); ``served``,
+    the index being served, is asked over its own connection when it is that Milvus index."""
     if target is None:
         return current_build_id(index_dir)
     try:
+        if served is not None and getattr(served, "target", None) == target:
+            return served.current_build_id()  # type: ignore[attr-defined]
         manifest = store_manifest(index_dir, target)
     except StoreError:  # unreachable for now: the next poll asks again
         return None

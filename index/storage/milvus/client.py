@@ -106,8 +106,18 @@ class Records:
         index.add_index("dummy", index_type="FLAT", metric_type="L2")
         self.client.create_collection(self.collection, schema=schema, index_params=index)
 
-    def get(self, key: str) -> Any:
-        """The value stored under ``key``, or None."""
+    def get(self, key: str, tries: int = 3) -> Any:
+        """The value stored under ``key``, or None (asked again, briefly, while a writer is replacing it)."""
+        for attempt in range(tries):
+            value = self._get(key)
+            if value is not None or attempt == tries - 1:
+                return value
+            if not self.client.query(self.collection, filter=f"key like {json.dumps(key + '#%')}", output_fields=["key"]):
+                return None  # nothing there at all: not a value being rewritten
+            time.sleep(0.2)
+        return None
+
+    def _get(self, key: str) -> Any:
         found = self.client.query(self.collection, filter=f"key like {json.dumps(key + '#%')}", output_fields=["key", "value"])
         if not found:
             return None

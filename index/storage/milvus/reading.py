@@ -69,14 +69,21 @@ class Statistics:
         raise NotImplementedError("a Milvus index scores BM25 on the server (MilvusLookup.lexical)")
 
 
+def current_record(client: Any, target: MilvusTarget) -> tuple[str | None, dict[str, Any] | None]:
+    """The collection the alias names and its build's record (None, None: no index yet); a failed call is the
+    store's error (``unavailable``)."""
+    try:
+        collection = current_collection(client, target.name)
+        return collection, Records(client, target.name).get(f"build/{collection}") if collection else None
+    except Exception as exc:
+        raise unavailable(target, exc) from None
+
+
 def current_manifest(target: MilvusTarget) -> Manifest | None:
     """The manifest of the build the alias names, or None (no index yet); ``IndexUnavailable`` when unreachable."""
     client = connect(target)
     try:
-        collection = current_collection(client, target.name)
-        stats = Records(client, target.name).get(f"build/{collection}") if collection else None
-    except Exception as exc:
-        raise unavailable(target, exc) from None
+        _, stats = current_record(client, target)
     finally:
         client.close()
     return Manifest.from_json(stats["manifest"]) if stats else None
@@ -104,11 +111,7 @@ class MilvusIndex:
     def open(cls, target: MilvusTarget) -> MilvusIndex:
         """Connect and read the current build's record; ``IndexUnavailable``, ``IndexNotFound`` or ``IndexCorrupt``."""
         client = connect(target)
-        try:
-            collection = current_collection(client, target.name)
-            stats = Records(client, target.name).get(f"build/{collection}") if collection else None
-        except Exception as exc:
-            raise unavailable(target, exc) from None
+        collection, stats = current_record(client, target)
         if collection is None:
             raise IndexNotFound(
                 f"no index named {target.name!r} in Milvus at {target}; build one with `python -m index build --store {target}`"
@@ -178,9 +181,13 @@ class MilvusIndex:
     def newest_day(self) -> int:
         return self._newest
 
-    def current_collection(self) -> str | None:
-        """The collection the alias names now (another build than this one's after a rebuild)."""
-        return self._call(lambda: current_collection(self.client, self.target.name))
+    def current_build_id(self) -> str | None:
+        """The build the alias names now (another than this one's after a rebuild), over this connection."""
+        collection = self._call(lambda: current_collection(self.client, self.target.name))
+        if collection == self.collection:
+            return self.build_id
+        stats = self._call(lambda: Records(self.client, self.target.name).get(f"build/{collection}")) if collection else None
+        return stats["manifest"]["build_id"] if stats else None
 
     def lookup(self, terms: Sequence[str], qvec: np.ndarray | None, since: int | None = None) -> MilvusLookup:
         self.refresh()
@@ -286,6 +293,9 @@ class MilvusIndex:
             where += ' and title != ""'
         fields = ["idx", "id", "title", "url", "date", "source", "lead"]
         found = self._call(lambda: query_all(self.client, self.articles_collection, where, fields))
+        if len(found) < n and self._newest != UNKNOWN_DAY:  # a quiet month: look further back
+            where = where.replace(f"day >= {self._newest - 31}", "idx >= 0")
+            found = self._call(lambda: query_all(self.client, self.articles_collection, where, fields))
         found.sort(key=lambda r: (r["date"], r["idx"]), reverse=True)
         return [{k: r[k] for k in ("id", "title", "url", "date", "source", "lead")} for r in found[:n]]
 
