@@ -46,7 +46,9 @@ async def start(update: Update, context: Context) -> None:
         return
     user = update.effective_user
     lang = reader_lang(update, context)
-    welcome = welcome_text(context.bot_data.service.searcher, lang, user.first_name if user else "", f"@{context.bot.username}")
+    searcher, name = context.bot_data.service.searcher, user.first_name if user else ""
+    # off the event loop: with the index on Milvus the outlets and latest titles are a request away
+    welcome = await asyncio.to_thread(welcome_text, searcher, lang, name, f"@{context.bot.username}")
     await update.effective_message.reply_html(welcome)
 
 

@@ -129,9 +129,11 @@ def test_update_adds_changes_and_removes_in_place(engine, tmp_path, embedder, mo
         import index.storage.milvus.reading as reading
 
         monkeypatch.setattr(reading, "REFRESH_SECONDS", 0.0)
-        assert report.build_id == first  # in place: the same collection, its statistics a new version
         searcher.search("جسر")  # the open searcher picks up the new statistics
         assert searcher.stored.num_chunks == report.chunks
+        # in place: the same collection, its record a new version under a new build id (the bot's caches follow it)
+        assert report.build_id != first and store_build_id(engine.index_dir, engine.target, searcher.stored) == report.build_id
+        assert engine.searcher(embedder).stored.collection == searcher.stored.collection
     fresh = engine.searcher(embedder)
     assert top(fresh, "كم طول الجسر الجديد فوق نهر دجلة؟") == "t-bridge"
     hospital = fresh.search("كم سريرا في مستشفى السرطان في الدمام؟").hits[0]
@@ -324,3 +326,60 @@ def test_moving_between_the_engines_is_one_build_that_embeds_nothing_again(milvu
     for store in (None, target):
         searcher = Searcher.open(here, embedder=embedder, store=store)
         assert top(searcher, "كم رحلة يوميا لقطار الحرمين في رمضان؟") == "t-train"
+
+
+def _rows_per_article(target: MilvusTarget) -> dict[int, int]:
+    from collections import Counter
+
+    from index.storage.milvus.client import connect, query_all
+    from index.storage.milvus.writing import current_collection
+
+    client = connect(target)
+    return Counter(r["article"] for r in query_all(client, current_collection(client, target.name), "row >= 0", ["article"]))
+
+
+def test_an_update_stopped_midway_is_mended_by_the_next(milvus, tmp_path, embedder, monkeypatch):
+    """The update dies after writing rows and deleting the old ones, before its record: the next update leaves every
+    article with its passages once, the changed one as it is now."""
+    folder = articles(tmp_path / "a", CORPUS)
+    e = Engine("milvus", tmp_path / "cache", MilvusTarget.parse(milvus.uri(f"t{next(_names)}")))
+    e.build(folder, embedder)
+    changed = [{**r, "text": r["text"].replace("300 سرير", "450 سرير")} if r["id"] == "t-hospital" else r for r in CORPUS]
+    articles(folder, [*changed, {"id": "t-new", "title": "خبر جديد", "text": "افتتاح مكتبة عامة كبيرة في مدينة الطائف اليوم."}])
+
+    def dies(*args, **kwargs):
+        raise RuntimeError("lost mid-update")
+
+    monkeypatch.setattr("index.build.milvus.statistics", dies)
+    with pytest.raises(RuntimeError, match="mid-update"):
+        e.build(folder, embedder, incremental=True)
+    monkeypatch.undo()
+    report = e.build(folder, embedder, incremental=True)
+    assert "t-hospital" in report.changed
+    counts = _rows_per_article(e.target)
+    assert sum(counts.values()) == report.chunks and len(counts) == len(CORPUS) + 1
+    hospital = e.searcher(embedder).search("كم سريرا في مستشفى السرطان في الدمام؟").hits[0]
+    assert hospital.article_id == "t-hospital" and "450" in hospital.passage.text
+
+
+def test_a_lock_left_by_a_writer_that_stopped_is_taken_over(milvus, tmp_path, embedder):
+    import os
+    import socket
+
+    from index.storage.milvus.client import LEASE_SECONDS, Records, connect
+
+    folder = articles(tmp_path / "a", CORPUS)
+    e = Engine("milvus", tmp_path / "cache", MilvusTarget.parse(milvus.uri(f"t{next(_names)}")))
+    records = Records(connect(e.target), e.target.name)
+    records.ensure()
+    long_ago = time.time() - 2 * LEASE_SECONDS
+    records.put("lock", {"owner": "x", "host": "elsewhere", "pid": 1, "since": long_ago, "beat": long_ago})
+    e.build(folder, embedder)  # not renewed for longer than the lease: taken over
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout
+    now = time.time()
+    records.put("lock", {"owner": "y", "host": socket.gethostname(), "pid": int(dead), "since": now, "beat": now})
+    e.build(folder, embedder)  # its holder on this machine is gone: taken over
+    records.put("lock", {"owner": "z", "host": socket.gethostname(), "pid": os.getpid(), "since": now, "beat": now})
+    with pytest.raises(IndexBusy):
+        e.build(folder, embedder)  # a live holder keeps it
+    assert records.get("lock")["owner"] == "z"

@@ -28,6 +28,7 @@ from index.storage.milvus.writing import (
     chunk_rows,
     insert,
     statistics,
+    summary,
     upsert,
     write_collections,
 )
@@ -77,7 +78,7 @@ def run_milvus(
             lazy = LazyEmbedder(config, embedder)
             before = _summaries(client, collection) if collection else {}
             if incremental and previous is not None and collection and stats:
-                write = InPlace(client, target, collection, stats, previous)
+                write = InPlace(client, target, collection, stats)
             else:
                 write = _New(client, target, progress, note)
             try:
@@ -100,7 +101,6 @@ def run_milvus(
             finally:
                 lazy.close()
             if isinstance(write, InPlace):
-                report.build_id = previous.build_id
                 report.from_scratch = False
     except Exception as exc:
         if type(exc).__module__.startswith(("pymilvus", "grpc")):
@@ -131,61 +131,66 @@ class _New:
 
 
 class InPlace:
-    """Change the current collection to hold ``corpus``: new and changed articles' rows inserted, then the
-    replaced and removed rows deleted, then the statistics record (a new version readers pick up)."""
+    """Change the current collection to hold ``corpus``, in an order that a crash at any step leaves readable
+    and the next update mends:
 
-    def __init__(self, client: Any, target: MilvusTarget, collection: str, stats: dict[str, Any], previous: Manifest) -> None:
-        self.client, self.target, self.collection, self.stats, self.previous = client, target, collection, stats, previous
+    1. rows past the counters (left by an update that stopped before saving them) are deleted;
+    2. new and changed articles' passages are inserted as new rows, and new articles' records;
+    3. the rows they replace, and removed articles, are deleted (a reader meanwhile may see an article's
+       old and new passages side by side, never none);
+    4. the statistics record is saved (a new version and build id, the counters);
+    5. changed articles' records get their new hashes: until then the next update sees them as changed
+       and writes them again.
+    """
+
+    def __init__(self, client: Any, target: MilvusTarget, collection: str, stats: dict[str, Any]) -> None:
+        self.client, self.target, self.collection, self.stats = client, target, collection, stats
 
     def __call__(self, corpus: Corpus, manifest: Manifest) -> str:
         client, chunks_at, articles_at = self.client, self.collection, articles_collection(self.collection)
+        next_row, next_article = int(self.stats["next_row"]), int(self.stats["next_article"])
+        client.delete(chunks_at, filter=f"row >= {next_row}")
+        client.delete(articles_at, filter=f"idx >= {next_article}")
         held = {
             r["id"]: (int(r["idx"]), r["content_hash"])
             for r in query_all(client, articles_at, "idx >= 0", ["idx", "id", "content_hash"])
         }
-        next_row, next_article = int(self.stats["next_row"]), int(self.stats["next_article"])
         article_of: dict[str, int] = {}
-        touched: list[int] = []  # corpus article positions added or changed
+        added: list[int] = []  # corpus article positions
+        changed: list[int] = []
         for i, a in enumerate(corpus.articles):
-            if a.id in held:
+            if a.id not in held:
+                article_of[a.id], next_article = next_article, next_article + 1
+                added.append(i)
+            else:
                 article_of[a.id] = held[a.id][0]
                 if held[a.id][1] != a.content_hash:
-                    touched.append(i)
-            else:
-                article_of[a.id] = next_article
-                next_article += 1
-                touched.append(i)
-        touched_ids = {corpus.articles[i].id for i in touched}
-        replaced = [held[i][0] for i in touched_ids if i in held]
+                    changed.append(i)
+        touched = {corpus.articles[i].id for i in added + changed}
+        replaced = [held[corpus.articles[i].id][0] for i in changed]
         removed = [idx for i, (idx, _) in held.items() if i not in article_of]
-        ids = [c for c, chunk in enumerate(corpus.chunks) if chunk.article_id in touched_ids]
+        ids = [c for c, chunk in enumerate(corpus.chunks) if chunk.article_id in touched]
         rows = list(range(next_row, next_row + len(ids)))
-        days = corpus.analyses.article_day
-        if touched:
-            upsert(
-                client,
-                articles_at,
-                article_rows(  # a changed article keeps its index
-                    [corpus.articles[i] for i in touched],
-                    [article_of[corpus.articles[i].id] for i in touched],
-                    [int(days[i]) for i in touched],
-                ),
-            )
-        if ids:
-            insert(client, chunks_at, chunk_rows(corpus, ids, rows, article_of))
+
+        def records_of(positions: list[int]) -> list[dict[str, Any]]:
+            days = corpus.analyses.article_day
+            chosen = [corpus.articles[i] for i in positions]
+            return article_rows(chosen, [article_of[a.id] for a in chosen], [int(days[i]) for i in positions])
+
+        insert(client, articles_at, records_of(added))
+        insert(client, chunks_at, chunk_rows(corpus, ids, rows, article_of))
         client.flush(chunks_at)
-        # only now the old rows go: a reader sees an article's old passages, then its new ones, never none
         if replaced:
             client.delete(chunks_at, filter=f"article in {replaced} and row < {next_row}")
         if removed:
             client.delete(chunks_at, filter=f"article in {removed}")
             client.delete(articles_at, filter=f"idx in {removed}")
         client.flush(chunks_at)
+        version = int(self.stats["version"]) + 1
+        index_type = self.stats.get("vector_index", "")
+        stats = statistics(corpus, manifest, next_row + len(ids), next_article, version, self.stats["vocab"], index_type)
+        Records(client, self.target.name).put(f"build/{self.collection}", stats, summary(stats))
+        upsert(client, articles_at, records_of(changed))  # a changed article keeps its index
         client.flush(articles_at)
-        kept = manifest.replace(build_id=self.previous.build_id)
-        stats = statistics(corpus, kept, next_row + len(ids), next_article, int(self.stats["version"]) + 1)
-        Records(client, self.target.name).put(f"build/{self.collection}", stats)
-        log.info(
-            "updated %s in place: %d articles written, %d removed, %d rows", self.target, len(touched), len(removed), len(ids)
-        )
-        return str(self.target)
+        log.info("updated %s in place: %d added, %d changed, %d removed", self.target, len(added), len(changed), len(removed))
+        return f"{self.target} (collection {self.collection}, version {version})"

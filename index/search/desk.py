@@ -61,7 +61,9 @@ def pinned_hit(searcher: Searcher, pin: Pin) -> tuple[Hit | None, str]:
     (idx, *_) = stored.article_index([pin.article_id]) or [None]
     if idx is None:
         return None, "removed"
-    article = stored.articles([idx])[idx]
+    article = stored.articles([idx]).get(idx)
+    if article is None:  # gone between the two reads (an update in place)
+        return None, "removed"
     if pin.body_key and article["body_key"] != pin.body_key:
         return None, "changed"
     wanted = " ".join(normalize(pin.passage).split())

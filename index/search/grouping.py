@@ -89,17 +89,25 @@ def group(
     chunk_rows = stored.chunks([rows[i] for art in shown for i in picked[art]])
     articles = stored.articles(shown + [order[c] for i in kept for c in copies.get(i, [])])
     hits: list[Hit] = []
-    for rank, (lead, art) in enumerate(zip(kept, shown, strict=True), start=1):
-        a = articles[art]
+    for lead, art in zip(kept, shown, strict=True):
+        a = articles.get(art)
         passages = []
         for i in picked[art]:
-            c = chunk_rows[rows[i]]
+            c = chunk_rows.get(rows[i])
+            if c is None or a is None:  # taken out by an update in place since the search found it
+                continue
             passages.append(Passage(rows[i], c["text"], c["start"], c["end"], float(scores[i]), ordinal=c["ordinal"]))
-        hit = Hit(rank, a["id"], a["title"], a["source"], a["url"], a["date"], passages[0].score, passages[0], passages[1:])
+        if not passages:
+            continue
+        hit = Hit(
+            len(hits) + 1, a["id"], a["title"], a["source"], a["url"], a["date"], passages[0].score, passages[0], passages[1:]
+        )
         hit.article_idx = art
         hit.cosine = None if cands.cosines is None else float(cands.cosines[picked[art][0]])
         for c in copies.get(lead, []):
-            copy = articles[order[c]]
+            copy = articles.get(order[c])
+            if copy is None:
+                continue
             hit.also_in.append({"article_id": copy["id"], "source": copy["source"], "title": copy["title"], "url": copy["url"]})
         hits.append(hit)
     return hits

@@ -19,8 +19,6 @@ from index.storage.lookup import IndexStore
 
 MODES = ("hybrid", "lexical", "dense")
 
-MODES = ("hybrid", "lexical", "dense")
-
 
 @dataclass
 class Candidates:

@@ -104,6 +104,10 @@ class IndexStore(Protocol):
 
     def latest_titles(self, n: int = 2) -> list[str]: ...
 
+    def article_hashes(self) -> dict[str, str]:
+        """Article id -> content hash of every article the index holds."""
+        ...
+
     def articles_where(self, column: str, value: str | None) -> list[dict[str, Any]]:
         """Articles (id, title, source, date, url, path) whose ``column`` (``id`` or ``url``) is ``value``;
         with None, every article that has one."""

@@ -201,7 +201,7 @@ def _held_articles(settings: EngineSettings) -> set[str] | None:
     from index.storage.stores import open_store
 
     try:
-        return set(open_store(settings.index_dir, settings.store_target()).article_hashes())
+        return set(open_store(settings.index_dir, settings.store_target(), mmap=True).article_hashes())
     except IndexNotFound:
         return None
     except StoreError as exc:

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,7 +26,6 @@ from .target import MilvusTarget
 
 TIMEOUT = 10.0  # seconds per call: a lost server is reported, not waited for
 RECORD_BYTES = 60_000  # one record's value; larger ones are split over numbered keys
-LOCK_STALE_SECONDS = 6 * 3600  # a lock older than this was left by a machine that died mid-build
 DUMMY_DIM = 2  # Milvus wants a vector field in every collection; the side collections carry a constant one
 
 
@@ -68,15 +68,10 @@ def meta_collection(name: str) -> str:
     return f"{name}__meta"
 
 
-def build_of(name: str, collection: str) -> str:
-    """The build id part of a chunks collection's name (as written: underscores for the id's dashes)."""
-    return collection.removeprefix(f"{name}__b")
-
-
 def query_all(client: Any, collection: str, where: str, fields: list[str]) -> list[dict[str, Any]]:
     """Every row matching ``where``, in batches (a plain query stops at Milvus's result window of 16,384)."""
     rows: list[dict[str, Any]] = []
-    it = client.query_iterator(collection, batch_size=4096, filter=where, output_fields=fields)
+    it = client.query_iterator(collection, batch_size=4096, filter=where, output_fields=fields, consistency_level="Strong")
     try:
         while batch := it.next():
             rows.extend(batch)
@@ -86,14 +81,20 @@ def query_all(client: Any, collection: str, where: str, fields: list[str]) -> li
 
 
 class Records:
-    """JSON records by key in the side collection; a large value is split over ``key#0``, ``key#1``…"""
+    """JSON records by key in the side collection.
+
+    A record is a small head row under its key (``{"gen", "parts", "summary"}``) and its value's JSON in
+    ``parts`` rows under ``key#gen.i``. A write puts the parts of a new generation, then moves the head
+    to it in one upsert, then deletes the old generation's parts: a reader following the head always
+    finds a complete value, and ``summary`` (a version number, say) is read without the value.
+    """
 
     def __init__(self, client: Any, name: str) -> None:
         self.client = client
         self.collection = meta_collection(name)
 
     def ensure(self) -> None:
-        """Create the side collection on first use."""
+        """Create the side collection on first use (strongly consistent: a writer reads back what it wrote)."""
         from pymilvus import DataType
 
         if self.client.has_collection(self.collection):
@@ -104,83 +105,129 @@ class Records:
         schema.add_field("dummy", DataType.FLOAT_VECTOR, dim=DUMMY_DIM)
         index = self.client.prepare_index_params()
         index.add_index("dummy", index_type="FLAT", metric_type="L2")
-        self.client.create_collection(self.collection, schema=schema, index_params=index)
+        self.client.create_collection(self.collection, schema=schema, index_params=index, consistency_level="Strong")
+
+    def _rows(self, where: str) -> list[dict[str, Any]]:
+        return self.client.query(self.collection, filter=where, output_fields=["key", "value"], consistency_level="Strong")
+
+    def head(self, key: str) -> dict[str, Any] | None:
+        """The head row of ``key`` (``gen``, ``parts``, ``summary``), or None."""
+        found = self._rows(f"key == {json.dumps(key)}")
+        try:
+            return json.loads(found[0]["value"]) if found else None
+        except ValueError:
+            return None
+
+    def summary(self, key: str) -> dict[str, Any] | None:
+        """What ``put`` was given as ``summary`` for ``key``: a small read that says whether the value changed."""
+        head = self.head(key)
+        return head.get("summary") if head else None
 
     def get(self, key: str, tries: int = 3) -> Any:
-        """The value stored under ``key``, or None (asked again, briefly, while a writer is replacing it)."""
-        for attempt in range(tries):
-            value = self._get(key)
-            if value is not None or attempt == tries - 1:
-                return value
-            if not self.client.query(self.collection, filter=f"key like {json.dumps(key + '#%')}", output_fields=["key"]):
-                return None  # nothing there at all: not a value being rewritten
-            time.sleep(0.2)
+        """The value stored under ``key``, or None (read again, briefly, if a writer replaced it meanwhile)."""
+        for _ in range(tries):
+            head = self.head(key)
+            if head is None:
+                return None
+            pattern = f"{key}#{head['gen']}.%"
+            parts = self._rows(f"key like {json.dumps(pattern)}")
+            if len(parts) == head["parts"]:
+                parts.sort(key=lambda r: int(r["key"].rsplit(".", 1)[1]))
+                return json.loads("".join(p["value"] for p in parts))
+            time.sleep(0.2)  # that generation was just replaced: follow the new head
         return None
 
-    def _get(self, key: str) -> Any:
-        found = self.client.query(self.collection, filter=f"key like {json.dumps(key + '#%')}", output_fields=["key", "value"])
-        if not found:
-            return None
-        parts = sorted(found, key=lambda r: int(r["key"].rsplit("#", 1)[1]))
-        text = "".join(p["value"] for p in parts)
-        try:
-            value = json.loads(text)
-        except ValueError:  # a value being rewritten: its parts disagree for a moment
-            return None
-        return value if isinstance(value, dict) and value.get("parts") == len(parts) else None
+    def put(self, key: str, value: Any, summary: dict[str, Any] | None = None) -> None:
+        """Store ``value`` under ``key`` (with ``summary`` in its head), replacing what was there."""
+        before = self.head(key)
+        gen = uuid.uuid4().hex[:12]
+        pieces = _split(json.dumps(value, ensure_ascii=False, separators=(",", ":")), RECORD_BYTES)
+        dummy = [0.0] * DUMMY_DIM
+        rows = [{"key": f"{key}#{gen}.{i}", "value": piece, "dummy": dummy} for i, piece in enumerate(pieces)]
+        for start in range(0, len(rows), 50):
+            self.client.insert(self.collection, rows[start : start + 50])
+        head = json.dumps({"gen": gen, "parts": len(rows), "summary": summary or {}})
+        self.client.upsert(self.collection, [{"key": key, "value": head, "dummy": dummy}])
+        if before:
+            pattern = f"{key}#{before['gen']}.%"
+            self.client.delete(self.collection, filter=f"key like {json.dumps(pattern)}")
 
-    def put(self, key: str, value: dict[str, Any]) -> None:
-        """Store ``value`` (a dict) under ``key``, replacing what was there."""
-        for parts in range(1, 10_000):  # the part count is in the value, so it is known only when split
-            text = json.dumps({**value, "parts": parts}, ensure_ascii=False, separators=(",", ":"))
-            pieces = _split(text, RECORD_BYTES)
-            if len(pieces) == parts:
-                break
-        rows = [{"key": f"{key}#{i}", "value": piece, "dummy": [0.0] * DUMMY_DIM} for i, piece in enumerate(pieces)]
-        self.client.upsert(self.collection, rows)
-        self.client.delete(
-            self.collection, filter=f"key like {json.dumps(key + '#%')} and key not in {json.dumps([r['key'] for r in rows])}"
-        )
-
-    def delete(self, prefix: str) -> None:
-        """Drop every record whose key starts with ``prefix``."""
-        self.client.delete(self.collection, filter=f"key like {json.dumps(prefix + '%')}")
+    def delete(self, key: str) -> None:
+        """Drop ``key``'s record."""
+        self.client.delete(self.collection, filter=f"key == {json.dumps(key)} or key like {json.dumps(key + '#%')}")
 
 
 def _split(text: str, limit: int) -> list[str]:
     """``text`` in pieces of at most ``limit`` UTF-8 bytes, never inside a character."""
-    pieces, start, size = [], 0, 0
-    for i, ch in enumerate(text):
-        width = len(ch.encode("utf-8"))
-        if size + width > limit:
-            pieces.append(text[start:i])
-            start, size = i, 0
-        size += width
-    pieces.append(text[start:])
-    return pieces
+    data = text.encode("utf-8")
+    pieces, start = [], 0
+    while start < len(data):
+        end = min(start + limit, len(data))
+        while end < len(data) and (data[end] & 0xC0) == 0x80:  # a continuation byte: back to the character's start
+            end -= 1
+        pieces.append(data[start:end].decode("utf-8"))
+        start = end
+    return pieces or [""]
+
+
+LEASE_SECONDS = 120.0  # a lock not renewed for this long was left by a writer that stopped (or lost the server)
+RENEW_SECONDS = 20.0
+
+
+def _alive_here(held: dict[str, Any]) -> bool:
+    """Is the holder a process on this machine that still runs (False: not here, or gone)?"""
+    if held.get("host") != socket.gethostname():
+        return False
+    try:
+        os.kill(int(held.get("pid", 0)), 0)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 @contextlib.contextmanager
 def milvus_lock(records: Records, target: MilvusTarget) -> Iterator[None]:
     """Hold the index's build lock record, or raise ``IndexBusy`` naming who holds it.
 
-    Milvus has no compare-and-set: the record is written, read back after a moment, and the
-    writer whose record stands holds the lock (two machines starting within that moment: one backs off).
+    The lock is a lease: renewed every ``RENEW_SECONDS`` while the build runs, taken over when not renewed
+    for ``LEASE_SECONDS`` (a writer that died, or lost the server) or when its holder on this machine is
+    gone. Milvus has no compare-and-set: the record is written, read back after a moment, and the writer
+    whose record stands holds the lock (of two machines starting within that moment, one backs off).
     """
     records.ensure()
     held = records.get("lock")
-    if held and time.time() - float(held.get("since", 0)) < LOCK_STALE_SECONDS:
+    if (
+        held
+        and time.time() - float(held.get("beat", 0)) < LEASE_SECONDS
+        and (held.get("host") != socket.gethostname() or _alive_here(held))
+    ):
         started = datetime.fromtimestamp(float(held["since"]), UTC).strftime("%Y-%m-%d %H:%M UTC")
         raise IndexBusy(f"another build or update is running on {target} (on {held.get('host')}, since {started})")
-    mine = {"owner": uuid.uuid4().hex, "host": socket.gethostname(), "pid": os.getpid(), "since": time.time()}
+    now = time.time()
+    mine = {"owner": uuid.uuid4().hex, "host": socket.gethostname(), "pid": os.getpid(), "since": now, "beat": now}
     records.put("lock", mine)
     time.sleep(0.3)
     standing = records.get("lock")
     if not standing or standing.get("owner") != mine["owner"]:
         raise IndexBusy(f"another build or update started on {target} at the same moment")
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(RENEW_SECONDS):
+            with contextlib.suppress(Exception):  # a blip: the next renewal tries again, well inside the lease
+                records.put("lock", {**mine, "beat": time.time()})
+
+    renewer = threading.Thread(target=renew, name="milvus-lock", daemon=True)
+    renewer.start()
     try:
         yield
     finally:
-        with contextlib.suppress(Exception):  # a lost server: the lock goes stale instead
-            if (records.get("lock") or {}).get("owner") == mine["owner"]:
-                records.delete("lock#")
+        stop.set()
+        renewer.join()
+        for _ in range(3):  # a lost server: tried again; failing that, the lease runs out
+            try:
+                if (records.get("lock") or {}).get("owner") == mine["owner"]:
+                    records.delete("lock")
+                break
+            except Exception:
+                time.sleep(1.0)

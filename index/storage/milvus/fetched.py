@@ -48,6 +48,7 @@ class FetchedAnalyses:
             self._cues.extend(analysis["cues"])
             self._lengths.extend(lengths)
             self._terms.extend(vocab.get(t, -1) for t in own)
+            self._terms.extend([-1] * (sum(lengths) - len(own)))  # a terms field cut at Milvus's length limit
             self._titles.setdefault(
                 int(r["article"]), np.asarray([vocab.get(t, -1) for t in r["title_terms"].split()], dtype=np.int32)
             )

@@ -25,7 +25,7 @@ from index.text.dates import UNKNOWN_DAY
 from ..bm25 import score_documents
 from ..lexical import LexicalIndex, LexicalParams
 from ..store import IndexCorrupt, IndexNotFound, IndexUnavailable
-from .client import Records, articles_collection, build_of, connect, query_all, unavailable
+from .client import Records, articles_collection, connect, query_all, unavailable
 from .fetched import FetchedAnalyses
 from .searching import MilvusLookup
 from .target import MilvusTarget
@@ -33,10 +33,11 @@ from .writing import current_collection
 
 REFRESH_SECONDS = 10.0  # how often a reader asks whether an update changed the statistics
 EF_FLOOR = 128  # HNSW search breadth: at least this, and at least the number of rows asked for
+NPROBE = 32  # IVF lists searched (collections past ``writing.HNSW_UP_TO`` passages)
 CHUNK_FIELDS = ["row", "article", "ordinal", "start", "end", "text"]
 # what a search reads of a candidate row, fetched once: BM25's terms, the answer layer's analyses, the text shown
 ROW_FIELDS = [*CHUNK_FIELDS, "day", "analysis", "terms", "title_terms"]
-THREADS = 4  # requests one search sends at once (both retrievers, and their searches among recent articles)
+THREADS = 4  # the store's request threads, shared by its searches (each sends its independent requests at once)
 ARTICLE_FIELDS = ["idx", "id", "title", "url", "date", "source", "author", "body_key", "content_hash", "path", "day"]
 
 
@@ -130,21 +131,27 @@ class MilvusIndex:
         self.statistics = Statistics(stats["vocab"], stats["df"], int(stats["num_docs"]), float(stats["avg_len"]), params)
         self.lexical = LexicalIndex(self.statistics, params)
         self._newest = int(stats["newest_day"])
+        self._vector_index = stats.get("vector_index", "HNSW")
         self._sources = list(stats.get("sources", []))
 
     def refresh(self) -> None:
-        """Pick up statistics an in-place update wrote (asked at most every ``REFRESH_SECONDS``)."""
+        """Pick up statistics an in-place update wrote (asked at most every ``REFRESH_SECONDS``, by their version
+        alone; term ids keep their meaning across versions, so a search that spans a refresh reads alike)."""
         if time.monotonic() - self._checked < REFRESH_SECONDS:
             return
         with self._lock:
             self._checked = time.monotonic()
-            stats = self._call(lambda: Records(self.client, self.target.name).get(f"build/{self.collection}"))
-            if stats and int(stats["version"]) != self.version:
-                self._use(stats)
+            records = Records(self.client, self.target.name)
+            head = self._call(lambda: records.summary(f"build/{self.collection}")) or {}
+            if head.get("version", self.version) != self.version:
+                stats = self._call(lambda: records.get(f"build/{self.collection}"))
+                if stats:
+                    self._use(stats)
 
     def _call(self, work: Callable[[], Any]) -> Any:
-        """Run one request; a failure is ``IndexUnavailable``, and the next request connects afresh (a server
-        that went away and came back is found again without a restart)."""
+        """Run one request; a failure is ``IndexUnavailable``, and the next request first asks for a new client (a
+        server that went away and came back is found again without a restart, whether that client or gRPC's own
+        reconnection finds it)."""
         if self._lost:
             with self._lock:
                 if self._lost:
@@ -182,12 +189,11 @@ class MilvusIndex:
         return self._newest
 
     def current_build_id(self) -> str | None:
-        """The build the alias names now (another than this one's after a rebuild), over this connection."""
+        """The build readers should serve now, over this connection: a rebuild moves the alias, an update in
+        place gives the collection's record a new build id."""
         collection = self._call(lambda: current_collection(self.client, self.target.name))
-        if collection == self.collection:
-            return self.build_id
-        stats = self._call(lambda: Records(self.client, self.target.name).get(f"build/{collection}")) if collection else None
-        return stats["manifest"]["build_id"] if stats else None
+        head = self._call(lambda: Records(self.client, self.target.name).summary(f"build/{collection}")) if collection else None
+        return head.get("build_id") if head else None
 
     def lookup(self, terms: Sequence[str], qvec: np.ndarray | None, since: int | None = None) -> MilvusLookup:
         self.refresh()
@@ -229,8 +235,9 @@ class MilvusIndex:
         """One similarity search over ``field`` (``vector`` or ``sparse``): hits with row, article and day."""
         metric = "BM25" if field == "sparse" else "IP"
         params: dict[str, Any] = {"metric_type": metric}
-        if metric == "IP":
-            params["params"] = {"ef": max(EF_FLOOR, limit)}
+        if metric == "IP":  # the search breadth of the collection's vector index
+            hnsw = self._vector_index == "HNSW"
+            params["params"] = {"ef": max(EF_FLOOR, limit)} if hnsw else {"nprobe": NPROBE}
         found = self._call(
             lambda: self.client.search(
                 self.collection,
@@ -305,7 +312,3 @@ class MilvusIndex:
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.client.close()
-
-    @property
-    def build(self) -> str:
-        return build_of(self.target.name, self.collection)

@@ -97,6 +97,10 @@ class MilvusLookup:
         missing = [int(r) for r in rows if int(r) not in self._cos]
         if missing and self._qvec:
             self._take(self._store.search("vector", self._qvec, len(missing), f"row in {missing}"), self._cos, False)
+            left = [r for r in missing if r not in self._cos]  # an IVF index searches only some lists
+            if left:
+                vectors = self._store.vectors(left)
+                self._cos.update(zip(left, (vectors @ np.asarray(self._qvec, dtype=np.float32)).tolist(), strict=True))
         return np.asarray([self._cos.get(int(r), 0.0) for r in rows], dtype=np.float32)
 
     def bm25(self, rows: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ from index.text.chunking import Chunk
 
 from ..analyses import Analyses
 from ..lexical import LexicalIndex
+from ..lookup import newest_day
 from .client import DUMMY_DIM, Records, articles_collection, build_collection, meta_collection
 from .target import MilvusTarget
 
@@ -75,7 +76,7 @@ def _create(client: Any, collection: str, dim: int, passages: int) -> None:
         Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["terms"], output_field_names=["sparse"])
     )
     index = client.prepare_index_params()
-    if passages <= HNSW_UP_TO:
+    if vector_index(passages) == "HNSW":
         index.add_index("vector", index_type="HNSW", metric_type="IP", params={"M": 16, "efConstruction": 200})
     else:
         index.add_index("vector", index_type="IVF_FLAT", metric_type="IP", params={"nlist": int(4 * passages**0.5)})
@@ -93,6 +94,11 @@ def _create(client: Any, collection: str, dim: int, passages: int) -> None:
     index = client.prepare_index_params()
     index.add_index("dummy", index_type="FLAT", metric_type="L2")
     client.create_collection(articles_collection(collection), schema=schema, index_params=index)
+
+
+def vector_index(passages: int) -> str:
+    """The vector index a build of ``passages`` gets: HNSW, or IVF_FLAT past ``HNSW_UP_TO`` (less memory)."""
+    return "HNSW" if passages <= HNSW_UP_TO else "IVF_FLAT"
 
 
 def article_rows(articles: Sequence[Article], idxs: Sequence[int], days: Sequence[int]) -> list[dict[str, Any]]:
@@ -157,12 +163,25 @@ def _names(lexical: LexicalIndex) -> list[str]:
     return names
 
 
-def statistics(corpus: Corpus, manifest: Manifest, next_row: int, next_article: int, version: int) -> dict[str, Any]:
-    """The build's side record: what a reader needs beside the rows (see ``reading.MilvusIndex``)."""
+def statistics(
+    corpus: Corpus,
+    manifest: Manifest,
+    next_row: int,
+    next_article: int,
+    version: int,
+    before: Sequence[str] = (),
+    index_type: str = "",
+) -> dict[str, Any]:
+    """The build's side record: what a reader needs beside the rows (see ``reading.MilvusIndex``).
+
+    ``before`` is the vocabulary the record held: an update keeps its terms at their ids (a term
+    no passage holds any more stays, with no documents) and adds new terms after them, so a term id
+    means the same word to every reader whichever version of the record it has read.
+    """
     lexical = corpus.lexical
-    names = _names(lexical)
-    df = lexical.document_frequency(np.arange(len(names))).tolist()
-    days = corpus.analyses.article_day
+    held = set(before)
+    names = [*before, *(t for t in _names(lexical) if t not in held)]
+    df = lexical.document_frequency(np.asarray([lexical.vocab.get(t, -1) for t in names], dtype=np.int64)).tolist()
     sources: dict[str, int] = {}
     for article in corpus.articles:
         if article.source:
@@ -176,7 +195,8 @@ def statistics(corpus: Corpus, manifest: Manifest, next_row: int, next_article: 
         "avg_len": float(lexical.bm25.lengths.mean()) if lexical.num_docs else 1.0,
         "next_row": next_row,
         "next_article": next_article,
-        "newest_day": int(days.max()) if days.size else -1,
+        "newest_day": newest_day(corpus.analyses),
+        "vector_index": index_type or vector_index(next_row),  # as the collection was created (an update keeps it)
         "sources": sorted(sources, key=lambda s: (-sources[s], s))[:20],
     }
 
@@ -224,10 +244,15 @@ def write_collections(
     client.load_collection(collection)
     client.load_collection(articles_collection(collection))
     stats = statistics(corpus, manifest, len(corpus.chunks), len(corpus.articles), version=1)
-    records.put(f"build/{collection}", stats)
+    records.put(f"build/{collection}", stats, summary(stats))
     switch_alias(client, target.name, collection)
     drop_old(client, target.name, collection)
     return collection
+
+
+def summary(stats: dict[str, Any]) -> dict[str, Any]:
+    """What readers poll of a build's record: its version and build id (``Records.summary``)."""
+    return {"version": stats["version"], "build_id": stats["manifest"]["build_id"]}
 
 
 def switch_alias(client: Any, name: str, collection: str) -> None:
@@ -255,15 +280,20 @@ def current_collection(client: Any, name: str) -> str | None:
 
 
 def drop_old(client: Any, name: str, current: str) -> None:
-    """Drop builds beyond the newest ``KEEP_BUILDS`` (and unfinished ones older than the current build)."""
+    """Keep the current build and the newest finished one before it (one with a record); drop every other
+    collection of the index older than the current one, half-written builds included."""
     prefix = f"{name}__b"
-    builds = sorted(c for c in client.list_collections() if c.startswith(prefix) and not c.endswith("__articles"))
-    keep = set(builds[: builds.index(current) + 1][-KEEP_BUILDS:]) if current in builds else {current}
     records = Records(client, name)
-    for collection in builds:
-        if collection not in keep and collection < current:
+    older = sorted(
+        (c for c in client.list_collections() if c.startswith(prefix) and not c.endswith("__articles") and c < current),
+        reverse=True,
+    )
+    finished = [c for c in older if records.head(f"build/{c}") is not None]
+    keep = {current, *finished[: KEEP_BUILDS - 1]}
+    for collection in older:
+        if collection not in keep:
             for c in (collection, articles_collection(collection)):
                 if client.has_collection(c):
                     client.drop_collection(c)
-            records.delete(f"build/{collection}#")
-    log.debug("kept Milvus builds %s (meta in %s)", sorted(keep), meta_collection(name))
+            records.delete(f"build/{collection}")
+    log.debug("kept Milvus builds %s (records in %s)", sorted(keep), meta_collection(name))
