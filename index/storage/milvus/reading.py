@@ -27,7 +27,7 @@ from ..lexical import LexicalIndex, LexicalParams
 from ..store import IndexCorrupt, IndexNotFound, IndexUnavailable
 from .client import Records, articles_collection, connect, query_all, unavailable
 from .fetched import FetchedAnalyses
-from .searching import MilvusLookup
+from .searching import ROW_FIELDS, MilvusLookup
 from .target import MilvusTarget
 from .writing import current_collection
 
@@ -35,8 +35,6 @@ REFRESH_SECONDS = 10.0  # how often a reader asks whether an update changed the 
 EF_FLOOR = 128  # HNSW search breadth: at least this, and at least the number of rows asked for
 NPROBE = 32  # IVF lists searched (collections past ``writing.HNSW_UP_TO`` passages)
 CHUNK_FIELDS = ["row", "article", "ordinal", "start", "end", "text"]
-# what a search reads of a candidate row, fetched once: BM25's terms, the answer layer's analyses, the text shown
-ROW_FIELDS = [*CHUNK_FIELDS, "day", "analysis", "terms", "title_terms"]
 THREADS = 4  # the store's request threads, shared by its searches (each sends its independent requests at once)
 ARTICLE_FIELDS = ["idx", "id", "title", "url", "date", "source", "author", "body_key", "content_hash", "path", "day"]
 
@@ -211,14 +209,17 @@ class MilvusIndex:
             look = self._local.lookup = MilvusLookup(self, [], None, None)
         return look
 
-    def fetch(self, rows: Sequence[int], look: MilvusLookup | None = None) -> list[dict[str, Any]]:
-        """Chunk rows with everything a search reads of them (``ROW_FIELDS``), each fetched once per search."""
-        seen = (look or self._seen()).rows
-        missing = [int(r) for r in dict.fromkeys(rows) if int(r) not in seen]
+    def fetch(self, rows: Sequence[int], look: MilvusLookup | None = None, vectors: bool = False) -> list[dict[str, Any]]:
+        """Chunk rows with everything a search reads of them (``ROW_FIELDS``, and their vectors when asked), each
+        fetched once per search."""
+        look = look or self._seen()
+        missing = [int(r) for r in dict.fromkeys(rows) if int(r) not in look.rows]
         if missing:
-            found = self._query(self.collection, f"row in {missing}", ROW_FIELDS)
-            seen.update((int(r["row"]), r) for r in found)
-        return [seen[int(r)] for r in rows if int(r) in seen]
+            found = self._query(self.collection, f"row in {missing}", [*ROW_FIELDS, "vector"] if vectors else ROW_FIELDS)
+            look.rows.update((int(r["row"]), r) for r in found)
+            if vectors:
+                look.vectors.update((int(r["row"]), r.pop("vector")) for r in found)
+        return [look.rows[int(r)] for r in rows if int(r) in look.rows]
 
     def analyses_for(self, rows: np.ndarray) -> FetchedAnalyses:
         look = self._seen()
@@ -231,8 +232,10 @@ class MilvusIndex:
         extra = {"limit": limit} if limit else {}
         return list(self._call(lambda: self.client.query(collection, filter=where, output_fields=fields, **extra)))
 
-    def search(self, field: str, data: Any, limit: int, where: str = "") -> list[dict[str, Any]]:
-        """One similarity search over ``field`` (``vector`` or ``sparse``): hits with row, article and day."""
+    def search(
+        self, field: str, data: Any, limit: int, where: str = "", fields: Sequence[str] = ("article", "day")
+    ) -> list[dict[str, Any]]:
+        """One similarity search over ``field`` (``vector`` or ``sparse``): hits with row and ``fields``."""
         metric = "BM25" if field == "sparse" else "IP"
         params: dict[str, Any] = {"metric_type": metric}
         if metric == "IP":  # the search breadth of the collection's vector index
@@ -245,7 +248,7 @@ class MilvusIndex:
                 anns_field=field,
                 limit=limit,
                 filter=where,
-                output_fields=["article", "day"],
+                output_fields=list(fields),
                 search_params=params,
             )
         )

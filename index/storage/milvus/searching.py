@@ -16,6 +16,9 @@ import numpy as np
 
 from index.text.dates import UNKNOWN_DAY
 
+# what a search reads of a candidate row, fetched once: BM25's terms, the answer layer's analyses, the text shown
+ROW_FIELDS = ["row", "article", "ordinal", "start", "end", "text", "day", "analysis", "terms", "title_terms"]
+
 if TYPE_CHECKING:
     from .reading import MilvusIndex
 
@@ -63,7 +66,7 @@ class MilvusLookup:
     def _take(self, hits: list[dict[str, Any]], into: dict[int, float], bm25: bool) -> np.ndarray:
         rows = []
         for h in hits:
-            row = int(h["id"] if "id" in h else h["row"])
+            row = _row(h)
             entity = h.get("entity", h)
             # Milvus Lite reports BM25 as a negated distance, a cluster as a positive score
             into[row] = abs(float(h["distance"])) if bm25 else float(h["distance"])
@@ -93,14 +96,12 @@ class MilvusLookup:
     # ------------------------------------------------------------ scores by id
 
     def cosines(self, rows: np.ndarray) -> np.ndarray:
-        """Each row's cosine: those the vector search returned, the rest by a vector search filtered to them."""
+        """Each row's cosine: those the vector search returned, the rest from their vectors, fetched by id (a
+        vector search filtered to them is approximate too: HNSW in Milvus Lite leaves some out)."""
         missing = [int(r) for r in rows if int(r) not in self._cos]
         if missing and self._qvec:
-            self._take(self._store.search("vector", self._qvec, len(missing), f"row in {missing}"), self._cos, False)
-            left = [r for r in missing if r not in self._cos]  # an IVF index searches only some lists
-            if left:
-                vectors = self._store.vectors(left)
-                self._cos.update(zip(left, (vectors @ np.asarray(self._qvec, dtype=np.float32)).tolist(), strict=True))
+            vectors = self._store.vectors(missing)
+            self._cos.update(zip(missing, (vectors @ np.asarray(self._qvec, dtype=np.float32)).tolist(), strict=True))
         return np.asarray([self._cos.get(int(r), 0.0) for r in rows], dtype=np.float32)
 
     def bm25(self, rows: np.ndarray) -> np.ndarray:
@@ -117,12 +118,23 @@ class MilvusLookup:
         return np.asarray([self._exact.get(int(r), 0.0) for r in rows], dtype=np.float32)
 
     def scores(self, rows: np.ndarray) -> Rows:
-        """Cosines and BM25 of ``rows``, the two requests at once."""
-        bm25: Future = self._store.submit(self.bm25, rows)
-        return self.cosines(rows), bm25.result()
+        """Cosines and BM25 of ``rows``: each row's fields (its terms among them) fetched by id, with the vector
+        of each row the vector search did not return, two requests sent at once."""
+        unread = [int(r) for r in rows if int(r) not in self.rows]
+        found = [r for r in unread if r in self._cos]
+        vectorless = [r for r in unread if r not in self._cos]
+        pending = self._store.submit(self._store.fetch, found, self)
+        self._store.fetch(vectorless, self, vectors=bool(self._qvec))
+        pending.result()
+        return self.cosines(rows), self.bm25(rows)
 
     def articles(self, rows: np.ndarray) -> np.ndarray:
         return np.asarray([self._article.get(int(r), -1) for r in rows], dtype=np.int64)
 
     def days(self, articles: np.ndarray) -> np.ndarray:
         return np.asarray([self._day.get(int(a), UNKNOWN_DAY) for a in articles], dtype=np.int32)
+
+
+def _row(hit: dict[str, Any]) -> int:
+    """A search hit's row (pymilvus names the primary key ``id`` or by its field name)."""
+    return int(hit["id"] if "id" in hit else hit["row"])
