@@ -67,6 +67,13 @@ non_negative_int = int_at_least(0)
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
+    _add_store_flags(p)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+
+def _add_store_flags(p: argparse.ArgumentParser) -> None:
+    """--index and --store: where the index is."""
     p.add_argument("--index", type=Path, help="index directory (default: the INDEX_DIR setting, var/index unless set)")
     p.add_argument(
         "--store",
@@ -74,8 +81,6 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         help="where the index lives: milvus://HOST:PORT/NAME, or 'embedded' for INDEX_DIR (default: the INDEX_STORE "
         "setting); with Milvus, --index holds only the embeddings cache",
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
 
 def _add_takedown_flags(p: argparse.ArgumentParser) -> None:
@@ -182,8 +187,7 @@ def make_parser() -> argparse.ArgumentParser:
         "error, its article count and newest article's date, and how many of its articles have no link or no date.",
     )
     _add_desk_flags(p, "source")
-    p.add_argument("--index", type=Path, help="index directory (default: INDEX_DIR), to count each source's articles in it")
-    p.add_argument("--store", metavar="URI", help="where the index lives: milvus://HOST:PORT/NAME (default: INDEX_STORE)")
+    _add_store_flags(p)  # to count each source's articles in the index
 
     p = sub.add_parser(
         "pins",

@@ -1,6 +1,6 @@
-"""Build and update an index in Milvus (``INDEX_STORE=milvus://HOST:PORT/NAME``): ``run_milvus``.
+"""Milvus as the destination of a build or an update (``INDEX_STORE=milvus://HOST:PORT/NAME``).
 
-The pipeline is the embedded store's (``run._build``): the same reading, chunking, analysis and
+``run.run_build`` runs the pipeline as for the embedded store: the same reading, chunking, analysis and
 embedding, with the embeddings cache in the local ``--index`` directory. Only the writing differs:
 a build writes new collections and switches the alias; an update changes the current collection
 in place, each changed article's new rows inserted before its old rows are deleted, so a reader
@@ -11,13 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
-from collections.abc import Callable, Collection, Sequence
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from index.corpus.removals import deny_list
-from index.embedding.embedder import Embedder
 from index.manifest import Manifest
 from index.storage.milvus.client import Records, articles_collection, connect, milvus_lock, query_all, unavailable
 from index.storage.milvus.reading import current_record
@@ -32,90 +28,41 @@ from index.storage.milvus.writing import (
     upsert,
     write_collections,
 )
-from index.storage.store import build_lock, removed_on_failure
 
-from .config import MAX_REMOVED_SHARE, BuildConfig, BuildReport
-from .guard import RemovalGuard, resolved_sources
-from .run import _build, update_config
-from .steps import LazyEmbedder, cyclic_gc_paused
+from .run import Destination
 
 log = logging.getLogger(__name__)
 
 
-def run_milvus(
-    paths: Sequence[str | Path],
-    index_dir: str | Path,
-    target: MilvusTarget,
-    config: BuildConfig | None = None,
-    *,
-    incremental: bool = False,
-    embedder: Embedder | None = None,
-    progress: bool = True,
-    use_cache: bool = True,
-    strict: bool = False,
-    on_stage: Callable[[str], None] | None = None,
-    allow_removals: bool = False,
-    max_removed_share: float = MAX_REMOVED_SHARE,
-    confirmed: Collection[str] = (),
-) -> BuildReport:
-    """``run.run_build`` for an index in Milvus; ``index_dir`` holds only the embeddings cache."""
-    started = time.perf_counter()
-    index_dir = Path(index_dir)
-    paths = resolved_sources(paths)
+@contextlib.contextmanager
+def milvus_destination(
+    target: MilvusTarget, incremental: bool, progress: bool, note: Callable[[str], None]
+) -> Iterator[Destination]:
+    """Milvus as a build's destination, under its lock record: the current build's manifest and articles, and the
+    writer (an update in place, or new collections behind the alias). A failed request is the store's error."""
     client = connect(target)
-    records = Records(client, target.name)
-    note = on_stage or (lambda _msg: None)
-    guard = None if allow_removals or not incremental else RemovalGuard(max_removed_share, frozenset(confirmed))
     try:
-        with contextlib.ExitStack() as stack:
-            stack.enter_context(removed_on_failure(index_dir))
-            stack.enter_context(build_lock(index_dir))  # the embeddings cache
-            stack.enter_context(milvus_lock(records, target))
-            stack.enter_context(cyclic_gc_paused())
+        with milvus_lock(Records(client, target.name), target):
             collection, stats = current_record(client, target)
             previous = Manifest.from_json(stats["manifest"]) if stats else None
-            config = update_config(config, previous) if incremental and previous else config or BuildConfig()
-            lazy = LazyEmbedder(config, embedder)
-            before = _summaries(client, collection) if collection else {}
-            if incremental and previous is not None and collection and stats:
-                write = InPlace(client, target, collection, stats)
+            held = _articles(client, collection) if collection else []
+            before = {r["id"]: (r["content_hash"], r["title"], r["path"]) for r in held}
+            if incremental and collection and stats:
+                write: InPlace | _New = InPlace(client, target, collection, stats, held)
             else:
                 write = _New(client, target, progress, note)
-            try:
-                report = _build(
-                    paths,
-                    index_dir,
-                    config,
-                    previous,
-                    lazy,
-                    progress,
-                    use_cache,
-                    strict,
-                    note,
-                    guard,
-                    None,
-                    deny_list(paths),
-                    write=write,
-                    before=before,
-                )
-            finally:
-                lazy.close()
-            if isinstance(write, InPlace):
-                report.from_scratch = False
+            yield Destination(previous, write, before)
     except Exception as exc:
         if type(exc).__module__.startswith(("pymilvus", "grpc")):
             raise unavailable(target, exc) from None
         raise
     finally:
         client.close()
-    report.seconds = time.perf_counter() - started
-    return report
 
 
-def _summaries(client: Any, collection: str) -> dict[str, tuple[str, str, str]]:
-    """Article id -> (content hash, title, source file) of the collection's articles."""
-    found = query_all(client, articles_collection(collection), "idx >= 0", ["id", "content_hash", "title", "path"])
-    return {r["id"]: (r["content_hash"], r["title"], r["path"]) for r in found}
+def _articles(client: Any, collection: str) -> list[dict[str, Any]]:
+    """The collection's article records: index, id, content hash, title and source file (read once per build)."""
+    return query_all(client, articles_collection(collection), "idx >= 0", ["idx", "id", "content_hash", "title", "path"])
 
 
 class _New:
@@ -143,18 +90,19 @@ class InPlace:
        and writes them again.
     """
 
-    def __init__(self, client: Any, target: MilvusTarget, collection: str, stats: dict[str, Any]) -> None:
+    def __init__(
+        self, client: Any, target: MilvusTarget, collection: str, stats: dict[str, Any], records: list[dict[str, Any]]
+    ) -> None:
         self.client, self.target, self.collection, self.stats = client, target, collection, stats
+        self.records = records  # the articles as the update found them (``_articles``)
 
     def __call__(self, corpus: Corpus, manifest: Manifest) -> str:
         client, chunks_at, articles_at = self.client, self.collection, articles_collection(self.collection)
         next_row, next_article = int(self.stats["next_row"]), int(self.stats["next_article"])
         client.delete(chunks_at, filter=f"row >= {next_row}")
         client.delete(articles_at, filter=f"idx >= {next_article}")
-        held = {
-            r["id"]: (int(r["idx"]), r["content_hash"])
-            for r in query_all(client, articles_at, "idx >= 0", ["idx", "id", "content_hash"])
-        }
+        # those past the counter were left by an update that stopped, and are gone now
+        held = {r["id"]: (int(r["idx"]), r["content_hash"]) for r in self.records if int(r["idx"]) < next_article}
         article_of: dict[str, int] = {}
         added: list[int] = []  # corpus article positions
         changed: list[int] = []

@@ -8,10 +8,12 @@ what changed, and refuses to remove much of the index without a confirmation (``
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -89,63 +91,91 @@ def run_build(
     that would remove much of the index is refused (``check_removals``) unless
     ``allow_removals``; ``confirmed`` article ids (an admin's takedowns) never count against it.
     """
-    if target is not None:
-        from .milvus import run_milvus
-
-        return run_milvus(
-            paths,
-            index_dir,
-            target,
-            config,
-            incremental=incremental,
-            embedder=embedder,
-            progress=progress,
-            use_cache=use_cache,
-            strict=strict,
-            on_stage=on_stage,
-            allow_removals=allow_removals,
-            max_removed_share=max_removed_share,
-            confirmed=confirmed,
-        )
     started = time.perf_counter()
     index_dir = Path(index_dir)
     paths = resolved_sources(paths)
     guard = None if allow_removals or not incremental else RemovalGuard(max_removed_share, frozenset(confirmed))
     note = on_stage or (lambda _msg: None)
-    with removed_on_failure(index_dir), build_lock(index_dir), cyclic_gc_paused():
+    with removed_on_failure(index_dir), build_lock(index_dir), cyclic_gc_paused():  # the lock also guards the cache
         cleanup(index_dir)
-        previous = current_manifest(index_dir)
-        config = update_config(config, previous) if incremental and previous is not None else config or BuildConfig()
-        lazy = LazyEmbedder(config, embedder)
-        deny = deny_list(paths)  # the editors' takedowns: never loaded again
-        files_now = fingerprints(paths, config, deny)  # before reading: a file changed meanwhile is read again next time
-        try:
+        with _destination(index_dir, target, incremental, progress, note) as dest:
+            previous = dest.previous
+            config = update_config(config, previous) if incremental and previous is not None else config or BuildConfig()
+            lazy = LazyEmbedder(config, embedder)
+            deny = deny_list(paths)  # the editors' takedowns: never loaded again
+            # before reading: a file changed meanwhile is read again next time (the build directory keeps them)
+            files_now = fingerprints(paths, config, deny) if dest.write is None else None
+            build = functools.partial(
+                _build,
+                paths,
+                index_dir,
+                config,
+                previous,
+                lazy,
+                progress,
+                use_cache,
+                strict,
+                note,
+                guard,
+                files_now,
+                deny,
+                write=dest.write,
+                before=dest.before,
+            )
             try:
-                report = None
-                if incremental and previous is not None and use_cache:  # write only what changed, when that is exact
-                    report = try_delta(paths, index_dir, config, previous, lazy, progress, note, guard, strict, files_now, deny)
-                if report is None:
-                    if incremental and previous is not None:
-                        lazy.warm_up()  # an update usually embeds something: load the model beside the reading
-                    report = _build(
-                        paths, index_dir, config, previous, lazy, progress, use_cache, strict, note, guard, files_now, deny
-                    )
-            except CacheDamaged as exc:  # found damaged in the middle of the work: start a new cache, once
-                aside = quarantine(IndexLayout(index_dir).embeddings_cache)
-                log.warning("the embeddings cache was damaged (%s); moved it to %s and building again without it", exc, aside)
-                report = _build(
-                    paths, index_dir, config, previous, lazy, progress, use_cache, strict, note, guard, files_now, deny
-                )
-        except OSError as exc:
-            if disk_full(exc):
-                raise DiskFull(f"the disk is full ({exc.filename or index_dir}); free some space and run again") from None
-            raise
-        finally:
-            lazy.close()
+                try:
+                    report = None
+                    if incremental and previous is not None and use_cache and dest.write is None:  # only what changed
+                        report = try_delta(
+                            paths, index_dir, config, previous, lazy, progress, note, guard, strict, files_now, deny
+                        )
+                    if report is None:
+                        if incremental and previous is not None:
+                            lazy.warm_up()  # an update usually embeds something: load the model beside the reading
+                        report = build()
+                except CacheDamaged as exc:  # found damaged in the middle of the work: start a new cache, once
+                    aside = quarantine(IndexLayout(index_dir).embeddings_cache)
+                    log.warning("the embeddings cache was damaged (%s); moved it to %s and building again without it", exc, aside)
+                    report = build()
+            except OSError as exc:
+                if disk_full(exc):
+                    raise DiskFull(f"the disk is full ({exc.filename or index_dir}); free some space and run again") from None
+                raise
+            finally:
+                lazy.close()
         cleanup(index_dir)
 
     report.seconds = time.perf_counter() - started
     return report
+
+
+# Where a build goes instead of a new build directory (``index.build.milvus``): given the pipeline's output
+# and the new manifest, it writes them and returns where they went.
+Writer = Callable[[Corpus, Manifest], str]
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a build goes: the build it replaces (its manifest, and its articles when not read from a local build)
+    and the writer that takes the new one (None: a new build directory in INDEX_DIR)."""
+
+    previous: Manifest | None
+    write: Writer | None = None
+    before: dict[str, tuple[str, str, str]] | None = None
+
+
+@contextlib.contextmanager
+def _destination(
+    index_dir: Path, target: MilvusTarget | None, incremental: bool, progress: bool, note: Callable[[str], None]
+) -> Iterator[Destination]:
+    """The embedded store's destination, or Milvus's when ``target`` names it (``build.milvus``)."""
+    if target is None:
+        yield Destination(current_manifest(index_dir))
+        return
+    from .milvus import milvus_destination
+
+    with milvus_destination(target, incremental, progress, note) as dest:
+        yield dest
 
 
 def update_config(config: BuildConfig | None, previous: Manifest) -> BuildConfig:
@@ -159,11 +189,6 @@ def update_config(config: BuildConfig | None, previous: Manifest) -> BuildConfig
             "run `python -m index build` to rebuild it with the new model"
         )
     return BuildConfig.from_manifest(previous, **overrides)
-
-
-# Where a build goes instead of a new build directory (``index.build.milvus``): given the pipeline's output
-# and the new manifest, it writes them and returns where they went.
-Writer = Callable[[Corpus, Manifest], str]
 
 
 def _build(

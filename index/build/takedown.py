@@ -17,12 +17,9 @@ from pathlib import Path
 from index.corpus.removals import Takedown, append, deny_list, now
 from index.corpus.telegram import post_id
 from index.corpus.urls import canonical_url, is_web_url
-from index.storage.lookup import IndexStore
+from index.storage.lookup import ARTICLE_COLUMNS, IndexStore
 
 _PRIVATE_POST = re.compile(r"^https?://t\.me/c/(\d+)/(\d+)/?$", re.I)
-
-
-FOUND_COLUMNS = ("id", "title", "source", "date", "url", "path")
 
 
 @dataclass(frozen=True)
@@ -66,7 +63,7 @@ def find(stored: IndexStore, targets: Sequence[str]) -> tuple[list[Found], list[
         if not rows:
             unknown.append(target)
         for row in rows:
-            found.setdefault(row["id"], Found(target, *(str(row[c] or "") for c in FOUND_COLUMNS)))
+            found.setdefault(row["id"], Found(target, *(str(row[c] or "") for c in ARTICLE_COLUMNS)))
     return list(found.values()), unknown
 
 

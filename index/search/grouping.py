@@ -79,7 +79,7 @@ def group(
     kept: list[int] = list(range(len(order)))
     copies: dict[int, list[int]] = {}
     if collapse and len(order) > 1:
-        day_of = cands.day_of()
+        day_of = cands.day_of
         days = None if copy_days is None else np.asarray([day_of[art] for art in order])
         kept, copies = find_copies(
             lead_rows, stored.vectors(lead_rows), _text_reader(stored), duplicate_similarity, days, copy_days or 0

@@ -10,6 +10,7 @@ there the dense side leads.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, replace
 
@@ -46,8 +47,9 @@ class Candidates:
         """The same rows under new scores, best first (ties keep their order)."""
         return replace(self, scores=scores).reorder(np.argsort(-scores, kind="stable"))
 
+    @functools.cached_property
     def day_of(self) -> dict[int, int]:
-        """Article index -> its day, for the articles among the candidates."""
+        """Article index -> its day, for the articles among the candidates (grouping, ties and recency ask it)."""
         return dict(zip(self.articles.tolist(), self.days.tolist(), strict=True))
 
 
@@ -90,15 +92,15 @@ def retrieve(
     c = min(candidates, stored.num_chunks)
     recent = recent_candidates if since is not None else 0
     look = stored.lookup(terms, None if mode == "lexical" else qvec, since)
-    empty = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    look.start(c, recent, dense=mode != "lexical" and qvec is not None, lexical=mode != "dense")
-    dense_rows, dense_top = empty
-    if mode != "lexical" and qvec is not None:
+    dense, lexical = mode != "lexical" and qvec is not None, mode != "dense"
+    look.start(c, recent, dense, lexical)
+    dense_rows, dense_top = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    if dense:
         t = time.perf_counter()
         dense_rows, dense_top = look.dense(c, recent)
         timings["dense"] = time.perf_counter() - t
-    lex_rows = empty[0]
-    if mode != "dense":
+    lex_rows = np.zeros(0, dtype=np.int64)
+    if lexical:
         t = time.perf_counter()
         lex_rows, _ = look.lexical(c, recent)  # its scores order the retriever's own top; ``bm25`` gives fusion's
         timings["lexical"] = time.perf_counter() - t
@@ -114,10 +116,6 @@ def retrieve(
         cosines, bm25 = look.scores(rows)
         scores = fuse(cosines, bm25, dense_weight if lex_rows.size else 1.0)
     articles = look.articles(rows)
-    keep = articles >= 0
-    if not keep.all():  # a row deleted between the searches (an update in place): not a candidate
-        rows, scores, bm25, articles = rows[keep], scores[keep], bm25[keep], articles[keep]
-        cosines = None if cosines is None else cosines[keep]
     out = Candidates(rows, scores.astype(np.float32), cosines, bm25.astype(np.float32), articles, look.days(articles))
     out = out.reorder(np.argsort(-out.scores, kind="stable"))
     timings["fusion"] = time.perf_counter() - t

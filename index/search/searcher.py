@@ -249,7 +249,7 @@ class Searcher:
         corpus_latin = self.manifest.latin_share > 0.5
         spelled = tuple(name_terms(question, self.names)) if is_mostly_latin(question) and not corpus_latin else ()
         q = analyse_question(question, self.stored.lexical, corpus_latin, carried, spelled)
-        return Matcher(q, self.stored.analyses_for(np.zeros(0, dtype=np.int64)))
+        return Matcher(q, self.stored.analyses)
 
     @functools.cached_property
     def names(self) -> NameIndex:
@@ -276,7 +276,6 @@ class Searcher:
         recent = about_now(q) and not len(prefer) and newest != UNKNOWN_DAY and p.recent_days >= 0
         since = newest - p.recent_days if recent else None
         cands = retrieve(self.stored, q.terms, qvec, mode, p.candidates, weight, timings, since, p.recent_candidates)
-        matcher.analyses = self.stored.analyses_for(cands.rows)  # the store reads the candidates' sentences once
         t = time.perf_counter()
         cands = rerank(cands, matcher, p.rerank_depth, p.sentence_weight, p.phrase_weight)
         if window is not None and cands.rows.size and newest != UNKNOWN_DAY and p.window_bonus > 0:
@@ -296,7 +295,7 @@ class Searcher:
         p = self.params
         per_article = max(passages_per_article or p.passages_per_article, p.answer_passages)
         hits = group(self.stored, cands, k, per_article, p.collapse_duplicates, p.duplicate_similarity, p.copy_days)
-        days = cands.day_of()
+        days = cands.day_of
         order = newer_first_among_ties([h.score for h in hits], [days[h.article_idx] for h in hits], p.tie_margin)
         return rerank_hits(hits, order)
 
@@ -313,7 +312,7 @@ class Searcher:
         choose_answers(matcher, hits, self.models.sentence, self.similarity(matcher, query_vector))
         hits = lead_with_best_answer(hits, self.params.answer_depth)
         if about_now(matcher.q) and self.params.recency_margin > 0:
-            hits = self.lead_with_recent(matcher, hits, cands.day_of())
+            hits = self.lead_with_recent(matcher, hits, cands.day_of)
         bm25 = dict(zip(cands.rows.tolist(), cands.bm25.tolist(), strict=True))
         k1 = self.manifest.lexical.k1
         head = self.head_scores(hits, query_vector)

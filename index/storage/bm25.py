@@ -237,6 +237,16 @@ class BM25:
         )
 
 
+def query_weights(
+    df: np.ndarray, n_docs: int, avg_len: float, method: str, k1: float, b: float, delta: float
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Each query term's idf as stored scores carry it (float32), and for BM25L/BM25+ its non-occurrence part
+    (float64; None for the other methods), from the collection's document frequencies ``df`` of the terms."""
+    weights = idf(np.maximum(df, 1), n_docs, method)
+    rest = weights * term_frequency_part(0.0, avg_len, avg_len, k1, b, delta, method) if method in _NONOCCURRENCE else None
+    return weights.astype(np.float32), rest
+
+
 def score_documents(
     docs: list[np.ndarray],
     query: np.ndarray,
@@ -254,12 +264,8 @@ def score_documents(
     out = np.zeros(len(docs), dtype=np.float32)
     if not query.size:
         return out
-    weights = idf(np.maximum(np.asarray(df, dtype=np.int64)[query], 1), n_docs, method).astype(np.float32)
-    nonoccurrence = None
-    if method in _NONOCCURRENCE:
-        nonoccurrence = (
-            idf(np.maximum(df[query], 1), n_docs, method) * term_frequency_part(0.0, avg_len, avg_len, k1, b, delta, method)
-        ).astype(np.float32)
+    weights, rest = query_weights(np.asarray(df, dtype=np.int64)[query], n_docs, avg_len, method, k1, b, delta)
+    nonoccurrence = None if rest is None else rest.astype(np.float32)
     for i, doc in enumerate(docs):
         tf = (np.asarray(doc)[None, :] == query[:, None]).sum(axis=1)
         held = tf > 0

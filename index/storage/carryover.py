@@ -31,6 +31,7 @@ from index.text.analysis import SentenceInfo
 
 from .analyses import Analyses, offsets, ranges
 from .bm25 import VOCAB
+from .lexical import terms_by_id
 from .loading import load_build
 from .store import IndexCorrupt
 
@@ -68,9 +69,7 @@ def load_previous(build_dir: Path, stamp: str) -> PreviousTerms | None:
             return _from_parts(build_dir)
         analyses = Analyses.load(files.analysis, mmap=True)
         vocab = json.loads((files.bm25 / VOCAB).read_text(encoding="utf-8"))
-        names = [""] * len(vocab)
-        for term, i in vocab.items():
-            names[i] = term
+        names = terms_by_id(vocab)
         db = sqlite3.connect(f"file:{files.meta}?mode=ro", uri=True)
         try:
             texts = [(row, text_digest(text)) for row, text in db.execute("SELECT row, text FROM chunks ORDER BY row")]
@@ -98,9 +97,7 @@ def _from_parts(build_dir: Path) -> PreviousTerms | None:
         log.warning("not reusing the previous build's analyses (%s)", exc)
         return None
     vocab = dict(stored.lexical.vocab)
-    names = [""] * (max(vocab.values(), default=-1) + 1)
-    for term, i in vocab.items():
-        names[i] = term
+    names = terms_by_id(vocab)
     row_of_text: dict[bytes, int] = {}
     for row, text in stored.db().execute("SELECT row, text FROM chunks ORDER BY row"):
         row_of_text.setdefault(text_digest(text), row)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -32,6 +32,14 @@ class LexicalParams:
             raise ValueError(f"unknown stemmer {self.stemmer!r}; choose one of {', '.join(STEMMERS)}")
         if self.method not in BM25_METHODS:
             raise ValueError(f"unknown BM25 method {self.method!r}; choose one of {', '.join(BM25_METHODS)}")
+
+
+def terms_by_id(vocab: Mapping[str, int]) -> list[str]:
+    """The vocabulary as a list: term id -> term ("" for an id no term has)."""
+    names = [""] * (max(vocab.values(), default=-1) + 1)
+    for term, i in vocab.items():
+        names[i] = term
+    return names
 
 
 class LexicalIndex:

@@ -27,7 +27,7 @@ from index.text.dates import UNKNOWN_DAY
 
 from .analyses import Analyses
 from .lexical import LexicalIndex
-from .lookup import ArrayLookup, newest_day, recent_rows
+from .lookup import ARTICLE_COLUMNS, ArrayLookup, newest_day, recent_rows
 from .parts import MAX_PARTS, PartedLexical, PartedVectors, attach_parts, concat_analyses, deleted_mask, document_terms, infos
 from .store import IndexCorrupt, IndexNotFound, check_index_path, current_build_id, list_builds, read_manifest
 from .vectors import flat_vectors, load_index
@@ -67,10 +67,6 @@ class StoredIndex:
     def newest_day(self) -> int:
         """The newest article's day: where "today" and "recent" are measured from."""
         return newest_day(self.analyses)
-
-    def analyses_for(self, rows: np.ndarray) -> Analyses:
-        """The sentence analyses of ``rows``: here, every row's."""
-        return self.analyses
 
     def vectors(self, rows: Sequence[int]) -> np.ndarray | None:
         """The indexed vectors of ``rows``; None for index types that cannot give vectors back."""
@@ -172,7 +168,7 @@ class StoredIndex:
         with None, every article that has one."""
         if column not in ("id", "url"):
             raise ValueError(f"articles are looked up by id or url, not {column!r}")
-        query = f"SELECT id, title, source, date, url, path FROM articles WHERE {column} "
+        query = f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles WHERE {column} "
         rows = self.db().execute(query + "!= ''") if value is None else self.db().execute(query + "= ?", (value,))
         return [dict(row) for row in rows]
 

@@ -20,6 +20,9 @@ from .analyses import Analyses
 from .vectors import search as faiss_search
 from .vectors import top_rows
 
+# What an article lookup by id or link gives (``IndexStore.articles_where``): a takedown's preview.
+ARTICLE_COLUMNS = ("id", "title", "source", "date", "url", "path")
+
 
 class SentenceSource(Protocol):
     """Per-chunk sentence analyses: the ``Analyses`` arrays, or the part of them a search fetched."""
@@ -84,9 +87,12 @@ class IndexStore(Protocol):
     @property
     def newest_day(self) -> int: ...
 
-    def lookup(self, terms: Sequence[str], qvec: np.ndarray | None, since: int | None = None) -> Lookup: ...
+    @property
+    def analyses(self) -> SentenceSource:
+        """The passages' sentence analyses, for one search (a remote store reads the rows its lookup fetched)."""
+        ...
 
-    def analyses_for(self, rows: np.ndarray) -> SentenceSource: ...
+    def lookup(self, terms: Sequence[str], qvec: np.ndarray | None, since: int | None = None) -> Lookup: ...
 
     def vectors(self, rows: Sequence[int]) -> np.ndarray | None: ...
 

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from .analyses import Analyses, offsets
-from .bm25 import BM25, idf, term_frequency_part
+from .bm25 import BM25, idf, query_weights, term_frequency_part
 from .lexical import LexicalIndex, LexicalParams
 
 # SQLite attaches at most 10 databases by default: a build has at most this many parts (``build.delta`` merges).
@@ -119,12 +119,7 @@ class PartedLexical(LexicalIndex):
         out = np.zeros(self.total_rows, dtype=np.float32)
         first = self.parts[0]
         method, k1, b, delta = first.method, first.k1, first.b, first.delta
-        weights = idf(np.maximum(self._df[ids], 1), self._live_docs, method).astype(np.float32)
-        base_rest = None
-        if method in ("bm25l", "bm25+"):
-            base_rest = idf(np.maximum(self._df[ids], 1), self._live_docs, method) * term_frequency_part(
-                0.0, self._avg_len, self._avg_len, k1, b, delta, method
-            )
+        weights, base_rest = query_weights(self._df[ids], self._live_docs, self._avg_len, method, k1, b, delta)
         for n, tid in enumerate(ids):
             for part, where in zip(self.parts, self.where, strict=True):
                 if tid >= part.n_terms:

@@ -35,10 +35,11 @@ def store_build_id(index_dir: Path, target: MilvusTarget | None = None, served: 
     the index being served, is asked over its own connection when it is that Milvus index."""
     if target is None:
         return current_build_id(index_dir)
+    from .milvus.reading import current_build_id as milvus_build_id
+
     try:
         if served is not None and getattr(served, "target", None) == target:
             return served.current_build_id()  # type: ignore[attr-defined]
-        manifest = store_manifest(index_dir, target)
+        return milvus_build_id(target)
     except StoreError:  # unreachable for now: the next poll asks again
         return None
-    return manifest.build_id if manifest else None

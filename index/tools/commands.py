@@ -7,8 +7,12 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from index.settings import EngineSettings
+
+if TYPE_CHECKING:
+    from index.storage.lookup import IndexStore
 
 LISTED = 10  # articles listed by name per kind of change in an update's report
 
@@ -279,7 +283,7 @@ def cmd_stats(args: argparse.Namespace, settings: EngineSettings) -> int:
     return 0
 
 
-def against_articles(stored: object, settings: EngineSettings) -> dict[str, int] | None:
+def against_articles(stored: IndexStore, settings: EngineSettings) -> dict[str, int] | None:
     """The index's articles compared with the articles folder (as an update would read it): how many are missing
     from it, changed since, or gone from the folder; None without a folder."""
     from index.corpus.articles import load_articles

@@ -24,6 +24,7 @@ from index.text.dates import UNKNOWN_DAY
 
 from ..bm25 import score_documents
 from ..lexical import LexicalIndex, LexicalParams
+from ..lookup import ARTICLE_COLUMNS
 from ..store import IndexCorrupt, IndexNotFound, IndexUnavailable
 from .client import Records, articles_collection, connect, query_all, unavailable
 from .fetched import FetchedAnalyses
@@ -78,6 +79,25 @@ def current_record(client: Any, target: MilvusTarget) -> tuple[str | None, dict[
         raise unavailable(target, exc) from None
 
 
+def build_id_of(client: Any, target: MilvusTarget) -> str | None:
+    """The build readers should serve now, from the record's small head (a rebuild moves the alias, an update
+    in place gives the record a new build id); None: no index yet."""
+    collection = current_collection(client, target.name)
+    head = Records(client, target.name).summary(f"build/{collection}") if collection else None
+    return head.get("build_id") if head else None
+
+
+def current_build_id(target: MilvusTarget) -> str | None:
+    """``build_id_of`` over a connection of its own; ``IndexUnavailable`` when unreachable."""
+    client = connect(target)
+    try:
+        return build_id_of(client, target)
+    except Exception as exc:
+        raise unavailable(target, exc) from None
+    finally:
+        client.close()
+
+
 def current_manifest(target: MilvusTarget) -> Manifest | None:
     """The manifest of the build the alias names, or None (no index yet); ``IndexUnavailable`` when unreachable."""
     client = connect(target)
@@ -98,7 +118,6 @@ class MilvusIndex:
         self.client = client
         self.collection = collection
         self.articles_collection = articles_collection(collection)
-        self.path = str(target)
         self._lock = threading.RLock()
         self._local = threading.local()  # this thread's current ``MilvusLookup``: what its search fetched
         self._pool = ThreadPoolExecutor(THREADS, thread_name_prefix="milvus")
@@ -187,11 +206,8 @@ class MilvusIndex:
         return self._newest
 
     def current_build_id(self) -> str | None:
-        """The build readers should serve now, over this connection: a rebuild moves the alias, an update in
-        place gives the collection's record a new build id."""
-        collection = self._call(lambda: current_collection(self.client, self.target.name))
-        head = self._call(lambda: Records(self.client, self.target.name).summary(f"build/{collection}")) if collection else None
-        return head.get("build_id") if head else None
+        """``build_id_of`` over this index's own connection."""
+        return self._call(lambda: build_id_of(self.client, self.target))
 
     def lookup(self, terms: Sequence[str], qvec: np.ndarray | None, since: int | None = None) -> MilvusLookup:
         self.refresh()
@@ -221,12 +237,11 @@ class MilvusIndex:
                 look.vectors.update((int(r["row"]), r.pop("vector")) for r in found)
         return [look.rows[int(r)] for r in rows if int(r) in look.rows]
 
-    def analyses_for(self, rows: np.ndarray) -> FetchedAnalyses:
-        look = self._seen()
-        fetched = FetchedAnalyses(lambda more: self.fetch(more, look), self.statistics.vocab)
-        if len(rows):
-            fetched.add(self.fetch(rows.tolist(), look))
-        return fetched
+    @property
+    def analyses(self) -> FetchedAnalyses:
+        """The sentence analyses one search reads, fetched as it asks for them through this thread's current
+        lookup (which already holds its candidates' rows: no request of their own)."""
+        return FetchedAnalyses(self.fetch, self.statistics.vocab)
 
     def _query(self, collection: str, where: str, fields: list[str], limit: int | None = None) -> list[dict[str, Any]]:
         extra = {"limit": limit} if limit else {}
@@ -286,7 +301,7 @@ class MilvusIndex:
         if column not in ("id", "url"):
             raise ValueError(f"articles are looked up by id or url, not {column!r}")
         where = f'{column} != ""' if value is None else f"{column} == {json.dumps(value, ensure_ascii=False)}"
-        fields = ["id", "title", "source", "date", "url", "path"]
+        fields = list(ARTICLE_COLUMNS)
         return self._call(lambda: query_all(self.client, self.articles_collection, where, fields))
 
     def article_hashes(self) -> dict[str, str]:

@@ -110,9 +110,6 @@ class MilvusLookup:
         missing = [int(r) for r in rows if int(r) not in self._exact]
         if missing and self._terms:
             found = self._store.fetch(missing, self)
-            for r in found:
-                self._article[int(r["row"])] = int(r["article"])
-                self._day[int(r["article"])] = int(r["day"])
             scores = self._store.statistics.score([r["terms"] for r in found], self._terms)
             self._exact.update(zip((int(r["row"]) for r in found), scores.tolist(), strict=True))
         return np.asarray([self._exact.get(int(r), 0.0) for r in rows], dtype=np.float32)
@@ -129,7 +126,7 @@ class MilvusLookup:
         return self.cosines(rows), self.bm25(rows)
 
     def articles(self, rows: np.ndarray) -> np.ndarray:
-        return np.asarray([self._article.get(int(r), -1) for r in rows], dtype=np.int64)
+        return np.asarray([self._article[int(r)] for r in rows], dtype=np.int64)  # every row came from a search
 
     def days(self, articles: np.ndarray) -> np.ndarray:
         return np.asarray([self._day.get(int(a), UNKNOWN_DAY) for a in articles], dtype=np.int32)

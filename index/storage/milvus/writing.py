@@ -9,6 +9,7 @@ collection under a version number that readers poll.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from index.progress import bar
 from index.text.chunking import Chunk
 
 from ..analyses import Analyses
-from ..lexical import LexicalIndex
+from ..lexical import LexicalIndex, terms_by_id
 from ..lookup import newest_day
 from .client import DUMMY_DIM, Records, articles_collection, build_collection, meta_collection
 from .target import MilvusTarget
@@ -44,6 +45,11 @@ class Corpus:
     vectors: np.ndarray
     lexical: LexicalIndex
     analyses: Analyses
+
+    @functools.cached_property
+    def names(self) -> list[str]:
+        """Term id -> term of the corpus's BM25 vocabulary (the rows store terms, not ids)."""
+        return terms_by_id(self.lexical.vocab)
 
 
 def fit(text: str, limit: int = TEXT_BYTES) -> str:
@@ -125,15 +131,13 @@ def article_rows(articles: Sequence[Article], idxs: Sequence[int], days: Sequenc
 
 def chunk_rows(corpus: Corpus, chunk_ids: Sequence[int], rows: Sequence[int], article_of: dict[str, int]) -> list[dict[str, Any]]:
     """The chunks collection's rows for chunks ``chunk_ids`` of ``corpus``, numbered ``rows``."""
-    a, names = corpus.analyses, _names(corpus.lexical)
+    a, names = corpus.analyses, corpus.names
     out = []
     for c, row in zip(chunk_ids, rows, strict=True):
         chunk = corpus.chunks[c]
         art = int(a.chunk_article[c])
-        first, count = (int(x[0]) for x in a.chunk_sentences(np.asarray([c])))
-        sentences = range(first, first + count)
-        own = a.terms[a.term_ptr[first] : a.term_ptr[first + count]]
-        title = a.title_ids(art)
+        sentences = a.sentence_range(c)
+        own, title = a.chunk_terms(c), a.title_ids(art)
         out.append(
             {
                 "row": int(row),
@@ -147,20 +151,13 @@ def chunk_rows(corpus: Corpus, chunk_ids: Sequence[int], rows: Sequence[int], ar
                 "terms": fit(" ".join(names[t] for t in [*own.tolist(), *title.tolist()])),
                 "title_terms": fit(" ".join(names[t] for t in title.tolist())),
                 "analysis": {
-                    "spans": a.spans[first : first + count].tolist(),
-                    "cues": a.cues[first : first + count].tolist(),
+                    "spans": a.spans[sentences.start : sentences.stop].tolist(),
+                    "cues": a.cues[sentences.start : sentences.stop].tolist(),
                     "lengths": [int(a.term_ptr[s + 1] - a.term_ptr[s]) for s in sentences],
                 },
             }
         )
     return out
-
-
-def _names(lexical: LexicalIndex) -> list[str]:
-    names = [""] * len(lexical.vocab)
-    for term, i in lexical.vocab.items():
-        names[i] = term
-    return names
 
 
 def statistics(
@@ -180,7 +177,7 @@ def statistics(
     """
     lexical = corpus.lexical
     held = set(before)
-    names = [*before, *(t for t in _names(lexical) if t not in held)]
+    names = [*before, *(t for t in corpus.names if t not in held)]
     df = lexical.document_frequency(np.asarray([lexical.vocab.get(t, -1) for t in names], dtype=np.int64)).tolist()
     sources: dict[str, int] = {}
     for article in corpus.articles:
